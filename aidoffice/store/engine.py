@@ -1,0 +1,197 @@
+"""Opening the SQLite file safely: checks before touching it, per-connection pragmas, migrations, error sorting."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sqlite3
+import stat
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.orm import Session, sessionmaker
+
+from aidoffice.errors import StorageError
+
+log = logging.getLogger("aidoffice.store")
+
+SQLITE_MAGIC = b"SQLite format 3\x00"
+DEFAULT_BUSY_TIMEOUT_MS = 5000
+
+
+def busy_timeout_ms() -> int:
+    """How long a connection waits for another program's lock; AIDOFFICE_BUSY_TIMEOUT_MS overrides it."""
+    try:
+        return int(os.environ.get("AIDOFFICE_BUSY_TIMEOUT_MS", DEFAULT_BUSY_TIMEOUT_MS))
+    except ValueError:
+        return DEFAULT_BUSY_TIMEOUT_MS
+
+
+# --- sorting SQLite failures into the user's environment and bugs ---------------------------------------------------
+
+_KNOWN = (
+    ("database is locked", "قاعدة البيانات مشغولة أو مقفلة من برنامج آخر. أغلق النسخة الأخرى من البرنامج ثم أعد المحاولة."),
+    ("database table is locked", "قاعدة البيانات مشغولة. أعد المحاولة بعد قليل."),
+    ("readonly", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
+    ("read-only", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
+    ("disk is full", "القرص ممتلئ: لم يُحفظ شيء. أفرغ مساحة على القرص ثم أعد المحاولة."),
+    ("database or disk is full", "القرص ممتلئ: لم يُحفظ شيء. أفرغ مساحة على القرص ثم أعد المحاولة."),
+    ("file is not a database", "الملف ليس قاعدة بيانات AidOffice صالحة أو أنه تالف."),
+    ("malformed", "قاعدة البيانات تالفة. استعد آخر نسخة احتياطية سليمة."),
+    ("unable to open database", "تعذر فتح ملف قاعدة البيانات. تحقق من المسار والصلاحيات."),
+    ("disk i/o error", "خطأ في القراءة أو الكتابة على القرص. تحقق من القرص أو وحدة التخزين."),
+)
+
+
+def storage_error_for(exc: BaseException) -> StorageError | None:
+    """The user-facing StorageError for a known SQLite failure (environment), or None for a bug."""
+    original = getattr(exc, "orig", exc)
+    if not isinstance(original, sqlite3.Error):
+        return None
+    text = str(original).lower()
+    for needle, message in _KNOWN:
+        if needle in text:
+            return StorageError(message)
+    return None
+
+
+def raise_storage_error(exc: BaseException) -> None:
+    """Re-raise a known SQLite failure as StorageError; leave anything else to propagate."""
+    known = storage_error_for(exc)
+    if known is not None:
+        raise known from exc
+
+
+# --- engine -------------------------------------------------------------------------------------------------------------
+
+
+def _install_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
+    timeout = busy_timeout_ms()
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Autocommit at the driver level; SQLAlchemy's "begin" event below issues BEGIN itself, so PRAGMAs run
+        # outside any transaction (foreign_keys is ignored inside one) and DDL is transactional.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout={timeout}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=FULL")
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
+    engine = create_engine(f"sqlite:///{path}", future=True)
+    _install_pragmas(engine, foreign_keys=foreign_keys)
+    return engine
+
+
+# --- checks before the file is touched -------------------------------------------------------------------------------
+
+
+def check_file_usable(path: Path, *, create: bool) -> bool:
+    """Refuse a file that is not ours to open; returns True when the file does not exist yet.
+
+    Nothing here writes to the file: an unreadable or foreign file is never replaced by an empty database.
+    """
+    if path.exists():
+        if path.is_dir():
+            raise StorageError(f"المسار المحدد مجلد وليس ملف قاعدة بيانات: {path.name}")
+        try:
+            with path.open("rb") as fh:
+                header = fh.read(len(SQLITE_MAGIC))
+        except OSError as exc:
+            raise StorageError(f"تعذر قراءة ملف قاعدة البيانات {path.name}: تحقق من الصلاحيات.") from exc
+        if header != SQLITE_MAGIC:
+            raise StorageError(
+                f"الملف {path.name} ليس قاعدة بيانات SQLite (قد يكون تالفاً أو ملفاً آخر). لم يُغيَّر شيء في الملف."
+            )
+        mode = path.stat().st_mode
+        if not (mode & stat.S_IWUSR) or not os.access(path, os.W_OK):
+            raise StorageError(
+                f"ملف قاعدة البيانات {path.name} للقراءة فقط. انسخه إلى مجلد قابل للكتابة أو غيّر خصائصه."
+            )
+        if not os.access(path.parent, os.W_OK):
+            raise StorageError(f"المجلد الذي يحوي {path.name} للقراءة فقط: لا يمكن فتح قاعدة البيانات للكتابة.")
+        return False
+    if not create:
+        raise StorageError(f"ملف قاعدة البيانات غير موجود: {path.name}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"تعذر إنشاء المجلد {path.parent.name}: تحقق من الصلاحيات.") from exc
+    if not os.access(path.parent, os.W_OK):
+        raise StorageError(f"لا يمكن إنشاء قاعدة البيانات: المجلد {path.parent.name} للقراءة فقط.")
+    return True
+
+
+def copy_database(source: Path, target: Path) -> None:
+    """A consistent copy through SQLite's online backup API (safe with WAL and with other readers)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".partial")
+    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    try:
+        dst = sqlite3.connect(partial)
+        try:
+            src.backup(dst)
+        finally:
+            dst.close()
+    finally:
+        src.close()
+    os.replace(partial, target)
+
+
+@dataclass(frozen=True)
+class Database:
+    """An open database: its path, engine and session factory."""
+
+    path: Path
+    engine: Engine
+    sessions: sessionmaker[Session]
+    created: bool
+    backup_before_migration: Path | None
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def open_database(path: Path | str, *, create: bool = True, backups: Path | None = None) -> Database:
+    """Open (or create) the database at `path`, take a copy if it must be migrated, and migrate it to head."""
+    from aidoffice.store import migrate  # local import: migrate imports alembic, which imports this module's users
+
+    path = Path(path).expanduser().resolve()
+    is_new = check_file_usable(path, create=create)
+    backup_copy: Path | None = None
+    try:
+        current = None if is_new else migrate.current_revision(path)
+        if not is_new:
+            migrate.check_known(current)
+            if current is not None and current != migrate.head_revision() and backups is not None:
+                stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+                backup_copy = backups / f"pre-migration-{current}-{stamp}.sqlite3"
+                copy_database(path, backup_copy)
+                log.info("copied database before migration from revision %s", current)
+        if current != migrate.head_revision():
+            migrate.upgrade(path)
+        engine = make_engine(path)
+        with engine.connect() as conn:  # the first real connection: fails here, not later, if locked
+            conn.exec_driver_sql("SELECT 1")
+    except DBAPIError as exc:
+        raise_storage_error(exc)
+        raise
+    except sqlite3.Error as exc:
+        raise_storage_error(exc)
+        raise
+    sessions = sessionmaker(engine, expire_on_commit=False)
+    from aidoffice.store import search
+
+    search.install(sessions)
+    return Database(path, engine, sessions, is_new, backup_copy)
