@@ -89,7 +89,8 @@ def _install_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
 
 
 def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
-    engine = create_engine(f"sqlite:///{path}", future=True)
+    # hide_parameters: SQL errors must not carry personal data into logs or messages.
+    engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
     _install_pragmas(engine, foreign_keys=foreign_keys)
     return engine
 

@@ -1,0 +1,158 @@
+"""aidoffice-cli: the services without a window. Exit 0 on success, 2 on bad usage or input, 1 on a bug."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from aidoffice import __version__, texts
+from aidoffice.errors import UserError
+from aidoffice.logs import setup_logging
+
+log = logging.getLogger("aidoffice.cli")
+
+EXIT_OK, EXIT_BUG, EXIT_USER = 0, 1, 2
+
+
+class _ArabicParser(argparse.ArgumentParser):
+    """argparse that reports bad usage in Arabic and exits 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        self.print_usage(sys.stderr)
+        sys.stderr.write(texts.BAD_USAGE.format(detail=message) + "\n")
+        raise SystemExit(EXIT_USER)
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"يجب أن يكون عدداً صحيحاً: {text}") from exc
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"يجب أن يكون أكبر من صفر: {text}")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--db", type=Path, default=None,
+                        help="ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)")
+    common.add_argument("--user", default="cli", help="اسم المستخدم الذي تُسجل باسمه التغييرات")
+
+    parser = _ArabicParser(prog="aidoffice-cli", description="AidOffice — سطر الأوامر")
+    parser.add_argument("--version", action="version", version=f"AidOffice {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArabicParser)
+
+    p = sub.add_parser("init", parents=[common], help="إنشاء قاعدة البيانات أو ترقيتها وضبط ملف المكتب")
+    p.add_argument("--office-name")
+    p.add_argument("--governorate")
+    p.add_argument("--office-code")
+    p.add_argument("--country", choices=("YE", "SY"))
+
+    p = sub.add_parser("demo", parents=[common], help="ملء قاعدة بيانات جديدة ببيانات تجريبية واقعية")
+    p.add_argument("--persons", type=_positive, required=True)
+    p.add_argument("--seed", type=int, default=1)
+
+    p = sub.add_parser("stats", parents=[common], help="أعداد السجلات")
+    p.add_argument("--json", action="store_true")
+
+    p = sub.add_parser("search", parents=[common], help="البحث عن مستفيد بالاسم أو رقم البطاقة أو الهاتف")
+    p.add_argument("text")
+    p.add_argument("--limit", type=_positive, default=20)
+    p.add_argument("--json", action="store_true")
+
+    from aidoffice.services.overview import LIST_KINDS
+
+    p = sub.add_parser("list", parents=[common], help="عرض قائمة من السجلات")
+    p.add_argument("kind", choices=LIST_KINDS)
+    p.add_argument("--limit", type=_positive, default=50)
+    p.add_argument("--json", action="store_true")
+    return parser
+
+
+def _print_json(value) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
+
+
+def _print_table(rows: list[dict]) -> None:
+    for row in rows:
+        sys.stdout.write(" | ".join("" if v is None else str(v) for v in row.values()) + "\n")
+
+
+def _run(args: argparse.Namespace) -> int:
+    from aidoffice.services import overview
+    from aidoffice.services.context import open_context
+
+    read_only = args.command in ("stats", "search", "list")
+    ctx = open_context(args.db, username=args.user, create=not read_only)
+    try:
+        if args.command == "init":
+            from aidoffice.services.office import initialise_office
+
+            office = initialise_office(ctx, name=args.office_name, governorate=args.governorate,
+                                       office_code=args.office_code, country=args.country)
+            log.info("database initialised")
+            sys.stdout.write(f"{texts.DONE} {office.name} — {ctx.db.path}\n")
+        elif args.command == "demo":
+            from aidoffice.services.demo import generate_demo
+
+            def progress(done: int, total: int) -> None:
+                sys.stderr.write(f"\r{done:,}/{total:,}")
+                sys.stderr.flush()
+
+            summary = generate_demo(ctx, args.persons, seed=args.seed, progress=progress)
+            sys.stderr.write("\n")
+            log.info("demo generated: %d persons", summary.persons)
+            _print_json(summary.__dict__)
+        elif args.command == "stats":
+            data = overview.stats(ctx)
+            if args.json:
+                _print_json(data)
+            else:
+                for key, value in data.items():
+                    sys.stdout.write(f"{key}: {value}\n")
+        elif args.command == "search":
+            from aidoffice.services.persons import search_persons
+
+            found = [
+                {"id": p.id, "full_name": p.full_name, "national_id": p.national_id, "phone": p.phone,
+                 "district": p.district}
+                for p in search_persons(ctx, args.text, limit=args.limit)
+            ]
+            _print_json(found) if args.json else _print_table(found)
+        elif args.command == "list":
+            rows = overview.list_records(ctx, args.kind, limit=args.limit)
+            _print_json(rows) if args.json else _print_table(rows)
+    finally:
+        ctx.close()
+    return EXIT_OK
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(encoding="utf-8")
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    log_file = setup_logging()
+    try:
+        return _run(args)
+    except UserError as exc:
+        log.info("command %s refused: %s", args.command, type(exc).__name__)
+        sys.stderr.write(exc.message + "\n")
+        return EXIT_USER
+    except KeyboardInterrupt:
+        sys.stderr.write("أُوقف الأمر.\n")
+        return EXIT_USER
+    except Exception:
+        log.exception("unexpected error in command %s", args.command)
+        sys.stderr.write(texts.UNEXPECTED_ERROR.format(log=log_file or "-") + "\n")
+        return EXIT_BUG
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

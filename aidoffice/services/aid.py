@@ -1,0 +1,264 @@
+"""Projects, campaigns, distribution rounds and their append-only lines (received, not received, reversal)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+from aidoffice.domain.arabic import parse_decimal
+from aidoffice.domain.dates import parse_date
+from aidoffice.domain.vocab import Currency, DistributionStatus, LineStatus, Sector
+from aidoffice.errors import NotFoundError, UserError, ValidationError
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.records import DistributionRecord, LineRecord, ProjectRecord
+from aidoffice.store import models as m
+from aidoffice.store.base import utcnow
+
+
+@dataclass(frozen=True)
+class ProjectInput:
+    association_id: str
+    title: str
+    aid_type: str
+    donor: str = ""
+    sector: str = Sector.FOOD.value
+    start_date: str | date | None = None
+    end_date: str | date | None = None
+    target_households: str | int | None = None
+    budget: str | Decimal | None = None
+    currency: str = Currency.YER.value
+    campaign_id: str | None = None
+
+
+@dataclass(frozen=True)
+class DistributionInput:
+    project_id: str
+    distribution_date: str | date
+    site: str = ""
+    district: str = ""
+    aid_type: str = ""  # defaults to the project's
+    item: str = ""
+    quantity_per_household: str | Decimal | None = None
+    unit: str = ""
+    amount_per_household: str | Decimal | None = None
+    currency: str | None = None
+
+
+def _number(value, field: str, label: str, problems: dict[str, str]) -> Decimal | None:
+    try:
+        number = parse_decimal(value) if not isinstance(value, (Decimal, int)) else Decimal(value)
+    except ValueError:
+        problems[field] = f"{label}: اكتب رقماً."
+        return None
+    if number is not None and number < 0:
+        problems[field] = f"{label} لا يكون سالباً."
+    return number
+
+
+def _date(value, field: str, label: str, problems: dict[str, str]) -> date | None:
+    try:
+        return parse_date(value)
+    except ValueError:
+        problems[field] = f"{label} غير صالح: اكتبه يوم/شهر/سنة."
+        return None
+
+
+def _aid_type(repo, ref: str) -> m.AidType | None:
+    return repo.first(m.AidType, code=ref) or repo.get(m.AidType, ref) or repo.first(m.AidType, name=ref)
+
+
+def _project_record(p: m.Project) -> ProjectRecord:
+    return ProjectRecord(p.id, p.association_id, p.title, p.donor, p.sector, p.aid_type.code if p.aid_type else None,
+                         p.start_date, p.end_date, p.target_households, p.budget, p.currency)
+
+
+def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
+    problems: dict[str, str] = {}
+    if not data.title.strip():
+        problems["title"] = "عنوان المشروع مطلوب."
+    start = _date(data.start_date, "start_date", "تاريخ البداية", problems)
+    end = _date(data.end_date, "end_date", "تاريخ النهاية", problems)
+    if start and end and end < start:
+        problems["end_date"] = "تاريخ النهاية قبل تاريخ البداية."
+    budget = _number(data.budget, "budget", "الميزانية", problems)
+    target = _number(data.target_households, "target_households", "عدد الأسر المستهدفة", problems)
+    if target is not None and target != target.to_integral_value():
+        problems["target_households"] = "عدد الأسر المستهدفة عدد صحيح."
+    try:
+        currency = Currency.parse(data.currency).value
+    except ValueError:
+        problems["currency"] = "العملة غير معروفة (YER أو SYP أو USD)."
+        currency = None
+    try:
+        sector = Sector.parse(data.sector).value
+    except ValueError:
+        problems["sector"] = "القطاع غير معروف."
+        sector = None
+    with ctx.uow() as uow:
+        assoc = uow.repo.get(m.Association, data.association_id)
+        if assoc is None:
+            problems["association_id"] = "الجمعية غير موجودة."
+        elif assoc.status in ("suspended", "dissolved"):
+            problems["association_id"] = "لا يُسجل مشروع لجمعية موقوفة أو منحلة."
+        aid_type = _aid_type(uow.repo, data.aid_type)
+        if aid_type is None:
+            problems["aid_type"] = "نوع المساعدة غير معروف."
+        if problems:
+            raise ValidationError(problems)
+        project = ctx.stamp(m.Project(
+            association_id=assoc.id, campaign_id=data.campaign_id, title=" ".join(data.title.split()),
+            donor=data.donor.strip(), sector=sector, aid_type=aid_type, start_date=start, end_date=end,
+            target_households=int(target) if target is not None else None, budget=budget, currency=currency,
+        ))
+        uow.repo.add(project)
+        uow.commit()
+        return _project_record(project)
+
+
+def create_campaign(ctx: ServiceContext, name: str, *, kind: str = "emergency", start_date=None, end_date=None,
+                    description: str = "") -> str:
+    if not name.strip():
+        raise UserError("اسم الحملة مطلوب.", field="name")
+    problems: dict[str, str] = {}
+    start = _date(start_date, "start_date", "تاريخ البداية", problems)
+    end = _date(end_date, "end_date", "تاريخ النهاية", problems)
+    if problems:
+        raise ValidationError(problems)
+    with ctx.uow() as uow:
+        campaign = ctx.stamp(m.Campaign(name=name.strip(), kind=kind, start_date=start, end_date=end,
+                                        description=description.strip()))
+        uow.repo.add(campaign)
+        uow.commit()
+        return campaign.id
+
+
+def _distribution_record(d: m.Distribution) -> DistributionRecord:
+    return DistributionRecord(d.id, d.project_id, d.distribution_date, d.site, d.aid_type.code, d.item,
+                              d.quantity_per_household, d.amount_per_household, d.currency, d.status)
+
+
+def create_distribution(ctx: ServiceContext, data: DistributionInput) -> DistributionRecord:
+    problems: dict[str, str] = {}
+    when = _date(data.distribution_date, "distribution_date", "تاريخ التوزيع", problems)
+    if when is None and "distribution_date" not in problems:
+        problems["distribution_date"] = "تاريخ التوزيع مطلوب."
+    quantity = _number(data.quantity_per_household, "quantity_per_household", "الكمية لكل أسرة", problems)
+    amount = _number(data.amount_per_household, "amount_per_household", "المبلغ لكل أسرة", problems)
+    with ctx.uow() as uow:
+        project = uow.repo.get(m.Project, data.project_id)
+        if project is None:
+            raise NotFoundError("المشروع غير موجود.")
+        aid_type = _aid_type(uow.repo, data.aid_type) if data.aid_type else project.aid_type
+        if aid_type is None:
+            problems["aid_type"] = "نوع المساعدة غير معروف."
+        district = None
+        if data.district:
+            district = uow.repo.get(m.District, data.district) or uow.repo.district_by_name(data.district)
+            if district is None:
+                problems["district"] = "المديرية غير موجودة."
+        currency = data.currency or (project.currency if amount is not None else None)
+        if problems:
+            raise ValidationError(problems)
+        dist = ctx.stamp(m.Distribution(
+            project_id=project.id, campaign_id=project.campaign_id, distribution_date=when, site=data.site.strip(),
+            district_id=district.id if district else None, aid_type=aid_type, item=data.item.strip(),
+            quantity_per_household=quantity, unit=data.unit.strip(), amount_per_household=amount,
+            currency=currency, status=DistributionStatus.DRAFT.value,
+        ))
+        uow.repo.add(dist)
+        uow.commit()
+        return _distribution_record(dist)
+
+
+def approve_distribution(ctx: ServiceContext, distribution_id: str) -> DistributionRecord:
+    with ctx.uow() as uow:
+        dist = uow.repo.get(m.Distribution, distribution_id)
+        if dist is None:
+            raise NotFoundError("التوزيع غير موجود.")
+        if dist.status != DistributionStatus.DRAFT.value:
+            raise UserError("التوزيع معتمد بالفعل.")
+        dist.status = DistributionStatus.APPROVED.value
+        dist.approved_by = ctx.username
+        dist.approved_at = utcnow()
+        dist.changed_by = ctx.username
+        uow.commit()
+        return _distribution_record(dist)
+
+
+def _line_record(line: m.DistributionLine) -> LineRecord:
+    return LineRecord(line.id, line.distribution_id, line.household_id, line.person_id, line.status,
+                      line.reversal_of_id, line.reason)
+
+
+def add_distribution_line(ctx: ServiceContext, distribution_id: str, *, household_id: str | None = None,
+                          person_id: str | None = None) -> LineRecord:
+    """Put a household (or a person, whose household is used when there is one) on the distribution list."""
+    if not household_id and not person_id:
+        raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
+    with ctx.uow() as uow:
+        dist = uow.repo.get(m.Distribution, distribution_id)
+        if dist is None:
+            raise NotFoundError("التوزيع غير موجود.")
+        if dist.status == DistributionStatus.CLOSED.value:
+            raise UserError("التوزيع مغلق: لا يُضاف إليه أحد.")
+        if person_id:
+            person = uow.repo.get(m.Person, person_id)
+            if person is None:
+                raise NotFoundError("المستفيد غير موجود.")
+            if person.merged_into_id:
+                raise UserError("هذا السجل مدموج في سجل آخر: اختر السجل الباقي.")
+            if not household_id and person.membership is not None:
+                household_id = person.membership.household_id
+        if household_id and uow.repo.get(m.Household, household_id) is None:
+            raise NotFoundError("الأسرة غير موجودة.")
+        live = [ln for ln in uow.repo.all(m.DistributionLine, distribution_id=distribution_id,
+                                          household_id=household_id)
+                if household_id and ln.status != LineStatus.REVERSAL.value and uow.repo.reversal_of(ln.id) is None]
+        if live:
+            raise UserError("هذه الأسرة مدرجة في كشف هذا التوزيع بالفعل.")
+        line = ctx.stamp(m.DistributionLine(
+            distribution_id=dist.id, household_id=household_id, person_id=person_id,
+            quantity=dist.quantity_per_household, amount=dist.amount_per_household, status=LineStatus.LISTED.value,
+        ))
+        uow.repo.add(line)
+        uow.commit()
+        return _line_record(line)
+
+
+def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecord:
+    """Record from the signed sheet whether the household received; once marked it cannot be changed, only reversed."""
+    with ctx.uow() as uow:
+        line = uow.repo.get(m.DistributionLine, line_id)
+        if line is None:
+            raise NotFoundError("سطر الكشف غير موجود.")
+        if line.status != LineStatus.LISTED.value:
+            raise UserError("تم تسجيل الاستلام لهذا السطر من قبل: صحّحه بقيد عكسي.")
+        if uow.repo.reversal_of(line.id) is not None:
+            raise UserError("هذا السطر معكوس.")
+        line.status = (LineStatus.RECEIVED if received else LineStatus.NOT_RECEIVED).value
+        line.changed_by = ctx.username
+        uow.commit()
+        return _line_record(line)
+
+
+def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecord:
+    """Cancel a line by appending a reversal that points at it; the original stays as it was."""
+    if not reason or not reason.strip():
+        raise UserError("سبب القيد العكسي مطلوب.", field="reason")
+    with ctx.uow() as uow:
+        line = uow.repo.get(m.DistributionLine, line_id)
+        if line is None:
+            raise NotFoundError("سطر الكشف غير موجود.")
+        if line.status == LineStatus.REVERSAL.value:
+            raise UserError("لا يُعكس قيد عكسي.")
+        if uow.repo.reversal_of(line.id) is not None:
+            raise UserError("هذا السطر معكوس من قبل.")
+        reversal = ctx.stamp(m.DistributionLine(
+            distribution_id=line.distribution_id, household_id=line.household_id, person_id=line.person_id,
+            quantity=line.quantity, amount=line.amount, status=LineStatus.REVERSAL.value, reversal_of_id=line.id,
+            reason=reason.strip(),
+        ))
+        uow.repo.add(reversal)
+        uow.commit()
+        return _line_record(reversal)

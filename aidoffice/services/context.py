@@ -1,0 +1,71 @@
+"""What every service call needs: the open database, who is acting, the office's id and country rules, today."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+
+from aidoffice import paths
+from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules
+from aidoffice.errors import UserError
+from aidoffice.store.engine import Database, open_database
+from aidoffice.store.uow import UnitOfWork
+
+RULES_SETTING = "country_rules"
+
+
+@dataclass
+class ServiceContext:
+    db: Database
+    username: str = "system"
+    today: Callable[[], date] = date.today
+    _office_id: str | None = field(default=None, repr=False)
+    _rules: CountryRules | None = field(default=None, repr=False)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.db)
+
+    @property
+    def office_id(self) -> str:
+        """The office stamped on every new record; refuses to write before the office profile exists."""
+        if self._office_id is None:
+            with self.uow() as uow:
+                office = uow.repo.office()
+                if office is None:
+                    raise UserError("لم يُضبط ملف المكتب بعد: شغّل الأمر init أو أكمل إعداد التشغيل الأول.")
+                self._office_id = office.id
+        return self._office_id
+
+    @property
+    def rules(self) -> CountryRules:
+        if self._rules is None:
+            with self.uow() as uow:
+                stored = uow.repo.setting(RULES_SETTING)
+                office = uow.repo.office()
+            if stored:
+                self._rules = CountryRules.from_dict(stored)
+            else:
+                self._rules = COUNTRIES.get(office.country if office else "YE", YEMEN)
+        return self._rules
+
+    def forget_cached(self) -> None:
+        self._office_id = None
+        self._rules = None
+
+    def stamp(self, obj):
+        """Fill the office and author of a new record."""
+        obj.office_id = self.office_id
+        obj.changed_by = self.username
+        return obj
+
+    def close(self) -> None:
+        self.db.close()
+
+
+def open_context(db_path: Path | str | None = None, *, username: str = "system", create: bool = True) -> ServiceContext:
+    """Open the database at `db_path` (default: the user's data folder), migrating it after a safety copy."""
+    path = Path(db_path) if db_path else paths.default_db_path()
+    db = open_database(path, create=create, backups=paths.backups_dir())
+    return ServiceContext(db=db, username=username)

@@ -1,0 +1,261 @@
+"""Beneficiaries and households: add and update persons, households and their members, search, aid history."""
+
+from __future__ import annotations
+
+import re
+from aidoffice.domain.arabic import name_tokens, normalize_digits
+from aidoffice.domain.persons import PersonInput, clean_person
+from aidoffice.domain.vocab import Housing, IncomeBand, Relation
+from aidoffice.errors import NotFoundError, UserError, ValidationError
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.records import AidHistoryItem, HouseholdRecord, PersonRecord, PersonSummary
+from aidoffice.store import models as m
+
+MAX_SEARCH_LIMIT = 500
+
+
+def _person_record(p: m.Person) -> PersonRecord:
+    membership = p.membership
+    return PersonRecord(
+        id=p.id,
+        full_name=p.full_name,
+        name_norm=p.name_norm,
+        name_parts=tuple(p.name_parts or ()),
+        national_id=p.national_id,
+        phone=p.phone,
+        sex=p.sex,
+        birth_date=p.birth_date,
+        birth_year=p.birth_year,
+        district=p.district.name if p.district else None,
+        categories=tuple(sorted(c.code for c in p.categories)),
+        spouse_name=p.spouse_name,
+        spouse_national_id=p.spouse_national_id,
+        notes=p.notes,
+        household_id=membership.household_id if membership else None,
+        relation=membership.relation if membership else None,
+        version=p.version,
+    )
+
+
+def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> None:
+    problems: dict[str, str] = {}
+    clean = None
+    try:
+        clean = clean_person(data, ctx.rules, ctx.today())
+    except ValidationError as exc:
+        problems.update(exc.problems)
+    district = None
+    if data.district:
+        district = repo.get(m.District, data.district) or repo.district_by_name(data.district.strip())
+        if district is None:
+            problems["district"] = "المديرية غير موجودة في قائمة المديريات."
+    categories = []
+    if data.categories:
+        by_code = {c.code: c for c in repo.all(m.VulnerabilityCategory)}
+        by_name = {c.name: c for c in by_code.values()}
+        for ref in data.categories:
+            found = by_code.get(ref) or by_name.get(ref.strip())
+            if found is None:
+                problems["categories"] = "إحدى الفئات غير معروفة."
+            else:
+                categories.append(found)
+    if problems:
+        raise ValidationError(problems)
+    assert clean is not None
+    person.full_name = clean.full_name
+    person.name_norm = clean.name_norm
+    person.name_parts = list(clean.name_parts)
+    person.national_id = clean.national_id
+    person.phone = clean.phone
+    person.sex = clean.sex
+    person.birth_date = clean.birth_date
+    person.birth_year = clean.birth_year
+    person.district = district
+    person.spouse_name = clean.spouse_name
+    person.spouse_name_norm = clean.spouse_name_norm
+    person.spouse_national_id = clean.spouse_national_id
+    person.notes = clean.notes
+    person.categories = categories
+    person.changed_by = ctx.username
+
+
+def _load_person(repo, person_id: str) -> m.Person:
+    person = repo.get(m.Person, person_id)
+    if person is None:
+        raise NotFoundError("المستفيد غير موجود.")
+    return person
+
+
+def add_person(ctx: ServiceContext, data: PersonInput) -> PersonRecord:
+    with ctx.uow() as uow:
+        person = ctx.stamp(m.Person())
+        _apply(ctx, uow.repo, person, data)
+        uow.repo.add(person)
+        uow.commit()
+        return _person_record(person)
+
+
+def update_person(ctx: ServiceContext, person_id: str, data: PersonInput, *, expected_version: int | None = None
+                  ) -> PersonRecord:
+    with ctx.uow() as uow:
+        person = _load_person(uow.repo, person_id)
+        if expected_version is not None and person.version != expected_version:
+            raise UserError("عدّل شخص آخر هذا السجل بعد فتحه. أعد فتحه ثم أعد التعديل.")
+        _apply(ctx, uow.repo, person, data)
+        uow.commit()
+        return _person_record(person)
+
+
+def get_person(ctx: ServiceContext, person_id: str) -> PersonRecord:
+    with ctx.uow() as uow:
+        return _person_record(_load_person(uow.repo, person_id))
+
+
+# --- households ----------------------------------------------------------------------------------------------------
+
+
+def _household_record(h: m.Household) -> HouseholdRecord:
+    return HouseholdRecord(
+        id=h.id,
+        head_person_id=h.head_person_id,
+        district=None,
+        size=h.size,
+        income_band=h.income_band,
+        housing=h.housing,
+        members=tuple((mem.person_id, mem.person.full_name, mem.relation) for mem in h.members),
+    )
+
+
+def _check_household_fields(size, income_band, housing) -> dict[str, str]:
+    problems = {}
+    if size is not None and not 1 <= size <= 60:
+        problems["size"] = "عدد أفراد الأسرة يجب أن يكون بين 1 و60."
+    if income_band:
+        try:
+            IncomeBand.parse(income_band)
+        except ValueError:
+            problems["income_band"] = "فئة الدخل غير معروفة."
+    if housing:
+        try:
+            Housing.parse(housing)
+        except ValueError:
+            problems["housing"] = "نوع السكن غير معروف."
+    return problems
+
+
+def create_household(
+    ctx: ServiceContext, head_person_id: str, *, size: int | None = None, income_band: str | None = None,
+    housing: str | None = None, address: str = "",
+) -> HouseholdRecord:
+    """A household headed by an existing person who does not belong to another household yet."""
+    problems = _check_household_fields(size, income_band, housing)
+    if problems:
+        raise ValidationError(problems)
+    with ctx.uow() as uow:
+        head = _load_person(uow.repo, head_person_id)
+        if head.membership is not None:
+            raise UserError("هذا الشخص عضو في أسرة أخرى: انقله منها أولاً.", field="head_person_id")
+        household = ctx.stamp(m.Household(
+            head_person_id=head.id, district_id=head.district_id, size=size,
+            income_band=IncomeBand.parse(income_band).value if income_band else None,
+            housing=Housing.parse(housing).value if housing else None, address=address.strip(),
+        ))
+        household.members.append(ctx.stamp(m.HouseholdMember(person=head, relation=Relation.HEAD.value)))
+        uow.repo.add(household)
+        uow.commit()
+        return _household_record(household)
+
+
+def _relation(text: str) -> str:
+    try:
+        return Relation.parse(text).value
+    except ValueError as exc:
+        raise UserError("صلة القرابة برب الأسرة غير معروفة.", field="relation") from exc
+
+
+def add_household_member(ctx: ServiceContext, household_id: str, person_id: str, relation: str) -> HouseholdRecord:
+    relation_value = _relation(relation)
+    if relation_value == Relation.HEAD.value:
+        raise UserError("للأسرة رب واحد: اختر صلة أخرى.", field="relation")
+    with ctx.uow() as uow:
+        household = uow.repo.get(m.Household, household_id)
+        if household is None:
+            raise NotFoundError("الأسرة غير موجودة.")
+        person = _load_person(uow.repo, person_id)
+        if person.membership is not None:
+            raise UserError("هذا الشخص عضو في أسرة أخرى: استخدم النقل.", field="person_id")
+        household.members.append(ctx.stamp(m.HouseholdMember(person=person, relation=relation_value)))
+        if household.size is not None and household.size < len(household.members):
+            household.size = len(household.members)
+        household.changed_by = ctx.username
+        uow.commit()
+        return _household_record(household)
+
+
+def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: str, relation: str
+                          ) -> HouseholdRecord:
+    """Move a member (not a head) to another household with a new relation."""
+    relation_value = _relation(relation)
+    if relation_value == Relation.HEAD.value:
+        raise UserError("لا يُنقل الشخص كرب أسرة: أنشئ له أسرة جديدة.", field="relation")
+    with ctx.uow() as uow:
+        person = _load_person(uow.repo, person_id)
+        target = uow.repo.get(m.Household, to_household_id)
+        if target is None:
+            raise NotFoundError("الأسرة المنقول إليها غير موجودة.")
+        membership = person.membership
+        if membership is not None:
+            if membership.household_id == target.id:
+                raise UserError("الشخص عضو في هذه الأسرة بالفعل.", field="to_household_id")
+            if membership.household.head_person_id == person.id:
+                raise UserError("رب الأسرة لا يُنقل: عيّن رباً آخر للأسرة أولاً.", field="person_id")
+            uow.repo.delete(membership)
+            uow.flush()
+        target.members.append(ctx.stamp(m.HouseholdMember(person=person, relation=relation_value)))
+        target.changed_by = ctx.username
+        uow.commit()
+        return _household_record(target)
+
+
+def get_household(ctx: ServiceContext, household_id: str) -> HouseholdRecord:
+    with ctx.uow() as uow:
+        household = uow.repo.get(m.Household, household_id)
+        if household is None:
+            raise NotFoundError("الأسرة غير موجودة.")
+        return _household_record(household)
+
+
+def aid_history(ctx: ServiceContext, person_id: str) -> list[AidHistoryItem]:
+    """What the person's household received, from every association, newest first."""
+    with ctx.uow() as uow:
+        person = _load_person(uow.repo, person_id)
+        household_id = person.membership.household_id if person.membership else None
+        return [
+            AidHistoryItem(dist.distribution_date, aid_name, dist.item, assoc_name, line.status)
+            for line, dist, aid_name, assoc_name in uow.repo.aid_history(household_id, person.id)
+        ]
+
+
+# --- search ----------------------------------------------------------------------------------------------------------
+
+_NUMBER_LIKE = re.compile(r"^[+\d][\d\s\-()]*$")
+
+
+def search_persons(ctx: ServiceContext, text: str, *, limit: int = 50) -> list[PersonSummary]:
+    """Persons by any part of a name (normalised, prefix of each part), or by national ID or phone digits."""
+    limit = max(1, min(limit, MAX_SEARCH_LIMIT))
+    query = normalize_digits(text or "").strip()
+    if not query:
+        return []
+    with ctx.uow() as uow:
+        if _NUMBER_LIKE.match(query):
+            digits = re.sub(r"\D", "", query)
+            if len(digits) < 3:
+                return []
+            phone = ctx.rules.phone.normalize(query)
+            rows = uow.repo.persons_by_number_prefix(digits, phone, limit)
+        else:
+            tokens = name_tokens(query)
+            rows = uow.repo.persons_by_search_rowids(uow.repo.person_rowids_matching(tokens, limit))
+        return [PersonSummary(p.id, p.full_name, p.national_id, p.phone, district) for p, district in rows]
+
