@@ -39,8 +39,7 @@ def _positive(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=None,
-                        help="ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)")
+    common.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)")
     common.add_argument("--user", default="cli", help="اسم المستخدم الذي تُسجل باسمه التغييرات")
 
     parser = _ArabicParser(prog="aidoffice-cli", description="AidOffice — سطر الأوامر")
@@ -93,8 +92,13 @@ def _run(args: argparse.Namespace) -> int:
         if args.command == "init":
             from aidoffice.services.office import initialise_office
 
-            office = initialise_office(ctx, name=args.office_name, governorate=args.governorate,
-                                       office_code=args.office_code, country=args.country)
+            office = initialise_office(
+                ctx,
+                name=args.office_name,
+                governorate=args.governorate,
+                office_code=args.office_code,
+                country=args.country,
+            )
             log.info("database initialised")
             sys.stdout.write(f"{texts.DONE} {office.name} — {ctx.db.path}\n")
         elif args.command == "demo":
@@ -119,8 +123,13 @@ def _run(args: argparse.Namespace) -> int:
             from aidoffice.services.persons import search_persons
 
             found = [
-                {"id": p.id, "full_name": p.full_name, "national_id": p.national_id, "phone": p.phone,
-                 "district": p.district}
+                {
+                    "id": p.id,
+                    "full_name": p.full_name,
+                    "national_id": p.national_id,
+                    "phone": p.phone,
+                    "district": p.district,
+                }
                 for p in search_persons(ctx, args.text, limit=args.limit)
             ]
             _print_json(found) if args.json else _print_table(found)

@@ -20,8 +20,9 @@ def setup_logging(level: int = logging.INFO) -> Path | None:
             return Path(handler.baseFilename)
     try:
         folder = paths.ensure_dir(paths.logs_dir())
-        handler = logging.handlers.RotatingFileHandler(folder / LOG_FILE_NAME, maxBytes=2_000_000, backupCount=5,
-                                                       encoding="utf-8")
+        handler = logging.handlers.RotatingFileHandler(
+            folder / LOG_FILE_NAME, maxBytes=2_000_000, backupCount=5, encoding="utf-8"
+        )
     except OSError:
         return None
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))

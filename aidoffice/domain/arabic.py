@@ -196,7 +196,7 @@ def parse_name(text: str | None) -> NameParts:
     return NameParts(tuple(name_tokens(text)))
 
 
-# --- numbers --------------------------------------------------------------------------------------------------
+# --- numbers ------------------------------------------------------------------------------------------------
 
 _NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)$")
 
@@ -212,9 +212,7 @@ def parse_decimal(text: str | None) -> Decimal | None:
     cleaned = normalize_digits(str(text)).strip().replace(" ", "").replace("\u00a0", "")
     if not cleaned:
         return None
-    if cleaned.count(",") and "." in cleaned:
-        cleaned = cleaned.replace(",", "")
-    elif re.fullmatch(r"\d{1,3}(,\d{3})+", cleaned):
+    if (cleaned.count(",") and "." in cleaned) or re.fullmatch(r"\d{1,3}(,\d{3})+", cleaned):
         cleaned = cleaned.replace(",", "")
     if not _NUMBER.match(cleaned):
         raise ValueError("not a number")
@@ -233,7 +231,7 @@ def parse_int(text: str | None) -> int | None:
     return int(value)
 
 
-# --- phones and national IDs ------------------------------------------------------------------------------------
+# --- phones and national IDs --------------------------------------------------------------------------------
 
 _NON_DIGIT = re.compile(r"\D")
 
@@ -289,11 +287,10 @@ class NationalIdRule:
         """Digits only in ASCII, spaces and dashes removed. Letters are kept so that validation can refuse them."""
         if not text:
             return ""
-        value = normalize_digits(str(text))
-        value = re.sub(r"[\s\-_./\u200e\u200f\u202a-\u202e]", "", value)
+        value = normalize_digits(str(text)).strip()
         if value.endswith(".0") and value[:-2].isdigit():
             value = value[:-2]  # a spreadsheet turned the ID into a float
-        return value
+        return re.sub(r"[\s\-_./\u200e\u200f\u202a-\u202e]", "", value)
 
     def is_valid(self, value: str) -> bool:
         if not value or not value.isascii() or not value.isdigit():

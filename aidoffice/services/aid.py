@@ -69,8 +69,19 @@ def _aid_type(repo, ref: str) -> m.AidType | None:
 
 
 def _project_record(p: m.Project) -> ProjectRecord:
-    return ProjectRecord(p.id, p.association_id, p.title, p.donor, p.sector, p.aid_type.code if p.aid_type else None,
-                         p.start_date, p.end_date, p.target_households, p.budget, p.currency)
+    return ProjectRecord(
+        p.id,
+        p.association_id,
+        p.title,
+        p.donor,
+        p.sector,
+        p.aid_type.code if p.aid_type else None,
+        p.start_date,
+        p.end_date,
+        p.target_households,
+        p.budget,
+        p.currency,
+    )
 
 
 def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
@@ -106,18 +117,29 @@ def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
             problems["aid_type"] = "نوع المساعدة غير معروف."
         if problems:
             raise ValidationError(problems)
-        project = ctx.stamp(m.Project(
-            association_id=assoc.id, campaign_id=data.campaign_id, title=" ".join(data.title.split()),
-            donor=data.donor.strip(), sector=sector, aid_type=aid_type, start_date=start, end_date=end,
-            target_households=int(target) if target is not None else None, budget=budget, currency=currency,
-        ))
+        project = ctx.stamp(
+            m.Project(
+                association_id=assoc.id,
+                campaign_id=data.campaign_id,
+                title=" ".join(data.title.split()),
+                donor=data.donor.strip(),
+                sector=sector,
+                aid_type=aid_type,
+                start_date=start,
+                end_date=end,
+                target_households=int(target) if target is not None else None,
+                budget=budget,
+                currency=currency,
+            )
+        )
         uow.repo.add(project)
         uow.commit()
         return _project_record(project)
 
 
-def create_campaign(ctx: ServiceContext, name: str, *, kind: str = "emergency", start_date=None, end_date=None,
-                    description: str = "") -> str:
+def create_campaign(
+    ctx: ServiceContext, name: str, *, kind: str = "emergency", start_date=None, end_date=None, description: str = ""
+) -> str:
     if not name.strip():
         raise UserError("اسم الحملة مطلوب.", field="name")
     problems: dict[str, str] = {}
@@ -126,16 +148,27 @@ def create_campaign(ctx: ServiceContext, name: str, *, kind: str = "emergency", 
     if problems:
         raise ValidationError(problems)
     with ctx.uow() as uow:
-        campaign = ctx.stamp(m.Campaign(name=name.strip(), kind=kind, start_date=start, end_date=end,
-                                        description=description.strip()))
+        campaign = ctx.stamp(
+            m.Campaign(name=name.strip(), kind=kind, start_date=start, end_date=end, description=description.strip())
+        )
         uow.repo.add(campaign)
         uow.commit()
         return campaign.id
 
 
 def _distribution_record(d: m.Distribution) -> DistributionRecord:
-    return DistributionRecord(d.id, d.project_id, d.distribution_date, d.site, d.aid_type.code, d.item,
-                              d.quantity_per_household, d.amount_per_household, d.currency, d.status)
+    return DistributionRecord(
+        d.id,
+        d.project_id,
+        d.distribution_date,
+        d.site,
+        d.aid_type.code,
+        d.item,
+        d.quantity_per_household,
+        d.amount_per_household,
+        d.currency,
+        d.status,
+    )
 
 
 def create_distribution(ctx: ServiceContext, data: DistributionInput) -> DistributionRecord:
@@ -160,12 +193,22 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
         currency = data.currency or (project.currency if amount is not None else None)
         if problems:
             raise ValidationError(problems)
-        dist = ctx.stamp(m.Distribution(
-            project_id=project.id, campaign_id=project.campaign_id, distribution_date=when, site=data.site.strip(),
-            district_id=district.id if district else None, aid_type=aid_type, item=data.item.strip(),
-            quantity_per_household=quantity, unit=data.unit.strip(), amount_per_household=amount,
-            currency=currency, status=DistributionStatus.DRAFT.value,
-        ))
+        dist = ctx.stamp(
+            m.Distribution(
+                project_id=project.id,
+                campaign_id=project.campaign_id,
+                distribution_date=when,
+                site=data.site.strip(),
+                district_id=district.id if district else None,
+                aid_type=aid_type,
+                item=data.item.strip(),
+                quantity_per_household=quantity,
+                unit=data.unit.strip(),
+                amount_per_household=amount,
+                currency=currency,
+                status=DistributionStatus.DRAFT.value,
+            )
+        )
         uow.repo.add(dist)
         uow.commit()
         return _distribution_record(dist)
@@ -187,12 +230,14 @@ def approve_distribution(ctx: ServiceContext, distribution_id: str) -> Distribut
 
 
 def _line_record(line: m.DistributionLine) -> LineRecord:
-    return LineRecord(line.id, line.distribution_id, line.household_id, line.person_id, line.status,
-                      line.reversal_of_id, line.reason)
+    return LineRecord(
+        line.id, line.distribution_id, line.household_id, line.person_id, line.status, line.reversal_of_id, line.reason
+    )
 
 
-def add_distribution_line(ctx: ServiceContext, distribution_id: str, *, household_id: str | None = None,
-                          person_id: str | None = None) -> LineRecord:
+def add_distribution_line(
+    ctx: ServiceContext, distribution_id: str, *, household_id: str | None = None, person_id: str | None = None
+) -> LineRecord:
     """Put a household (or a person, whose household is used when there is one) on the distribution list."""
     if not household_id and not person_id:
         raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
@@ -212,15 +257,23 @@ def add_distribution_line(ctx: ServiceContext, distribution_id: str, *, househol
                 household_id = person.membership.household_id
         if household_id and uow.repo.get(m.Household, household_id) is None:
             raise NotFoundError("الأسرة غير موجودة.")
-        live = [ln for ln in uow.repo.all(m.DistributionLine, distribution_id=distribution_id,
-                                          household_id=household_id)
-                if household_id and ln.status != LineStatus.REVERSAL.value and uow.repo.reversal_of(ln.id) is None]
+        live = [
+            ln
+            for ln in uow.repo.all(m.DistributionLine, distribution_id=distribution_id, household_id=household_id)
+            if household_id and ln.status != LineStatus.REVERSAL.value and uow.repo.reversal_of(ln.id) is None
+        ]
         if live:
             raise UserError("هذه الأسرة مدرجة في كشف هذا التوزيع بالفعل.")
-        line = ctx.stamp(m.DistributionLine(
-            distribution_id=dist.id, household_id=household_id, person_id=person_id,
-            quantity=dist.quantity_per_household, amount=dist.amount_per_household, status=LineStatus.LISTED.value,
-        ))
+        line = ctx.stamp(
+            m.DistributionLine(
+                distribution_id=dist.id,
+                household_id=household_id,
+                person_id=person_id,
+                quantity=dist.quantity_per_household,
+                amount=dist.amount_per_household,
+                status=LineStatus.LISTED.value,
+            )
+        )
         uow.repo.add(line)
         uow.commit()
         return _line_record(line)
@@ -254,11 +307,18 @@ def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecor
             raise UserError("لا يُعكس قيد عكسي.")
         if uow.repo.reversal_of(line.id) is not None:
             raise UserError("هذا السطر معكوس من قبل.")
-        reversal = ctx.stamp(m.DistributionLine(
-            distribution_id=line.distribution_id, household_id=line.household_id, person_id=line.person_id,
-            quantity=line.quantity, amount=line.amount, status=LineStatus.REVERSAL.value, reversal_of_id=line.id,
-            reason=reason.strip(),
-        ))
+        reversal = ctx.stamp(
+            m.DistributionLine(
+                distribution_id=line.distribution_id,
+                household_id=line.household_id,
+                person_id=line.person_id,
+                quantity=line.quantity,
+                amount=line.amount,
+                status=LineStatus.REVERSAL.value,
+                reversal_of_id=line.id,
+                reason=reason.strip(),
+            )
+        )
         uow.repo.add(reversal)
         uow.commit()
         return _line_record(reversal)

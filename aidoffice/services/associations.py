@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from aidoffice.domain.arabic import normalize_text
+from aidoffice.domain.arabic import normalize_digits, normalize_text
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
 from aidoffice.errors import NotFoundError, UserError, ValidationError
@@ -49,15 +49,16 @@ def to_record(a: m.Association, district_names: dict[str, str] | None = None) ->
         licence_expiry=a.licence_expiry,
         district=names.get(a.district_id or ""),
         phone=a.phone,
-        fields=tuple(f.name for f in a.fields),
-        districts=tuple(d.name for d in a.districts),
+        fields=tuple(sorted(f.name for f in a.fields)),
+        districts=tuple(sorted(d.name for d in a.districts)),
         board=tuple(BoardMemberRecord(b.id, b.full_name, b.role, b.phone) for b in a.board),
         status_history=tuple(
             StatusChangeRecord(s.status_from, s.status_to, s.changed_on, s.reason) for s in a.status_history
         ),
         visits=tuple(
-            FieldVisitRecord(v.id, v.visit_date, v.visitors, v.findings, v.rating, v.follow_up, v.follow_up_due,
-                             v.follow_up_done)
+            FieldVisitRecord(
+                v.id, v.visit_date, v.visitors, v.findings, v.rating, v.follow_up, v.follow_up_due, v.follow_up_done
+            )
             for v in a.visits
         ),
         compliance=tuple(
@@ -80,7 +81,7 @@ def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInp
     name = " ".join((data.name or "").split())
     if not name:
         problems["name"] = "اسم الجمعية مطلوب."
-    reg = normalize_text(data.registration_number).replace(" ", "") if data.registration_number else ""
+    reg = "".join(normalize_digits(data.registration_number or "").split())
     if not reg:
         problems["registration_number"] = "رقم الإشهار مطلوب."
     proclaimed = _date_field(data.proclamation_date, "proclamation_date", "تاريخ الإشهار", problems)
@@ -146,8 +147,11 @@ def register_association(ctx: ServiceContext, data: AssociationInput) -> Associa
         _apply(ctx, uow.repo, assoc, data)
         assoc.status_since = assoc.proclamation_date or ctx.today()
         assoc.status_history = [
-            ctx.stamp(m.AssociationStatusChange(status_from=None, status_to=assoc.status,
-                                                changed_on=assoc.status_since, reason="الإشهار"))
+            ctx.stamp(
+                m.AssociationStatusChange(
+                    status_from=None, status_to=assoc.status, changed_on=assoc.status_since, reason="الإشهار"
+                )
+            )
         ]
         uow.repo.add(assoc)
         uow.commit()
@@ -170,7 +174,9 @@ def get_association(ctx: ServiceContext, association_id: str) -> AssociationReco
 def find_association(ctx: ServiceContext, ref: str) -> AssociationRecord:
     """By id, registration number or name (exact, then normalised); refuses an ambiguous name."""
     with ctx.uow() as uow:
-        found = uow.repo.association_by_reference(ref.strip())
+        found = uow.repo.association_by_reference(
+            "".join(normalize_digits(ref).split())
+        ) or uow.repo.association_by_reference(ref.strip())
         if found is None:
             matches = uow.repo.associations_by_name_norm(normalize_text(ref))
             if len(matches) > 1:
@@ -205,8 +211,11 @@ def change_association_status(
         if assoc.status == AssociationStatus.DISSOLVED.value:
             raise UserError("الجمعية منحلة: لا تتغير حالتها إلا بإشهار جديد.", field="status")
         assoc.status_history.append(
-            ctx.stamp(m.AssociationStatusChange(status_from=assoc.status, status_to=new_status.value,
-                                                changed_on=when, reason=reason.strip()))
+            ctx.stamp(
+                m.AssociationStatusChange(
+                    status_from=assoc.status, status_to=new_status.value, changed_on=when, reason=reason.strip()
+                )
+            )
         )
         assoc.status = new_status.value
         assoc.status_since = when
@@ -226,8 +235,11 @@ def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, r
         assoc = _load(uow.repo, association_id)
         if role_value == BoardRole.CHAIR.value and any(b.role == role_value for b in assoc.board):
             raise UserError("للجمعية رئيس مجلس إدارة مسجل: عدّل صفته أولاً.", field="role")
-        member = ctx.stamp(m.BoardMember(full_name=" ".join(full_name.split()), role=role_value,
-                                         phone=ctx.rules.phone.normalize(phone)))
+        member = ctx.stamp(
+            m.BoardMember(
+                full_name=" ".join(full_name.split()), role=role_value, phone=ctx.rules.phone.normalize(phone)
+            )
+        )
         assoc.board.append(member)
         uow.commit()
         return member.id
@@ -259,15 +271,28 @@ def add_field_visit(
         raise ValidationError(problems)
     with ctx.uow() as uow:
         assoc = _load(uow.repo, association_id)
-        visit = ctx.stamp(m.FieldVisit(visit_date=when, visitors=visitors.strip(), findings=findings.strip(),
-                                       rating=rating, follow_up=follow_up.strip(), follow_up_due=due))
+        visit = ctx.stamp(
+            m.FieldVisit(
+                visit_date=when,
+                visitors=visitors.strip(),
+                findings=findings.strip(),
+                rating=rating,
+                follow_up=follow_up.strip(),
+                follow_up_due=due,
+            )
+        )
         assoc.visits.append(visit)
         uow.commit()
         return visit.id
 
 
 def record_compliance(
-    ctx: ServiceContext, association_id: str, year: int, *, admin_report: bool, financial_report: bool,
+    ctx: ServiceContext,
+    association_id: str,
+    year: int,
+    *,
+    admin_report: bool,
+    financial_report: bool,
     submitted_on: str | date | None = None,
 ) -> None:
     """Record (or correct) which yearly reports an association submitted."""

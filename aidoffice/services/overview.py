@@ -40,20 +40,58 @@ def list_records(ctx: ServiceContext, kind: str, *, limit: int = 50) -> list[dic
     for row in rows:
         obj = row[0]
         if kind == "associations":
-            out.append({"id": obj.id, "name": obj.name, "registration_number": obj.registration_number,
-                        "status": obj.status, "licence_expiry": _iso(obj.licence_expiry)})
+            out.append(
+                {
+                    "id": obj.id,
+                    "name": obj.name,
+                    "registration_number": obj.registration_number,
+                    "status": obj.status,
+                    "licence_expiry": _iso(obj.licence_expiry),
+                }
+            )
         elif kind == "persons":
-            out.append({"id": obj.id, "name": obj.full_name, "national_id": obj.national_id, "phone": obj.phone,
-                        "district": row[1]})
+            out.append(
+                {
+                    "id": obj.id,
+                    "name": obj.full_name,
+                    "national_id": obj.national_id,
+                    "phone": obj.phone,
+                    "district": row[1],
+                }
+            )
         elif kind == "households":
             out.append({"id": obj.id, "name": row[1] or "", "size": obj.size, "district": row[2]})
         elif kind == "projects":
-            out.append({"id": obj.id, "title": obj.title, "association": row[1], "donor": obj.donor,
-                        "start_date": _iso(obj.start_date), "currency": obj.currency})
+            out.append(
+                {
+                    "id": obj.id,
+                    "title": obj.title,
+                    "association": row[1],
+                    "donor": obj.donor,
+                    "start_date": _iso(obj.start_date),
+                    "currency": obj.currency,
+                }
+            )
         elif kind == "distributions":
-            out.append({"id": obj.id, "title": f"{row[2]} — {obj.site} {obj.distribution_date:%Y/%m/%d}", "project": row[1],
-                        "date": _iso(obj.distribution_date), "site": obj.site, "status": obj.status})
+            out.append(
+                {
+                    "id": obj.id,
+                    "title": f"{row[2]} — {obj.site} {obj.distribution_date:%Y/%m/%d}",
+                    "project": row[1],
+                    "date": _iso(obj.distribution_date),
+                    "site": obj.site,
+                    "status": obj.status,
+                }
+            )
         else:
-            out.append({"id": obj.id, "title": obj.need, "person": row[1], "association": row[2],
-                        "status": obj.status, "referred_on": _iso(obj.referred_on)})
+            out.append(
+                {
+                    "id": obj.id,
+                    "title": obj.need,
+                    "person": row[1],
+                    "association": row[2],
+                    "status": obj.status,
+                    "referred_on": _iso(obj.referred_on),
+                }
+            )
     return out

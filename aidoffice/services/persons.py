@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+
 from aidoffice.domain.arabic import name_tokens, normalize_digits
 from aidoffice.domain.persons import PersonInput, clean_person
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation
@@ -95,8 +96,9 @@ def add_person(ctx: ServiceContext, data: PersonInput) -> PersonRecord:
         return _person_record(person)
 
 
-def update_person(ctx: ServiceContext, person_id: str, data: PersonInput, *, expected_version: int | None = None
-                  ) -> PersonRecord:
+def update_person(
+    ctx: ServiceContext, person_id: str, data: PersonInput, *, expected_version: int | None = None
+) -> PersonRecord:
     with ctx.uow() as uow:
         person = _load_person(uow.repo, person_id)
         if expected_version is not None and person.version != expected_version:
@@ -111,7 +113,7 @@ def get_person(ctx: ServiceContext, person_id: str) -> PersonRecord:
         return _person_record(_load_person(uow.repo, person_id))
 
 
-# --- households ----------------------------------------------------------------------------------------------------
+# --- households ---------------------------------------------------------------------------------------------
 
 
 def _household_record(h: m.Household) -> HouseholdRecord:
@@ -144,8 +146,13 @@ def _check_household_fields(size, income_band, housing) -> dict[str, str]:
 
 
 def create_household(
-    ctx: ServiceContext, head_person_id: str, *, size: int | None = None, income_band: str | None = None,
-    housing: str | None = None, address: str = "",
+    ctx: ServiceContext,
+    head_person_id: str,
+    *,
+    size: int | None = None,
+    income_band: str | None = None,
+    housing: str | None = None,
+    address: str = "",
 ) -> HouseholdRecord:
     """A household headed by an existing person who does not belong to another household yet."""
     problems = _check_household_fields(size, income_band, housing)
@@ -155,11 +162,16 @@ def create_household(
         head = _load_person(uow.repo, head_person_id)
         if head.membership is not None:
             raise UserError("هذا الشخص عضو في أسرة أخرى: انقله منها أولاً.", field="head_person_id")
-        household = ctx.stamp(m.Household(
-            head_person_id=head.id, district_id=head.district_id, size=size,
-            income_band=IncomeBand.parse(income_band).value if income_band else None,
-            housing=Housing.parse(housing).value if housing else None, address=address.strip(),
-        ))
+        household = ctx.stamp(
+            m.Household(
+                head_person_id=head.id,
+                district_id=head.district_id,
+                size=size,
+                income_band=IncomeBand.parse(income_band).value if income_band else None,
+                housing=Housing.parse(housing).value if housing else None,
+                address=address.strip(),
+            )
+        )
         household.members.append(ctx.stamp(m.HouseholdMember(person=head, relation=Relation.HEAD.value)))
         uow.repo.add(household)
         uow.commit()
@@ -192,8 +204,7 @@ def add_household_member(ctx: ServiceContext, household_id: str, person_id: str,
         return _household_record(household)
 
 
-def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: str, relation: str
-                          ) -> HouseholdRecord:
+def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: str, relation: str) -> HouseholdRecord:
     """Move a member (not a head) to another household with a new relation."""
     relation_value = _relation(relation)
     if relation_value == Relation.HEAD.value:
@@ -236,7 +247,7 @@ def aid_history(ctx: ServiceContext, person_id: str) -> list[AidHistoryItem]:
         ]
 
 
-# --- search ----------------------------------------------------------------------------------------------------------
+# --- search -------------------------------------------------------------------------------------------------
 
 _NUMBER_LIKE = re.compile(r"^[+\d][\d\s\-()]*$")
 
@@ -258,4 +269,3 @@ def search_persons(ctx: ServiceContext, text: str, *, limit: int = 50) -> list[P
             tokens = name_tokens(query)
             rows = uow.repo.persons_by_search_rowids(uow.repo.person_rowids_matching(tokens, limit))
         return [PersonSummary(p.id, p.full_name, p.national_id, p.phone, district) for p, district in rows]
-

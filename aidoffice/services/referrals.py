@@ -16,14 +16,28 @@ DEFAULT_DUE_DAYS = 14
 
 def _record(r: m.Referral) -> ReferralRecord:
     return ReferralRecord(
-        r.id, r.person_id, r.association_id, r.need, r.referred_on, r.due_on, r.status, r.outcome,
+        r.id,
+        r.person_id,
+        r.association_id,
+        r.need,
+        r.referred_on,
+        r.due_on,
+        r.status,
+        r.outcome,
         tuple(StatusChangeRecord(h.status_from, h.status_to, h.changed_on, h.note) for h in r.history),
     )
 
 
-def create_referral(ctx: ServiceContext, person_id: str, association_id: str, need: str, *,
-                    referred_on: str | date | None = None, due_in_days: int = DEFAULT_DUE_DAYS,
-                    aid_type: str | None = None) -> ReferralRecord:
+def create_referral(
+    ctx: ServiceContext,
+    person_id: str,
+    association_id: str,
+    need: str,
+    *,
+    referred_on: str | date | None = None,
+    due_in_days: int = DEFAULT_DUE_DAYS,
+    aid_type: str | None = None,
+) -> ReferralRecord:
     problems: dict[str, str] = {}
     if not need or not need.strip():
         problems["need"] = "الاحتياج مطلوب."
@@ -50,19 +64,36 @@ def create_referral(ctx: ServiceContext, person_id: str, association_id: str, ne
                 problems["aid_type"] = "نوع المساعدة غير معروف."
         if problems:
             raise ValidationError(problems)
-        referral = ctx.stamp(m.Referral(
-            person_id=person.id, association_id=assoc.id, aid_type_id=aid.id if aid else None, need=need.strip(),
-            referred_on=when, due_on=when + timedelta(days=due_in_days), status=ReferralStatus.SENT.value,
-        ))
-        referral.history.append(ctx.stamp(m.ReferralStatusChange(
-            status_from=None, status_to=ReferralStatus.SENT.value, changed_on=when, note="")))
+        referral = ctx.stamp(
+            m.Referral(
+                person_id=person.id,
+                association_id=assoc.id,
+                aid_type_id=aid.id if aid else None,
+                need=need.strip(),
+                referred_on=when,
+                due_on=when + timedelta(days=due_in_days),
+                status=ReferralStatus.SENT.value,
+            )
+        )
+        referral.history.append(
+            ctx.stamp(
+                m.ReferralStatusChange(status_from=None, status_to=ReferralStatus.SENT.value, changed_on=when, note="")
+            )
+        )
         uow.repo.add(referral)
         uow.commit()
         return _record(referral)
 
 
-def advance_referral(ctx: ServiceContext, referral_id: str, status: str, *, note: str = "",
-                     changed_on: str | date | None = None, outcome: str = "") -> ReferralRecord:
+def advance_referral(
+    ctx: ServiceContext,
+    referral_id: str,
+    status: str,
+    *,
+    note: str = "",
+    changed_on: str | date | None = None,
+    outcome: str = "",
+) -> ReferralRecord:
     """Move a referral forward (sent → accepted → served, or declined / cancelled), with its date."""
     try:
         new_status = ReferralStatus.parse(status)
@@ -83,8 +114,13 @@ def advance_referral(ctx: ServiceContext, referral_id: str, status: str, *, note
             raise UserError("تاريخ تغيير الحالة قبل تاريخ الإحالة أو في المستقبل.", field="changed_on")
         if new_status in (ReferralStatus.DECLINED, ReferralStatus.CANCELLED) and not note.strip():
             raise UserError("سبب الرفض أو الإلغاء مطلوب.", field="note")
-        referral.history.append(ctx.stamp(m.ReferralStatusChange(
-            status_from=current.value, status_to=new_status.value, changed_on=when, note=note.strip())))
+        referral.history.append(
+            ctx.stamp(
+                m.ReferralStatusChange(
+                    status_from=current.value, status_to=new_status.value, changed_on=when, note=note.strip()
+                )
+            )
+        )
         referral.status = new_status.value
         if not REFERRAL_TRANSITIONS[new_status]:
             referral.closed_on = when

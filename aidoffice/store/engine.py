@@ -30,10 +30,13 @@ def busy_timeout_ms() -> int:
         return DEFAULT_BUSY_TIMEOUT_MS
 
 
-# --- sorting SQLite failures into the user's environment and bugs ---------------------------------------------------
+# --- sorting SQLite failures into the user's environment and bugs -------------------------------------------
 
 _KNOWN = (
-    ("database is locked", "قاعدة البيانات مشغولة أو مقفلة من برنامج آخر. أغلق النسخة الأخرى من البرنامج ثم أعد المحاولة."),
+    (
+        "database is locked",
+        "قاعدة البيانات مشغولة أو مقفلة من برنامج آخر. أغلق النسخة الأخرى من البرنامج ثم أعد المحاولة.",
+    ),
     ("database table is locked", "قاعدة البيانات مشغولة. أعد المحاولة بعد قليل."),
     ("readonly", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
     ("read-only", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
@@ -65,7 +68,7 @@ def raise_storage_error(exc: BaseException) -> None:
         raise known from exc
 
 
-# --- engine -------------------------------------------------------------------------------------------------------------
+# --- engine -------------------------------------------------------------------------------------------------
 
 
 def _install_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
@@ -95,7 +98,7 @@ def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
     return engine
 
 
-# --- checks before the file is touched -------------------------------------------------------------------------------
+# --- checks before the file is touched ----------------------------------------------------------------------
 
 
 def check_file_usable(path: Path, *, create: bool) -> bool:

@@ -62,7 +62,8 @@ def check_known(revision: str | None) -> None:
         known = None
     if known is None:
         raise StorageError(
-            "قاعدة البيانات أنشأها إصدار أحدث من AidOffice. ثبّت الإصدار الأحدث من البرنامج لفتحها؛ لم يُغيَّر شيء في الملف."
+            "قاعدة البيانات أنشأها إصدار أحدث من AidOffice. ثبّت الإصدار الأحدث من البرنامج لفتحها؛ "
+            "لم يُغيَّر شيء في الملف."
         )
 
 

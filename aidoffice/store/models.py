@@ -32,7 +32,7 @@ def _fk(target: str, *, nullable: bool = True, ondelete: str | None = None, inde
     return mapped_column(ID, ForeignKey(target, ondelete=ondelete), nullable=nullable, index=index)
 
 
-# --- office and settings ------------------------------------------------------------------------------------------
+# --- office and settings ------------------------------------------------------------------------------------
 
 
 class OfficeProfile(RecordMixin, Base):
@@ -55,7 +55,7 @@ class Setting(Base):
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow, onupdate=utcnow)
 
 
-# --- geography ----------------------------------------------------------------------------------------------------
+# --- geography ----------------------------------------------------------------------------------------------
 
 
 class Governorate(RecordMixin, Base):
@@ -83,7 +83,7 @@ class SubDistrict(RecordMixin, Base):
     district: Mapped[District] = relationship(back_populates="sub_districts")
 
 
-# --- reference lists ------------------------------------------------------------------------------------------------
+# --- reference lists ----------------------------------------------------------------------------------------
 
 
 class FieldOfWork(RecordMixin, Base):
@@ -109,7 +109,7 @@ class AidType(RecordMixin, Base):
     window_days: Mapped[int | None] = mapped_column(Integer)
 
 
-# --- associations ---------------------------------------------------------------------------------------------------
+# --- associations -------------------------------------------------------------------------------------------
 
 association_fields = Table(
     "association_fields",
@@ -128,9 +128,7 @@ association_districts = Table(
 
 class Association(RecordMixin, Base):
     __tablename__ = "associations"
-    __table_args__ = (
-        CheckConstraint("status IN ('active','dormant','suspended','dissolved')", name="status"),
-    )
+    __table_args__ = (CheckConstraint("status IN ('active','dormant','suspended','dissolved')", name="status"),)
     name: Mapped[str] = mapped_column(String(200))
     name_norm: Mapped[str] = mapped_column(String(200), index=True)
     registration_number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -212,14 +210,15 @@ class ComplianceRecord(RecordMixin, Base):
     notes: Mapped[str] = mapped_column(Text, default="")
 
 
-# --- persons and households -------------------------------------------------------------------------------------------
+# --- persons and households ---------------------------------------------------------------------------------
 
 person_categories = Table(
     "person_categories",
     Base.metadata,
     Column("person_id", ID, ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True),
-    Column("category_id", ID, ForeignKey("vulnerability_categories.id", ondelete="CASCADE"), primary_key=True,
-           index=True),
+    Column(
+        "category_id", ID, ForeignKey("vulnerability_categories.id", ondelete="CASCADE"), primary_key=True, index=True
+    ),
 )
 
 
@@ -279,7 +278,7 @@ class HouseholdMember(RecordMixin, Base):
     person: Mapped[Person] = relationship(back_populates="membership")
 
 
-# --- projects, campaigns, distributions --------------------------------------------------------------------------------
+# --- projects, campaigns, distributions ---------------------------------------------------------------------
 
 project_districts = Table(
     "project_districts",
@@ -300,8 +299,9 @@ class Campaign(RecordMixin, Base):
 
 class Project(RecordMixin, Base):
     __tablename__ = "projects"
-    __table_args__ = (CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date",
-                                      name="period"),)
+    __table_args__ = (
+        CheckConstraint("end_date IS NULL OR start_date IS NULL OR end_date >= start_date", name="period"),
+    )
     association_id: Mapped[str] = _fk("associations.id", nullable=False)
     campaign_id: Mapped[str | None] = _fk("campaigns.id")
     title: Mapped[str] = mapped_column(String(300))
@@ -365,7 +365,7 @@ class DistributionLine(RecordMixin, Base):
     overridden_by: Mapped[str | None] = mapped_column(String(80))
 
 
-# --- referrals ----------------------------------------------------------------------------------------------------------
+# --- referrals ----------------------------------------------------------------------------------------------
 
 
 class Referral(RecordMixin, Base):
@@ -396,7 +396,7 @@ class ReferralStatusChange(RecordMixin, Base):
     note: Mapped[str] = mapped_column(Text, default="")
 
 
-# --- users and audit (filled by the security work) ------------------------------------------------------------------------
+# --- users and audit (filled by the security work) ----------------------------------------------------------
 
 
 class User(RecordMixin, Base):

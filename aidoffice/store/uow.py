@@ -73,7 +73,7 @@ class Repository:
     def __init__(self, session: Session) -> None:
         self.session = session
 
-    # --- generic -----------------------------------------------------------------------------------------------------
+    # --- generic --------------------------------------------------------------------------------------------
     def add(self, obj: T) -> T:
         self.session.add(obj)
         return obj
@@ -102,7 +102,7 @@ class Repository:
     def delete(self, obj: object) -> None:
         self.session.delete(obj)
 
-    # --- office and settings ------------------------------------------------------------------------------------------
+    # --- office and settings --------------------------------------------------------------------------------
     def office(self) -> m.OfficeProfile | None:
         return self.session.scalars(select(m.OfficeProfile).order_by(m.OfficeProfile.created_at).limit(1)).first()
 
@@ -117,7 +117,7 @@ class Repository:
         else:
             row.value = value
 
-    # --- geography and reference lists ----------------------------------------------------------------------------------
+    # --- geography and reference lists ----------------------------------------------------------------------
     def district_by_name(self, name: str) -> m.District | None:
         return self.session.scalars(select(m.District).where(m.District.name == name).limit(1)).first()
 
@@ -134,14 +134,15 @@ class Repository:
         """code → id for a reference list."""
         return {code: ident for code, ident in self.session.execute(select(model.code, model.id))}
 
-    # --- associations ---------------------------------------------------------------------------------------------------
+    # --- associations ---------------------------------------------------------------------------------------
     def association_by_reference(self, ref: str) -> m.Association | None:
         """By id, registration number, or exact (normalised) name."""
         found = self.session.get(m.Association, ref)
         if found is not None:
             return found
         return self.session.scalars(
-            select(m.Association).where(or_(m.Association.registration_number == ref, m.Association.name == ref))
+            select(m.Association)
+            .where(or_(m.Association.registration_number == ref, m.Association.name == ref))
             .limit(1)
         ).first()
 
@@ -163,7 +164,7 @@ class Repository:
             )
         ).first()
 
-    # --- persons -------------------------------------------------------------------------------------------------------
+    # --- persons --------------------------------------------------------------------------------------------
     def persons_by_search_rowids(self, rowids: Sequence[int]) -> list[tuple[m.Person, str | None]]:
         if not rowids:
             return []
@@ -224,7 +225,7 @@ class Repository:
     def reversal_of(self, line_id: str) -> m.DistributionLine | None:
         return self.first(m.DistributionLine, reversal_of_id=line_id)
 
-    # --- referrals ------------------------------------------------------------------------------------------------------
+    # --- referrals ------------------------------------------------------------------------------------------
     def overdue_referrals(self, today: date) -> list[m.Referral]:
         return list(
             self.session.scalars(
@@ -234,7 +235,7 @@ class Repository:
             )
         )
 
-    # --- listings -----------------------------------------------------------------------------------------------------
+    # --- listings -------------------------------------------------------------------------------------------
     def listing(self, kind: str, limit: int) -> list[tuple]:
         """Rows for the `list` command: the record plus the few joined names a reader needs."""
         if kind == "associations":
@@ -278,7 +279,7 @@ class Repository:
         rows = self.session.execute(stmt.limit(limit)).all()
         return [tuple(r) for r in rows]
 
-    # --- bulk loading (demo data, later imports) -------------------------------------------------------------------------
+    # --- bulk loading (demo data, later imports) ------------------------------------------------------------
     def bulk_insert(self, model: type, rows: list[dict]) -> None:
         if not rows:
             return
@@ -292,9 +293,8 @@ class Repository:
         """pairs: [{"hid": household id, "pid": head person id}]."""
         if pairs:
             self.session.connection().execute(
-                update(m.Household.__table__).where(m.Household.__table__.c.id == bindparam("hid")).values(
-                    head_person_id=bindparam("pid")
-                ),
+                update(m.Household.__table__)
+                .where(m.Household.__table__.c.id == bindparam("hid"))
+                .values(head_person_id=bindparam("pid")),
                 pairs,
             )
-

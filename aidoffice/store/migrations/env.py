@@ -16,9 +16,7 @@ UNMODELLED_PREFIXES = ("persons_fts",)
 
 
 def include_name(name, type_, _parent_names) -> bool:
-    if type_ == "table" and name and name.startswith(UNMODELLED_PREFIXES):
-        return False
-    return True
+    return not (type_ == "table" and bool(name) and name.startswith(UNMODELLED_PREFIXES))
 
 
 def _configure(connection) -> None:
@@ -38,8 +36,9 @@ def run_migrations_online() -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = engine_from_config(config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.",
-                                poolclass=pool.NullPool)
+    engine = engine_from_config(
+        config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    )
     with engine.connect() as conn:
         _configure(conn)
         with context.begin_transaction():

@@ -1,0 +1,81 @@
+"""MainWindow: the office's window — person search over the registry and a status bar with the counts."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, QTimer
+from PySide6.QtGui import QKeySequence, QShortcut
+from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QMainWindow, QTableView, QVBoxLayout, QWidget
+
+from aidoffice import texts
+from aidoffice.errors import UserError
+from aidoffice.services import overview
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.office import get_office
+from aidoffice.services.persons import search_persons
+from aidoffice.ui.models.persons import PersonSearchTableModel
+
+SEARCH_DELAY_MS = 250
+
+
+class MainWindow(QMainWindow):
+    def __init__(self, ctx: ServiceContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.setWindowTitle(texts.APP_TITLE)
+        self.resize(1100, 700)
+
+        self.search_edit = QLineEdit()
+        self.search_edit.setPlaceholderText("ابحث بالاسم أو رقم البطاقة أو الهاتف…")
+        self.search_edit.setClearButtonEnabled(True)
+        self.results = PersonSearchTableModel(self)
+        self.table = QTableView()
+        self.table.setModel(self.results)
+        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
+        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        self.table.verticalHeader().setVisible(False)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+
+        central = QWidget()
+        layout = QVBoxLayout(central)
+        layout.addWidget(self.search_edit)
+        layout.addWidget(self.message)
+        layout.addWidget(self.table)
+        self.setCentralWidget(central)
+
+        self.status_office = QLabel()
+        self.status_counts = QLabel()
+        self.status_file = QLabel(str(ctx.db.path))
+        self.status_file.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        for label in (self.status_office, self.status_counts, self.status_file):
+            self.statusBar().addPermanentWidget(label)
+
+        self._search_timer = QTimer(self)
+        self._search_timer.setSingleShot(True)
+        self._search_timer.setInterval(SEARCH_DELAY_MS)
+        self._search_timer.timeout.connect(self.run_search)
+        self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search_edit.setFocus)
+        self.refresh_status()
+
+    def _on_search_edit_text_changed(self, _text: str) -> None:
+        self._search_timer.start()
+
+    def run_search(self) -> None:
+        try:
+            rows = search_persons(self.ctx, self.search_edit.text(), limit=200)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.results.set_rows(rows)
+        text = self.search_edit.text().strip()
+        self.message.setText(f"{len(rows)} نتيجة" if text else "")
+
+    def refresh_status(self) -> None:
+        office = get_office(self.ctx)
+        self.status_office.setText(office.name if office else "")
+        counts = overview.stats(self.ctx)
+        self.status_counts.setText(
+            f"الجمعيات: {counts['associations']:,} — المستفيدون: {counts['persons']:,} — "
+            f"الأسر: {counts['households']:,}"
+        )

@@ -1,0 +1,1 @@
+"""Item models (QAbstractTableModel subclasses) fed by service queries."""

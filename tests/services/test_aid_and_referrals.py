@@ -1,0 +1,121 @@
+"""Projects, distributions and append-only lines; referrals and their status history."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from aidoffice.domain.persons import PersonInput
+from aidoffice.errors import UserError, ValidationError
+from aidoffice.services.aid import (
+    DistributionInput,
+    ProjectInput,
+    add_distribution_line,
+    approve_distribution,
+    create_distribution,
+    create_project,
+    mark_line,
+    reverse_line,
+)
+from aidoffice.services.associations import AssociationInput, change_association_status, register_association
+from aidoffice.services.persons import add_person, aid_history, create_household
+from aidoffice.services.referrals import advance_referral, create_referral, overdue_referrals
+
+
+@pytest.fixture
+def setup(ctx):
+    assoc = register_association(ctx, AssociationInput(name="جمعية الإحسان", registration_number="55/2015"))
+    head = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
+    household = create_household(ctx, head.id)
+    return ctx, assoc, head, household
+
+
+def test_project_distribution_and_lines(setup):
+    ctx, assoc, head, household = setup
+    project = create_project(
+        ctx,
+        ProjectInput(
+            association_id=assoc.id,
+            title="سلال رمضان",
+            aid_type="food_basket",
+            budget="١٢٬٥٠٠٫٥",
+            currency="USD",
+            start_date="01/01/2026",
+        ),
+    )
+    assert project.budget == Decimal("12500.5")
+    dist = create_distribution(
+        ctx,
+        DistributionInput(
+            project_id=project.id,
+            distribution_date=date.today(),
+            site="مقر الجمعية",
+            item="سلة غذائية",
+            quantity_per_household="1",
+        ),
+    )
+    assert dist.aid_type == "food_basket" and dist.status == "draft"
+    line = add_distribution_line(ctx, dist.id, person_id=head.id)
+    assert line.household_id == household.id and line.status == "listed"
+    with pytest.raises(UserError, match="مدرجة"):
+        add_distribution_line(ctx, dist.id, household_id=household.id)
+    approve_distribution(ctx, dist.id)
+    marked = mark_line(ctx, line.id, received=True)
+    assert marked.status == "received"
+    with pytest.raises(UserError, match="قيد عكسي"):
+        mark_line(ctx, line.id, received=False)
+    history = aid_history(ctx, head.id)
+    assert [(h.aid_type, h.association, h.status) for h in history] == [("سلة غذائية", "جمعية الإحسان", "received")]
+    with pytest.raises(UserError, match="مطلوب"):
+        reverse_line(ctx, line.id, reason="")
+    rev = reverse_line(ctx, line.id, reason="استلام مكرر")
+    assert rev.reversal_of_id == line.id and rev.status == "reversal"
+    assert aid_history(ctx, head.id) == []
+    with pytest.raises(UserError, match="معكوس"):
+        reverse_line(ctx, line.id, reason="مرة أخرى")
+    # After the reversal the household can be listed again.
+    assert add_distribution_line(ctx, dist.id, household_id=household.id).status == "listed"
+
+
+def test_project_validation(setup):
+    ctx, assoc, _, _ = setup
+    with pytest.raises(ValidationError) as err:
+        create_project(
+            ctx,
+            ProjectInput(
+                association_id=assoc.id,
+                title="",
+                aid_type="gold",
+                budget="abc",
+                currency="EUR",
+                start_date="01/05/2026",
+                end_date="01/01/2026",
+            ),
+        )
+    assert set(err.value.problems) >= {"title", "aid_type", "budget", "currency", "end_date"}
+    change_association_status(ctx, assoc.id, "suspended", reason="مخالفات")
+    with pytest.raises(ValidationError) as err:
+        create_project(ctx, ProjectInput(association_id=assoc.id, title="مشروع", aid_type="cash"))
+    assert "موقوفة" in err.value.problems["association_id"]
+
+
+def test_referral_lifecycle(setup):
+    ctx, assoc, head, _ = setup
+    old = date.today() - timedelta(days=30)
+    r = create_referral(ctx, head.id, assoc.id, "علاج لمريض سرطان", referred_on=old)
+    assert r.status == "sent" and r.due_on == old + timedelta(days=14)
+    assert [x.id for x in overdue_referrals(ctx)] == [r.id]
+    r = advance_referral(ctx, r.id, "accepted", changed_on=old + timedelta(days=2))
+    r = advance_referral(ctx, r.id, "served", outcome="تم صرف العلاج")
+    assert [h.status_to for h in r.history] == ["sent", "accepted", "served"]
+    assert r.outcome == "تم صرف العلاج"
+    assert overdue_referrals(ctx) == []
+    with pytest.raises(UserError, match="لا تنتقل"):
+        advance_referral(ctx, r.id, "sent")
+    r2 = create_referral(ctx, head.id, assoc.id, "سلة غذائية")
+    with pytest.raises(UserError, match="سبب"):
+        advance_referral(ctx, r2.id, "declined")
+    with pytest.raises(ValidationError):
+        create_referral(ctx, head.id, assoc.id, " ", referred_on="01/01/2099")

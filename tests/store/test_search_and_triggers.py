@@ -1,0 +1,92 @@
+"""The full-text index follows every insert, update and delete; distributions and their lines are append-only."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import pytest
+
+from aidoffice.domain.persons import PersonInput
+from aidoffice.errors import UserError
+from aidoffice.services.persons import add_person, search_persons, update_person
+
+
+def _names(results):
+    return [r.full_name for r in results]
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("مُحَمَّد سالم العمودي", "محمد"),
+        ("أحمد سالم العمودي", "احمد"),
+        ("إبراهيم سالم العمودي", "ابراهيم"),
+        ("آمنة سالم العمودي", "امنه"),
+        ("يحيى سالم العمودي", "يحيي"),
+        ("محمد سالم العمودي", "مُحَمَّد"),
+        ("عبد الله سالم العمودي", "عبدالله"),
+        ("عبدالله سالم العمودي", "عبد الله"),
+        ("سالم عوض با وزير", "باوزير"),
+        ("فاطمة علي الكثيري", "فاطمه الكثي"),
+    ],
+)
+def test_search_matches_spelling_variants(ctx, stored, typed):
+    add_person(ctx, PersonInput(full_name=stored))
+    assert _names(search_persons(ctx, typed)) == [stored]
+
+
+def test_search_by_any_part_prefix_and_number(ctx):
+    a = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف", national_id="01010012345", phone="777123456"))
+    add_person(ctx, PersonInput(full_name="سعيد عوض باعباد", national_id="02020012345", phone="733000111"))
+    assert len(search_persons(ctx, "عوض")) == 2
+    assert _names(search_persons(ctx, "بامط")) == ["سالم عوض بامطرف"]
+    assert [r.id for r in search_persons(ctx, "٠١٠١٠")] == [a.id]
+    assert [r.id for r in search_persons(ctx, "+967 777 123")] == [a.id]
+    assert search_persons(ctx, "12") == []  # too short to mean anything
+    assert search_persons(ctx, '"*)(') == []
+
+
+def test_index_follows_updates(ctx):
+    person = add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
+    update_person(ctx, person.id, PersonInput(full_name="خالد سعيد بن بريك"))
+    assert search_persons(ctx, "الجابري") == []
+    assert _names(search_persons(ctx, "بريك")) == ["خالد سعيد بن بريك"]
+
+
+def test_index_rows_are_consistent_after_many_inserts(ctx):
+    for i in range(30):
+        add_person(ctx, PersonInput(full_name=f"محمد علي {'ابراهيم' if i % 2 else 'حسن'}"))
+    conn = sqlite3.connect(ctx.db.path)
+    try:
+        conn.execute("INSERT INTO persons_fts(persons_fts, rank) VALUES ('integrity-check', 1)")
+        rowids = [r[0] for r in conn.execute("SELECT search_rowid FROM persons ORDER BY search_rowid")]
+    finally:
+        conn.close()
+    assert rowids == list(range(1, 31))
+    assert len(search_persons(ctx, "محمد حسن", limit=100)) == 15
+
+
+def test_distribution_lines_cannot_be_deleted_or_rewritten(demo_ctx):
+    conn = sqlite3.connect(demo_ctx.db.path)
+    try:
+        line_id, status = conn.execute(
+            "SELECT id, status FROM distribution_lines WHERE status='received' LIMIT 1"
+        ).fetchone()
+        for sql in (
+            "DELETE FROM distribution_lines WHERE id=?",
+            "UPDATE distribution_lines SET status='listed' WHERE id=?",
+            "UPDATE distribution_lines SET amount=999 WHERE id=?",
+            "DELETE FROM distributions WHERE id=(SELECT distribution_id FROM distribution_lines WHERE id=?)",
+        ):
+            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+                conn.execute(sql, (line_id,))
+        assert conn.execute("SELECT status FROM distribution_lines WHERE id=?", (line_id,)).fetchone()[0] == status
+    finally:
+        conn.close()
+
+
+def test_stale_edit_is_refused(ctx):
+    person = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
+    update_person(ctx, person.id, PersonInput(full_name="سالم عوض باعباد"))
+    with pytest.raises(UserError, match="عدّل شخص آخر"):
+        update_person(ctx, person.id, PersonInput(full_name="سالم عوض الكثيري"), expected_version=person.version)

@@ -1,0 +1,113 @@
+"""aidoffice-cli end to end on real files: init, demo, stats, search, list, and refusals with exit 2."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from aidoffice.cli import main
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_init_demo_stats_search_list(tmp_path, capsys):
+    db = str(tmp_path / "cli.sqlite3")
+    code, out, _ = run(capsys, "init", "--db", db, "--office-name", "مكتب أبين", "--governorate", "أبين")
+    assert code == 0 and "مكتب أبين" in out
+    code, out, _ = run(capsys, "demo", "--db", db, "--persons", "1500", "--seed", "4")
+    assert code == 0 and json.loads(out)["persons"] == 1500
+    code, out, _ = run(capsys, "stats", "--db", db, "--json")
+    counts = json.loads(out)
+    assert code == 0 and counts["persons"] == 1500
+    for key in (
+        "associations",
+        "persons",
+        "households",
+        "projects",
+        "distributions",
+        "distribution_lines",
+        "referrals",
+    ):
+        assert isinstance(counts[key], int)
+    assert set(counts["associations_by_status"]) == {"active", "dormant", "suspended", "dissolved"}
+    code, out, _ = run(capsys, "list", "persons", "--db", db, "--limit", "3", "--json")
+    persons = json.loads(out)
+    assert code == 0 and len(persons) == 3
+    family = persons[0]["name"].split()[-1]
+    code, out, _ = run(capsys, "search", family, "--db", db, "--json", "--limit", "5")
+    found = json.loads(out)
+    assert code == 0 and 0 < len(found) <= 5
+    assert set(found[0]) >= {"id", "full_name", "national_id", "district"}
+    for kind in ("associations", "households", "projects", "distributions", "referrals"):
+        code, out, _ = run(capsys, "list", kind, "--db", db, "--json", "--limit", "2")
+        rows = json.loads(out)
+        assert code == 0 and rows and all(r["id"] and (r.get("name") or r.get("title")) for r in rows)
+
+
+def test_bad_usage_exits_2_in_arabic(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["list", "nothing"])
+    assert exit_info.value.code == 2
+    assert "استخدام غير صحيح" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        main(["demo", "--persons", "-5"])
+    assert exit_info.value.code == 2
+
+
+def test_bad_files_exit_2_and_stay_untouched(tmp_path, capsys):
+    bad = tmp_path / "bad.sqlite3"
+    bad.write_bytes(b"hello")
+    code, _, err = run(capsys, "stats", "--db", str(bad))
+    assert code == 2 and "ليس قاعدة بيانات" in err and bad.read_bytes() == b"hello"
+    code, _, err = run(capsys, "stats", "--db", str(tmp_path / "missing.sqlite3"))
+    assert code == 2 and "غير موجود" in err
+    assert not (tmp_path / "missing.sqlite3").exists()
+
+
+def test_default_database_lives_in_the_user_folder(aidoffice_home, capsys):
+    code, _, _ = run(capsys, "init")
+    assert code == 0
+    assert (aidoffice_home / "data" / "aidoffice.sqlite3").exists()
+
+
+def test_installed_console_script_runs(tmp_path):
+    env = dict(os.environ)
+    db = tmp_path / "s.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-m", "aidoffice.cli", "init", "--db", str(db)],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    done = subprocess.run(
+        [sys.executable, "-m", "aidoffice.cli", "search", "محمد", "--db", str(db), "--json"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0 and json.loads(done.stdout) == []
+    script = Path(sys.executable).with_name("aidoffice-cli")
+    if script.exists():
+        done = subprocess.run(
+            [str(script), "stats", "--db", str(db), "--json"],
+            capture_output=True,
+            text=True,
+            encoding="utf-8",
+            env=env,
+            timeout=120,
+        )
+        assert done.returncode == 0 and json.loads(done.stdout)["persons"] == 0
