@@ -161,6 +161,25 @@ def normalize_name(text: str | None) -> str:
     return " ".join(name_tokens(text))
 
 
+def search_tokens(text: str | None) -> list[tuple[str, ...]]:
+    """What a typed search fragment can match, part by part: each part with the spellings it may be stored under.
+
+    Stored names join compounds (عبدالكريم) and drop connectors, so a clerk's "الكريم" also looks for
+    "عبدالكريم…", "كثيري" for "الكثيري…", and a typed "بن" is ignored.
+    """
+    out: list[tuple[str, ...]] = []
+    for token in name_tokens(text):
+        if token in CONNECTORS:
+            continue
+        options = [token]
+        if token.startswith("ال") and len(token) > 3:
+            options.append("عبد" + token)
+        elif not token.startswith("ال") and len(token) >= 3 and not token.isdigit():
+            options.append("ال" + token)
+        out.append(tuple(options))
+    return out
+
+
 @dataclass(frozen=True)
 class NameParts:
     """A parsed name. Two to six parts is a valid person's name; fewer or more is reported, never guessed."""

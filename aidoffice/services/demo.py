@@ -617,4 +617,5 @@ def generate_demo(
         except _CancelledError:
             raise UserError("أُلغي إنشاء البيانات التجريبية ولم يُحفظ شيء.") from None
         uow.commit()
+        uow.repo.optimize()
         return DemoSummary(persons=len(gen.person_ids), associations=len(associations), **gen.counts)

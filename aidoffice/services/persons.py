@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from aidoffice.domain.arabic import name_tokens, normalize_digits
+from aidoffice.domain.arabic import normalize_digits, search_tokens
 from aidoffice.domain.persons import PersonInput, clean_person
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation
 from aidoffice.errors import NotFoundError, UserError, ValidationError
@@ -266,6 +266,6 @@ def search_persons(ctx: ServiceContext, text: str, *, limit: int = 50) -> list[P
             phone = ctx.rules.phone.normalize(query)
             rows = uow.repo.persons_by_number_prefix(digits, phone, limit)
         else:
-            tokens = name_tokens(query)
+            tokens = search_tokens(query)
             rows = uow.repo.persons_by_search_rowids(uow.repo.person_rowids_matching(tokens, limit))
         return [PersonSummary(p.id, p.full_name, p.national_id, p.phone, district) for p, district in rows]

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -229,6 +230,8 @@ class Person(RecordMixin, Base):
     __table_args__ = (
         CheckConstraint("sex IS NULL OR sex IN ('M','F')", name="sex"),
         Index("ix_persons_district_birth_year", "district_id", "birth_year"),
+        # Partial: almost every row is NULL, and a full index tempts the planner into scanning it for IS NULL.
+        Index("ix_persons_merged_into_id", "merged_into_id", sqlite_where=text("merged_into_id IS NOT NULL")),
     )
     full_name: Mapped[str] = mapped_column(String(300))
     name_norm: Mapped[str] = mapped_column(String(300))
@@ -244,7 +247,7 @@ class Person(RecordMixin, Base):
     spouse_national_id: Mapped[str] = mapped_column(String(30), default="", index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     # Set when a reviewer merges this record into another; lines and links keep pointing here (append-only aid).
-    merged_into_id: Mapped[str | None] = _fk("persons.id")
+    merged_into_id: Mapped[str | None] = _fk("persons.id", index=False)
     # Local key of the full-text index row (SQLite FTS5, see store/search.py); assigned by the store.
     search_rowid: Mapped[int] = mapped_column(Integer, unique=True)
 

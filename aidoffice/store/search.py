@@ -31,13 +31,17 @@ def install(sessions: sessionmaker[Session]) -> None:
         event.listen(sessions, "before_flush", _assign_search_rowids)
 
 
-def match_expression(tokens: list[str]) -> str:
-    """An FTS5 query: every token must start a name part (prefix match), tokens quoted so none is syntax."""
-    quoted = ['"' + tok.replace('"', "") + '"*' for tok in tokens if tok.replace('"', "")]
-    return " ".join(quoted)
+def match_expression(tokens: list[tuple[str, ...]]) -> str:
+    """An FTS5 query: every part must start a name part under one of its spellings; all quoted, none is syntax."""
+    groups = []
+    for options in tokens:
+        quoted = ['"' + opt.replace('"', "") + '"*' for opt in options if opt.replace('"', "")]
+        if quoted:
+            groups.append(quoted[0] if len(quoted) == 1 else "(" + " OR ".join(quoted) + ")")
+    return " AND ".join(groups)
 
 
-def person_rowids_matching(session: Session, tokens: list[str], limit: int) -> list[int]:
+def person_rowids_matching(session: Session, tokens: list[tuple[str, ...]], limit: int) -> list[int]:
     """The index keys of persons whose name parts start with every token, in index order."""
     expression = match_expression(tokens)
     if not expression:

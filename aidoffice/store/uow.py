@@ -177,7 +177,7 @@ class Repository:
         rows.sort(key=lambda r: order[r[0].search_rowid])
         return [(p, d) for p, d in rows]
 
-    def person_rowids_matching(self, tokens: list[str], limit: int) -> list[int]:
+    def person_rowids_matching(self, tokens: list[tuple[str, ...]], limit: int) -> list[int]:
         return search.person_rowids_matching(self.session, tokens, limit)
 
     def persons_by_number_prefix(self, digits: str, phone_digits: str, limit: int) -> list[tuple[m.Person, str | None]]:
@@ -285,6 +285,10 @@ class Repository:
             return
         table = model.__table__ if hasattr(model, "__table__") else model
         self.session.execute(insert(table), rows)
+
+    def optimize(self) -> None:
+        """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize)."""
+        self.session.connection().exec_driver_sql("PRAGMA optimize")
 
     def next_search_rowid(self) -> int:
         return search.next_search_rowid(self.session)

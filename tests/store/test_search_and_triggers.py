@@ -90,3 +90,24 @@ def test_stale_edit_is_refused(ctx):
     update_person(ctx, person.id, PersonInput(full_name="سالم عوض باعباد"))
     with pytest.raises(UserError, match="عدّل شخص آخر"):
         update_person(ctx, person.id, PersonInput(full_name="سالم عوض الكثيري"), expected_version=person.version)
+
+
+@pytest.mark.parametrize(
+    ("stored", "typed"),
+    [
+        ("صالح عبد الكريم الجابري", "الكريم"),
+        ("صالح عبدالكريم الجابري", "صالح الكريم"),
+        ("سالم عوض الكثيري", "كثيري"),
+        ("سالم بن عوض الكثيري", "سالم بن"),
+        ("سالم بن عوض الكثيري", "بن عوض"),
+    ],
+)
+def test_search_finds_compound_halves_and_ignores_connectors(ctx, stored, typed):
+    add_person(ctx, PersonInput(full_name=stored))
+    assert _names(search_persons(ctx, typed)) == [stored]
+
+
+def test_search_alternatives_do_not_merge_different_names(ctx):
+    add_person(ctx, PersonInput(full_name="حسين علي الجابري"))
+    assert search_persons(ctx, "حسن") == []
+    assert _names(search_persons(ctx, "حس")) == ["حسين علي الجابري"]

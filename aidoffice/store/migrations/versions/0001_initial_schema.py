@@ -255,7 +255,8 @@ def upgrade() -> None:
     with op.batch_alter_table('persons', schema=None) as batch_op:
         batch_op.create_index('ix_persons_district_birth_year', ['district_id', 'birth_year'], unique=False)
         batch_op.create_index(batch_op.f('ix_persons_district_id'), ['district_id'], unique=False)
-        batch_op.create_index(batch_op.f('ix_persons_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_persons_merged_into_id'), ['merged_into_id'], unique=False,
+                              sqlite_where=sa.text('merged_into_id IS NOT NULL'))
         batch_op.create_index(batch_op.f('ix_persons_national_id'), ['national_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_persons_phone'), ['phone'], unique=False)
         batch_op.create_index(batch_op.f('ix_persons_spouse_national_id'), ['spouse_national_id'], unique=False)
