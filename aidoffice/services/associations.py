@@ -245,6 +245,29 @@ def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, r
         return member.id
 
 
+def add_contact(
+    ctx: ServiceContext, association_id: str, name: str, *, role: str = "", phone: str = "", email: str = ""
+) -> str:
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["name"] = "اسم جهة الاتصال مطلوب."
+    nsn = ctx.rules.phone.normalize(phone)
+    if phone.strip() and not ctx.rules.phone.is_valid(nsn):
+        problems["phone"] = "رقم الهاتف غير صالح لهذا البلد."
+    if email.strip() and "@" not in email:
+        problems["email"] = "البريد الإلكتروني غير صالح."
+    if problems:
+        raise ValidationError(problems)
+    with ctx.uow() as uow:
+        assoc = _load(uow.repo, association_id)
+        contact = ctx.stamp(
+            m.AssociationContact(name=" ".join(name.split()), role=role.strip(), phone=nsn, email=email.strip())
+        )
+        assoc.contacts.append(contact)
+        uow.commit()
+        return contact.id
+
+
 def add_field_visit(
     ctx: ServiceContext,
     association_id: str,

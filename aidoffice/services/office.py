@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from aidoffice.domain import reference
 from aidoffice.domain.arabic import COUNTRIES
 from aidoffice.errors import UserError
@@ -94,3 +96,81 @@ def _seed_geography(repo, office_id: str, user: str, governorate: str) -> None:
             repo.add(district)
             for sub in subs:
                 repo.add(m.SubDistrict(name=sub, district=district, **stamp))
+
+
+def set_country_rules(ctx: ServiceContext, rules: dict) -> None:
+    """Replace the office's phone and national-ID rules (validated before they are stored)."""
+    from aidoffice.domain.arabic import CountryRules
+
+    try:
+        parsed = CountryRules.from_dict(rules)
+        for pattern in (*parsed.phone.patterns, parsed.national_id.pattern or ""):
+            re.compile(pattern)
+    except (KeyError, TypeError, ValueError, re.error) as exc:
+        raise UserError("قواعد الهاتف والبطاقة غير صالحة: راجع الأطوال والأنماط.", field="rules") from exc
+    with ctx.uow() as uow:
+        uow.repo.set_setting(RULES_SETTING, parsed.to_dict())
+        uow.commit()
+    ctx.forget_cached()
+
+
+# --- editable geography ----------------------------------------------------------------------------------
+
+
+def list_geography(ctx: ServiceContext) -> dict[str, dict[str, list[str]]]:
+    """governorate → district → sub-districts, as stored."""
+    with ctx.uow() as uow:
+        out: dict[str, dict[str, list[str]]] = {}
+        for gov in uow.repo.all(m.Governorate, order_by=m.Governorate.name):
+            out[gov.name] = {d.name: [s.name for s in d.sub_districts] for d in gov.districts}
+        return out
+
+
+def _clean_place(name: str) -> str:
+    cleaned = " ".join((name or "").split())
+    if not cleaned:
+        raise UserError("الاسم مطلوب.", field="name")
+    return cleaned
+
+
+def add_district(ctx: ServiceContext, governorate: str, name: str) -> str:
+    name = _clean_place(name)
+    with ctx.uow() as uow:
+        gov = uow.repo.first(m.Governorate, name=governorate.strip())
+        if gov is None:
+            gov = ctx.stamp(m.Governorate(name=_clean_place(governorate)))
+            uow.repo.add(gov)
+        elif uow.repo.first(m.District, governorate_id=gov.id, name=name):
+            raise UserError("المديرية موجودة بالفعل في هذه المحافظة.", field="name")
+        district = ctx.stamp(m.District(name=name, governorate=gov))
+        uow.repo.add(district)
+        uow.commit()
+        return district.id
+
+
+def add_sub_district(ctx: ServiceContext, district: str, name: str) -> str:
+    name = _clean_place(name)
+    with ctx.uow() as uow:
+        parent = uow.repo.get(m.District, district) or uow.repo.district_by_name(district.strip())
+        if parent is None:
+            raise UserError("المديرية غير موجودة.", field="district")
+        if uow.repo.first(m.SubDistrict, district_id=parent.id, name=name):
+            raise UserError("العزلة أو الحي موجود بالفعل.", field="name")
+        sub = ctx.stamp(m.SubDistrict(name=name, district=parent))
+        uow.repo.add(sub)
+        uow.commit()
+        return sub.id
+
+
+def rename_district(ctx: ServiceContext, district: str, new_name: str) -> None:
+    """Rename keeps the id, so every person, household and association stays linked."""
+    new_name = _clean_place(new_name)
+    with ctx.uow() as uow:
+        found = uow.repo.get(m.District, district) or uow.repo.district_by_name(district.strip())
+        if found is None:
+            raise UserError("المديرية غير موجودة.", field="district")
+        if uow.repo.first(m.District, governorate_id=found.governorate_id, name=new_name):
+            raise UserError("توجد مديرية بهذا الاسم في المحافظة.", field="name")
+        found.name = new_name
+        found.changed_by = ctx.username
+        uow.commit()
