@@ -409,9 +409,8 @@ def cluster(
         members[ra] |= members.pop(rb)
         ids[ra] |= ids.pop(rb)
     out: dict[str, str] = {}
-    for root, group in members.items():
+    for group in members.values():
         label = min(group)
         for rid in group:
             out[rid] = label
-    del root
     return out
