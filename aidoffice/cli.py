@@ -70,6 +70,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=LIST_KINDS)
     p.add_argument("--limit", type=_positive, default=50)
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("dedup-file", help="كشف التكرار في قائمة CSV قبل إدخالها إلى السجل")
+    p.add_argument("input", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="ملف CSV للمجموعات: record_id,cluster_id")
+    p.add_argument("--pairs", type=Path, help="ملف CSV للأزواج المرشحة مع الدرجة والأسباب")
+    p.add_argument("--db", type=Path, help="مطابقة القائمة مع سجل المستفيدين في قاعدة البيانات هذه أيضاً")
+    p.add_argument("--country", choices=("YE", "SY"), help="قواعد الهاتف والبطاقة عند عدم تحديد قاعدة بيانات")
+    p.add_argument("--user", default="cli")
     return parser
 
 
@@ -86,6 +93,8 @@ def _run(args: argparse.Namespace) -> int:
     from aidoffice.services import overview
     from aidoffice.services.context import open_context
 
+    if args.command == "dedup-file":
+        return _dedup_file(args)
     read_only = args.command in ("stats", "search", "list")
     ctx = open_context(args.db, username=args.user, create=not read_only)
     try:
@@ -138,6 +147,20 @@ def _run(args: argparse.Namespace) -> int:
             _print_json(rows) if args.json else _print_table(rows)
     finally:
         ctx.close()
+    return EXIT_OK
+
+
+def _dedup_file(args: argparse.Namespace) -> int:
+    from aidoffice.services.context import open_context
+    from aidoffice.services.duplicates import dedup_file
+
+    ctx = open_context(args.db, username=args.user, create=False) if args.db else None
+    try:
+        result = dedup_file(args.input, args.out, pairs_path=args.pairs, ctx=ctx, country=args.country)
+    finally:
+        if ctx is not None:
+            ctx.close()
+    _print_json(result.__dict__)
     return EXIT_OK
 
 

@@ -121,6 +121,9 @@ class PairScore:
 # However well two names agree, names alone (with a birth year and a district) stay below "likely": namesakes exist,
 # and a false merge denies a needy person aid. An ID or a phone has to speak too.
 NAME_CAP = 8.5
+FULL_NAME_BONUS = 1.0
+# Evidence beyond the name and birth year; at least one must agree before a pair is called likely.
+CORROBORATING = frozenset({"national_id", "phone", "spouse", "district", "household_size"})
 
 # Prior odds that two candidates (sharing a blocking key) are the same person, log2.
 PRIOR_LOG2_ODDS = -6.0
@@ -132,17 +135,19 @@ WEIGHTS = {
     "id_one_edit": 5.0,
     "id_different": -12.0,
     "spouse_id_cross": 2.0,
+    "spouse_id_husband": 6.0,
     "phone_equal": 3.5,
     "phone_different": -0.5,
     "year_equal": 2.5,
-    "year_1": 0.8,
+    "year_1": 1.6,
     "year_2_3": -2.0,
     "year_far": -7.0,
-    "sex_equal": 0.3,
+    "year_very_far": -12.0,
+    "sex_equal": 0.4,
     "sex_different": -9.0,
-    "district_equal": 0.8,
-    "district_different": -0.8,
-    "size_close": 0.4,
+    "district_equal": 1.4,
+    "district_different": -1.2,
+    "size_close": 0.6,
     "size_far": -0.6,
     "given_equal": 3.0,  # scaled by rarity below
     "given_close": 0.5,
@@ -296,9 +301,15 @@ class Scorer:
         elif ma or mb:
             out.append(Contribution("middle", WEIGHTS["middle_missing"], "اسم الجد ناقص في أحد السجلين"))
         total = sum(c.weight for c in out)
-        if total > NAME_CAP:
-            out.append(Contribution("name_cap", NAME_CAP - total, ""))
-            total = NAME_CAP
+        # The cap rises with what makes a namesake unlikely: a rare family name, and all four parts agreeing.
+        cap = NAME_CAP
+        if fa and fb and fa == fb:
+            cap += self.freq.rarity_bonus(self.freq.family, fa)
+        if ma and mb and len(pa) >= 4 and len(pb) >= 4 and all(c.weight > 0 for c in out):
+            cap += FULL_NAME_BONUS
+        if total > cap:
+            out.append(Contribution("name_cap", cap - total, ""))
+            total = cap
         return total, out
 
     def _shifted(self, pa: Sequence[str], pb: Sequence[str]) -> bool:
@@ -332,7 +343,9 @@ class Scorer:
         elif level == "id_different":
             contributions.append(Contribution("national_id", WEIGHTS[level], "رقما بطاقة مختلفان"))
         if a.spouse_national_id and a.spouse_national_id == b.spouse_national_id:
-            contributions.append(Contribution("spouse", WEIGHTS["spouse_id_cross"], "نفس رقم بطاقة الزوج/الزوجة"))
+            # Two men with the same wife's ID are one man; two wives may share a husband.
+            key = "spouse_id_husband" if a.sex == "M" and b.sex == "M" else "spouse_id_cross"
+            contributions.append(Contribution("spouse", WEIGHTS[key], "نفس رقم بطاقة الزوج/الزوجة"))
 
         if a.phone and b.phone:
             if a.phone == b.phone:
@@ -346,7 +359,7 @@ class Scorer:
             elif gap == 1:
                 contributions.append(Contribution("birth_year", WEIGHTS["year_1"], "سنة الميلاد تختلف سنة واحدة"))
             else:
-                key = "year_2_3" if gap <= 3 else "year_far"
+                key = "year_2_3" if gap <= 3 else "year_far" if gap < 10 else "year_very_far"
                 contributions.append(
                     Contribution("birth_year", WEIGHTS[key], f"سنة الميلاد تختلف {arabic_number(gap)} سنوات")
                 )
@@ -366,7 +379,15 @@ class Scorer:
             elif abs(a.household_size - b.household_size) > 3:
                 contributions.append(Contribution("household_size", WEIGHTS["size_far"], "عدد أفراد الأسرة مختلف"))
         total = sum(c.weight for c in contributions)
-        return PairScore(a.id, b.id, total, tuple(contributions), self.decide(total))
+        decision = self.decide(total)
+        if decision == "likely" and not any(c.field in CORROBORATING and c.weight > 0 for c in contributions):
+            decision = "review"  # names and a birth year alone never make a likely duplicate
+        return PairScore(a.id, b.id, total, tuple(contributions), decision)
+
+
+def _ids_compatible(left: set[str], right: set[str]) -> bool:
+    """Two groups may join when every ID of one equals, or is one mistyped digit from, every ID of the other."""
+    return all(_id_level(x, y) in ("id_equal", "id_one_edit") for x in left for y in right)
 
 
 # --- clustering ----------------------------------------------------------------------------------------------
@@ -401,7 +422,7 @@ def cluster(
         ra, rb = find(pair.a), find(pair.b)
         if ra == rb:
             continue
-        if len(ids[ra] | ids[rb]) > 1 or len(members[ra]) + len(members[rb]) > max_size:
+        if not _ids_compatible(ids[ra], ids[rb]) or len(members[ra]) + len(members[rb]) > max_size:
             continue
         if len(members[ra]) < len(members[rb]):
             ra, rb = rb, ra
@@ -414,3 +435,89 @@ def cluster(
         for rid in group:
             out[rid] = label
     return out
+
+
+# --- candidate generation --------------------------------------------------------------------------------------
+
+
+class BlockIndex:
+    """Blocking key → record positions, filled incrementally, so one record can be matched against all earlier ones.
+
+    A block that grows past `max_block` stops taking members: such a key (a very common name combination) no longer
+    tells records apart, and the other keys (with birth year, district, ID, phone) still bring real duplicates together.
+    """
+
+    def __init__(self, max_block: int = 400) -> None:
+        self.max_block = max_block
+        self._blocks: dict[int, list[int] | int] = {}
+
+    def add(self, position: int, keys: Iterable[str]) -> None:
+        blocks = self._blocks
+        for key in keys:
+            h = hash(key)
+            current = blocks.get(h)
+            if current is None:
+                blocks[h] = position  # most keys (IDs, phones) hold one record: no list for them
+            elif isinstance(current, int):
+                blocks[h] = [current, position]
+            elif len(current) < self.max_block:
+                current.append(position)
+
+    def candidates(self, keys: Iterable[str]) -> set[int]:
+        found: set[int] = set()
+        blocks = self._blocks
+        for key in keys:
+            current = blocks.get(hash(key))
+            if current is None:
+                continue
+            if isinstance(current, int):
+                found.add(current)
+            else:
+                found.update(current)
+        return found
+
+    def __len__(self) -> int:
+        return len(self._blocks)
+
+
+def find_pairs(
+    pool: Sequence[MatchRecord],
+    scorer: Scorer,
+    *,
+    start: int = 0,
+    index: BlockIndex | None = None,
+    keep: str = "review",
+    progress=None,
+    should_cancel=None,
+) -> list[PairScore]:
+    """Score every record of `pool` from `start` on against all records before it that share a blocking key.
+
+    `index` may already hold the positions before `start` (the registry, indexed once); records from `start` on are
+    added as they are matched, so duplicates inside the new records are found too. Returns the pairs decided
+    `likely` (and `review` when keep='review'). `progress(done, total)` is called every 2,000 records and
+    `should_cancel()` checked with it.
+    """
+    if index is None:
+        index = BlockIndex()
+        for position in range(start):
+            index.add(position, blocking_keys(pool[position]))
+    wanted = ("likely", "review") if keep == "review" else ("likely",)
+    pairs: list[PairScore] = []
+    total = len(pool) - start
+    for position in range(start, len(pool)):
+        record = pool[position]
+        keys = blocking_keys(record)
+        for j in index.candidates(keys):
+            result = scorer.score(pool[j], record)
+            if result.decision in wanted:
+                pairs.append(result)
+        index.add(position, keys)
+        done = position - start
+        if done % 2000 == 0:
+            if should_cancel is not None and should_cancel():
+                raise InterruptedError("cancelled")
+            if progress is not None:
+                progress(done, total)
+    if progress is not None:
+        progress(total, total)
+    return pairs

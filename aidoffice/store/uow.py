@@ -279,6 +279,35 @@ class Repository:
         rows = self.session.execute(stmt.limit(limit)).all()
         return [tuple(r) for r in rows]
 
+    # --- duplicate detection ---------------------------------------------------------------------------
+    def match_rows(self):
+        """The fields the matching engine reads, for every person not merged into another, with district names and
+        household sizes; streamed in batches so a million rows do not sit in memory as ORM objects."""
+        household = (
+            select(m.HouseholdMember.person_id, m.Household.size)
+            .join(m.Household, m.Household.id == m.HouseholdMember.household_id)
+            .subquery()
+        )
+        stmt = (
+            select(
+                m.Person.id,
+                m.Person.name_parts,
+                m.Person.national_id,
+                m.Person.phone,
+                m.Person.birth_year,
+                m.Person.sex,
+                m.District.name.label("district"),
+                household.c.size.label("household_size"),
+                m.Person.spouse_name_norm,
+                m.Person.spouse_national_id,
+            )
+            .outerjoin(m.District, m.District.id == m.Person.district_id)
+            .outerjoin(household, household.c.person_id == m.Person.id)
+            .where(m.Person.merged_into_id.is_(None))
+            .execution_options(yield_per=20_000)
+        )
+        yield from self.session.execute(stmt)
+
     # --- bulk loading (demo data, later imports) ------------------------------------------------------------
     def bulk_insert(self, model: type, rows: list[dict]) -> None:
         if not rows:

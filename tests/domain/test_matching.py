@@ -13,18 +13,29 @@ from aidoffice.domain.matching import (
     cluster,
     skeleton,
 )
+from aidoffice.services import demo_pools as pools
 
 COMMON = ["محمد", "احمد", "علي", "عبدالله", "سالم", "صالح", "عمر", "حسن", "حسين", "فاطمه", "مريم", "عوض", "سعيد"]
 
 
 @pytest.fixture(scope="module")
 def scorer() -> Scorer:
-    # A registry where the usual names are common, as they are in every real list.
+    # A registry with the real frequencies of the demo pools: محمد and the big families are common, others rare.
     records = [
-        MatchRecord.from_name(str(i), f"{COMMON[i % 13]} {COMMON[(i * 7) % 13]} {COMMON[(i * 5) % 13]} باوزير")
-        for i in range(2000)
+        MatchRecord.from_name(
+            str(i),
+            " ".join(
+                (
+                    pools.MALE_GIVEN[i % len(pools.MALE_GIVEN)],
+                    pools.MALE_GIVEN[(i * 7) % len(pools.MALE_GIVEN)],
+                    pools.MALE_GIVEN[(i * 13) % len(pools.MALE_GIVEN)],
+                    pools.FAMILIES[(i * 11) % len(pools.FAMILIES)],
+                )
+            ),
+        )
+        for i in range(20_000)
     ]
-    return Scorer(NameFrequencies.from_records(records, common_threshold=20))
+    return Scorer(NameFrequencies.from_records(records))
 
 
 def rec(rid, name, **values) -> MatchRecord:
@@ -128,6 +139,12 @@ HARD_CASES = [
         rec("a", "سعيد عمر حسن الجابري", national_id="01010012345", birth_year=1990, phone="777000111"),
         rec("b", "سعيد عمر حسن الجابري", national_id="09090054321", birth_year=1990, phone="777000111"),
         "distinct",
+    ),
+    (
+        "same full name and year, corroborated by district and household size",
+        rec("a", "سعيد عمر حسن الجابري", birth_year=1990, district="الشحر", household_size=6),
+        rec("b", "سعيد عمر حسن الجابري", birth_year=1990, district="الشحر", household_size=5),
+        "likely",
     ),
 ]
 
