@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -74,7 +75,6 @@ def blocking_keys(r: MatchRecord) -> set[str]:
             keys.add(f"n3:{first}|{last}|{r.birth_year}")  # father's name spelled differently
         if r.district:
             keys.add(f"n5:{first}|{second}|{r.district}")
-        keys.add(f"n6:{last}|{first}|{second}")  # family name typed first is handled by the rotation below
         rotated = p[1:] + p[:1]
         if len(rotated) >= 3:
             keys.add(f"n1:{rotated[0]}|{rotated[1]}|{rotated[-1]}")
@@ -88,6 +88,11 @@ def blocking_keys(r: MatchRecord) -> set[str]:
     if r.phone:
         keys.add(f"ph:{r.phone}")
     return keys
+
+
+def key_hash(key: str) -> int:
+    """A stable signed 64-bit hash of a blocking key, for storage (Python's own hash() changes per process)."""
+    return int.from_bytes(hashlib.blake2b(key.encode("utf-8"), digest_size=8).digest(), "big", signed=True)
 
 
 # --- Fellegi–Sunter scoring --------------------------------------------------------------------------------
@@ -221,7 +226,7 @@ def _same_part(a: str, b: str) -> bool:
     return a == b or (skeleton(a) == skeleton(b) and _jw(a, b) >= 0.9)
 
 
-def _id_level(a: str, b: str) -> str | None:
+def id_level(a: str, b: str) -> str | None:
     if not a or not b:
         return None
     if a == b:
@@ -335,7 +340,7 @@ class Scorer:
                 Contribution("generation", WEIGHTS["shifted_generation"], "اسمان بفارق جيل (أب وابنه)")
             )
 
-        level = _id_level(a.national_id, b.national_id)
+        level = id_level(a.national_id, b.national_id)
         if level == "id_equal":
             contributions.append(Contribution("national_id", WEIGHTS[level], "نفس رقم البطاقة"))
         elif level == "id_one_edit":
@@ -387,7 +392,7 @@ class Scorer:
 
 def _ids_compatible(left: set[str], right: set[str]) -> bool:
     """Two groups may join when every ID of one equals, or is one mistyped digit from, every ID of the other."""
-    return all(_id_level(x, y) in ("id_equal", "id_one_edit") for x in left for y in right)
+    return all(id_level(x, y) in ("id_equal", "id_one_edit") for x in left for y in right)
 
 
 # --- clustering ----------------------------------------------------------------------------------------------

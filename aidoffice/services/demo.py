@@ -429,7 +429,7 @@ class _Generator:
         self.tick(made)
 
     def _flush(self, persons, households, members, links) -> None:
-        self.repo.bulk_insert(m.Person, persons)
+        self.repo.bulk_insert_persons(persons)
         self.repo.bulk_insert(m.Household, households)
         self.repo.bulk_insert(m.HouseholdMember, members)
         self.repo.bulk_insert(m.person_categories, links)

@@ -138,3 +138,217 @@ def _labels(inputs: list[MatchRecord], clusters: dict[str, str]) -> dict[str, st
 
 def pair_key(pair: PairScore) -> tuple[str, str]:
     return (pair.a, pair.b) if pair.a < pair.b else (pair.b, pair.a)
+
+
+# --- the registry: on entry, on import, full scan -------------------------------------------------------------
+
+FREQUENCIES_SETTING = "name_frequencies"
+
+
+def _record_from_row(row) -> MatchRecord:
+    return MatchRecord(
+        id=row.id,
+        parts=tuple(row.name_parts or ()),
+        national_id=row.national_id or "",
+        phone=row.phone or "",
+        birth_year=row.birth_year,
+        sex=row.sex,
+        district=normalize_text(row.district) or None,
+        household_size=row.household_size,
+        spouse_parts=tuple(row.spouse_name_norm.split()) if row.spouse_name_norm else (),
+        spouse_national_id=row.spouse_national_id or "",
+    )
+
+
+def refresh_frequencies(ctx: ServiceContext) -> NameFrequencies:
+    with ctx.uow() as uow:
+        given, family, total = uow.repo.name_frequencies()
+        uow.repo.set_setting(FREQUENCIES_SETTING, {"given": given, "family": family, "total": total})
+        uow.commit()
+    return NameFrequencies(given, family, total, max(3, total // 5000))
+
+
+def frequencies(ctx: ServiceContext) -> NameFrequencies:
+    """The registry's name frequencies, cached in the settings (refreshed by every full scan)."""
+    with ctx.uow() as uow:
+        stored = uow.repo.setting(FREQUENCIES_SETTING)
+    if not stored:
+        return refresh_frequencies(ctx)
+    return NameFrequencies(stored["given"], stored["family"], stored["total"], max(3, stored["total"] // 5000))
+
+
+def scorer_for(ctx: ServiceContext) -> Scorer:
+    limits = thresholds(ctx)
+    return Scorer(frequencies(ctx), likely=limits["likely"], review=limits["review"])
+
+
+@dataclass(frozen=True)
+class Candidate:
+    person_id: str
+    full_name: str
+    national_id: str
+    district: str | None
+    score: float
+    decision: str
+    reasons: tuple[str, ...]
+
+
+def check_records(
+    ctx: ServiceContext, records: list[MatchRecord], *, scorer: Scorer | None = None
+) -> dict[str, list[Candidate]]:
+    """Each record against the registry through the stored keys: record id → its likely and review candidates."""
+    from aidoffice.domain.matching import blocking_keys, key_hash
+
+    scorer = scorer or scorer_for(ctx)
+    out: dict[str, list[Candidate]] = {}
+    with ctx.uow() as uow:
+        for record in records:
+            rowids = uow.repo.person_rowids_for_keys([key_hash(k) for k in blocking_keys(record)])
+            found: list[Candidate] = []
+            for row in uow.repo.match_rows_by_rowids(rowids):
+                if row.id == record.id:
+                    continue
+                result = scorer.score(_record_from_row(row), record)
+                if result.decision != "distinct":
+                    found.append(
+                        Candidate(
+                            row.id,
+                            row.full_name,
+                            row.national_id,
+                            row.district,
+                            result.score,
+                            result.decision,
+                            tuple(result.reasons()),
+                        )
+                    )
+            out[record.id] = sorted(found, key=lambda c: -c.score)
+    return out
+
+
+def check_person(ctx: ServiceContext, data, *, person_id: str = "") -> list[Candidate]:
+    """On entry: who in the registry this person (as typed in the form) may already be."""
+    from aidoffice.domain.persons import clean_person
+
+    clean = clean_person(data, ctx.rules, ctx.today())
+    record = MatchRecord(
+        id=person_id or "(new)",
+        parts=clean.name_parts,
+        national_id=clean.national_id,
+        phone=clean.phone,
+        birth_year=clean.birth_year,
+        sex=clean.sex,
+        district=normalize_text(data.district) or None,
+        spouse_parts=tuple(clean.spouse_name_norm.split()),
+        spouse_national_id=clean.spouse_national_id,
+    )
+    return check_records(ctx, [record])[record.id]
+
+
+@dataclass(frozen=True)
+class ScanResult:
+    persons: int
+    likely: int
+    review: int
+    new_pairs: int
+    household_links: int
+    seconds: float
+
+
+def scan_registry(
+    ctx: ServiceContext, *, progress: Progress | None = None, should_cancel: Callable[[], bool] | None = None
+) -> ScanResult:
+    """Every person against every other (through blocking): the review queue is refreshed, decided pairs kept."""
+    import time
+
+    started = time.perf_counter()
+    records = registry_records(ctx)
+    records = [replace_id(r) for r in records]
+    freq = refresh_frequencies(ctx)
+    limits = thresholds(ctx)
+    scorer = Scorer(freq, likely=limits["likely"], review=limits["review"])
+    try:
+        pairs = find_pairs(records, scorer, progress=progress, should_cancel=should_cancel)
+    except InterruptedError:
+        raise UserError("أُلغي الفحص ولم يتغير شيء في قائمة المراجعة.") from None
+    new_pairs = 0
+    from aidoffice.store import models as m
+
+    with ctx.uow() as uow:
+        existing = uow.repo.pairs_by_keys()
+        for pair in pairs:
+            a, b = pair_key(pair)
+            row = existing.get((a, b))
+            contributions = [[c.field, round(c.weight, 3), c.reason] for c in pair.contributions]
+            if row is None:
+                uow.repo.add(
+                    ctx.stamp(
+                        m.DuplicatePair(
+                            person_a_id=a,
+                            person_b_id=b,
+                            score=round(pair.score, 3),
+                            decision=pair.decision,
+                            reasons=pair.reasons(),
+                            contributions=contributions,
+                            status="open",
+                        )
+                    )
+                )
+                new_pairs += 1
+            elif row.status == "open":
+                row.score, row.decision = round(pair.score, 3), pair.decision
+                row.reasons, row.contributions = pair.reasons(), contributions
+        links = _link_households(ctx, uow)
+        uow.commit()
+    result = ScanResult(
+        len(records),
+        sum(p.decision == "likely" for p in pairs),
+        sum(p.decision == "review" for p in pairs),
+        new_pairs,
+        links,
+        time.perf_counter() - started,
+    )
+    log.info(
+        "registry scan: %d persons, %d likely, %d review, %d new pairs, %.1f s",
+        result.persons,
+        result.likely,
+        result.review,
+        result.new_pairs,
+        result.seconds,
+    )
+    return result
+
+
+def replace_id(record: MatchRecord) -> MatchRecord:
+    """Registry records carry their person id without the file prefix."""
+    from dataclasses import replace
+
+    return replace(record, id=record.id.removeprefix(REGISTRY_PREFIX))
+
+
+def _link_households(ctx: ServiceContext, uow) -> int:
+    from aidoffice.store import models as m
+
+    made = 0
+    seen = {(link.household_a_id, link.household_b_id) for link in uow.repo.all(m.HouseholdLink)}
+    for a, b, reason in uow.repo.spouse_household_links():
+        key = (a, b) if a < b else (b, a)
+        if key in seen:
+            continue
+        seen.add(key)
+        uow.repo.add(
+            ctx.stamp(
+                m.HouseholdLink(
+                    household_a_id=key[0],
+                    household_b_id=key[1],
+                    reason=f"أسرة واحدة مسجلة باسم الزوج والزوجة: {reason}",
+                )
+            )
+        )
+        made += 1
+    return made
+
+
+def linked_households(ctx: ServiceContext, household_id: str) -> set[str]:
+    """Households that are the same family as this one (feeds the 'already received' rule)."""
+    with ctx.uow() as uow:
+        return uow.repo.linked_household_ids(household_id)

@@ -240,10 +240,12 @@ def aid_history(ctx: ServiceContext, person_id: str) -> list[AidHistoryItem]:
     """What the person's household received, from every association, newest first."""
     with ctx.uow() as uow:
         person = _load_person(uow.repo, person_id)
-        household_id = person.membership.household_id if person.membership else None
+        # Records merged into this person keep their own (append-only) lines: read them through the merge.
+        person_ids = [person.id, *uow.repo.merged_ids_into(person.id)]
+        household_ids = [person.membership.household_id] if person.membership else []
         return [
             AidHistoryItem(dist.distribution_date, aid_name, dist.item, assoc_name, line.status)
-            for line, dist, aid_name, assoc_name in uow.repo.aid_history(household_id, person.id)
+            for line, dist, aid_name, assoc_name in uow.repo.aid_history(household_ids, person_ids)
         ]
 
 

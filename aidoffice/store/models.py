@@ -430,3 +430,64 @@ class AuditEntry(Base):
     after: Mapped[dict | None] = mapped_column(JSON)
     prev_hash: Mapped[str] = mapped_column(String(64), default="")
     hash: Mapped[str] = mapped_column(String(64), default="")
+
+
+# --- duplicate detection ----------------------------------------------------------------------------------
+
+
+class MatchKey(Base):
+    """A blocking key of a person, stored as a 64-bit hash against the person's local row key (compact at 1M+)."""
+
+    __tablename__ = "match_keys"
+    __table_args__ = {"sqlite_with_rowid": False}
+    key_hash: Mapped[int] = mapped_column(Integer, primary_key=True)
+    person_rowid: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
+
+
+class DuplicatePair(RecordMixin, Base):
+    """A candidate pair found by the engine, with its score and reasons, until a reviewer decides it."""
+
+    __tablename__ = "duplicate_pairs"
+    __table_args__ = (
+        UniqueConstraint("person_a_id", "person_b_id"),
+        CheckConstraint("person_a_id < person_b_id", name="ordered"),
+        CheckConstraint("status IN ('open','merged','distinct','stale')", name="status"),
+        Index("ix_duplicate_pairs_queue", "status", "decision", "score"),
+    )
+    person_a_id: Mapped[str] = _fk("persons.id", nullable=False, ondelete="CASCADE", index=False)
+    person_b_id: Mapped[str] = _fk("persons.id", nullable=False, ondelete="CASCADE")
+    score: Mapped[float] = mapped_column(Numeric(8, 3, asdecimal=False))
+    decision: Mapped[str] = mapped_column(String(10))
+    reasons: Mapped[list] = mapped_column(JSON, default=list)
+    contributions: Mapped[list] = mapped_column(JSON, default=list)
+    status: Mapped[str] = mapped_column(String(10), default="open")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class PersonMerge(RecordMixin, Base):
+    """A merge of one person into another: what changed, so that it can be undone exactly."""
+
+    __tablename__ = "person_merges"
+    survivor_id: Mapped[str] = _fk("persons.id", nullable=False)
+    merged_id: Mapped[str] = _fk("persons.id", nullable=False)
+    pair_id: Mapped[str | None] = _fk("duplicate_pairs.id")
+    field_choices: Mapped[dict] = mapped_column(JSON, default=dict)
+    survivor_before: Mapped[dict] = mapped_column(JSON, default=dict)
+    moved: Mapped[dict] = mapped_column(JSON, default=dict)
+    undone_at: Mapped[datetime | None] = mapped_column(DateTime)
+    undone_by: Mapped[str | None] = mapped_column(String(80))
+
+
+class HouseholdLink(RecordMixin, Base):
+    """Two household records that are one family (e.g. registered under the husband and under the wife)."""
+
+    __tablename__ = "household_links"
+    __table_args__ = (
+        UniqueConstraint("household_a_id", "household_b_id"),
+        CheckConstraint("household_a_id < household_b_id", name="ordered"),
+    )
+    household_a_id: Mapped[str] = _fk("households.id", nullable=False, ondelete="CASCADE", index=False)
+    household_b_id: Mapped[str] = _fk("households.id", nullable=False, ondelete="CASCADE")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[str] = mapped_column(String(10), default="open")

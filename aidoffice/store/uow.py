@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aidoffice.errors import UserError
+from aidoffice.store import matching_keys, search
 from aidoffice.store import models as m
-from aidoffice.store import search
 from aidoffice.store.engine import Database, raise_storage_error
 
 T = TypeVar("T")
@@ -205,11 +205,12 @@ class Repository:
                     results.append((person, district))
         return results[:limit]
 
-    def aid_history(self, household_id: str | None, person_id: str) -> list[tuple]:
-        """Lines received by the person or their household, newest first, with association and aid type."""
-        who = m.DistributionLine.person_id == person_id
-        if household_id:
-            who = or_(who, m.DistributionLine.household_id == household_id)
+    def aid_history(self, household_ids: Iterable[str], person_ids: Iterable[str]) -> list[tuple]:
+        """Lines received by the persons or their households, newest first, with association and aid type."""
+        who = m.DistributionLine.person_id.in_(list(person_ids))
+        household_ids = [h for h in household_ids if h]
+        if household_ids:
+            who = or_(who, m.DistributionLine.household_id.in_(household_ids))
         reversed_ids = select(m.DistributionLine.reversal_of_id).where(m.DistributionLine.reversal_of_id.is_not(None))
         stmt = (
             select(m.DistributionLine, m.Distribution, m.AidType.name, m.Association.name)
@@ -281,14 +282,33 @@ class Repository:
 
     # --- duplicate detection ---------------------------------------------------------------------------
     def match_rows(self):
-        """The fields the matching engine reads, for every person not merged into another, with district names and
-        household sizes; streamed in batches so a million rows do not sit in memory as ORM objects."""
+        """The fields the matching engine reads for every person not merged into another (streamed in batches)."""
+        yield from self.session.execute(self._match_select().execution_options(yield_per=20_000))
+
+    def person_rowids_for_keys(self, hashes: Sequence[int], per_key: int = 400) -> set[int]:
+        """Persons sharing any of the key hashes; a key holding more than `per_key` persons is read only that far
+        (a very common name combination tells records apart no better than the other keys)."""
+        found: set[int] = set()
+        for h in set(hashes):
+            found.update(
+                self.session.scalars(select(m.MatchKey.person_rowid).where(m.MatchKey.key_hash == h).limit(per_key))
+            )
+        return found
+
+    def match_rows_by_rowids(self, rowids: Iterable[int]):
+        rowids = list(rowids)
+        for start in range(0, len(rowids), 900):
+            yield from self.session.execute(
+                self._match_select().where(m.Person.search_rowid.in_(rowids[start : start + 900]))
+            )
+
+    def _match_select(self):
         household = (
             select(m.HouseholdMember.person_id, m.Household.size)
             .join(m.Household, m.Household.id == m.HouseholdMember.household_id)
             .subquery()
         )
-        stmt = (
+        return (
             select(
                 m.Person.id,
                 m.Person.name_parts,
@@ -300,13 +320,94 @@ class Repository:
                 household.c.size.label("household_size"),
                 m.Person.spouse_name_norm,
                 m.Person.spouse_national_id,
+                m.Person.full_name,
             )
             .outerjoin(m.District, m.District.id == m.Person.district_id)
             .outerjoin(household, household.c.person_id == m.Person.id)
             .where(m.Person.merged_into_id.is_(None))
-            .execution_options(yield_per=20_000)
         )
-        yield from self.session.execute(stmt)
+
+    def name_frequencies(self) -> tuple[dict[str, int], dict[str, int], int]:
+        """Counts of given names (first and father's part) and family names (last part), and the total."""
+        given: dict[str, int] = {}
+        family: dict[str, int] = {}
+        for path in ("$[0]", "$[1]"):
+            column = func.json_extract(m.Person.name_parts, path)
+            for name, n in self.session.execute(select(column, func.count()).group_by(column)):
+                if name:
+                    given[name] = given.get(name, 0) + int(n)
+        column = func.json_extract(m.Person.name_parts, "$[#-1]")
+        for name, n in self.session.execute(
+            select(column, func.count()).where(func.json_array_length(m.Person.name_parts) >= 3).group_by(column)
+        ):
+            if name:
+                family[name] = int(n)
+        return given, family, self.count(m.Person)
+
+    def pairs_by_keys(self) -> dict[tuple[str, str], m.DuplicatePair]:
+        return {(p.person_a_id, p.person_b_id): p for p in self.session.scalars(select(m.DuplicatePair))}
+
+    def review_queue(self, limit: int, offset: int, decision: str | None) -> list[m.DuplicatePair]:
+        stmt = select(m.DuplicatePair).where(m.DuplicatePair.status == "open")
+        if decision:
+            stmt = stmt.where(m.DuplicatePair.decision == decision)
+        order = (m.DuplicatePair.decision != "likely", m.DuplicatePair.score.desc())
+        return list(self.session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
+
+    def open_pairs_of(self, person_id: str) -> list[m.DuplicatePair]:
+        return list(
+            self.session.scalars(
+                select(m.DuplicatePair).where(
+                    m.DuplicatePair.status == "open",
+                    or_(m.DuplicatePair.person_a_id == person_id, m.DuplicatePair.person_b_id == person_id),
+                )
+            )
+        )
+
+    def referrals_of(self, person_id: str) -> list[m.Referral]:
+        return self.all(m.Referral, person_id=person_id)
+
+    def merged_ids_into(self, person_id: str) -> list[str]:
+        return list(self.session.scalars(select(m.Person.id).where(m.Person.merged_into_id == person_id)))
+
+    def spouse_household_links(self) -> list[tuple[str, str, str]]:
+        """Household pairs whose heads are each other's spouse: by ID, or by name with a shared phone."""
+        husband = m.Person.__table__.alias("h")
+        wife = m.Person.__table__.alias("w")
+        mh = m.HouseholdMember.__table__.alias("mh")
+        mw = m.HouseholdMember.__table__.alias("mw")
+        by_id = and_(husband.c.spouse_national_id != "", wife.c.national_id == husband.c.spouse_national_id)
+        by_name = and_(
+            husband.c.spouse_name_norm != "",
+            wife.c.name_norm == husband.c.spouse_name_norm,
+            husband.c.phone != "",
+            wife.c.phone == husband.c.phone,
+        )
+        out = []
+        for condition, reason in ((by_id, "رقم بطاقة الزوج/الزوجة"), (by_name, "اسم الزوج/الزوجة ونفس الهاتف")):
+            stmt = (
+                select(mh.c.household_id, mw.c.household_id)
+                .select_from(husband)
+                .join(wife, condition)
+                .join(mh, and_(mh.c.person_id == husband.c.id, mh.c.relation == "head"))
+                .join(mw, and_(mw.c.person_id == wife.c.id, mw.c.relation == "head"))
+                .where(
+                    mh.c.household_id != mw.c.household_id,
+                    husband.c.merged_into_id.is_(None),
+                    wife.c.merged_into_id.is_(None),
+                )
+            )
+            out.extend((a, b, reason) for a, b in self.session.execute(stmt))
+        return out
+
+    def linked_household_ids(self, household_id: str) -> set[str]:
+        rows = self.session.execute(
+            select(m.HouseholdLink.household_a_id, m.HouseholdLink.household_b_id).where(
+                m.HouseholdLink.status != "rejected",
+                or_(m.HouseholdLink.household_a_id == household_id, m.HouseholdLink.household_b_id == household_id),
+            )
+        )
+        return {x for pair in rows for x in pair} - {household_id}
 
     # --- bulk loading (demo data, later imports) ------------------------------------------------------------
     def bulk_insert(self, model: type, rows: list[dict]) -> None:
@@ -314,6 +415,13 @@ class Repository:
             return
         table = model.__table__ if hasattr(model, "__table__") else model
         self.session.execute(insert(table), rows)
+
+    def bulk_insert_persons(self, rows: list[dict]) -> None:
+        """Persons with their index keys and blocking keys (rows must carry `search_rowid`)."""
+        self.bulk_insert(m.Person, rows)
+        keys = matching_keys.rows_for_dicts(rows)
+        if keys:
+            self.session.execute(insert(m.MatchKey).prefix_with("OR IGNORE"), keys)
 
     def optimize(self) -> None:
         """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize)."""

@@ -1,0 +1,264 @@
+"""The review queue: pairs side by side, "different people" remembered, merges with chosen fields, and undo."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from aidoffice.domain.arabic import normalize_name
+from aidoffice.domain.matching import id_level
+from aidoffice.errors import NotFoundError, UserError
+from aidoffice.services.context import ServiceContext
+from aidoffice.store import models as m
+from aidoffice.store.base import utcnow
+
+# Fields a reviewer chooses between when merging, in the order the screen shows them, with their Arabic labels.
+MERGE_FIELDS: dict[str, str] = {
+    "full_name": "الاسم",
+    "national_id": "رقم البطاقة",
+    "phone": "الهاتف",
+    "sex": "الجنس",
+    "birth_date": "تاريخ الميلاد",
+    "birth_year": "سنة الميلاد",
+    "district_id": "المديرية",
+    "spouse_name": "اسم الزوج/الزوجة",
+    "spouse_national_id": "رقم بطاقة الزوج/الزوجة",
+}
+
+
+@dataclass(frozen=True)
+class PersonSide:
+    id: str
+    values: dict[str, str]  # field → text as the reviewer sees it
+    household_id: str | None
+
+
+@dataclass(frozen=True)
+class ReviewPair:
+    id: str
+    a: PersonSide
+    b: PersonSide
+    score: float
+    decision: str
+    reasons: tuple[str, ...]
+    differing: tuple[str, ...]
+    status: str
+
+
+def _text(value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.strftime("%d/%m/%Y")
+    return str(value)
+
+
+def _side(repo, person: m.Person) -> PersonSide:
+    values = {f: _text(getattr(person, f)) for f in MERGE_FIELDS}
+    if person.district_id:
+        district = repo.get(m.District, person.district_id)
+        values["district_id"] = district.name if district else ""
+    values["sex"] = {"M": "ذكر", "F": "أنثى"}.get(person.sex or "", "")
+    membership = person.membership
+    return PersonSide(person.id, values, membership.household_id if membership else None)
+
+
+def _review_pair(repo, pair: m.DuplicatePair) -> ReviewPair:
+    a = _side(repo, repo.get(m.Person, pair.person_a_id))
+    b = _side(repo, repo.get(m.Person, pair.person_b_id))
+    differing = tuple(f for f in MERGE_FIELDS if a.values[f] and b.values[f] and a.values[f] != b.values[f])
+    return ReviewPair(
+        pair.id, a, b, float(pair.score), pair.decision, tuple(pair.reasons or ()), differing, pair.status
+    )
+
+
+def review_queue(
+    ctx: ServiceContext, *, limit: int = 50, offset: int = 0, decision: str | None = None
+) -> list[ReviewPair]:
+    """Open pairs, likely duplicates first, strongest first."""
+    with ctx.uow() as uow:
+        return [_review_pair(uow.repo, p) for p in uow.repo.review_queue(limit, offset, decision)]
+
+
+def queue_size(ctx: ServiceContext) -> dict[str, int]:
+    with ctx.uow() as uow:
+        counts = {"likely": 0, "review": 0}
+        for p in uow.repo.review_queue(10**9, 0, None):
+            counts[p.decision] = counts.get(p.decision, 0) + 1
+        return counts
+
+
+def _open_pair(repo, pair_id: str) -> m.DuplicatePair:
+    pair = repo.get(m.DuplicatePair, pair_id)
+    if pair is None:
+        raise NotFoundError("الزوج غير موجود في قائمة المراجعة.")
+    if pair.status != "open":
+        raise UserError("تم البت في هذا الزوج من قبل.")
+    return pair
+
+
+def decide_distinct(ctx: ServiceContext, pair_id: str) -> None:
+    """'Different people': remembered, so the pair is never raised again."""
+    with ctx.uow() as uow:
+        pair = _open_pair(uow.repo, pair_id)
+        pair.status = "distinct"
+        pair.decided_by = ctx.username
+        pair.decided_at = utcnow()
+        pair.changed_by = ctx.username
+        uow.commit()
+
+
+def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_from_other: tuple[str, ...] = ()) -> str:
+    """'Same person': the other record is merged into the survivor, which takes the chosen fields from it.
+
+    Household membership and referrals move to the survivor; distribution lines stay where they were written
+    (append-only) and are read through the merge. Returns the merge id, for undo.
+    """
+    unknown = set(take_from_other) - set(MERGE_FIELDS)
+    if unknown:
+        raise UserError("حقل غير معروف في اختيار الدمج.")
+    if survivor not in ("a", "b"):
+        raise UserError("اختر السجل الباقي.")
+    with ctx.uow() as uow:
+        repo = uow.repo
+        pair = _open_pair(repo, pair_id)
+        keep_id, drop_id = (
+            (pair.person_a_id, pair.person_b_id) if survivor == "a" else (pair.person_b_id, pair.person_a_id)
+        )
+        keep, drop = repo.get(m.Person, keep_id), repo.get(m.Person, drop_id)
+        if keep.merged_into_id or drop.merged_into_id:
+            raise UserError("أحد السجلين مدموج من قبل.")
+        final_id = drop.national_id if "national_id" in take_from_other else keep.national_id
+        other_id = keep.national_id if "national_id" in take_from_other else drop.national_id
+        if (
+            final_id
+            and other_id
+            and id_level(final_id, other_id) == "id_different"
+            and (ctx.rules.national_id.is_valid(final_id) and ctx.rules.national_id.is_valid(other_id))
+        ):
+            raise UserError("لا يُدمج شخصان لكل منهما رقم بطاقة صالح مختلف: تحقق من البطاقتين أولاً.")
+        before = {f: _json(getattr(keep, f)) for f in (*MERGE_FIELDS, "name_norm", "name_parts", "spouse_name_norm")}
+        for field in take_from_other:
+            setattr(keep, field, getattr(drop, field))
+            if field == "full_name":
+                keep.name_norm, keep.name_parts = drop.name_norm, list(drop.name_parts or [])
+            if field == "spouse_name":
+                keep.spouse_name_norm = normalize_name(drop.spouse_name)
+        moved: dict = {
+            "categories": [],
+            "referrals": [],
+            "membership": None,
+            "head_of": None,
+            "link": None,
+            "stale_pairs": [],
+        }
+        for category in drop.categories:
+            if category not in keep.categories:
+                keep.categories.append(category)
+                moved["categories"].append(category.id)
+        for referral in repo.referrals_of(drop.id):
+            referral.person_id = keep.id
+            moved["referrals"].append(referral.id)
+        membership = drop.membership
+        if membership is not None:
+            moved["membership"] = {
+                "id": membership.id,
+                "household_id": membership.household_id,
+                "relation": membership.relation,
+            }
+            household = membership.household
+            if keep.membership is None:
+                membership.person = keep
+            else:
+                if household.head_person_id == drop.id:
+                    household.head_person_id = keep.id
+                    moved["head_of"] = household.id
+                    a, b = sorted((household.id, keep.membership.household_id))
+                    if a != b and repo.first(m.HouseholdLink, household_a_id=a, household_b_id=b) is None:
+                        link = ctx.stamp(
+                            m.HouseholdLink(household_a_id=a, household_b_id=b, reason="دمج شخص مسجل في أسرتين")
+                        )
+                        repo.add(link)
+                        moved["link"] = link.id
+                repo.delete(membership)
+        drop.merged_into_id = keep.id
+        drop.changed_by = keep.changed_by = ctx.username
+        pair.status = "merged"
+        pair.decided_by, pair.decided_at = ctx.username, utcnow()
+        for other in repo.open_pairs_of(drop.id):
+            if other.id != pair.id:
+                other.status = "stale"
+                moved["stale_pairs"].append(other.id)
+        merge = ctx.stamp(
+            m.PersonMerge(
+                survivor_id=keep.id,
+                merged_id=drop.id,
+                pair_id=pair.id,
+                field_choices={f: "other" for f in take_from_other},
+                survivor_before=before,
+                moved=moved,
+            )
+        )
+        repo.add(merge)
+        uow.commit()
+        return merge.id
+
+
+def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
+    """Put both records back exactly as they were before the merge."""
+    from aidoffice.domain.dates import parse_date
+
+    with ctx.uow() as uow:
+        repo = uow.repo
+        merge = repo.get(m.PersonMerge, merge_id)
+        if merge is None:
+            raise NotFoundError("عملية الدمج غير موجودة.")
+        if merge.undone_at is not None:
+            raise UserError("تم التراجع عن هذا الدمج من قبل.")
+        if repo.first(m.PersonMerge, survivor_id=merge.merged_id, undone_at=None):
+            raise UserError("دُمج في هذا السجل سجل آخر بعد ذلك: تراجع عن ذلك الدمج أولاً.")
+        keep, drop = repo.get(m.Person, merge.survivor_id), repo.get(m.Person, merge.merged_id)
+        for field, value in merge.survivor_before.items():
+            if field == "birth_date":
+                value = parse_date(value) if value else None
+            setattr(keep, field, value)
+        moved = merge.moved or {}
+        keep.categories = [c for c in keep.categories if c.id not in set(moved.get("categories", []))]
+        for referral_id in moved.get("referrals", []):
+            repo.get(m.Referral, referral_id).person_id = drop.id
+        membership = moved.get("membership")
+        if membership:
+            current = repo.get(m.HouseholdMember, membership["id"])
+            if current is not None:
+                current.person_id = drop.id
+            else:
+                repo.add(
+                    ctx.stamp(
+                        m.HouseholdMember(
+                            household_id=membership["household_id"], person_id=drop.id, relation=membership["relation"]
+                        )
+                    )
+                )
+        if moved.get("head_of"):
+            repo.get(m.Household, moved["head_of"]).head_person_id = drop.id
+        if moved.get("link"):
+            link = repo.get(m.HouseholdLink, moved["link"])
+            if link is not None:
+                repo.delete(link)
+        for pair_id in moved.get("stale_pairs", []):
+            other = repo.get(m.DuplicatePair, pair_id)
+            if other is not None and other.status == "stale":
+                other.status = "open"
+        if merge.pair_id:
+            pair = repo.get(m.DuplicatePair, merge.pair_id)
+            pair.status, pair.decided_by, pair.decided_at = "open", None, None
+        drop.merged_into_id = None
+        drop.changed_by = keep.changed_by = ctx.username
+        merge.undone_at, merge.undone_by = utcnow(), ctx.username
+        uow.commit()
+
+
+def _json(value):
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
