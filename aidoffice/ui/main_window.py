@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
-from PySide6.QtWidgets import QHeaderView, QLabel, QLineEdit, QMainWindow, QTableView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMainWindow,
+    QTableView,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from aidoffice import texts
 from aidoffice.errors import UserError
@@ -13,6 +22,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import get_office
 from aidoffice.services.persons import search_persons
 from aidoffice.ui.models.persons import PersonSearchTableModel
+from aidoffice.ui.pages.review import ReviewPage
 
 SEARCH_DELAY_MS = 250
 
@@ -36,12 +46,16 @@ class MainWindow(QMainWindow):
         self.message = QLabel()
         self.message.setObjectName("message")
 
-        central = QWidget()
-        layout = QVBoxLayout(central)
+        persons = QWidget()
+        layout = QVBoxLayout(persons)
         layout.addWidget(self.search_edit)
         layout.addWidget(self.message)
         layout.addWidget(self.table)
-        self.setCentralWidget(central)
+        self.review_page = ReviewPage(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(persons, "المستفيدون")
+        self.tabs.addTab(self.review_page, "مراجعة التكرار")
+        self.setCentralWidget(self.tabs)
 
         self.status_office = QLabel()
         self.status_counts = QLabel()

@@ -1,0 +1,256 @@
+"""ReviewPage: duplicate pairs side by side, differences highlighted, decided from the keyboard in seconds."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QBrush, QColor, QKeySequence, QShortcut
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QListWidget,
+    QProgressBar,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aidoffice.errors import UserError
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.duplicates import scan_registry
+from aidoffice.services.review import (
+    MERGE_FIELDS,
+    ReviewPair,
+    decide_distinct,
+    merge_pair,
+    queue_size,
+    review_queue,
+    undo_merge,
+)
+from aidoffice.ui import tasks
+
+DIFFERENT = QColor("#fde2c8")
+DECISION_LABELS = {"likely": "تكرار مرجح", "review": "يحتاج مراجعة"}
+LTR_FIELDS = {"national_id", "phone", "spouse_national_id", "birth_date", "birth_year"}
+
+
+class ReviewPage(QWidget):
+    """F5 same person (merge), F6 different people, F7 skip, F8 swap which record stays, Ctrl+Z undo last merge."""
+
+    def __init__(self, ctx: ServiceContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.pair: ReviewPair | None = None
+        self.skipped: set[str] = set()
+        self.keep = "a"
+        self.last_merge: str | None = None
+        self.scan_task: tasks.BackgroundTask | None = None
+
+        self.counts = QLabel()
+        self.scan_button = QPushButton("فحص السجل بحثاً عن التكرار")
+        self.progress = QProgressBar()
+        self.progress.setVisible(False)
+        self.cancel_button = QPushButton("إلغاء")
+        self.cancel_button.setVisible(False)
+        top = QHBoxLayout()
+        for w in (self.counts, self.scan_button, self.progress, self.cancel_button):
+            top.addWidget(w)
+        top.addStretch(1)
+
+        self.header = QLabel()
+        self.header.setObjectName("pairHeader")
+        self.table = QTableWidget(len(MERGE_FIELDS), 4)
+        self.table.setHorizontalHeaderLabels(["الحقل", "السجل أ", "السجل ب", "يؤخذ من الآخر"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
+        self.reasons = QListWidget()
+        self.reasons.setMaximumHeight(140)
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        self.merge_button = QPushButton("نفس الشخص — دمج (F5)")
+        self.distinct_button = QPushButton("شخصان مختلفان (F6)")
+        self.skip_button = QPushButton("تخطي (F7)")
+        self.swap_button = QPushButton("تبديل السجل الباقي (F8)")
+        self.undo_button = QPushButton("تراجع عن آخر دمج (Ctrl+Z)")
+        buttons = QHBoxLayout()
+        for b in (self.merge_button, self.distinct_button, self.skip_button, self.swap_button, self.undo_button):
+            buttons.addWidget(b)
+
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addWidget(self.header)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(QLabel("الأسباب:"))
+        layout.addWidget(self.reasons)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+
+        self.merge_button.clicked.connect(self.merge_current)
+        self.distinct_button.clicked.connect(self.mark_distinct)
+        self.skip_button.clicked.connect(self.skip)
+        self.swap_button.clicked.connect(self.swap_survivor)
+        self.undo_button.clicked.connect(self.undo_last)
+        self.scan_button.clicked.connect(self.start_scan)
+        self.cancel_button.clicked.connect(self._on_cancel_button_clicked)
+        for key, slot in (
+            ("F5", self.merge_current),
+            ("F6", self.mark_distinct),
+            ("F7", self.skip),
+            ("F8", self.swap_survivor),
+            (QKeySequence.StandardKey.Undo, self.undo_last),
+        ):
+            QShortcut(QKeySequence(key), self, activated=slot)
+        self.refresh()
+
+    # --- showing ---
+    def refresh(self) -> None:
+        sizes = queue_size(self.ctx)
+        self.counts.setText(f"مرجح: {sizes.get('likely', 0):,} — يحتاج مراجعة: {sizes.get('review', 0):,}")
+        pending = [p for p in review_queue(self.ctx, limit=len(self.skipped) + 1) if p.id not in self.skipped]
+        self.show_pair(pending[0] if pending else None)
+
+    def show_pair(self, pair: ReviewPair | None) -> None:
+        self.pair = pair
+        self.keep = "a"
+        has_pair = pair is not None
+        for b in (self.merge_button, self.distinct_button, self.skip_button, self.swap_button):
+            b.setEnabled(has_pair)
+        self.undo_button.setEnabled(self.last_merge is not None)
+        self.reasons.clear()
+        if pair is None:
+            self.header.setText("لا توجد أزواج للمراجعة.")
+            self.table.clearContents()
+            return
+        self.header.setText(f"{DECISION_LABELS.get(pair.decision, pair.decision)} — الدرجة {pair.score:.1f}")
+        self.reasons.addItems(list(pair.reasons))
+        for row, (field, label) in enumerate(MERGE_FIELDS.items()):
+            differs = field in pair.differing
+            cells = [
+                QTableWidgetItem(label),
+                QTableWidgetItem(pair.a.values[field]),
+                QTableWidgetItem(pair.b.values[field]),
+            ]
+            for column, item in enumerate(cells):
+                if differs:
+                    item.setBackground(QBrush(DIFFERENT))
+                if column and field in LTR_FIELDS:
+                    item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+                self.table.setItem(row, column, item)
+            box = QCheckBox()
+            box.setEnabled(differs or (not pair.a.values[field] and bool(pair.b.values[field])))
+            box.setChecked(not pair.a.values[field] and bool(pair.b.values[field]))
+            self.table.setCellWidget(row, 3, box)
+        self._show_survivor()
+
+    def _show_survivor(self) -> None:
+        self.table.setHorizontalHeaderLabels(
+            [
+                "الحقل",
+                "السجل أ (الباقي)" if self.keep == "a" else "السجل أ",
+                "السجل ب (الباقي)" if self.keep == "b" else "السجل ب",
+                "يؤخذ من الآخر",
+            ]
+        )
+
+    def chosen_fields(self) -> tuple[str, ...]:
+        out = []
+        for row, field in enumerate(MERGE_FIELDS):
+            box = self.table.cellWidget(row, 3)
+            if isinstance(box, QCheckBox) and box.isChecked():
+                out.append(field)
+        return tuple(out)
+
+    # --- deciding ---
+    def _act(self, action) -> None:
+        try:
+            action()
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.refresh()
+
+    def merge_current(self) -> None:
+        if self.pair is None:
+            return
+        pair, keep, fields = self.pair, self.keep, self.chosen_fields()
+
+        def do() -> None:
+            self.last_merge = merge_pair(self.ctx, pair.id, survivor=keep, take_from_other=fields)
+            self.message.setText("تم الدمج. يمكن التراجع بـ Ctrl+Z.")
+
+        self._act(do)
+
+    def mark_distinct(self) -> None:
+        if self.pair is not None:
+            pair = self.pair
+            self._act(lambda: (decide_distinct(self.ctx, pair.id), self.message.setText("سُجّلا شخصين مختلفين.")))
+
+    def skip(self) -> None:
+        if self.pair is not None:
+            self.skipped.add(self.pair.id)
+            self.refresh()
+
+    def swap_survivor(self) -> None:
+        if self.pair is None:
+            return
+        self.keep = "b" if self.keep == "a" else "a"
+        for row, field in enumerate(MERGE_FIELDS):
+            box = self.table.cellWidget(row, 3)
+            mine, other = (self.pair.a, self.pair.b) if self.keep == "a" else (self.pair.b, self.pair.a)
+            if isinstance(box, QCheckBox):
+                box.setEnabled(field in self.pair.differing or (not mine.values[field] and bool(other.values[field])))
+                box.setChecked(not mine.values[field] and bool(other.values[field]))
+        self._show_survivor()
+
+    def undo_last(self) -> None:
+        if self.last_merge is None:
+            return
+        merge_id = self.last_merge
+
+        def do() -> None:
+            undo_merge(self.ctx, merge_id)
+            self.last_merge = None
+            self.message.setText("تم التراجع عن الدمج.")
+
+        self._act(do)
+
+    # --- scanning in the background ---
+    def start_scan(self) -> None:
+        task = tasks.BackgroundTask(
+            lambda progress, cancelled: scan_registry(self.ctx, progress=progress, should_cancel=cancelled)
+        )
+        task.signals.progressed.connect(self._on_scan_progressed)
+        task.signals.finished.connect(self._on_scan_finished)
+        task.signals.failed.connect(self._on_scan_failed)
+        self.scan_button.setEnabled(False)
+        self.progress.setVisible(True)
+        self.cancel_button.setVisible(True)
+        self.scan_task = tasks.start(task)
+
+    def _on_cancel_button_clicked(self) -> None:
+        if self.scan_task is not None:
+            self.scan_task.cancel()
+
+    def _on_scan_progressed(self, done: int, total: int) -> None:
+        self.progress.setMaximum(max(total, 1))
+        self.progress.setValue(done)
+
+    def _scan_ended(self) -> None:
+        self.scan_task = None
+        self.scan_button.setEnabled(True)
+        self.progress.setVisible(False)
+        self.cancel_button.setVisible(False)
+
+    def _on_scan_finished(self, result) -> None:
+        self._scan_ended()
+        self.message.setText(f"انتهى الفحص: {result.new_pairs:,} زوجاً جديداً في {result.seconds:.0f} ثانية.")
+        self.refresh()
+
+    def _on_scan_failed(self, text: str) -> None:
+        self._scan_ended()
+        self.message.setText(text)
