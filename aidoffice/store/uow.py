@@ -303,27 +303,16 @@ class Repository:
             )
 
     def _match_select(self):
-        household = (
-            select(m.HouseholdMember.person_id, m.Household.size)
-            .join(m.Household, m.Household.id == m.HouseholdMember.household_id)
-            .subquery()
-        )
+        # Plain outer joins (not a subquery of households): SQLite would materialise the subquery on every call.
         return (
             select(
-                m.Person.id,
-                m.Person.name_parts,
-                m.Person.national_id,
-                m.Person.phone,
-                m.Person.birth_year,
-                m.Person.sex,
-                m.District.name.label("district"),
-                household.c.size.label("household_size"),
-                m.Person.spouse_name_norm,
-                m.Person.spouse_national_id,
-                m.Person.full_name,
+                m.Person.id, m.Person.name_parts, m.Person.national_id, m.Person.phone, m.Person.birth_year,
+                m.Person.sex, m.District.name.label("district"), m.Household.size.label("household_size"),
+                m.Person.spouse_name_norm, m.Person.spouse_national_id, m.Person.full_name,
             )
             .outerjoin(m.District, m.District.id == m.Person.district_id)
-            .outerjoin(household, household.c.person_id == m.Person.id)
+            .outerjoin(m.HouseholdMember, m.HouseholdMember.person_id == m.Person.id)
+            .outerjoin(m.Household, m.Household.id == m.HouseholdMember.household_id)
             .where(m.Person.merged_into_id.is_(None))
         )
 
