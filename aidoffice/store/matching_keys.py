@@ -79,5 +79,6 @@ def _refresh_keys(session: Session, _context) -> None:
 
 def install(sessions: sessionmaker[Session]) -> None:
     """Keep every person's keys current when the ORM writes it (after index keys are assigned)."""
-    if not event.contains(sessions, "after_flush", _refresh_keys):
-        event.listen(sessions, "after_flush", _refresh_keys)
+    # Unconditionally: every database gets a new sessionmaker. (An event.contains() guard here once skipped the
+    # listener when a new sessionmaker class reused a collected one's id, leaving search_rowid NULL.)
+    event.listen(sessions, "after_flush", _refresh_keys)

@@ -27,8 +27,9 @@ def _assign_search_rowids(session: Session, _context, _instances) -> None:
 
 def install(sessions: sessionmaker[Session]) -> None:
     """Give every new person its index key before it is written."""
-    if not event.contains(sessions, "before_flush", _assign_search_rowids):
-        event.listen(sessions, "before_flush", _assign_search_rowids)
+    # Unconditionally: every database gets a new sessionmaker. (An event.contains() guard here once skipped the
+    # listener when a new sessionmaker class reused a collected one's id, leaving search_rowid NULL.)
+    event.listen(sessions, "before_flush", _assign_search_rowids)
 
 
 def match_expression(tokens: list[tuple[str, ...]]) -> str:

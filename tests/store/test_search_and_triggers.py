@@ -111,3 +111,18 @@ def test_search_alternatives_do_not_merge_different_names(ctx):
     add_person(ctx, PersonInput(full_name="حسين علي الجابري"))
     assert search_persons(ctx, "حسن") == []
     assert _names(search_persons(ctx, "حس")) == ["حسين علي الجابري"]
+
+
+def test_every_opened_database_assigns_index_keys(tmp_path):
+    """Regression: a guard on event.contains() skipped the listener when a new sessionmaker reused an old id."""
+    import gc
+
+    from tests.helpers.databases import new_office
+
+    for i in range(15):
+        office = new_office(tmp_path / f"{i}.sqlite3")
+        person = add_person(office, PersonInput(full_name="سالم عوض بامطرف"))
+        assert search_persons(office, "بامطرف")[0].id == person.id
+        office.close()
+        del office
+        gc.collect()
