@@ -113,16 +113,24 @@ def test_search_alternatives_do_not_merge_different_names(ctx):
     assert _names(search_persons(ctx, "حس")) == ["حسين علي الجابري"]
 
 
-def test_every_opened_database_assigns_index_keys(tmp_path):
-    """Regression: a guard on event.contains() skipped the listener when a new sessionmaker reused an old id."""
+def test_every_sessionmaker_assigns_index_keys(ctx):
+    """Regression: a guard on event.contains() skipped the listener when a new sessionmaker reused an old one's id."""
     import gc
 
-    from tests.helpers.databases import new_office
+    from sqlalchemy.orm import sessionmaker
 
-    for i in range(15):
-        office = new_office(tmp_path / f"{i}.sqlite3")
-        person = add_person(office, PersonInput(full_name="سالم عوض بامطرف"))
-        assert search_persons(office, "بامطرف")[0].id == person.id
-        office.close()
-        del office
+    from aidoffice.store import matching_keys, search
+    from aidoffice.store.models import Person
+
+    for i in range(60):
+        sessions = sessionmaker(ctx.db.engine)
+        search.install(sessions)
+        matching_keys.install(sessions)
+        with sessions() as session:
+            person = Person(full_name=f"سالم {i} بامطرف", name_norm="x y", name_parts=["x", "y"], office_id="o")
+            session.add(person)
+            session.flush()
+            assert person.search_rowid is not None
+            session.rollback()
+        del sessions
         gc.collect()
