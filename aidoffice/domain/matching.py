@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import math
+from functools import lru_cache
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -45,6 +46,7 @@ _SKELETON_MAP = str.maketrans(
 )  # fmt: skip
 
 
+@lru_cache(maxsize=200_000)
 def skeleton(part: str) -> str:
     """A coarse phonetic key of one normalised name part: محمد→محمد, احمد→حمد, حسين→حسن, العمودي→لمد."""
     if part.startswith("ال") and len(part) > 3:
@@ -328,7 +330,9 @@ class Scorer:
         contributions: list[Contribution] = []
         name_score, name_parts = self._names(a.parts, b.parts)
         # Family name typed first: try the rotated order and keep the better reading (with a small penalty).
-        if len(a.parts) >= 3 and len(b.parts) >= 3:
+        # Only when the straight reading disagrees on the given or the family name can a rotation read better.
+        straight_agrees = all(c.weight > 0 for c in name_parts if c.field in ("given", "family"))
+        if len(a.parts) >= 3 and len(b.parts) >= 3 and not straight_agrees:
             for pa, pb in ((a.parts[1:] + a.parts[:1], b.parts), (a.parts, b.parts[1:] + b.parts[:1])):
                 alt_score, alt_parts = self._names(pa, pb)
                 if alt_score + WEIGHTS["rotated_order"] > name_score:
