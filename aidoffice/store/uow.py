@@ -306,9 +306,17 @@ class Repository:
         # Plain outer joins (not a subquery of households): SQLite would materialise the subquery on every call.
         return (
             select(
-                m.Person.id, m.Person.name_parts, m.Person.national_id, m.Person.phone, m.Person.birth_year,
-                m.Person.sex, m.District.name.label("district"), m.Household.size.label("household_size"),
-                m.Person.spouse_name_norm, m.Person.spouse_national_id, m.Person.full_name,
+                m.Person.id,
+                m.Person.name_parts,
+                m.Person.national_id,
+                m.Person.phone,
+                m.Person.birth_year,
+                m.Person.sex,
+                m.District.name.label("district"),
+                m.Household.size.label("household_size"),
+                m.Person.spouse_name_norm,
+                m.Person.spouse_national_id,
+                m.Person.full_name,
             )
             .outerjoin(m.District, m.District.id == m.Person.district_id)
             .outerjoin(m.HouseholdMember, m.HouseholdMember.person_id == m.Person.id)
