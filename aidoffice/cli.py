@@ -70,6 +70,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("kind", choices=LIST_KINDS)
     p.add_argument("--limit", type=_positive, default=50)
     p.add_argument("--json", action="store_true")
+    p = sub.add_parser("import-beneficiaries", parents=[common], help="استيراد قائمة مستفيدين من Excel أو CSV")
+    p.add_argument("file", type=Path)
+    p.add_argument("--association", required=True, help="رقم الإشهار أو اسم الجمعية أو معرفها")
+    p.add_argument("--project")
+    p.add_argument("--dry-run", action="store_true", help="فحص فقط دون كتابة")
+    p.add_argument("--json", action="store_true")
+    p.add_argument("--errors-out", type=Path, help="ملف Excel بالصفوف التي تحتاج تصحيحاً")
+
+    from aidoffice.services.exports import EXPORTS
+
+    p = sub.add_parser("export", parents=[common], help="تصدير قائمة إلى Excel")
+    p.add_argument("table", choices=(*EXPORTS, "template"))
+    p.add_argument("--out", type=Path, required=True)
+
     p = sub.add_parser("dedup-file", help="كشف التكرار في قائمة CSV قبل إدخالها إلى السجل")
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True, help="ملف CSV للمجموعات: record_id,cluster_id")
@@ -142,6 +156,39 @@ def _run(args: argparse.Namespace) -> int:
                 for p in search_persons(ctx, args.text, limit=args.limit)
             ]
             _print_json(found) if args.json else _print_table(found)
+        elif args.command == "import-beneficiaries":
+            from aidoffice.services.imports import import_beneficiaries
+
+            report = import_beneficiaries(
+                ctx,
+                args.file,
+                args.association,
+                project_id=args.project,
+                dry_run=args.dry_run,
+                errors_out=args.errors_out,
+            )
+            if args.json:
+                _print_json(report.as_dict())
+            else:
+                sys.stdout.write(f"الورقة «{report.sheet}»، صف العناوين {report.header_row}\n")
+                for row in report.rows:
+                    for column, message in [*row.errors, *row.warnings]:
+                        kind = "خطأ" if row.errors else "تنبيه"
+                        where = f"الصف {row.row_number}" + (f"، العمود «{column}»" if column else "")
+                        sys.stdout.write(f"{kind}: {where}: {message}\n")
+                for key, value in report.as_dict().items():
+                    sys.stdout.write(f"{key}: {value}\n")
+                if not report.committed:
+                    sys.stdout.write("لم يُكتب شيء (فحص فقط).\n")
+        elif args.command == "export":
+            from aidoffice.services.exports import export_list, write_import_template
+
+            if args.table == "template":
+                write_import_template(ctx, args.out)
+                sys.stdout.write(f"{texts.DONE} {args.out}\n")
+            else:
+                count = export_list(ctx, args.table, args.out)
+                sys.stdout.write(f"{texts.DONE} {count:,} — {args.out}\n")
         elif args.command == "list":
             rows = overview.list_records(ctx, args.kind, limit=args.limit)
             _print_json(rows) if args.json else _print_table(rows)

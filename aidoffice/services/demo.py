@@ -271,6 +271,9 @@ class _Generator:
         birth_date = None
         if rng.random() < 0.5:
             birth_date = date(year, rng.randint(1, 12), rng.randint(1, 28))
+            if birth_date > self.today:  # a newborn of this year
+                birth_date = self.today - timedelta(days=rng.randint(0, 60))
+                year = birth_date.year
         row = self.stamp(registered)
         row.update(
             full_name=typed,

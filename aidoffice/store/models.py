@@ -491,3 +491,28 @@ class HouseholdLink(RecordMixin, Base):
     household_b_id: Mapped[str] = _fk("households.id", nullable=False, ondelete="CASCADE")
     reason: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[str] = mapped_column(String(10), default="open")
+
+
+# --- imports ----------------------------------------------------------------------------------------------
+
+
+class ImportBatch(RecordMixin, Base):
+    """One imported list: from which association, how many rows, and what became of them."""
+
+    __tablename__ = "import_batches"
+    association_id: Mapped[str] = _fk("associations.id", nullable=False)
+    project_id: Mapped[str | None] = _fk("projects.id")
+    file_name: Mapped[str] = mapped_column(String(260), default="")
+    rows_read: Mapped[int] = mapped_column(Integer, default=0)
+    imported: Mapped[int] = mapped_column(Integer, default=0)
+    rejected: Mapped[int] = mapped_column(Integer, default=0)
+    duplicates: Mapped[int] = mapped_column(Integer, default=0)
+
+
+batch_persons = Table(
+    "import_batch_persons",
+    Base.metadata,
+    Column("batch_id", ID, ForeignKey("import_batches.id", ondelete="CASCADE"), primary_key=True),
+    Column("person_id", ID, ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True),
+    Column("existing", Boolean, nullable=False, default=False),
+)

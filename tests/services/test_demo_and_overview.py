@@ -42,6 +42,7 @@ def test_demo_names_are_realistic(demo_ctx):
         assert dates[0] < dates[1]
         assert conn.execute("SELECT COUNT(*) FROM distribution_lines WHERE status='reversal'").fetchone()[0] >= 0
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert conn.execute("SELECT count(*) FROM persons WHERE birth_date > date('now')").fetchone()[0] == 0
     finally:
         conn.close()
 

@@ -1,0 +1,120 @@
+"""Writing Arabic workbooks: right-to-left sheets, styled header row, frozen panes, real dates, IDs as text."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Alignment, Font, PatternFill
+from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.datavalidation import DataValidation
+
+from aidoffice.errors import UserError
+
+HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
+HEADER_FONT = Font(bold=True, color="FFFFFF")
+PROBLEM_FILL = PatternFill("solid", fgColor="FCE4D6")
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str
+    kind: str = "text"  # text | code (IDs, phones: always text) | number | date
+    width: int = 18
+
+
+def _cell(ws, value, column: Column, *, fill=None):
+    if column.kind == "date" and isinstance(value, str) and value:
+        with contextlib.suppress(ValueError):
+            value = date.fromisoformat(value[:10])
+    if column.kind == "code" and value is not None:
+        value = str(value)
+    cell = WriteOnlyCell(ws, value=value)
+    if column.kind == "date" and isinstance(value, (date, datetime)):
+        cell.number_format = "DD/MM/YYYY"
+    elif column.kind == "code":
+        cell.number_format = "@"
+    if fill is not None:
+        cell.fill = fill
+    return cell
+
+
+def write_table(
+    path: Path, title: str, columns: list[Column], rows: Iterable[Iterable], *, highlight_last_column: bool = False
+) -> int:
+    """Write one sheet, atomically (a partial file is renamed only when complete); returns the rows written."""
+    wb = Workbook(write_only=True)
+    ws = wb.create_sheet(title[:31])
+    ws.sheet_view.rightToLeft = True
+    ws.freeze_panes = "A2"
+    for i, column in enumerate(columns, start=1):
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+    header = []
+    for column in columns:
+        cell = WriteOnlyCell(ws, value=column.header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+        header.append(cell)
+    ws.append(header)
+    count = 0
+    for row in rows:
+        values = list(row)
+        cells = [_cell(ws, v, c) for v, c in zip(values, columns, strict=False)]
+        if highlight_last_column and values and values[-1]:
+            cells[-1].fill = PROBLEM_FILL
+        ws.append(cells)
+        count += 1
+    _save(wb, path)
+    return count
+
+
+def write_template(path: Path, columns: list[Column], choices: dict[str, list[str]]) -> None:
+    """A blank import list with drop-down lists for the columns named in `choices`."""
+    wb = Workbook()
+    ws = wb.active
+    ws.title = "قائمة المستفيدين"
+    ws.sheet_view.rightToLeft = True
+    ws.freeze_panes = "A2"
+    lists = wb.create_sheet("القوائم")
+    lists.sheet_view.rightToLeft = True
+    for i, column in enumerate(columns, start=1):
+        cell = ws.cell(row=1, column=i, value=column.header)
+        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+        ws.column_dimensions[get_column_letter(i)].width = column.width
+        letter = get_column_letter(i)
+        if column.kind == "code":
+            for r in range(2, 1002):
+                ws.cell(row=r, column=i).number_format = "@"
+        if column.header in choices:
+            values = choices[column.header]
+            for r, value in enumerate(values, start=1):
+                lists.cell(row=r, column=i, value=value)
+            validation = DataValidation(
+                type="list",
+                formula1=f"'القوائم'!${letter}$1:${letter}${len(values)}",
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle="قيمة غير مقبولة",
+                error="اختر من القائمة.",
+            )
+            ws.add_data_validation(validation)
+            validation.add(f"{letter}2:{letter}1001")
+    _save(wb, path)
+
+
+def _save(wb, path: Path) -> None:
+    partial = path.with_name(path.name + ".partial")
+    try:
+        wb.save(partial)
+        with partial.open("rb+") as fh:
+            os.fsync(fh.fileno())
+        os.replace(partial, path)
+    except OSError as exc:
+        partial.unlink(missing_ok=True)
+        raise UserError(f"تعذر حفظ الملف {path.name}: تحقق من المسار والمساحة على القرص.") from exc
