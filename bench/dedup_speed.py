@@ -58,6 +58,7 @@ def main() -> None:
     parser.add_argument("--entries", type=int, default=300)
     parser.add_argument("--import-size", type=int, default=10_000)
     parser.add_argument("--skip-scan", action="store_true")
+    parser.add_argument("--only-scan", action="store_true")
     args = parser.parse_args()
     print(f"machine: {machine()}")
     ctx = open_context(args.db, username="bench", create=False)
@@ -66,7 +67,9 @@ def main() -> None:
     print(f"registry: {persons:,} persons")
     scorer = scorer_for(ctx)
 
-    entries = _sample(args.db, args.entries, 1)
+    if args.only_scan:
+        args.entries = 0
+    entries = _sample(args.db, args.entries, 1) if args.entries else []
     for record in entries[:20]:
         check_records(ctx, [record], scorer=scorer)
     times, found = [], 0
@@ -81,7 +84,7 @@ def main() -> None:
         f"(a candidate found for {found}/{len(entries)})"
     )
 
-    batch = _sample(args.db, args.import_size, 2)
+    batch = _sample(args.db, args.import_size, 2) if not args.only_scan else []
     start = time.perf_counter()
     result = check_records(ctx, batch, scorer=scorer)
     seconds = time.perf_counter() - start

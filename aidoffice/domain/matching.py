@@ -456,7 +456,7 @@ class BlockIndex:
     tells records apart, and the other keys (with birth year, district, ID, phone) still bring real duplicates together.
     """
 
-    def __init__(self, max_block: int = 400) -> None:
+    def __init__(self, max_block: int = 200) -> None:
         self.max_block = max_block
         self._blocks: dict[int, list[int] | int] = {}
 
@@ -529,4 +529,84 @@ def find_pairs(
                 progress(done, total)
     if progress is not None:
         progress(total, total)
+    return pairs
+
+
+def _pairs_for_positions(pool, scorer, index: BlockIndex, keys: list, positions: Iterable[int], wanted) -> list:
+    out = []
+    for i in positions:
+        record = pool[i]
+        for j in index.candidates(keys[i]):
+            if j < i:
+                result = scorer.score(pool[j], record)
+                if result.decision in wanted:
+                    out.append(result)
+    return out
+
+
+def find_pairs_parallel(
+    pool: Sequence[MatchRecord],
+    scorer: Scorer,
+    *,
+    keep: str = "review",
+    progress=None,
+    should_cancel=None,
+    chunk: int = 2000,
+) -> list[PairScore]:
+    """find_pairs over a whole pool on two cores: the block index is built once, then a forked worker scores every
+    other chunk of records while this process scores the rest (copy-on-write: the pool is not copied up front).
+    Falls back to one process where fork is not available (Windows)."""
+    import multiprocessing
+
+    if "fork" not in multiprocessing.get_all_start_methods() or len(pool) < 4 * chunk:
+        return find_pairs(pool, scorer, keep=keep, progress=progress, should_cancel=should_cancel)
+    index = BlockIndex()
+    keys = []
+    for position, record in enumerate(pool):
+        record_keys = blocking_keys(record)
+        keys.append(record_keys)
+        index.add(position, record_keys)
+        if position % 50_000 == 0 and should_cancel is not None and should_cancel():
+            raise InterruptedError("cancelled")
+    wanted = ("likely", "review") if keep == "review" else ("likely",)
+    starts = list(range(0, len(pool), chunk))
+    mine, theirs = starts[0::2], starts[1::2]
+    context = multiprocessing.get_context("fork")
+    receiver, sender = context.Pipe(duplex=False)
+
+    def worker() -> None:
+        found = []
+        for start in theirs:
+            found.extend(
+                _pairs_for_positions(pool, scorer, index, keys, range(start, min(start + chunk, len(pool))), wanted)
+            )
+        sender.send(found)
+        sender.close()
+
+    child = context.Process(target=worker, daemon=True)
+    child.start()
+    sender.close()
+    pairs: list[PairScore] = []
+    try:
+        for n, start in enumerate(mine):
+            if should_cancel is not None and should_cancel():
+                raise InterruptedError("cancelled")
+            pairs.extend(
+                _pairs_for_positions(pool, scorer, index, keys, range(start, min(start + chunk, len(pool))), wanted)
+            )
+            if progress is not None:
+                progress(min(len(pool), 2 * (n + 1) * chunk), len(pool))
+        while not receiver.poll(0.5):
+            if should_cancel is not None and should_cancel():
+                raise InterruptedError("cancelled")
+            if not child.is_alive() and not receiver.poll(0):
+                raise RuntimeError("the duplicate-scan worker stopped without a result")
+        pairs.extend(receiver.recv())
+    finally:
+        if child.is_alive():
+            child.terminate()
+        child.join()
+        receiver.close()
+    if progress is not None:
+        progress(len(pool), len(pool))
     return pairs

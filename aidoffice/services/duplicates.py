@@ -8,7 +8,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules, normalize_text
-from aidoffice.domain.matching import MatchRecord, NameFrequencies, PairScore, Scorer, cluster, find_pairs
+from aidoffice.domain.matching import (
+    MatchRecord,
+    NameFrequencies,
+    PairScore,
+    Scorer,
+    cluster,
+    find_pairs,
+    find_pairs_parallel,
+)
 from aidoffice.errors import UserError
 from aidoffice.formats import dedup_csv
 from aidoffice.services.context import ServiceContext
@@ -267,7 +275,7 @@ def scan_registry(
     limits = thresholds(ctx)
     scorer = Scorer(freq, likely=limits["likely"], review=limits["review"])
     try:
-        pairs = find_pairs(records, scorer, progress=progress, should_cancel=should_cancel)
+        pairs = find_pairs_parallel(records, scorer, progress=progress, should_cancel=should_cancel)
     except InterruptedError:
         raise UserError("أُلغي الفحص ولم يتغير شيء في قائمة المراجعة.") from None
     new_pairs = 0

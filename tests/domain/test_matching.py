@@ -198,3 +198,36 @@ def test_cluster_never_joins_two_valid_ids_and_stops_chains():
     chain = [str(i) for i in range(20)]
     out = cluster(chain, [_pair(chain[i], chain[i + 1], 15) for i in range(19)], {}, max_size=6)
     assert max(list(out.values()).count(v) for v in set(out.values())) <= 6
+
+
+def _labelled_pool(n: int) -> list[MatchRecord]:
+    from bench.dedup.generate import generate
+
+    rows = generate(n, 3)
+    return [
+        MatchRecord.from_name(
+            r[0],
+            r[1],
+            national_id=r[2] if r[2].isdigit() else "",
+            birth_year=int(r[4]) if r[4].isdigit() else None,
+            district=r[6],
+        )
+        for r in rows
+    ]
+
+
+def test_parallel_scan_finds_exactly_the_serial_pairs(scorer):
+    from aidoffice.domain.matching import find_pairs, find_pairs_parallel
+
+    pool = _labelled_pool(3000)
+    serial = {(p.a, p.b, p.decision) for p in find_pairs(pool, scorer)}
+    parallel = find_pairs_parallel(pool, scorer, chunk=200)
+    assert {tuple(sorted((p.a, p.b))) for p in parallel} == {tuple(sorted((a, b))) for a, b, _ in serial}
+    assert len(parallel) == len(serial) > 0
+
+
+def test_parallel_scan_can_be_cancelled(scorer):
+    from aidoffice.domain.matching import find_pairs_parallel
+
+    with pytest.raises(InterruptedError):
+        find_pairs_parallel(_labelled_pool(3000), scorer, chunk=200, should_cancel=lambda: True)
