@@ -67,31 +67,29 @@ def main() -> None:
     print(f"registry: {persons:,} persons")
     scorer = scorer_for(ctx)
 
-    if args.only_scan:
-        args.entries = 0
-    entries = _sample(args.db, args.entries, 1) if args.entries else []
-    for record in entries[:20]:
-        check_records(ctx, [record], scorer=scorer)
-    times, found = [], 0
-    for record in entries:
+    if not args.only_scan:
+        entries = _sample(args.db, args.entries, 1)
+        for record in entries[:20]:
+            check_records(ctx, [record], scorer=scorer)
+        times, found = [], 0
+        for record in entries:
+            start = time.perf_counter()
+            result = check_records(ctx, [record], scorer=scorer)
+            times.append((time.perf_counter() - start) * 1000)
+            found += bool(result[record.id])
+        q = statistics.quantiles(times, n=100)
+        print(
+            f"on entry: p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  max {max(times):.1f} ms  "
+            f"(a candidate found for {found}/{len(entries)})"
+        )
+        batch = _sample(args.db, args.import_size, 2)
         start = time.perf_counter()
-        result = check_records(ctx, [record], scorer=scorer)
-        times.append((time.perf_counter() - start) * 1000)
-        found += bool(result[record.id])
-    q = statistics.quantiles(times, n=100)
-    print(
-        f"on entry: p50 {q[49]:.1f} ms  p95 {q[94]:.1f} ms  max {max(times):.1f} ms  "
-        f"(a candidate found for {found}/{len(entries)})"
-    )
-
-    batch = _sample(args.db, args.import_size, 2) if not args.only_scan else []
-    start = time.perf_counter()
-    result = check_records(ctx, batch, scorer=scorer)
-    seconds = time.perf_counter() - start
-    print(
-        f"on import: {len(batch):,} persons against the registry in {seconds:.1f} s "
-        f"({sum(bool(v) for v in result.values()):,} with candidates)"
-    )
+        result = check_records(ctx, batch, scorer=scorer)
+        seconds = time.perf_counter() - start
+        print(
+            f"on import: {len(batch):,} persons against the registry in {seconds:.1f} s "
+            f"({sum(bool(v) for v in result.values()):,} with candidates)"
+        )
 
     if not args.skip_scan:
         last = [0.0]
