@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import math
 from collections.abc import Iterable, Sequence
@@ -76,7 +77,8 @@ def blocking_keys(r: MatchRecord) -> set[str]:
         if r.birth_year:
             keys.add(f"n3:{first}|{last}|{r.birth_year}")  # father's name spelled differently
         if r.district:
-            keys.add(f"n5:{first}|{second}|{r.district}")
+            decade = r.birth_year // 10 if r.birth_year else ""
+            keys.add(f"n5:{first}|{second}|{r.district}|{decade}")  # family name changed, same place and age
         rotated = p[1:] + p[:1]
         if len(rotated) >= 3:
             keys.add(f"n1:{rotated[0]}|{rotated[1]}|{rotated[-1]}")
@@ -456,14 +458,21 @@ class BlockIndex:
     tells records apart, and the other keys (with birth year, district, ID, phone) still bring real duplicates together.
     """
 
-    def __init__(self, max_block: int = 200) -> None:
+    def __init__(self, max_block: int = 100) -> None:
         self.max_block = max_block
         self._blocks: dict[int, list[int] | int] = {}
 
+    @staticmethod
+    def hashed(keys: Iterable[str]) -> tuple[int, ...]:
+        """Keys as in-process hashes: what the index stores (much smaller than the strings for a million records)."""
+        return tuple(hash(key) for key in keys)
+
     def add(self, position: int, keys: Iterable[str]) -> None:
+        self.add_hashed(position, self.hashed(keys))
+
+    def add_hashed(self, position: int, hashes: tuple[int, ...]) -> None:
         blocks = self._blocks
-        for key in keys:
-            h = hash(key)
+        for h in hashes:
             current = blocks.get(h)
             if current is None:
                 blocks[h] = position  # most keys (IDs, phones) hold one record: no list for them
@@ -473,10 +482,13 @@ class BlockIndex:
                 current.append(position)
 
     def candidates(self, keys: Iterable[str]) -> set[int]:
+        return self.candidates_hashed(self.hashed(keys))
+
+    def candidates_hashed(self, hashes: tuple[int, ...]) -> set[int]:
         found: set[int] = set()
         blocks = self._blocks
-        for key in keys:
-            current = blocks.get(hash(key))
+        for h in hashes:
+            current = blocks.get(h)
             if current is None:
                 continue
             if isinstance(current, int):
@@ -532,15 +544,15 @@ def find_pairs(
     return pairs
 
 
-def _pairs_for_positions(pool, scorer, index: BlockIndex, keys: list, positions: Iterable[int], wanted) -> list:
+def _pairs_for_positions(pool, scorer, index: BlockIndex, positions: Iterable[int], wanted) -> list:
+    """(j, i) positions of the kept pairs: small to hold and to send back; rescored in full at the end.
+    Keys are computed again here rather than kept for a million records (about 0.4 GB a process)."""
     out = []
     for i in positions:
         record = pool[i]
-        for j in index.candidates(keys[i]):
-            if j < i:
-                result = scorer.score(pool[j], record)
-                if result.decision in wanted:
-                    out.append(result)
+        for j in index.candidates_hashed(BlockIndex.hashed(blocking_keys(record))):
+            if j < i and scorer.score(pool[j], record).decision in wanted:
+                out.append((j, i))
     return out
 
 
@@ -561,11 +573,8 @@ def find_pairs_parallel(
     if "fork" not in multiprocessing.get_all_start_methods() or len(pool) < 4 * chunk:
         return find_pairs(pool, scorer, keep=keep, progress=progress, should_cancel=should_cancel)
     index = BlockIndex()
-    keys = []
     for position, record in enumerate(pool):
-        record_keys = blocking_keys(record)
-        keys.append(record_keys)
-        index.add(position, record_keys)
+        index.add(position, blocking_keys(record))
         if position % 50_000 == 0 and should_cancel is not None and should_cancel():
             raise InterruptedError("cancelled")
     wanted = ("likely", "review") if keep == "review" else ("likely",)
@@ -577,22 +586,24 @@ def find_pairs_parallel(
     def worker() -> None:
         found = []
         for start in theirs:
-            found.extend(
-                _pairs_for_positions(pool, scorer, index, keys, range(start, min(start + chunk, len(pool))), wanted)
-            )
+            found.extend(_pairs_for_positions(pool, scorer, index, range(start, min(start + chunk, len(pool))), wanted))
         sender.send(found)
         sender.close()
 
     child = context.Process(target=worker, daemon=True)
-    child.start()
+    gc.freeze()  # the collector would otherwise touch (and so copy) every shared page in the worker
+    try:
+        child.start()
+    finally:
+        gc.unfreeze()
     sender.close()
-    pairs: list[PairScore] = []
+    positions: list[tuple[int, int]] = []
     try:
         for n, start in enumerate(mine):
             if should_cancel is not None and should_cancel():
                 raise InterruptedError("cancelled")
-            pairs.extend(
-                _pairs_for_positions(pool, scorer, index, keys, range(start, min(start + chunk, len(pool))), wanted)
+            positions.extend(
+                _pairs_for_positions(pool, scorer, index, range(start, min(start + chunk, len(pool))), wanted)
             )
             if progress is not None:
                 progress(min(len(pool), 2 * (n + 1) * chunk), len(pool))
@@ -601,7 +612,7 @@ def find_pairs_parallel(
                 raise InterruptedError("cancelled")
             if not child.is_alive() and not receiver.poll(0):
                 raise RuntimeError("the duplicate-scan worker stopped without a result")
-        pairs.extend(receiver.recv())
+        positions.extend(receiver.recv())
     finally:
         if child.is_alive():
             child.terminate()
@@ -609,4 +620,4 @@ def find_pairs_parallel(
         receiver.close()
     if progress is not None:
         progress(len(pool), len(pool))
-    return pairs
+    return [scorer.score(pool[j], pool[i]) for j, i in positions]

@@ -243,3 +243,16 @@ def read_rows(sheets: list[Sheet], location: TableLocation) -> list[ListRow]:
         )
         out.append(row)
     return out
+
+
+def guess_header_row(sheets: list[Sheet]) -> tuple[str, list[str]]:
+    """When no name column is recognised: the row most likely to hold the headers (most text cells near the top),
+    so the clerk can say which column holds what."""
+    best: tuple[int, str, list[str]] = (0, "", [])
+    for sheet in sheets:
+        for row in sheet.rows[:MAX_HEADER_SCAN]:
+            texts = [cell_text(c) for c in row]
+            count = sum(1 for t in texts if t and not normalize_digits(t).replace(".", "").isdigit())
+            if count > best[0]:
+                best = (count, sheet.name, [t for t in texts if t])
+    return best[1], best[2]

@@ -278,33 +278,8 @@ def scan_registry(
         pairs = find_pairs_parallel(records, scorer, progress=progress, should_cancel=should_cancel)
     except InterruptedError:
         raise UserError("أُلغي الفحص ولم يتغير شيء في قائمة المراجعة.") from None
-    new_pairs = 0
-    from aidoffice.store import models as m
-
+    new_pairs = _store_pairs(ctx, pairs)
     with ctx.uow() as uow:
-        existing = uow.repo.pairs_by_keys()
-        for pair in pairs:
-            a, b = pair_key(pair)
-            row = existing.get((a, b))
-            contributions = [[c.field, round(c.weight, 3), c.reason] for c in pair.contributions]
-            if row is None:
-                uow.repo.add(
-                    ctx.stamp(
-                        m.DuplicatePair(
-                            person_a_id=a,
-                            person_b_id=b,
-                            score=round(pair.score, 3),
-                            decision=pair.decision,
-                            reasons=pair.reasons(),
-                            contributions=contributions,
-                            status="open",
-                        )
-                    )
-                )
-                new_pairs += 1
-            elif row.status == "open":
-                row.score, row.decision = round(pair.score, 3), pair.decision
-                row.reasons, row.contributions = pair.reasons(), contributions
         links = _link_households(ctx, uow)
         uow.commit()
     result = ScanResult(
@@ -324,6 +299,66 @@ def scan_registry(
         result.seconds,
     )
     return result
+
+
+def _store_pairs(ctx: ServiceContext, pairs: list[PairScore], batch: int = 5_000) -> int:
+    """New pairs inserted, open ones refreshed, decided ones (distinct, merged) left alone — in one transaction,
+    written in batches of plain rows (ORM objects for a million-person scan would take gigabytes)."""
+    from aidoffice.store import models as m
+    from aidoffice.store.base import new_id, utcnow
+
+    now, office, user = utcnow(), ctx.office_id, ctx.username
+    new_pairs = 0
+    with ctx.uow() as uow:
+        existing = uow.repo.pair_states()
+        inserts: list[dict] = []
+        updates: list[dict] = []
+        for pair in pairs:
+            a, b = pair_key(pair)
+            contributions = [[c.field, round(c.weight, 3), c.reason] for c in pair.contributions]
+            known = existing.get((a, b))
+            if known is None:
+                inserts.append(
+                    {
+                        "id": new_id(),
+                        "office_id": office,
+                        "created_at": now,
+                        "updated_at": now,
+                        "changed_by": user,
+                        "version": 1,
+                        "person_a_id": a,
+                        "person_b_id": b,
+                        "score": round(pair.score, 3),
+                        "decision": pair.decision,
+                        "reasons": pair.reasons(),
+                        "contributions": contributions,
+                        "status": "open",
+                        "decided_by": None,
+                        "decided_at": None,
+                    }
+                )
+                new_pairs += 1
+            elif known[1] == "open":
+                updates.append(
+                    {
+                        "pid": known[0],
+                        "score": round(pair.score, 3),
+                        "decision": pair.decision,
+                        "reasons": pair.reasons(),
+                        "contributions": contributions,
+                        "now": now,
+                    }
+                )
+            if len(inserts) >= batch:
+                uow.repo.bulk_insert(m.DuplicatePair, inserts)
+                inserts.clear()
+            if len(updates) >= batch:
+                uow.repo.update_pairs(updates)
+                updates.clear()
+        uow.repo.bulk_insert(m.DuplicatePair, inserts)
+        uow.repo.update_pairs(updates)
+        uow.commit()
+    return new_pairs
 
 
 def replace_id(record: MatchRecord) -> MatchRecord:

@@ -39,6 +39,7 @@ class ImportReport:
     sheet: str = ""
     header_row: int = 0
     columns: dict[str, str] = field(default_factory=dict)  # field → header as written in the file
+    headers: list[str] = field(default_factory=list)
     rows: list[bl.ListRow] = field(default_factory=list)
 
     def as_dict(self) -> dict:
@@ -56,6 +57,11 @@ class ImportReport:
         }
 
 
+def guess_headers(path: Path) -> list[str]:
+    """The header cells a clerk can map by hand when the list's name column was not recognised."""
+    return bl.guess_header_row(read_sheets(path))[1]
+
+
 def remembered_mapping(ctx: ServiceContext, association_id: str) -> dict[str, str]:
     with ctx.uow() as uow:
         return dict(uow.repo.setting(MAPPING_SETTING.format(association_id)) or {})
@@ -71,6 +77,7 @@ def import_beneficiaries(
     mapping: dict[str, str] | None = None,
     errors_out: Path | None = None,
     confirm: Callable[[ImportReport], bool] | None = None,
+    check_duplicates: bool = True,
 ) -> ImportReport:
     """Read and check the whole list first; write nothing unless it is not a dry run and `confirm(report)` agrees.
 
@@ -90,6 +97,7 @@ def import_beneficiaries(
         sheet=location.sheet,
         header_row=location.header_row + 1,
         columns={f: location.headers[i] for f, i in location.columns.items()},
+        headers=location.headers,
         rows=rows,
     )
     rules, today = ctx.rules, ctx.today()
@@ -137,6 +145,8 @@ def import_beneficiaries(
     limits = thresholds(ctx)
     scorer = Scorer(frequencies(ctx), likely=limits["likely"], review=limits["review"])
     skip: set[int] = set()
+    if not check_duplicates:  # measured on its own in bench/excel.py; the clerk's import always checks
+        records = []
     for pair in find_pairs(records, scorer):
         first, second = sorted((int(pair.a), int(pair.b)))
         if pair.decision == "likely":

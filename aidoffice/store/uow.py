@@ -341,8 +341,29 @@ class Repository:
                 family[name] = int(n)
         return given, family, self.count(m.Person)
 
-    def pairs_by_keys(self) -> dict[tuple[str, str], m.DuplicatePair]:
-        return {(p.person_a_id, p.person_b_id): p for p in self.session.scalars(select(m.DuplicatePair))}
+    def pair_states(self) -> dict[tuple[str, str], tuple[str, str]]:
+        """(person a, person b) → (pair id, status) for every stored pair: light enough for a million-person scan."""
+        rows = self.session.execute(
+            select(m.DuplicatePair.person_a_id, m.DuplicatePair.person_b_id, m.DuplicatePair.id, m.DuplicatePair.status)
+        )
+        return {(a, b): (pid, status) for a, b, pid, status in rows}
+
+    def update_pairs(self, rows: list[dict]) -> None:
+        """rows: {"pid", "score", "decision", "reasons", "contributions"} for open pairs found again."""
+        if rows:
+            table = m.DuplicatePair.__table__
+            self.session.connection().execute(
+                update(table)
+                .where(table.c.id == bindparam("pid"))
+                .values(
+                    score=bindparam("score"),
+                    decision=bindparam("decision"),
+                    reasons=bindparam("reasons"),
+                    contributions=bindparam("contributions"),
+                    updated_at=bindparam("now"),
+                ),
+                rows,
+            )
 
     def review_queue(self, limit: int, offset: int, decision: str | None) -> list[m.DuplicatePair]:
         stmt = select(m.DuplicatePair).where(m.DuplicatePair.status == "open")

@@ -22,6 +22,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import get_office
 from aidoffice.services.persons import search_persons
 from aidoffice.ui.models.persons import PersonSearchTableModel
+from aidoffice.ui.pages.import_page import ImportPage
 from aidoffice.ui.pages.review import ReviewPage
 
 SEARCH_DELAY_MS = 250
@@ -55,6 +56,8 @@ class MainWindow(QMainWindow):
         self.tabs = QTabWidget()
         self.tabs.addTab(persons, "المستفيدون")
         self.tabs.addTab(self.review_page, "مراجعة التكرار")
+        self.import_page = ImportPage(ctx)
+        self.tabs.addTab(self.import_page, "استيراد قائمة")
         self.setCentralWidget(self.tabs)
 
         self.status_office = QLabel()
