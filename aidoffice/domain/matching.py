@@ -150,7 +150,7 @@ WEIGHTS = {
     "year_equal": 2.5,
     "year_1": 1.6,
     "year_2_3": -2.0,
-    "year_far": -7.0,
+    "year_far": -9.0,
     "year_very_far": -12.0,
     "sex_equal": 0.4,
     "sex_different": -9.0,
@@ -243,7 +243,7 @@ def id_level(a: str, b: str) -> str | None:
 class Scorer:
     """Scores a candidate pair field by field; thresholds turn the score into a decision."""
 
-    def __init__(self, frequencies: NameFrequencies | None = None, *, likely: float = 12.0, review: float = 4.0):
+    def __init__(self, frequencies: NameFrequencies | None = None, *, likely: float = 12.0, review: float = 8.0):
         self.freq = frequencies or EMPTY_FREQUENCIES
         self.likely = likely
         self.review = review

@@ -49,6 +49,7 @@ def write_table(
     path: Path, title: str, columns: list[Column], rows: Iterable[Iterable], *, highlight_last_column: bool = False
 ) -> int:
     """Write one sheet, atomically (a partial file is renamed only when complete); returns the rows written."""
+    _check_folder(path)
     wb = Workbook(write_only=True)
     ws = wb.create_sheet(title[:31])
     ws.sheet_view.rightToLeft = True
@@ -76,6 +77,7 @@ def write_table(
 
 def write_template(path: Path, columns: list[Column], choices: dict[str, list[str]]) -> None:
     """A blank import list with drop-down lists for the columns named in `choices`."""
+    _check_folder(path)
     wb = Workbook()
     ws = wb.active
     ws.title = "قائمة المستفيدين"
@@ -106,6 +108,11 @@ def write_template(path: Path, columns: list[Column], choices: dict[str, list[st
             ws.add_data_validation(validation)
             validation.add(f"{letter}2:{letter}1001")
     _save(wb, path)
+
+
+def _check_folder(path: Path) -> None:
+    if not path.parent.is_dir():
+        raise UserError(f"تعذر حفظ الملف {path.name}: المجلد غير موجود.")
 
 
 def _save(wb, path: Path) -> None:

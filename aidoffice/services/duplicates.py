@@ -24,7 +24,7 @@ from aidoffice.services.context import ServiceContext
 log = logging.getLogger("aidoffice.dedup")
 
 THRESHOLDS_SETTING = "dedup_thresholds"
-DEFAULT_THRESHOLDS = {"likely": 12, "review": 4.0}
+DEFAULT_THRESHOLDS = {"likely": 12.0, "review": 8.0}
 REGISTRY_PREFIX = "registry:"
 
 Progress = Callable[[int, int], None]

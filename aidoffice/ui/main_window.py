@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QFileDialog,
     QHeaderView,
     QLabel,
     QLineEdit,
@@ -19,8 +22,10 @@ from aidoffice import texts
 from aidoffice.errors import UserError
 from aidoffice.services import overview
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.office import get_office
 from aidoffice.services.persons import search_persons
+from aidoffice.ui import tasks
 from aidoffice.ui.models.persons import PersonSearchTableModel
 from aidoffice.ui.pages.import_page import ImportPage
 from aidoffice.ui.pages.review import ReviewPage
@@ -73,7 +78,44 @@ class MainWindow(QMainWindow):
         self._search_timer.timeout.connect(self.run_search)
         self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search_edit.setFocus)
+        self.export_menu = self.menuBar().addMenu("تصدير")
+        for kind, (title, _columns) in EXPORTS.items():
+            action = self.export_menu.addAction(f"{title} إلى Excel…")
+            action.triggered.connect(lambda _checked=False, kind=kind: self.export(kind))
+        self.export_menu.addSeparator()
+        template = self.export_menu.addAction("نموذج قائمة مستفيدين فارغ…")
+        template.triggered.connect(lambda _checked=False: self.export("template"))
+        self.export_task: tasks.BackgroundTask | None = None
         self.refresh_status()
+
+    def export(self, kind: str, target: Path | None = None) -> None:
+        """Ask where (unless given), then write the workbook in the background."""
+        if target is None:
+            title = EXPORTS[kind][0] if kind in EXPORTS else "نموذج"
+            name, _ = QFileDialog.getSaveFileName(self, "تصدير", f"{title}.xlsx", "Excel (*.xlsx)")
+            if not name:
+                return
+            target = Path(name)
+
+        def work(_progress, _cancelled):
+            if kind == "template":
+                write_import_template(self.ctx, target)
+                return 0
+            return export_list(self.ctx, kind, target)
+
+        task = tasks.BackgroundTask(work)
+        task.signals.finished.connect(lambda count: self._on_export_finished(target, count))
+        task.signals.failed.connect(self._on_export_failed)
+        self.statusBar().showMessage("جارٍ التصدير…")
+        self.export_task = tasks.start(task)
+
+    def _on_export_finished(self, target: Path, count: int) -> None:
+        self.export_task = None
+        self.statusBar().showMessage(f"تم التصدير: {count:,} صف — {target.name}", 10_000)
+
+    def _on_export_failed(self, text: str) -> None:
+        self.export_task = None
+        self.statusBar().showMessage(text, 10_000)
 
     def _on_search_edit_text_changed(self, _text: str) -> None:
         self._search_timer.start()

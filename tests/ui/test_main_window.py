@@ -54,3 +54,17 @@ def test_open_office_creates_profile_on_first_run(tmp_path, qtbot):
         assert "المستفيدون: 0" in win.status_counts.text()
     finally:
         ctx.close()
+
+
+def test_every_list_exports_from_the_menu(qtbot, window, tmp_path):
+    import openpyxl
+
+    titles = [a.text() for a in window.export_menu.actions() if a.text()]
+    assert len(titles) == 9
+    window.export("persons", tmp_path / "persons.xlsx")
+    qtbot.waitUntil(lambda: window.export_task is None, timeout=10_000)
+    assert "تم التصدير: 2,500" in window.statusBar().currentMessage()
+    assert openpyxl.load_workbook(tmp_path / "persons.xlsx").active.sheet_view.rightToLeft
+    window.export("persons", tmp_path / "missing-folder" / "x.xlsx")
+    qtbot.waitUntil(lambda: window.export_task is None, timeout=10_000)
+    assert "تعذر حفظ" in window.statusBar().currentMessage()
