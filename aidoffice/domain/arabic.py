@@ -78,7 +78,26 @@ def normalize_digits(text: str) -> str:
     return "".join(out)
 
 
+# Fast path: one str.translate for the characters names are made of; the loop below handles anything else.
+_FAST = {code: None for code in _INVISIBLE | _MARKS}
+_FAST.update({ord(k): v or None for k, v in _LETTERS.items()})
+_FAST.update({0x0660 + d: str(d) for d in range(10)})
+_FAST.update({0x06F0 + d: str(d) for d in range(10)})
+_FAST.update({ord(ch): " " for ch in _SEPARATORS})
+_FAST.update({ord(ch): " " for ch in "\t\n\r\u00a0"})
+_PLAIN = re.compile(r"[\u0621-\u063a\u0641-\u064a0-9a-zA-Z ]*")
+
+
 def _fold_once(text: str) -> str:
+    if unicodedata.is_normalized("NFKC", text):
+        fast = text.translate(_FAST)
+        if _PLAIN.fullmatch(fast):
+            return _SPACES.sub(" ", fast.lower()).strip()
+    return _fold_slow(text)
+
+
+def _fold_slow(text: str) -> str:
+    """Rules 1–7 character by character; the reference the fast path must agree with (tested)."""
     text = unicodedata.normalize("NFKC", text)
     out = []
     for ch in text:

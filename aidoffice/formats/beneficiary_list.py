@@ -181,8 +181,15 @@ def cell_text(value) -> str:
     return " ".join(str(value).split())
 
 
+# Raw fragments of the footer words, to skip normalising the ordinary rows (most of a 100,000-row list).
+_FOOTER_HINTS = ("جمال", "مجموع", "توقيع", "ختم", "عتمد", "مدير", "عداد", "مراجع", "رئيس", "مين")
+
+
 def _is_footer(cells: list) -> bool:
-    text = normalize_text(" ".join(cell_text(c) for c in cells))
+    raw = " ".join(cell_text(c) for c in cells)
+    if not any(hint in raw for hint in _FOOTER_HINTS):
+        return False
+    text = normalize_text(raw)
     return any(word in text for word in _FOOTER_WORDS)
 
 

@@ -577,18 +577,25 @@ class Repository:
         yield from self.session.execute(stmt.execution_options(yield_per=10_000))
 
     # --- bulk loading (demo data, later imports) ------------------------------------------------------------
-    def bulk_insert(self, model: type, rows: list[dict]) -> None:
+    def bulk_insert(self, model: type, rows: list[dict], chunk: int = 10_000) -> None:
+        """Core executemany in chunks (no ORM bookkeeping, bounded parameter memory)."""
         if not rows:
             return
         table = model.__table__ if hasattr(model, "__table__") else model
-        self.session.execute(insert(table), rows)
+        connection = self.session.connection()
+        for start in range(0, len(rows), chunk):
+            connection.execute(insert(table), rows[start : start + chunk])
 
     def bulk_insert_persons(self, rows: list[dict]) -> None:
         """Persons with their index keys and blocking keys (rows must carry `search_rowid`)."""
         self.bulk_insert(m.Person, rows)
-        keys = matching_keys.rows_for_dicts(rows)
-        if keys:
-            self.session.execute(insert(m.MatchKey).prefix_with("OR IGNORE"), keys)
+        # Plain integer pairs straight to the driver: a list of 100,000 persons brings about a million keys.
+        keys = [(k["key_hash"], k["person_rowid"]) for k in matching_keys.rows_for_dicts(rows)]
+        connection = self.session.connection()
+        for start in range(0, len(keys), 100_000):
+            connection.exec_driver_sql(
+                "INSERT OR IGNORE INTO match_keys (key_hash, person_rowid) VALUES (?, ?)", keys[start : start + 100_000]
+            )
 
     def optimize(self) -> None:
         """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize)."""

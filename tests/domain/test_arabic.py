@@ -269,3 +269,17 @@ def test_parse_decimal_returns_or_raises_value_error(text):
     with contextlib.suppress(ValueError):
         value = parse_decimal(text)
         assert value is None or value.is_finite()
+
+
+@given(arabicish)
+def test_fast_path_agrees_with_the_character_by_character_rules(text):
+    from aidoffice.domain.arabic import _fold_once, _fold_slow
+
+    assert _fold_once(text) == _fold_slow(text)
+
+
+@pytest.mark.parametrize("typed", [name for name, _ in NAME_CASES])
+def test_fast_path_agrees_on_real_names(typed):
+    from aidoffice.domain.arabic import _fold_once, _fold_slow
+
+    assert _fold_once(typed) == _fold_slow(typed)
