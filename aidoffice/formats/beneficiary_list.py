@@ -185,8 +185,8 @@ def cell_text(value) -> str:
 _FOOTER_HINTS = ("جمال", "مجموع", "توقيع", "ختم", "عتمد", "مدير", "عداد", "مراجع", "رئيس", "مين")
 
 
-def _is_footer(cells: list) -> bool:
-    raw = " ".join(cell_text(c) for c in cells)
+def _is_footer(texts: list[str]) -> bool:
+    raw = " ".join(texts)
     if not any(hint in raw for hint in _FOOTER_HINTS):
         return False
     text = normalize_text(raw)
@@ -203,10 +203,11 @@ def read_rows(sheets: list[Sheet], location: TableLocation) -> list[ListRow]:
     out: list[ListRow] = []
     for r in range(location.header_row + 1, len(sheet.rows)):
         cells = sheet.rows[r]
-        if not any(cell_text(c) for c in cells):
+        texts = [cell_text(c) for c in cells]
+        if not any(texts):
             continue
-        name = cell_text(cells[cols["full_name"]]) if cols["full_name"] < len(cells) else ""
-        if _is_footer(cells) and (not name or _is_footer([name])):
+        name = texts[cols["full_name"]] if cols["full_name"] < len(texts) else ""
+        if _is_footer(texts) and (not name or _is_footer([name])):
             continue
         row = ListRow(location.sheet, r + 1, list(cells))
 
@@ -214,12 +215,15 @@ def read_rows(sheets: list[Sheet], location: TableLocation) -> list[ListRow]:
             i = cols.get(field_name)
             return cells[i] if i is not None and i < len(cells) else None
 
-        birth = get("birth_date")
-        birth_text = cell_text(birth)
-        year_text = cell_text(get("birth_year"))
+        def text(field_name: str, texts=texts) -> str:
+            i = cols.get(field_name)
+            return texts[i] if i is not None and i < len(texts) else ""
+
+        birth_text = text("birth_date")
+        year_text = text("birth_year")
         if birth_text and re.fullmatch(r"\d{4}", normalize_digits(birth_text)):
             year_text, birth_text = birth_text, ""  # a year alone in the date column
-        size_text = normalize_digits(cell_text(get("household_size")))
+        size_text = normalize_digits(text("household_size"))
         size = None
         if size_text:
             match = _SIZE.search(size_text)
@@ -233,20 +237,20 @@ def read_rows(sheets: list[Sheet], location: TableLocation) -> list[ListRow]:
         raw_id = get("national_id")
         if isinstance(raw_id, (int, float)) and not isinstance(raw_id, bool):
             row.warnings.append((FIELD_LABELS["national_id"], "الرقم مخزن كعدد في Excel: تحقق من الصفر الأول."))
-        categories = tuple(c.strip() for c in re.split(r"[،,/;؛]", cell_text(get("categories"))) if c.strip())
+        categories = tuple(c.strip() for c in re.split(r"[،,/;؛]", text("categories")) if c.strip())
         row.household_size = size
         row.person = PersonInput(
             full_name=name,
-            national_id=cell_text(get("national_id")),
-            phone=cell_text(get("phone")),
-            sex=cell_text(get("sex")),
+            national_id=text("national_id"),
+            phone=text("phone"),
+            sex=text("sex"),
             birth_date=birth_text or None,
             birth_year=year_text or None,
-            district=cell_text(get("district")),
+            district=text("district"),
             categories=categories,
-            spouse_name=cell_text(get("spouse_name")),
-            spouse_national_id=cell_text(get("spouse_national_id")),
-            notes=cell_text(get("notes")),
+            spouse_name=text("spouse_name"),
+            spouse_national_id=text("spouse_national_id"),
+            notes=text("notes"),
         )
         out.append(row)
     return out
