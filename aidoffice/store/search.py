@@ -51,8 +51,3 @@ def person_rowids_matching(session: Session, tokens: list[tuple[str, ...]], limi
         text("SELECT rowid FROM persons_fts WHERE persons_fts MATCH :q LIMIT :n"), {"q": expression, "n": limit}
     )
     return [r[0] for r in rows]
-
-
-def rebuild(session: Session) -> None:
-    """Rebuild the index from `persons` (after a bulk load or a repair)."""
-    session.execute(text("INSERT INTO persons_fts(persons_fts) VALUES ('rebuild')"))

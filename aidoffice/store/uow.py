@@ -603,13 +603,3 @@ class Repository:
 
     def next_search_rowid(self) -> int:
         return search.next_search_rowid(self.session)
-
-    def set_household_heads(self, pairs: list[dict]) -> None:
-        """pairs: [{"hid": household id, "pid": head person id}]."""
-        if pairs:
-            self.session.connection().execute(
-                update(m.Household.__table__)
-                .where(m.Household.__table__.c.id == bindparam("hid"))
-                .values(head_person_id=bindparam("pid")),
-                pairs,
-            )
