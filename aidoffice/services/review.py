@@ -82,10 +82,7 @@ def review_queue(
 
 def queue_size(ctx: ServiceContext) -> dict[str, int]:
     with ctx.uow() as uow:
-        counts = {"likely": 0, "review": 0}
-        for p in uow.repo.review_queue(10**9, 0, None):
-            counts[p.decision] = counts.get(p.decision, 0) + 1
-        return counts
+        return {"likely": 0, "review": 0, **uow.repo.queue_counts()}
 
 
 def _open_pair(repo, pair_id: str) -> m.DuplicatePair:

@@ -372,6 +372,14 @@ class Repository:
         order = (m.DuplicatePair.decision != "likely", m.DuplicatePair.score.desc())
         return list(self.session.scalars(stmt.order_by(*order).limit(limit).offset(offset)))
 
+    def queue_counts(self) -> dict[str, int]:
+        rows = self.session.execute(
+            select(m.DuplicatePair.decision, func.count())
+            .where(m.DuplicatePair.status == "open")
+            .group_by(m.DuplicatePair.decision)
+        )
+        return {decision: int(n) for decision, n in rows}
+
     def open_pairs_of(self, person_id: str) -> list[m.DuplicatePair]:
         return list(
             self.session.scalars(
