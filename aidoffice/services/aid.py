@@ -187,7 +187,7 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
             problems["aid_type"] = "نوع المساعدة غير معروف."
         district = None
         if data.district:
-            district = uow.repo.get(m.District, data.district) or uow.repo.district_by_name(data.district)
+            district = uow.repo.district(data.district)
             if district is None:
                 problems["district"] = "المديرية غير موجودة."
         currency = data.currency or (project.currency if amount is not None else None)

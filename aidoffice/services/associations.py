@@ -95,12 +95,12 @@ def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInp
         legal_form = LegalForm.ASSOCIATION
     district = None
     if data.district:
-        district = repo.get(m.District, data.district) or repo.district_by_name(data.district)
+        district = repo.district(data.district)
         if district is None:
             problems["district"] = "المديرية غير موجودة في قائمة المديريات."
     districts = []
     for ref in data.districts:
-        found = repo.get(m.District, ref) or repo.district_by_name(ref)
+        found = repo.district(ref)
         if found is None:
             problems["districts"] = "إحدى مديريات العمل غير موجودة في قائمة المديريات."
         else:

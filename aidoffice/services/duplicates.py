@@ -1,8 +1,9 @@
-"""Duplicate detection use cases: checking a list file, (later) on entry, on import and full registry scans."""
+"""Duplicate detection use cases: checking a list file, a person on entry, a list on import, the whole registry."""
 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,13 +14,18 @@ from aidoffice.domain.matching import (
     NameFrequencies,
     PairScore,
     Scorer,
+    blocking_keys,
     cluster,
     find_pairs,
     find_pairs_parallel,
+    key_hash,
 )
+from aidoffice.domain.persons import clean_person
 from aidoffice.errors import UserError
 from aidoffice.formats import dedup_csv
 from aidoffice.services.context import ServiceContext
+from aidoffice.store import models as m
+from aidoffice.store.base import new_id, utcnow
 
 log = logging.getLogger("aidoffice.dedup")
 
@@ -57,24 +63,10 @@ def set_thresholds(ctx: ServiceContext, *, likely: float, review: float) -> None
         uow.commit()
 
 
-def registry_records(ctx: ServiceContext) -> list[MatchRecord]:
-    """Every live person of the registry as a match record (id prefixed so it never collides with a file's ids)."""
+def registry_records(ctx: ServiceContext, *, prefix: str = "") -> list[MatchRecord]:
+    """Every live person of the registry as a match record; `prefix` keeps the ids apart from a file's own."""
     with ctx.uow() as uow:
-        return [
-            MatchRecord(
-                id=REGISTRY_PREFIX + row.id,
-                parts=tuple(row.name_parts or ()),
-                national_id=row.national_id,
-                phone=row.phone,
-                birth_year=row.birth_year,
-                sex=row.sex,
-                district=normalize_text(row.district) or None,
-                household_size=row.household_size,
-                spouse_parts=tuple(row.spouse_name_norm.split()) if row.spouse_name_norm else (),
-                spouse_national_id=row.spouse_national_id,
-            )
-            for row in uow.repo.match_rows()
-        ]
+        return [_record_from_row(row, prefix) for row in uow.repo.match_rows()]
 
 
 def dedup_file(
@@ -89,7 +81,7 @@ def dedup_file(
     """Cluster the persons of a CSV list (and, with a database, against its registry); write CLUSTERS and PAIRS."""
     rules: CountryRules = ctx.rules if ctx is not None else COUNTRIES.get(country or "YE", YEMEN)
     inputs = [item.record for item in dedup_csv.read_persons(input_path, rules)]
-    registry = registry_records(ctx) if ctx is not None else []
+    registry = registry_records(ctx, prefix=REGISTRY_PREFIX) if ctx is not None else []
     pool = registry + inputs
     limits = thresholds(ctx)
     scorer = Scorer(NameFrequencies.from_records(pool), likely=limits["likely"], review=limits["review"])
@@ -153,9 +145,9 @@ def pair_key(pair: PairScore) -> tuple[str, str]:
 FREQUENCIES_SETTING = "name_frequencies"
 
 
-def _record_from_row(row) -> MatchRecord:
+def _record_from_row(row, prefix: str = "") -> MatchRecord:
     return MatchRecord(
-        id=row.id,
+        id=prefix + row.id,
         parts=tuple(row.name_parts or ()),
         national_id=row.national_id or "",
         phone=row.phone or "",
@@ -205,8 +197,6 @@ def check_records(
     ctx: ServiceContext, records: list[MatchRecord], *, scorer: Scorer | None = None
 ) -> dict[str, list[Candidate]]:
     """Each record against the registry through the stored keys: record id → its likely and review candidates."""
-    from aidoffice.domain.matching import blocking_keys, key_hash
-
     scorer = scorer or scorer_for(ctx)
     out: dict[str, list[Candidate]] = {}
     with ctx.uow() as uow:
@@ -235,8 +225,6 @@ def check_records(
 
 def check_person(ctx: ServiceContext, data, *, person_id: str = "") -> list[Candidate]:
     """On entry: who in the registry this person (as typed in the form) may already be."""
-    from aidoffice.domain.persons import clean_person
-
     clean = clean_person(data, ctx.rules, ctx.today())
     record = MatchRecord(
         id=person_id or "(new)",
@@ -266,11 +254,8 @@ def scan_registry(
     ctx: ServiceContext, *, progress: Progress | None = None, should_cancel: Callable[[], bool] | None = None
 ) -> ScanResult:
     """Every person against every other (through blocking): the review queue is refreshed, decided pairs kept."""
-    import time
-
     started = time.perf_counter()
     records = registry_records(ctx)
-    records = [replace_id(r) for r in records]
     freq = refresh_frequencies(ctx)
     limits = thresholds(ctx)
     scorer = Scorer(freq, likely=limits["likely"], review=limits["review"])
@@ -304,9 +289,6 @@ def scan_registry(
 def _store_pairs(ctx: ServiceContext, pairs: list[PairScore], batch: int = 5_000) -> int:
     """New pairs inserted, open ones refreshed, decided ones (distinct, merged) left alone — in one transaction,
     written in batches of plain rows (ORM objects for a million-person scan would take gigabytes)."""
-    from aidoffice.store import models as m
-    from aidoffice.store.base import new_id, utcnow
-
     now, office, user = utcnow(), ctx.office_id, ctx.username
     new_pairs = 0
     with ctx.uow() as uow:
@@ -361,16 +343,7 @@ def _store_pairs(ctx: ServiceContext, pairs: list[PairScore], batch: int = 5_000
     return new_pairs
 
 
-def replace_id(record: MatchRecord) -> MatchRecord:
-    """Registry records carry their person id without the file prefix."""
-    from dataclasses import replace
-
-    return replace(record, id=record.id.removeprefix(REGISTRY_PREFIX))
-
-
 def _link_households(ctx: ServiceContext, uow) -> int:
-    from aidoffice.store import models as m
-
     made = 0
     seen = {(link.household_a_id, link.household_b_id) for link in uow.repo.all(m.HouseholdLink)}
     for a, b, reason in uow.repo.spouse_household_links():

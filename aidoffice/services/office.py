@@ -151,7 +151,7 @@ def add_district(ctx: ServiceContext, governorate: str, name: str) -> str:
 def add_sub_district(ctx: ServiceContext, district: str, name: str) -> str:
     name = _clean_place(name)
     with ctx.uow() as uow:
-        parent = uow.repo.get(m.District, district) or uow.repo.district_by_name(district.strip())
+        parent = uow.repo.district(district)
         if parent is None:
             raise UserError("المديرية غير موجودة.", field="district")
         if uow.repo.first(m.SubDistrict, district_id=parent.id, name=name):
@@ -166,7 +166,7 @@ def rename_district(ctx: ServiceContext, district: str, new_name: str) -> None:
     """Rename keeps the id, so every person, household and association stays linked."""
     new_name = _clean_place(new_name)
     with ctx.uow() as uow:
-        found = uow.repo.get(m.District, district) or uow.repo.district_by_name(district.strip())
+        found = uow.repo.district(district)
         if found is None:
             raise UserError("المديرية غير موجودة.", field="district")
         if uow.repo.first(m.District, governorate_id=found.governorate_id, name=new_name):

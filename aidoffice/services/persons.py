@@ -47,7 +47,7 @@ def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> No
         problems.update(exc.problems)
     district = None
     if data.district:
-        district = repo.get(m.District, data.district) or repo.district_by_name(data.district.strip())
+        district = repo.district(data.district)
         if district is None:
             problems["district"] = "المديرية غير موجودة في قائمة المديريات."
     categories = []

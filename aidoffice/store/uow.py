@@ -118,6 +118,10 @@ class Repository:
             row.value = value
 
     # --- geography and reference lists ----------------------------------------------------------------------
+    def district(self, ref: str) -> m.District | None:
+        """A district by its id or by its name as typed (surrounding spaces ignored)."""
+        return self.session.get(m.District, ref) or self.district_by_name(ref.strip())
+
     def district_by_name(self, name: str) -> m.District | None:
         return self.session.scalars(select(m.District).where(m.District.name == name).limit(1)).first()
 
