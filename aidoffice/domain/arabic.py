@@ -62,8 +62,17 @@ def _digit(ch: str) -> str | None:
     return None
 
 
+_DIGITS_FAST = {0x0660 + d: str(d) for d in range(10)} | {0x06F0 + d: str(d) for d in range(10)}
+_DIGITS_FAST.update({ord("٫"): ".", ord("٬"): None})
+
+
 def normalize_digits(text: str) -> str:
     """Map every decimal digit of any script to ASCII; ٫ becomes '.', ٬ is dropped. Nothing else changes."""
+    if text.isascii():
+        return text
+    fast = text.translate(_DIGITS_FAST)
+    if fast.isascii():  # only Arabic-Indic or Persian digits and separators: the loop would give the same
+        return fast
     out = []
     for ch in text:
         d = _digit(ch)
@@ -88,12 +97,13 @@ _FAST.update({ord(ch): " " for ch in "\t\n\r\u00a0"})
 _PLAIN = re.compile(r"[\u0621-\u063a\u0641-\u064a0-9a-zA-Z ]*")
 
 
-def _fold_once(text: str) -> str:
+def _fold_once(text: str) -> tuple[str, bool]:
+    """One folding pass, and whether the fast path took it (its output is plain letters, already folded)."""
     if unicodedata.is_normalized("NFKC", text):
         fast = text.translate(_FAST)
         if _PLAIN.fullmatch(fast):
-            return _SPACES.sub(" ", fast.lower()).strip()
-    return _fold_slow(text)
+            return _SPACES.sub(" ", fast.lower()).strip(), True
+    return _fold_slow(text), False
 
 
 def _fold_slow(text: str) -> str:
@@ -132,13 +142,20 @@ def normalize_text(text: str | None) -> str:
     """
     if not text:
         return ""
-    current = _fold_once(str(text))
+    current, plain = _fold_once(str(text))
+    if plain:  # plain letters, digits and single spaces: a fixed point of the folding (checked at import below)
+        return current
     for _ in range(4):
-        again = _fold_once(current)
+        again, _ = _fold_once(current)
         if again == current:
             break
         current = again
     return current
+
+
+# The fast path's output alphabet maps to itself, which is what lets normalize_text stop after one fast pass.
+if any(ord(ch) in _FAST for value in _FAST.values() if value for ch in value):
+    raise RuntimeError("the fast folding table must map every character to a fixed point")
 
 
 def _join_compounds(parts: list[str]) -> list[str]:

@@ -600,7 +600,10 @@ class Repository:
 
     def bulk_insert_persons(self, rows: list[dict]) -> None:
         """Persons with their index keys and blocking keys (rows must carry `search_rowid`)."""
-        self.bulk_insert(m.Person, rows)
+        if not rows:
+            return
+        with search.index_after_bulk_insert(self.session.connection(), min(r["search_rowid"] for r in rows)):
+            self.bulk_insert(m.Person, rows)
         # Plain integer pairs straight to the driver: a list of 100,000 persons brings about a million keys.
         keys = [(k["key_hash"], k["person_rowid"]) for k in matching_keys.rows_for_dicts(rows)]
         connection = self.session.connection()

@@ -134,3 +134,40 @@ def test_every_sessionmaker_assigns_index_keys(ctx):
             session.rollback()
         del sessions
         gc.collect()
+
+
+def _fts_state(path):
+    conn = sqlite3.connect(path)
+    try:
+        conn.execute("INSERT INTO persons_fts(persons_fts, rank) VALUES ('integrity-check', 1)")
+        triggers = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+        counts = conn.execute("SELECT (SELECT count(*) FROM persons), (SELECT count(*) FROM persons_fts)").fetchone()
+    finally:
+        conn.close()
+    return triggers, counts
+
+
+def test_bulk_inserted_persons_are_indexed_and_the_trigger_comes_back(demo_ctx):
+    triggers, (persons, indexed) = _fts_state(demo_ctx.db.path)
+    assert "persons_fts_ai" in triggers
+    assert persons == indexed > 2000
+    add_person(demo_ctx, PersonInput(full_name="زكريا منصور القعيطي"))
+    assert _names(search_persons(demo_ctx, "زكريا القعيطي")) == ["زكريا منصور القعيطي"]
+
+
+def test_failed_bulk_insert_leaves_the_index_and_its_trigger_as_they_were(ctx):
+    from sqlalchemy import select
+    from sqlalchemy.exc import IntegrityError
+
+    from aidoffice.store import models as m
+
+    add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
+    with ctx.uow() as uow:
+        row = dict(uow.session.execute(select(m.Person.__table__)).mappings().one())
+        fresh = {**row, "id": "another", "search_rowid": row["search_rowid"] + 1}
+        with pytest.raises(IntegrityError):
+            uow.repo.bulk_insert_persons([fresh, row])  # the second repeats the first person's id
+    triggers, (persons, indexed) = _fts_state(ctx.db.path)
+    assert "persons_fts_ai" in triggers and persons == indexed == 1
+    add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
+    assert _names(search_persons(ctx, "بامطرف")) == ["سالم عوض بامطرف"]
