@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from aidoffice.domain.aid_rules import AidPeriod, PriorAid, already_received
 from aidoffice.domain.arabic import parse_decimal
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import Currency, DistributionStatus, LineStatus, Sector
@@ -14,6 +15,21 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.records import DistributionRecord, LineRecord, ProjectRecord
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
+
+
+class AlreadyReceivedError(UserError):
+    """The household already has this aid type inside its window; a supervisor's written reason can keep the line."""
+
+    def __init__(self, period: AidPeriod, prior: list[PriorAid]) -> None:
+        lines = "\n".join(f"• {p.describe()}" for p in prior[:5])
+        more = f"\n… و{len(prior) - 5} غيرها" if len(prior) > 5 else ""
+        super().__init__(
+            f"هذه الأسرة استلمت هذا النوع من المساعدة خلال الفترة نفسها ({period.label}):\n{lines}{more}\n"
+            "لإبقائها في الكشف يلزم سبب مكتوب من المشرف.",
+            field="override_reason",
+        )
+        self.period = period
+        self.prior = prior
 
 
 @dataclass(frozen=True)
@@ -235,10 +251,58 @@ def _line_record(line: m.DistributionLine) -> LineRecord:
     )
 
 
-def add_distribution_line(
+def _prior_aid(repo, dist: m.Distribution, household_id: str | None, person_id: str | None) -> list[PriorAid]:
+    """Listed or received aid (not reversed) of the household, the households linked to it, and their members."""
+    households = {household_id} | repo.linked_household_ids(household_id) if household_id else set()
+    persons = set(repo.household_member_ids(households))
+    if person_id:
+        persons |= {person_id, *repo.merged_ids_into(person_id)}
+    return [
+        PriorAid(assoc_name, code, aid_name, d.distribution_date, d.item, line.status)
+        for line, d, aid_name, assoc_name, code in repo.aid_history(households, persons)
+        if d.id != dist.id and line.status in (LineStatus.LISTED.value, LineStatus.RECEIVED.value)
+    ]
+
+
+def check_already_received(
     ctx: ServiceContext, distribution_id: str, *, household_id: str | None = None, person_id: str | None = None
+) -> tuple[AidPeriod | None, list[PriorAid]]:
+    """What the household already has of this distribution's aid type inside its window, from any association."""
+    with ctx.uow() as uow:
+        dist = uow.repo.get(m.Distribution, distribution_id)
+        if dist is None:
+            raise NotFoundError("التوزيع غير موجود.")
+        if person_id and not household_id:
+            person = uow.repo.get(m.Person, person_id)
+            household_id = person.membership.household_id if person and person.membership else None
+        return _already(uow.repo, dist, household_id, person_id)
+
+
+def _already(repo, dist: m.Distribution, household_id, person_id) -> tuple[AidPeriod | None, list[PriorAid]]:
+    kind = dist.aid_type
+    return already_received(
+        _prior_aid(repo, dist, household_id, person_id),
+        kind.code,
+        kind.window,
+        dist.distribution_date,
+        kind.window_days,
+    )
+
+
+def add_distribution_line(
+    ctx: ServiceContext,
+    distribution_id: str,
+    *,
+    household_id: str | None = None,
+    person_id: str | None = None,
+    override_reason: str | None = None,
 ) -> LineRecord:
-    """Put a household (or a person, whose household is used when there is one) on the distribution list."""
+    """Put a household (or a person, whose household is used when there is one) on the distribution list.
+
+    When the household already received the same aid type inside the type's window, from any association, the line
+    is refused with AlreadyReceivedError, unless `override_reason` (the supervisor's written reason) is given: the
+    line is then kept with the reason and the name of who overrode.
+    """
     if not household_id and not person_id:
         raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
     with ctx.uow() as uow:
@@ -264,6 +328,10 @@ def add_distribution_line(
         ]
         if live:
             raise UserError("هذه الأسرة مدرجة في كشف هذا التوزيع بالفعل.")
+        reason = (override_reason or "").strip()
+        period, prior = _already(uow.repo, dist, household_id, person_id)
+        if prior and not reason:
+            raise AlreadyReceivedError(period, prior)
         line = ctx.stamp(
             m.DistributionLine(
                 distribution_id=dist.id,
@@ -272,6 +340,8 @@ def add_distribution_line(
                 quantity=dist.quantity_per_household,
                 amount=dist.amount_per_household,
                 status=LineStatus.LISTED.value,
+                override_reason=reason if prior else "",
+                overridden_by=ctx.username if prior else None,
             )
         )
         uow.repo.add(line)

@@ -245,7 +245,7 @@ def aid_history(ctx: ServiceContext, person_id: str) -> list[AidHistoryItem]:
         household_ids = [person.membership.household_id] if person.membership else []
         return [
             AidHistoryItem(dist.distribution_date, aid_name, dist.item, assoc_name, line.status)
-            for line, dist, aid_name, assoc_name in uow.repo.aid_history(household_ids, person_ids)
+            for line, dist, aid_name, assoc_name, _code in uow.repo.aid_history(household_ids, person_ids)
         ]
 
 

@@ -210,14 +210,14 @@ class Repository:
         return results[:limit]
 
     def aid_history(self, household_ids: Iterable[str], person_ids: Iterable[str]) -> list[tuple]:
-        """Lines received by the persons or their households, newest first, with association and aid type."""
+        """Lines (not reversed) of the persons or their households, newest first, with association and aid type."""
         who = m.DistributionLine.person_id.in_(list(person_ids))
         household_ids = [h for h in household_ids if h]
         if household_ids:
             who = or_(who, m.DistributionLine.household_id.in_(household_ids))
         reversed_ids = select(m.DistributionLine.reversal_of_id).where(m.DistributionLine.reversal_of_id.is_not(None))
         stmt = (
-            select(m.DistributionLine, m.Distribution, m.AidType.name, m.Association.name)
+            select(m.DistributionLine, m.Distribution, m.AidType.name, m.Association.name, m.AidType.code)
             .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
             .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
             .join(m.Project, m.Project.id == m.Distribution.project_id)
@@ -226,6 +226,14 @@ class Repository:
             .order_by(m.Distribution.distribution_date.desc())
         )
         return list(self.session.execute(stmt).all())
+
+    def household_member_ids(self, household_ids: Iterable[str]) -> list[str]:
+        ids = [h for h in household_ids if h]
+        if not ids:
+            return []
+        return list(
+            self.session.scalars(select(m.HouseholdMember.person_id).where(m.HouseholdMember.household_id.in_(ids)))
+        )
 
     def reversal_of(self, line_id: str) -> m.DistributionLine | None:
         return self.first(m.DistributionLine, reversal_of_id=line_id)

@@ -119,3 +119,58 @@ def test_referral_lifecycle(setup):
         advance_referral(ctx, r2.id, "declined")
     with pytest.raises(ValidationError):
         create_referral(ctx, head.id, assoc.id, " ", referred_on="01/01/2099")
+
+
+def test_already_received_from_another_association_needs_a_written_reason(setup):
+    from aidoffice.services.aid import AlreadyReceivedError, check_already_received
+
+    ctx, assoc, head, household = setup
+    other = register_association(ctx, AssociationInput(name="جمعية البر", registration_number="77/2019"))
+
+    def round_of(association, day, aid_type="food_basket"):
+        project = create_project(ctx, ProjectInput(association_id=association.id, title="سلال", aid_type=aid_type))
+        return create_distribution(ctx, DistributionInput(project_id=project.id, distribution_date=day, item="سلة"))
+
+    first = round_of(assoc, date(2026, 3, 2))
+    line = add_distribution_line(ctx, first.id, household_id=household.id)
+    mark_line(ctx, line.id, received=True)
+
+    same_month = round_of(other, date(2026, 3, 25))
+    period, prior = check_already_received(ctx, same_month.id, person_id=head.id)
+    assert period.label == "شهر 03/2026" and [p.association for p in prior] == ["جمعية الإحسان"]
+    with pytest.raises(AlreadyReceivedError) as caught:
+        add_distribution_line(ctx, same_month.id, person_id=head.id)
+    assert "جمعية الإحسان" in caught.value.message and "2026/03/02" in caught.value.message
+    with pytest.raises(AlreadyReceivedError):
+        add_distribution_line(ctx, same_month.id, household_id=household.id, override_reason="   ")
+    kept = add_distribution_line(ctx, same_month.id, household_id=household.id, override_reason="أسرة نازحة جديدة")
+    from aidoffice.store import models as m
+
+    with ctx.uow() as uow:
+        stored = uow.repo.get(m.DistributionLine, kept.id)
+        assert (stored.override_reason, stored.overridden_by) == ("أسرة نازحة جديدة", ctx.username)
+
+    # Next month, another aid type, or after a reversal: nothing to say.
+    assert check_already_received(ctx, round_of(other, date(2026, 4, 1)).id, household_id=household.id)[1] == []
+    assert check_already_received(ctx, round_of(other, date(2026, 3, 9), "cash").id, household_id=household.id)[1] == []
+    reverse_line(ctx, line.id, reason="خطأ في الكشف")
+    reverse_line(ctx, kept.id, reason="خطأ في الكشف")
+    add_distribution_line(ctx, round_of(other, date(2026, 3, 28)).id, household_id=household.id)
+
+
+def test_already_received_looks_through_linked_households(setup):
+    from aidoffice.services.aid import AlreadyReceivedError
+    from aidoffice.store import models as m
+
+    ctx, assoc, _head, household = setup
+    wife = add_person(ctx, PersonInput(full_name="فاطمة علي الكثيري"))
+    second = create_household(ctx, wife.id)
+    with ctx.uow() as uow:
+        uow.repo.add(ctx.stamp(m.HouseholdLink(household_a_id=household.id, household_b_id=second.id, reason="زوجان")))
+        uow.commit()
+    project = create_project(ctx, ProjectInput(association_id=assoc.id, title="سلال", aid_type="food_basket"))
+    dist = create_distribution(ctx, DistributionInput(project_id=project.id, distribution_date=date(2026, 5, 3)))
+    add_distribution_line(ctx, dist.id, household_id=household.id)
+    later = create_distribution(ctx, DistributionInput(project_id=project.id, distribution_date=date(2026, 5, 20)))
+    with pytest.raises(AlreadyReceivedError):
+        add_distribution_line(ctx, later.id, household_id=second.id)
