@@ -5,10 +5,11 @@ from __future__ import annotations
 import re
 
 from aidoffice.domain import reference
-from aidoffice.domain.arabic import COUNTRIES
-from aidoffice.errors import UserError
+from aidoffice.domain.arabic import COUNTRIES, parse_int
+from aidoffice.domain.vocab import AidWindow
+from aidoffice.errors import NotFoundError, UserError
 from aidoffice.services.context import RULES_SETTING, ServiceContext
-from aidoffice.services.records import OfficeRecord
+from aidoffice.services.records import AidTypeRecord, OfficeRecord
 from aidoffice.store import models as m
 
 
@@ -174,3 +175,36 @@ def rename_district(ctx: ServiceContext, district: str, new_name: str) -> None:
         found.name = new_name
         found.changed_by = ctx.username
         uow.commit()
+
+
+def list_aid_types(ctx: ServiceContext) -> list[AidTypeRecord]:
+    """Aid types with their "already received" window, in name order."""
+    with ctx.uow() as uow:
+        return [
+            AidTypeRecord(t.code, t.name, t.window, t.window_days)
+            for t in uow.repo.all(m.AidType, order_by=m.AidType.name)
+        ]
+
+
+def set_aid_window(ctx: ServiceContext, code: str, window: str, days: int | str | None = None) -> AidTypeRecord:
+    """Change the period inside which the same aid type counts once per household."""
+    try:
+        kind = AidWindow(window)
+    except ValueError:
+        raise UserError(f"نافذة غير معروفة: {window}.", field="window") from None
+    span = None
+    if kind is AidWindow.DAYS:
+        try:
+            span = parse_int(str(days)) if days not in (None, "") else None
+        except ValueError:
+            span = None
+        if span is None or not 1 <= span <= 3660:
+            raise UserError("عدد الأيام بين ١ و٣٦٦٠.", field="window_days")
+    with ctx.uow() as uow:
+        aid_type = uow.repo.first(m.AidType, code=code)
+        if aid_type is None:
+            raise NotFoundError("نوع المساعدة غير موجود.")
+        aid_type.window, aid_type.window_days = kind.value, span
+        aid_type.changed_by = ctx.username
+        uow.commit()
+        return AidTypeRecord(aid_type.code, aid_type.name, aid_type.window, aid_type.window_days)

@@ -17,6 +17,14 @@ class OfficeRecord:
 
 
 @dataclass(frozen=True)
+class AidTypeRecord:
+    code: str
+    name: str
+    window: str
+    window_days: int | None
+
+
+@dataclass(frozen=True)
 class StatusChangeRecord:
     status_from: str | None
     status_to: str
