@@ -5,11 +5,13 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
-from collections.abc import Sequence
+import tempfile
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QLocale, Qt
-from PySide6.QtWidgets import QApplication, QMessageBox
+from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QProgressDialog, QVBoxLayout
 
 from aidoffice import APP_NAME, texts
 from aidoffice.errors import UserError
@@ -18,33 +20,118 @@ from aidoffice.services.context import ServiceContext, open_context
 from aidoffice.services.office import get_office, initialise_office
 
 log = logging.getLogger("aidoffice.app")
+DEMO_PERSONS = 5_000
+
+AskProfile = Callable[[], dict[str, str] | None]
 
 
 def make_application(argv: Sequence[str] | None = None) -> QApplication:
-    """The QApplication, right-to-left with the Arabic (Yemen) locale."""
+    """The QApplication, right-to-left with the Arabic (Yemen) locale, the bundled font and the style."""
+    from aidoffice.ui.theme import apply_theme
+
     app = QApplication.instance() or QApplication(list(argv or sys.argv[:1]))
     app.setApplicationName(APP_NAME)
+    app.setOrganizationName(APP_NAME)
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
     QLocale.setDefault(QLocale(QLocale.Language.Arabic, QLocale.Country.Yemen))
+    if not app.property("aidoffice_themed"):
+        apply_theme(app)
+        app.setProperty("aidoffice_themed", True)
     return app
 
 
-def open_office(db_path: Path | None) -> ServiceContext:
-    """Open (creating and migrating on first run) the database, with an office profile in place."""
+def open_office(db_path: Path | None, ask_profile: AskProfile | None = None) -> ServiceContext:
+    """Open (creating and migrating on first run) the database, with an office profile in place.
+
+    On first run `ask_profile` (the first-run dialog) gives the office's name, governorate, code and country; if it
+    is not given or the clerk closes it, defaults are used and can be changed under الإعدادات.
+    """
     ctx = open_context(db_path, username="desktop")
     if get_office(ctx) is None:
-        initialise_office(ctx)
+        values = ask_profile() if ask_profile else None
+        initialise_office(ctx, **(values or {}))
+    return ctx
+
+
+class FirstRunDialog(QDialog):
+    """The office profile, asked once when the database is new."""
+
+    def __init__(self, parent=None) -> None:
+        from aidoffice.ui.pages.settings import OfficeForm
+
+        super().__init__(parent)
+        self.setWindowTitle("مرحباً بكم في AidOffice")
+        intro = QLabel("هذه أول مرة يُفتح فيها البرنامج على هذا الجهاز. أدخل بيانات المكتب (يمكن تغييرها لاحقاً).")
+        intro.setWordWrap(True)
+        self.form = OfficeForm()
+        self.form.fields["name"].setText("مكتب وزارة الشؤون الاجتماعية والعمل")
+        self.form.fields["governorate"].setText("حضرموت")
+        self.form.fields["office_code"].setText("OFF-01")
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("بدء العمل")
+        buttons.accepted.connect(self._accept_if_valid)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def _accept_if_valid(self) -> None:
+        self.form.clear_errors()
+        values = self.form.values()
+        if not values["name"]:
+            self.form.set_error("name", "اسم المكتب مطلوب.")
+            return
+        self.accept()
+
+
+def ask_profile_dialog() -> dict[str, str] | None:
+    dialog = FirstRunDialog()
+    return dialog.form.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
+
+
+def make_demo(persons: int = DEMO_PERSONS) -> ServiceContext:
+    """A fresh demo office in a temporary folder, generated in the background behind a progress dialog."""
+    from aidoffice.services.demo import generate_demo
+    from aidoffice.ui import tasks
+
+    folder = Path(tempfile.mkdtemp(prefix="aidoffice-demo-"))
+    ctx = open_context(folder / "demo.sqlite3", username="desktop")
+    progress = QProgressDialog("جارٍ إنشاء مكتب تجريبي…", "إلغاء", 0, persons)
+    progress.setWindowTitle(texts.APP_TITLE)
+    progress.setMinimumDuration(0)
+    outcome: dict[str, object] = {}
+    task = tasks.BackgroundTask(
+        lambda report, cancelled: generate_demo(ctx, persons, progress=report, should_cancel=cancelled)
+    )
+    task.signals.progressed.connect(lambda done, total: progress.setValue(min(done, total)))
+    task.signals.finished.connect(lambda summary: outcome.setdefault("done", summary))
+    task.signals.failed.connect(lambda message: outcome.setdefault("failed", message))
+    task.signals.crashed.connect(lambda exc: outcome.setdefault("crashed", exc))
+    progress.canceled.connect(task.cancel)
+    tasks.start(task)
+    while not outcome:
+        QApplication.processEvents()
+        time.sleep(0.01)
+    progress.close()
+    if "crashed" in outcome:
+        raise outcome["crashed"]
+    if "failed" in outcome:
+        raise UserError(str(outcome["failed"]))
     return ctx
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aidoffice")
     parser.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات")
+    parser.add_argument("--demo", action="store_true", help="فتح مكتب تجريبي جديد في مجلد مؤقت")
     args = parser.parse_args(argv)
     setup_logging()
     app = make_application()
+    from aidoffice.ui import crash
+
+    crash.install()
     try:
-        ctx = open_office(args.db)
+        ctx = make_demo() if args.demo else open_office(args.db, ask_profile_dialog)
     except UserError as exc:
         QMessageBox.critical(None, texts.APP_TITLE, exc.message)
         return 2

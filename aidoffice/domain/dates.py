@@ -59,6 +59,12 @@ def hijri(day: date) -> tuple[int, int, int]:
 
 
 def hijri_text(day: date) -> str:
-    """The Hijri date as digits, year first as clerks write it in letters: 1447/05/12 هـ."""
-    y, mth, d = hijri(day)
+    """The Hijri date as digits, year first as clerks write it in letters: 1447/05/12 هـ.
+
+    Empty for dates outside the Hijri calendar tables (1343–1500 AH, about 1924–2077): nothing to show, no error.
+    """
+    try:
+        y, mth, d = hijri(day)
+    except (OverflowError, ValueError):
+        return ""
     return f"{y:04d}/{mth:02d}/{d:02d} هـ"

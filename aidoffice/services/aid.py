@@ -392,3 +392,46 @@ def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecor
         uow.repo.add(reversal)
         uow.commit()
         return _line_record(reversal)
+
+
+@dataclass(frozen=True)
+class DistributionView:
+    """A distribution with the names a sheet shows at its top, and how many households are listed and received."""
+
+    record: DistributionRecord
+    association: str
+    project: str
+    aid_type_name: str
+    district: str | None
+    listed: int
+    received: int
+    approved_by: str | None
+
+
+def get_distribution(ctx: ServiceContext, distribution_id: str) -> DistributionView:
+    with ctx.uow() as uow:
+        dist = uow.repo.get(m.Distribution, distribution_id)
+        if dist is None:
+            raise NotFoundError("التوزيع غير موجود.")
+        lines = uow.repo.all(m.DistributionLine, distribution_id=dist.id)
+        reversed_ids = {ln.reversal_of_id for ln in lines if ln.reversal_of_id}
+        live = [ln for ln in lines if ln.status != LineStatus.REVERSAL.value and ln.id not in reversed_ids]
+        district = uow.repo.get(m.District, dist.district_id) if dist.district_id else None
+        return DistributionView(
+            _distribution_record(dist),
+            dist.project.association.name,
+            dist.project.title,
+            dist.aid_type.name,
+            district.name if district else None,
+            len(live),
+            sum(1 for ln in live if ln.status == LineStatus.RECEIVED.value),
+            dist.approved_by,
+        )
+
+
+def get_project(ctx: ServiceContext, project_id: str) -> ProjectRecord:
+    with ctx.uow() as uow:
+        project = uow.repo.get(m.Project, project_id)
+        if project is None:
+            raise NotFoundError("المشروع غير موجود.")
+        return _project_record(project)

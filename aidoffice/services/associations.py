@@ -65,6 +65,12 @@ def to_record(a: m.Association, district_names: dict[str, str] | None = None) ->
             ComplianceRecordView(c.year, c.admin_report, c.financial_report, c.submitted_on) for c in a.compliance
         ),
         version=a.version,
+        address=a.address,
+        email=a.email,
+        notes=a.notes,
+        field_codes=tuple(sorted(f.code for f in a.fields)),
+        district_ids=tuple(sorted(d.id for d in a.districts)),
+        district_id=a.district_id,
     )
 
 
@@ -307,6 +313,41 @@ def add_field_visit(
         assoc.visits.append(visit)
         uow.commit()
         return visit.id
+
+
+def update_field_visit(
+    ctx: ServiceContext,
+    visit_id: str,
+    *,
+    findings: str | None = None,
+    rating: int | None = None,
+    follow_up: str | None = None,
+    follow_up_due: str | date | None = None,
+    follow_up_done: bool | None = None,
+) -> None:
+    """Correct a visit's findings and follow-up, or mark the follow-up done (date and visitors stay as recorded)."""
+    problems: dict[str, str] = {}
+    due = _date_field(follow_up_due, "follow_up_due", "موعد المتابعة", problems)
+    if rating is not None and not 1 <= rating <= 5:
+        problems["rating"] = "التقييم من 1 إلى 5."
+    if problems:
+        raise ValidationError(problems)
+    with ctx.uow() as uow:
+        visit = uow.repo.get(m.FieldVisit, visit_id)
+        if visit is None:
+            raise NotFoundError("الزيارة غير موجودة.")
+        if findings is not None:
+            visit.findings = findings.strip()
+        if rating is not None:
+            visit.rating = rating
+        if follow_up is not None:
+            visit.follow_up = follow_up.strip()
+        if follow_up_due is not None:
+            visit.follow_up_due = due
+        if follow_up_done is not None:
+            visit.follow_up_done = follow_up_done
+        visit.changed_by = ctx.username
+        uow.commit()
 
 
 def record_compliance(

@@ -10,6 +10,21 @@ from aidoffice.services.tables import TableQuery, TableRow, count_rows, page_row
 SHOWN = 8
 
 
+def _line(table: str, row: TableRow) -> str:
+    """One line of a box, in reading order: who or what, then where or when."""
+    v = row.values
+    if table == "referrals":  # person, association, need, status, referred on, due on
+        due = f" — الرد قبل {v[5]:%Y/%m/%d}" if v[5] else ""
+        return f"{v[0]} — {v[1]}{due}"
+    if table == "associations":  # name, number, form, status, district, licence expiry, last activity
+        if "dormant" in row.flags:
+            return f"{v[0]} — آخر نشاط {v[6]:%Y/%m/%d}" if v[6] else f"{v[0]} — لا نشاط مسجل"
+        return f"{v[0]} — الترخيص حتى {v[5]:%Y/%m/%d}" if v[5] else str(v[0])
+    if table == "distributions":  # date, association, project, aid type, …
+        return f"{v[0]:%Y/%m/%d} — {v[1]} — {v[3]}"
+    return str(v[0])
+
+
 @dataclass(frozen=True)
 class WorkItem:
     """One box of the home page: a title, how many, the first few rows, and the table and filter that list them."""
@@ -20,6 +35,7 @@ class WorkItem:
     rows: tuple[TableRow, ...]
     table: str
     filters: dict[str, str]
+    lines: tuple[str, ...] = ()
 
 
 _ITEMS = (
@@ -35,14 +51,16 @@ def todays_work(ctx: ServiceContext) -> list[WorkItem]:
     out = []
     for key, title, table, filters in _ITEMS:
         query = TableQuery(filters=dict(filters))
+        rows = tuple(page_rows(ctx, table, query, 0, SHOWN))
         out.append(
             WorkItem(
                 key,
                 title,
                 count_rows(ctx, table, query),
-                tuple(page_rows(ctx, table, query, 0, SHOWN)),
+                rows,
                 table,
                 dict(filters),
+                tuple(_line(table, r) for r in rows),
             )
         )
     return out

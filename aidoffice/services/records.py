@@ -79,6 +79,12 @@ class AssociationRecord:
     visits: tuple[FieldVisitRecord, ...] = ()
     compliance: tuple[ComplianceRecordView, ...] = ()
     version: int = 1
+    address: str = ""
+    email: str = ""
+    notes: str = ""
+    field_codes: tuple[str, ...] = ()
+    district_ids: tuple[str, ...] = ()
+    district_id: str | None = None
 
 
 @dataclass(frozen=True)

@@ -134,3 +134,11 @@ def advance_referral(
 def overdue_referrals(ctx: ServiceContext) -> list[ReferralRecord]:
     with ctx.uow() as uow:
         return [_record(r) for r in uow.repo.overdue_referrals(ctx.today())]
+
+
+def get_referral(ctx: ServiceContext, referral_id: str) -> ReferralRecord:
+    with ctx.uow() as uow:
+        referral = uow.repo.get(m.Referral, referral_id)
+        if referral is None:
+            raise NotFoundError("الإحالة غير موجودة.")
+        return _record(referral)

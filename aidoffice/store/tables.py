@@ -158,7 +158,7 @@ def _households(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list
         stmt = stmt.where(_prefix(m.Person.national_id, q.digits))
     if q.filters.get("district"):
         stmt = stmt.where(m.Household.district_id == q.filters["district"])
-    return stmt, cols, [m.Household.created_at]
+    return stmt, cols, [literal_column("households.rowid")]  # insertion order, without a sort
 
 
 def _projects(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
@@ -229,7 +229,13 @@ def _referrals(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]
         m.Association, m.Association.id == m.Referral.association_id
     )
     if q.like:
-        stmt = stmt.where(or_(m.Person.name_norm.contains(q.like), m.Association.name_norm.contains(q.like)))
+        stmt = stmt.where(
+            or_(
+                m.Person.name_norm.contains(q.like),
+                m.Association.name_norm.contains(q.like),
+                m.Referral.need.contains(q.like),
+            )
+        )
     if q.filters.get("status"):
         stmt = stmt.where(m.Referral.status == q.filters["status"])
     if q.filters.get("overdue"):

@@ -1,20 +1,19 @@
-"""MainWindow: the office's window — person search over the registry and a status bar with the counts."""
+"""MainWindow: navigation between the office's registries, the pages themselves, shortcuts and the status bar."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import Qt, QTimer
+from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QFileDialog,
-    QHeaderView,
+    QHBoxLayout,
     QLabel,
-    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QMainWindow,
-    QTableView,
-    QTabWidget,
-    QVBoxLayout,
+    QStackedWidget,
     QWidget,
 )
 
@@ -24,13 +23,38 @@ from aidoffice.services import overview
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.office import get_office
-from aidoffice.services.persons import search_persons
 from aidoffice.ui import tasks
-from aidoffice.ui.models.persons import PersonSearchTableModel
+from aidoffice.ui.pages.associations import AssociationsPage
+from aidoffice.ui.pages.distributions import AidPage
+from aidoffice.ui.pages.home import HomePage
 from aidoffice.ui.pages.import_page import ImportPage
+from aidoffice.ui.pages.list_page import ListPage
+from aidoffice.ui.pages.persons import PersonsPage
+from aidoffice.ui.pages.referrals import ReferralsPage
+from aidoffice.ui.pages.reports import ReportsPage
 from aidoffice.ui.pages.review import ReviewPage
+from aidoffice.ui.pages.settings import SettingsPage
 
-SEARCH_DELAY_MS = 250
+# (key, navigation label); Alt+1… go to them in this order.
+PAGES = (
+    ("home", "الرئيسية"),
+    ("associations", "الجمعيات"),
+    ("persons", "المستفيدون والأسر"),
+    ("aid", "المشاريع والتوزيعات"),
+    ("referrals", "الإحالات"),
+    ("review", "مراجعة التكرار"),
+    ("import", "استيراد قائمة"),
+    ("reports", "التقارير"),
+    ("settings", "الإعدادات"),
+)
+TABLE_PAGES = {
+    "associations": "associations",
+    "persons": "persons",
+    "households": "persons",
+    "projects": "aid",
+    "distributions": "aid",
+    "referrals": "referrals",
+}
 
 
 class MainWindow(QMainWindow):
@@ -38,32 +62,47 @@ class MainWindow(QMainWindow):
         super().__init__()
         self.ctx = ctx
         self.setWindowTitle(texts.APP_TITLE)
-        self.resize(1100, 700)
+        self.resize(1280, 780)
 
-        self.search_edit = QLineEdit()
-        self.search_edit.setPlaceholderText("ابحث بالاسم أو رقم البطاقة أو الهاتف…")
-        self.search_edit.setClearButtonEnabled(True)
-        self.results = PersonSearchTableModel(self)
-        self.table = QTableView()
-        self.table.setModel(self.results)
-        self.table.setSelectionBehavior(QTableView.SelectionBehavior.SelectRows)
-        self.table.horizontalHeader().setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
-        self.table.verticalHeader().setVisible(False)
-        self.message = QLabel()
-        self.message.setObjectName("message")
-
-        persons = QWidget()
-        layout = QVBoxLayout(persons)
-        layout.addWidget(self.search_edit)
-        layout.addWidget(self.message)
-        layout.addWidget(self.table)
+        self.home_page = HomePage(ctx)
+        self.associations_page = AssociationsPage(ctx)
+        self.persons_page = PersonsPage(ctx)
+        self.aid_page = AidPage(ctx)
+        self.referrals_page = ReferralsPage(ctx)
         self.review_page = ReviewPage(ctx)
-        self.tabs = QTabWidget()
-        self.tabs.addTab(persons, "المستفيدون")
-        self.tabs.addTab(self.review_page, "مراجعة التكرار")
         self.import_page = ImportPage(ctx)
-        self.tabs.addTab(self.import_page, "استيراد قائمة")
-        self.setCentralWidget(self.tabs)
+        self.reports_page = ReportsPage()
+        self.settings_page = SettingsPage(ctx)
+        self.pages: dict[str, QWidget] = {
+            "home": self.home_page,
+            "associations": self.associations_page,
+            "persons": self.persons_page,
+            "aid": self.aid_page,
+            "referrals": self.referrals_page,
+            "review": self.review_page,
+            "import": self.import_page,
+            "reports": self.reports_page,
+            "settings": self.settings_page,
+        }
+        self.navigation = QListWidget()
+        self.navigation.setObjectName("navigation")
+        self.navigation.setFixedWidth(210)
+        self.navigation.setSpacing(3)
+        self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+1… move between pages from the keyboard
+        self.stack = QStackedWidget()
+        for key, label in PAGES:
+            item = QListWidgetItem(label)
+            item.setSizeHint(QSize(190, 38))
+            item.setData(Qt.ItemDataRole.UserRole, key)
+            self.navigation.addItem(item)
+            self.stack.addWidget(self.pages[key])
+        central = QWidget()
+        row = QHBoxLayout(central)
+        row.setContentsMargins(0, 0, 0, 0)
+        row.setSpacing(0)
+        row.addWidget(self.navigation)
+        row.addWidget(self.stack, 1)
+        self.setCentralWidget(central)
 
         self.status_office = QLabel()
         self.status_counts = QLabel()
@@ -72,12 +111,17 @@ class MainWindow(QMainWindow):
         for label in (self.status_office, self.status_counts, self.status_file):
             self.statusBar().addPermanentWidget(label)
 
-        self._search_timer = QTimer(self)
-        self._search_timer.setSingleShot(True)
-        self._search_timer.setInterval(SEARCH_DELAY_MS)
-        self._search_timer.timeout.connect(self.run_search)
-        self.search_edit.textChanged.connect(self._on_search_edit_text_changed)
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.search_edit.setFocus)
+        self.navigation.currentRowChanged.connect(self._on_navigation_row_changed)
+        self.home_page.show_table.connect(self.show_table)
+        self.reports_page.export_requested.connect(self.export)
+        self.import_page.reload_associations()
+
+        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
+        QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_record)
+        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_search)
+        for i, (key, _label) in enumerate(PAGES, start=1):
+            QShortcut(QKeySequence(f"Alt+{i}"), self, activated=lambda key=key: self.go(key))
+
         self.export_menu = self.menuBar().addMenu("تصدير")
         for kind, (title, _columns) in EXPORTS.items():
             action = self.export_menu.addAction(f"{title} إلى Excel…")
@@ -87,7 +131,58 @@ class MainWindow(QMainWindow):
         template.triggered.connect(lambda _checked=False: self.export("template"))
         self.export_task: tasks.BackgroundTask | None = None
         self.refresh_status()
+        self.navigation.setCurrentRow(0)
 
+    # --- navigation -----------------------------------------------------------------------------------------
+    def _on_navigation_row_changed(self, row: int) -> None:
+        if row < 0:
+            return
+        page = self.stack.widget(row)
+        self.stack.setCurrentIndex(row)
+        loader = getattr(page, "ensure_loaded", None)
+        if loader is not None:
+            loader()
+        if page is self.home_page:
+            self.refresh_status()
+
+    def go(self, key: str) -> QWidget:
+        index = [k for k, _ in PAGES].index(key)
+        self.navigation.setCurrentRow(index)
+        return self.pages[key]
+
+    def current_list(self) -> ListPage | None:
+        page = self.stack.currentWidget()
+        if isinstance(page, ListPage):
+            return page
+        current = getattr(page, "current", None)
+        return current() if current else None
+
+    def show_table(self, table: str, filters: dict) -> ListPage:
+        """Open the page of a table with the given filters (from the home page's "show all")."""
+        page = self.go(TABLE_PAGES[table])
+        listing = page.select_table(table) if hasattr(page, "select_table") else page
+        listing.set_filters(filters)
+        return listing
+
+    def focus_search(self) -> None:
+        listing = self.current_list()
+        if listing is None:
+            self.go("persons")
+            listing = self.current_list()
+        listing.search.setFocus()
+        listing.search.selectAll()
+
+    def new_record(self) -> None:
+        listing = self.current_list()
+        if listing is not None and listing.new_button is not None:
+            listing.new_requested.emit()
+
+    def clear_search(self) -> None:
+        listing = self.current_list()
+        if listing is not None and listing.search.text():
+            listing.search.clear()
+
+    # --- exports --------------------------------------------------------------------------------------------
     def export(self, kind: str, target: Path | None = None) -> None:
         """Ask where (unless given), then write the workbook in the background."""
         if target is None:
@@ -117,23 +212,14 @@ class MainWindow(QMainWindow):
         self.export_task = None
         self.statusBar().showMessage(text, 10_000)
 
-    def _on_search_edit_text_changed(self, _text: str) -> None:
-        self._search_timer.start()
-
-    def run_search(self) -> None:
-        try:
-            rows = search_persons(self.ctx, self.search_edit.text(), limit=200)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.results.set_rows(rows)
-        text = self.search_edit.text().strip()
-        self.message.setText(f"{len(rows)} نتيجة" if text else "")
-
     def refresh_status(self) -> None:
-        office = get_office(self.ctx)
+        try:
+            office = get_office(self.ctx)
+            counts = overview.stats(self.ctx)
+        except UserError as exc:
+            self.status_counts.setText(exc.message)
+            return
         self.status_office.setText(office.name if office else "")
-        counts = overview.stats(self.ctx)
         self.status_counts.setText(
             f"الجمعيات: {counts['associations']:,} — المستفيدون: {counts['persons']:,} — "
             f"الأسر: {counts['households']:,}"

@@ -48,6 +48,7 @@ def test_parse_year():
 def test_hijri_dates():
     assert hijri(date(2026, 3, 1)) == (1447, 9, 12)  # inside Ramadan 1447
     assert hijri_text(date(2026, 3, 1)) == "1447/09/12 هـ"
+    assert hijri_text(date(2090, 1, 1)) == hijri_text(date(1900, 1, 1)) == ""  # beyond the tables: nothing shown
 
 
 @pytest.mark.parametrize(

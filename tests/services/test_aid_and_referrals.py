@@ -165,8 +165,9 @@ def test_already_received_looks_through_linked_households(setup):
     ctx, assoc, _head, household = setup
     wife = add_person(ctx, PersonInput(full_name="فاطمة علي الكثيري"))
     second = create_household(ctx, wife.id)
+    a, b = sorted((household.id, second.id))
     with ctx.uow() as uow:
-        uow.repo.add(ctx.stamp(m.HouseholdLink(household_a_id=household.id, household_b_id=second.id, reason="زوجان")))
+        uow.repo.add(ctx.stamp(m.HouseholdLink(household_a_id=a, household_b_id=b, reason="زوجان")))
         uow.commit()
     project = create_project(ctx, ProjectInput(association_id=assoc.id, title="سلال", aid_type="food_basket"))
     dist = create_distribution(ctx, DistributionInput(project_id=project.id, distribution_date=date(2026, 5, 3)))

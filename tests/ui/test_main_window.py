@@ -1,15 +1,15 @@
-"""The main window offscreen: right-to-left, counts in the status bar, search as you type over a demo office."""
+"""The main window offscreen: right-to-left, navigation, shortcuts, status bar, home page and exports."""
 
 from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import Qt
-from pytestqt.modeltest import ModelTester
+from PySide6.QtGui import QFontInfo
+from PySide6.QtWidgets import QApplication
 
-from aidoffice.app import make_application, open_office
-from aidoffice.domain.arabic import normalize_name
-from aidoffice.services.persons import search_persons
-from aidoffice.ui.main_window import MainWindow
+from aidoffice.app import FirstRunDialog, make_application, open_office
+from aidoffice.services.office import get_office
+from aidoffice.ui.main_window import PAGES, MainWindow
 
 
 @pytest.fixture
@@ -21,46 +21,96 @@ def window(qtbot, demo_ctx):
     return win
 
 
-def test_window_is_right_to_left_with_counts(window):
-    assert window.layoutDirection().name == "RightToLeft"
+def test_window_is_right_to_left_with_the_bundled_font_and_counts(window):
+    assert window.layoutDirection() == Qt.LayoutDirection.RightToLeft
+    assert QFontInfo(QApplication.font()).family() == "IBM Plex Sans Arabic"
+    assert not QApplication.windowIcon().isNull()
     assert "المستفيدون: 2,500" in window.status_counts.text()
     assert window.status_office.text()
+    assert window.status_file.text().endswith("demo.sqlite3")
 
 
-def test_search_as_you_type_fills_the_table(qtbot, window, demo_ctx):
-    window.search_edit.setText("باوزير")
-    qtbot.waitUntil(lambda: window.results.rowCount() > 0, timeout=3000)
-    for row in range(window.results.rowCount()):
-        assert "باوزير" in normalize_name(window.results.person_at(row).full_name).split()
-    assert window.message.text().endswith("نتيجة")
-    window.search_edit.setText("")
-    qtbot.waitUntil(lambda: window.results.rowCount() == 0, timeout=3000)
+def test_every_page_opens_from_the_navigation_and_alt_keys(qtbot, window):
+    for i, (key, label) in enumerate(PAGES):
+        window.navigation.setCurrentRow(i)
+        assert window.stack.currentWidget() is window.pages[key]
+        assert window.navigation.item(i).text() == label
+    qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
+    assert window.stack.currentWidget() is window.associations_page
+    assert window.associations_page.model.rowCount() > 0
 
 
-def test_person_model_passes_qt_model_tester(qtbot, window, demo_ctx):
-    window.results.set_rows(search_persons(demo_ctx, "محمد", limit=50))
-    tester = ModelTester(None)
-    tester.check(window.results, force_py=True)
-    assert window.results.rowCount() == 50
-    assert window.results.headerData(0, Qt.Orientation.Horizontal) == "الاسم"
-    assert window.results.data(window.results.index(0, 0)) == window.results.person_at(0).full_name
+def test_ctrl_f_goes_to_the_search_box_and_esc_clears_it(qtbot, window):
+    window.go("home")
+    window.focus_search()
+    page = window.persons_page.persons
+    assert window.stack.currentWidget() is window.persons_page
+    page.search.setText("محمد")
+    window.clear_search()
+    assert page.search.text() == ""
 
 
-def test_open_office_creates_profile_on_first_run(tmp_path, qtbot):
-    ctx = open_office(tmp_path / "first.sqlite3")
+def test_ctrl_n_opens_the_new_record_form_of_the_page(qtbot, window):
+    window.go("associations")
+    qtbot.keyClick(window, Qt.Key.Key_N, Qt.KeyboardModifier.ControlModifier)
+    dialog = window.associations_page.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.association_id is None
+    dialog.reject()
+
+
+def test_home_page_shows_todays_work_and_opens_the_filtered_table(qtbot, window, demo_ctx):
+    from aidoffice.services.aid import DistributionInput, create_distribution
+    from aidoffice.services.tables import TableQuery, page_rows
+
+    project = page_rows(demo_ctx, "projects", TableQuery(), 0, 1)[0]
+    create_distribution(demo_ctx, DistributionInput(project_id=project.id, distribution_date=demo_ctx.today()))
+    window.go("associations")
+    window.go("home")  # coming back to the home page reads the database again
+    cards = window.home_page.cards
+    assert set(cards) == {"overdue_referrals", "pending_referrals", "dormant", "licences", "approvals"}
+    approvals = cards["approvals"]
+    assert int(approvals.count.text().replace(",", "")) == approvals.item.count > 0
+    assert approvals.rows.count() == min(approvals.item.count, 8)
+    listing = window.show_table("distributions", approvals.item.filters)
+    assert window.stack.currentWidget() is window.aid_page
+    assert listing.filters["status"].currentData() == "draft"
+    assert listing.model.rowCount() == approvals.item.count
+    statuses = {listing.model.index(r, 5).data() for r in range(listing.model.rowCount())}
+    assert statuses == {"مسودة"}
+
+
+def test_first_run_asks_for_the_office_profile(tmp_path, qtbot):
+    make_application()
+    dialog = FirstRunDialog()
+    qtbot.addWidget(dialog)
+    dialog.form.fields["name"].setText("")
+    dialog._accept_if_valid()
+    assert dialog.result() == 0 and dialog.form.errors["name"].text() == "اسم المكتب مطلوب."
+    asked = []
+
+    def ask():
+        asked.append(True)
+        return {
+            "name": "مكتب الشؤون الاجتماعية - أبين",
+            "governorate": "أبين",
+            "office_code": "ABY-01",
+            "country": "YE",
+        }
+
+    ctx = open_office(tmp_path / "first.sqlite3", ask)
     try:
-        win = MainWindow(ctx)
-        qtbot.addWidget(win)
-        assert "المستفيدون: 0" in win.status_counts.text()
+        assert asked and get_office(ctx).governorate == "أبين"
     finally:
         ctx.close()
+    again = open_office(tmp_path / "first.sqlite3", lambda: pytest.fail("asked twice"))
+    again.close()
 
 
-def test_every_list_exports_from_the_menu(qtbot, window, tmp_path):
+def test_every_list_exports_from_the_menu_and_the_reports_page(qtbot, window, tmp_path):
     import openpyxl
 
     titles = [a.text() for a in window.export_menu.actions() if a.text()]
-    assert len(titles) == 9
+    assert len(titles) == 9 and len(window.reports_page.buttons) == 9
     window.export("persons", tmp_path / "persons.xlsx")
     qtbot.waitUntil(lambda: window.export_task is None, timeout=10_000)
     assert "تم التصدير: 2,500" in window.statusBar().currentMessage()

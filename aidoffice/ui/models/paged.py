@@ -1,0 +1,166 @@
+"""PagedTableModel: any registry table, fetched a page at a time from the service as the view scrolls."""
+
+from __future__ import annotations
+
+import logging
+from collections import OrderedDict
+from datetime import date
+
+from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
+from PySide6.QtGui import QBrush, QColor
+
+from aidoffice.domain.dates import hijri_text
+from aidoffice.errors import UserError
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.tables import COUNT_CAP, SORT_ANY_UP_TO, TABLES, TableQuery, TableRow, count_rows, page_rows
+
+log = logging.getLogger("aidoffice.ui")
+Index = QModelIndex | QPersistentModelIndex
+
+PAGE = 200
+KEPT_PAGES = 20  # at most 4,000 rows in memory whatever the table's size
+ID_ROLE = Qt.ItemDataRole.UserRole + 1
+FLAGS_ROLE = Qt.ItemDataRole.UserRole + 2
+_FLAG_COLOURS = {
+    "dormant": "#fff4e5",
+    "expiring": "#fdecea",
+    "overdue": "#fdecea",
+    "reversed": "#eeeeee",
+    "reversal": "#eeeeee",
+}
+
+
+class PagedTableModel(QAbstractTableModel):
+    """Rows come from `services.tables` a page of 200 at a time; sorting and filtering are SQL (a new query resets
+    the model). At most KEPT_PAGES pages are kept, so memory stays flat at a million rows."""
+
+    notice = Signal(str)  # something the clerk should read (a refused sort, a storage error)
+
+    def __init__(self, ctx: ServiceContext, kind: str, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.kind = kind
+        self.spec = TABLES[kind]
+        self.query = TableQuery()
+        self._count = 0
+        self._pages: OrderedDict[int, list[TableRow]] = OrderedDict()
+        self.error = ""
+        self.capped = False
+
+    # --- queries --------------------------------------------------------------------------------------------
+    def set_query(self, query: TableQuery) -> None:
+        self.query = query
+        self.refresh()
+
+    def refresh(self) -> None:
+        self.beginResetModel()
+        self._pages.clear()
+        try:
+            self._count = count_rows(self.ctx, self.kind, self.query)
+            self.error = ""
+        except UserError as exc:  # a locked or damaged file: an empty table and the reason, never a crash
+            self._count, self.error = 0, exc.message
+        self.capped = self._count > COUNT_CAP
+        self._count = min(self._count, COUNT_CAP)
+        self.endResetModel()
+
+    def total(self) -> int:
+        return self._count
+
+    def _page(self, number: int) -> list[TableRow]:
+        if number in self._pages:
+            self._pages.move_to_end(number)
+            return self._pages[number]
+        try:
+            rows = page_rows(self.ctx, self.kind, self.query, number * PAGE, PAGE)
+        except UserError as exc:
+            self.notice.emit(exc.message)
+            rows = []
+        self._pages[number] = rows
+        while len(self._pages) > KEPT_PAGES:
+            self._pages.popitem(last=False)
+        return rows
+
+    def row_at(self, row: int) -> TableRow | None:
+        if not 0 <= row < self._count:
+            return None
+        rows = self._page(row // PAGE)
+        offset = row % PAGE
+        return rows[offset] if offset < len(rows) else None
+
+    def id_at(self, row: int) -> str | None:
+        found = self.row_at(row)
+        return found.id if found else None
+
+    def row_of(self, ident: str) -> int:
+        """The row of a record among the loaded pages, -1 if not loaded."""
+        for number, rows in self._pages.items():
+            for i, r in enumerate(rows):
+                if r.id == ident:
+                    return number * PAGE + i
+        return -1
+
+    # --- Qt model -------------------------------------------------------------------------------------------
+    def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
+        return 0 if parent.isValid() else self._count
+
+    def columnCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.spec.columns)
+
+    def data(self, index: Index, role: int = Qt.ItemDataRole.DisplayRole):
+        if not index.isValid() or not (0 <= index.column() < len(self.spec.columns)):
+            return None
+        found = self.row_at(index.row())
+        if found is None:
+            return None
+        column = self.spec.columns[index.column()]
+        value = found.values[index.column()]
+        if role == Qt.ItemDataRole.DisplayRole:
+            if value is None:
+                return ""
+            if isinstance(value, date):
+                return value.strftime("%Y/%m/%d")
+            if isinstance(value, bool):
+                return "نعم" if value else ""
+            if isinstance(value, int):
+                return str(value)
+            return str(value)
+        if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, date):
+            return hijri_text(value)
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in ("code", "number", "date"):
+            # Numbers, codes and dates are left-to-right islands: their digits stay in order.
+            return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+        if role == Qt.ItemDataRole.BackgroundRole:
+            for flag in found.flags:
+                if flag in _FLAG_COLOURS:
+                    return QBrush(QColor(_FLAG_COLOURS[flag]))
+        if role == ID_ROLE:
+            return found.id
+        if role == FLAGS_ROLE:
+            return sorted(found.flags)
+        return None
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole):
+        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.spec.columns):
+            return None
+        if role == Qt.ItemDataRole.DisplayRole:
+            return self.spec.columns[section].title
+        return None
+
+    def can_sort(self, column: int) -> bool:
+        return 0 <= column < len(self.spec.columns) and (
+            self.spec.columns[column].indexed or self._count <= SORT_ANY_UP_TO
+        )
+
+    def sort(self, column: int, order: Qt.SortOrder = Qt.SortOrder.AscendingOrder) -> None:
+        if column < 0:  # the header's "no sort": the table's own order
+            if self.query.sort is not None:
+                self.query.sort, self.query.descending = None, False
+                self.refresh()
+            return
+        if not self.can_sort(column):  # a million rows sorted on a column without an index: search first
+            self.notice.emit("الجدول كبير: ابحث أو صفِّ أولاً ثم رتّب بهذا العمود.")
+            return
+        self.query.sort = self.spec.columns[column].key
+        self.query.descending = order == Qt.SortOrder.DescendingOrder
+        self.refresh()

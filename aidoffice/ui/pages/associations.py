@@ -1,0 +1,434 @@
+"""The associations registry: the table with its filters, and an association's file in tabs."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPlainTextEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aidoffice.domain.dates import hijri_text
+from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
+from aidoffice.errors import UserError
+from aidoffice.services.associations import (
+    AssociationInput,
+    add_board_member,
+    add_field_visit,
+    change_association_status,
+    get_association,
+    record_compliance,
+    register_association,
+    update_association,
+    update_field_visit,
+)
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.records import AssociationRecord
+from aidoffice.services.tables import filter_choices
+from aidoffice.ui.models.paged import PagedTableModel
+from aidoffice.ui.pages.list_page import ListPage, RegistryTable
+from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, select_value, text_of
+
+
+def _date(value) -> str:
+    return value.strftime("%Y/%m/%d") if value else ""
+
+
+def fill_table(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
+    """A small read-only table (board, history, visits): a few dozen rows at most."""
+    table.clear()
+    table.setColumnCount(len(headers))
+    table.setHorizontalHeaderLabels(headers)
+    table.setRowCount(len(rows))
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            item = QTableWidgetItem(value)
+            item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
+            table.setItem(r, c, item)
+    table.resizeColumnsToContents()
+    table.horizontalHeader().setStretchLastSection(True)
+    table.verticalHeader().setVisible(False)
+
+
+def checklist(choices: list[tuple[str, str]], checked: tuple[str, ...] = ()) -> QListWidget:
+    box = QListWidget()
+    for value, label in choices:
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, value)
+        item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+        item.setCheckState(Qt.CheckState.Checked if value in checked else Qt.CheckState.Unchecked)
+        box.addItem(item)
+    box.setMaximumHeight(120)
+    return box
+
+
+def checked_values(box: QListWidget) -> tuple[str, ...]:
+    return tuple(
+        box.item(i).data(Qt.ItemDataRole.UserRole)
+        for i in range(box.count())
+        if box.item(i).checkState() == Qt.CheckState.Checked
+    )
+
+
+class AssociationForm(Form):
+    """The association's profile; `value()` is what the service validates."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        choices = filter_choices(ctx, "associations")
+        self.add("name", "اسم الجمعية", QLineEdit())
+        self.add("registration_number", "رقم الإشهار", ltr_edit("مثال: 125/2010"))
+        self.add("proclamation_date", "تاريخ الإشهار", DateField())
+        self.add("legal_form", "الشكل القانوني", combo([(f.value, f.label) for f in LegalForm]))
+        self.add("district", "مديرية المقر", combo(choices["district"], empty="—"))
+        self.add("address", "العنوان", QLineEdit())
+        self.add("phone", "الهاتف", ltr_edit(digits=True, extra="+ -"))
+        self.add("email", "البريد الإلكتروني", ltr_edit())
+        self.add("licence_expiry", "انتهاء الترخيص", DateField())
+        self.add("fields", "مجالات العمل", checklist(choices["field"]))
+        self.add("districts", "مديريات العمل", checklist(choices["district"]))
+        self.add("notes", "ملاحظات", QPlainTextEdit())
+        self.fields["notes"].setMaximumHeight(70)
+        self.finish()
+
+    def load(self, record: AssociationRecord) -> None:
+        f = self.fields
+        f["name"].setText(record.name)
+        f["registration_number"].setText(record.registration_number)
+        f["proclamation_date"].set_value(record.proclamation_date)
+        select_value(f["legal_form"], record.legal_form)
+        select_value(f["district"], record.district_id)
+        f["address"].setText(record.address)
+        f["phone"].setText(record.phone)
+        f["email"].setText(record.email)
+        f["licence_expiry"].set_value(record.licence_expiry)
+        for key, values in (("fields", record.field_codes), ("districts", record.district_ids)):
+            box = f[key]
+            for i in range(box.count()):
+                item = box.item(i)
+                checked = item.data(Qt.ItemDataRole.UserRole) in values
+                item.setCheckState(Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked)
+        f["notes"].setPlainText(record.notes)
+
+    def value(self) -> AssociationInput:
+        f = self.fields
+        return AssociationInput(
+            name=text_of(f["name"]),
+            registration_number=text_of(f["registration_number"]),
+            proclamation_date=text_of(f["proclamation_date"]) or None,
+            legal_form=text_of(f["legal_form"]),
+            district=text_of(f["district"]),
+            districts=checked_values(f["districts"]),
+            fields=checked_values(f["fields"]),
+            address=text_of(f["address"]),
+            phone=text_of(f["phone"]),
+            email=text_of(f["email"]),
+            licence_expiry=text_of(f["licence_expiry"]) or None,
+            notes=text_of(f["notes"]),
+        )
+
+
+class AssociationDialog(QDialog):
+    """A new association (profile only) or an association's file: profile, board, status, visits, compliance,
+    projects and distributions. Each tab saves on its own; nothing typed is lost when a save is refused."""
+
+    saved = Signal(str)
+
+    def __init__(self, ctx: ServiceContext, association_id: str | None = None, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.association_id = association_id
+        self.setWindowTitle("جمعية جديدة" if association_id is None else "ملف الجمعية")
+        self.resize(900, 640)
+        self.form = AssociationForm(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self._profile_tab(), "الملف")
+        self.header = QLabel()
+        self.header.setObjectName("pageTitle")
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.tabs)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+        if association_id is not None:
+            self._build_record_tabs()
+            self.reload()
+        else:
+            self.header.setText("تسجيل جمعية جديدة")
+
+    # --- profile --------------------------------------------------------------------------------------------
+    def _profile_tab(self) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(self.form)
+        self.save_button = QPushButton("حفظ")
+        self.save_button.setObjectName("primary")
+        self.save_button.setShortcut("Ctrl+S")
+        self.save_button.clicked.connect(self.save_profile)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(self.save_button)
+        layout.addLayout(row)
+        return page
+
+    def save_profile(self) -> bool:
+        self.form.clear_errors()
+        try:
+            if self.association_id is None:
+                record = register_association(self.ctx, self.form.value())
+                self.association_id = record.id
+                self._build_record_tabs()
+            else:
+                record = update_association(self.ctx, self.association_id, self.form.value())
+        except UserError as exc:
+            self.form.show_error(exc)
+            return False
+        self.setWindowTitle("ملف الجمعية")
+        self.reload()
+        self.saved.emit(record.id)
+        return True
+
+    # --- the file's other tabs ------------------------------------------------------------------------------
+    def _build_record_tabs(self) -> None:
+        self.board_table = QTableWidget()
+        self.board_form = Form()
+        self.board_form.add("full_name", "الاسم", QLineEdit())
+        self.board_form.add("role", "الصفة", combo([(r.value, r.label) for r in BoardRole]))
+        self.board_form.add("phone", "الهاتف", ltr_edit(digits=True, extra="+ -"))
+        self.board_form.finish()
+        self.tabs.addTab(self._tab(self.board_table, self.board_form, "إضافة عضو", self.add_board), "مجلس الإدارة")
+
+        self.status_label = QLabel()
+        self.history_table = QTableWidget()
+        self.status_form = Form()
+        self.status_form.add("status", "الحالة الجديدة", combo([(s.value, s.label) for s in AssociationStatus]))
+        self.status_form.add("changed_on", "تاريخ التغيير", DateField())
+        self.status_form.add("reason", "السبب", QLineEdit())
+        self.status_form.finish()
+        status_tab = self._tab(self.history_table, self.status_form, "تغيير الحالة", self.change_status)
+        status_tab.layout().insertWidget(0, self.status_label)
+        self.tabs.addTab(status_tab, "الحالة وسجلها")
+
+        self.visits_table = QTableWidget()
+        self.visit_form = Form()
+        self.visit_form.add("visit_date", "تاريخ الزيارة", DateField())
+        self.visit_form.add("visitors", "الزائرون", QLineEdit())
+        self.visit_form.add("findings", "الملاحظات", QLineEdit())
+        rating = QSpinBox()
+        rating.setRange(0, 5)
+        rating.setSpecialValueText("—")
+        self.visit_form.add("rating", "التقييم (١–٥)", rating)
+        self.visit_form.add("follow_up", "المتابعة المطلوبة", QLineEdit())
+        self.visit_form.add("follow_up_due", "موعد المتابعة", DateField())
+        self.visit_form.finish()
+        visits_tab = self._tab(self.visits_table, self.visit_form, "إضافة زيارة", self.add_visit)
+        done = QPushButton("تمت المتابعة للزيارة المحددة")
+        done.clicked.connect(self.mark_follow_up_done)
+        visits_tab.layout().addWidget(done)
+        self.tabs.addTab(visits_tab, "الزيارات الميدانية")
+
+        self.compliance_table = QTableWidget()
+        self.compliance_form = Form()
+        year = QSpinBox()
+        year.setRange(1990, self.ctx.today().year)
+        year.setValue(self.ctx.today().year)
+        self.compliance_form.add("year", "السنة", year)
+        self.compliance_form.add("admin_report", "التقرير الإداري", QCheckBox("سُلِّم"))
+        self.compliance_form.add("financial_report", "التقرير المالي", QCheckBox("سُلِّم"))
+        self.compliance_form.add("submitted_on", "تاريخ التسليم", DateField())
+        self.compliance_form.finish()
+        self.tabs.addTab(
+            self._tab(self.compliance_table, self.compliance_form, "حفظ", self.save_compliance), "الامتثال السنوي"
+        )
+
+        activity = QWidget()
+        column = QVBoxLayout(activity)
+        self.projects_model = PagedTableModel(self.ctx, "projects", activity)
+        self.distributions_model = PagedTableModel(self.ctx, "distributions", activity)
+        column.addWidget(QLabel("المشاريع"))
+        column.addWidget(RegistryTable(self.projects_model))
+        column.addWidget(QLabel("التوزيعات"))
+        column.addWidget(RegistryTable(self.distributions_model))
+        self.tabs.addTab(activity, "المشاريع والتوزيعات")
+
+    def _tab(self, table: QTableWidget, form: Form, action: str, slot) -> QWidget:
+        page = QWidget()
+        layout = QVBoxLayout(page)
+        layout.addWidget(table, 1)
+        layout.addWidget(form)
+        button = QPushButton(action)
+        button.clicked.connect(slot)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        row.addWidget(button)
+        layout.addLayout(row)
+        return page
+
+    def reload(self) -> None:
+        record = get_association(self.ctx, self.association_id)
+        self.record = record
+        self.form.load(record)
+        status = AssociationStatus(record.status).label
+        self.header.setText(f"{record.name} — {status}")
+        self.status_label.setText(
+            f"الحالة الحالية: {status}" + (f" منذ {_date(record.status_since)}" if record.status_since else "")
+        )
+        fill_table(
+            self.board_table,
+            ["الاسم", "الصفة", "الهاتف"],
+            [[b.full_name, BoardRole(b.role).label, b.phone] for b in record.board],
+        )
+        labels = {s.value: s.label for s in AssociationStatus}
+        fill_table(
+            self.history_table,
+            ["التاريخ", "هجري", "من", "إلى", "السبب"],
+            [
+                [
+                    _date(h.changed_on),
+                    hijri_text(h.changed_on),
+                    labels.get(h.status_from or "", "—"),
+                    labels.get(h.status_to, h.status_to),
+                    h.reason,
+                ]
+                for h in sorted(record.status_history, key=lambda h: h.changed_on, reverse=True)
+            ],
+        )
+        self._visits = sorted(record.visits, key=lambda v: v.visit_date, reverse=True)
+        fill_table(
+            self.visits_table,
+            ["التاريخ", "الزائرون", "الملاحظات", "التقييم", "المتابعة", "موعدها", "تمت"],
+            [
+                [
+                    _date(v.visit_date),
+                    v.visitors,
+                    v.findings,
+                    str(v.rating or ""),
+                    v.follow_up,
+                    _date(v.follow_up_due),
+                    "نعم" if v.follow_up_done else "",
+                ]
+                for v in self._visits
+            ],
+        )
+        fill_table(
+            self.compliance_table,
+            ["السنة", "التقرير الإداري", "التقرير المالي", "تاريخ التسليم"],
+            [
+                [str(c.year), "✓" if c.admin_report else "✗", "✓" if c.financial_report else "✗", _date(c.submitted_on)]
+                for c in sorted(record.compliance, key=lambda c: c.year, reverse=True)
+            ],
+        )
+        for model in (self.projects_model, self.distributions_model):
+            model.query.filters = {"association": record.id}
+            model.refresh()
+
+    def _run(self, form: Form, action) -> bool:
+        form.clear_errors()
+        try:
+            action()
+        except UserError as exc:
+            form.show_error(exc)
+            return False
+        self.reload()
+        self.saved.emit(self.association_id)
+        return True
+
+    def add_board(self) -> None:
+        f = self.board_form.fields
+        if self._run(
+            self.board_form,
+            lambda: add_board_member(
+                self.ctx, self.association_id, text_of(f["full_name"]), text_of(f["role"]), text_of(f["phone"])
+            ),
+        ):
+            f["full_name"].clear()
+            f["phone"].clear()
+
+    def change_status(self) -> None:
+        f = self.status_form.fields
+        if self._run(
+            self.status_form,
+            lambda: change_association_status(
+                self.ctx,
+                self.association_id,
+                text_of(f["status"]),
+                reason=text_of(f["reason"]),
+                changed_on=text_of(f["changed_on"]) or None,
+            ),
+        ):
+            f["reason"].clear()
+
+    def add_visit(self) -> None:
+        f = self.visit_form.fields
+        if self._run(
+            self.visit_form,
+            lambda: add_field_visit(
+                self.ctx,
+                self.association_id,
+                visit_date=text_of(f["visit_date"]),
+                visitors=text_of(f["visitors"]),
+                findings=text_of(f["findings"]),
+                rating=f["rating"].value() or None,
+                follow_up=text_of(f["follow_up"]),
+                follow_up_due=text_of(f["follow_up_due"]) or None,
+            ),
+        ):
+            for key in ("visitors", "findings", "follow_up"):
+                f[key].clear()
+
+    def mark_follow_up_done(self) -> None:
+        row = self.visits_table.currentRow()
+        if 0 <= row < len(self._visits):
+            self._run(self.visit_form, lambda: update_field_visit(self.ctx, self._visits[row].id, follow_up_done=True))
+
+    def save_compliance(self) -> None:
+        f = self.compliance_form.fields
+        self._run(
+            self.compliance_form,
+            lambda: record_compliance(
+                self.ctx,
+                self.association_id,
+                f["year"].value(),
+                admin_report=f["admin_report"].isChecked(),
+                financial_report=f["financial_report"].isChecked(),
+                submitted_on=text_of(f["submitted_on"]) or None,
+            ),
+        )
+
+
+class AssociationsPage(ListPage):
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(
+            ctx, "associations", "الجمعيات", placeholder="ابحث باسم الجمعية أو رقم الإشهار…", parent=parent
+        )
+        self.opened.connect(self.open_association)
+        self.new_requested.connect(lambda: self.open_association(None))
+        self.dialog: AssociationDialog | None = None
+        self.legend = QLabel("برتقالي: بلا نشاط منذ ١٢ شهراً (خاملة بحكم القاعدة) — أحمر: الترخيص ينتهي قريباً أو انتهى")
+        self.legend.setObjectName("message")
+        self.layout().addWidget(self.legend)
+
+    def open_association(self, association_id: str | None) -> AssociationDialog:
+        self.dialog = AssociationDialog(self.ctx, association_id, self)
+        self.dialog.saved.connect(lambda _id: self.model.refresh())
+        self.dialog.open()
+        return self.dialog
+
+
+__all__ = ["AssociationDialog", "AssociationsPage", "QComboBox"]

@@ -1,0 +1,393 @@
+"""Projects and distribution rounds: create them, list recipients, mark receipt, reverse, and the
+"already received" warning with the supervisor's written reason."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPlainTextEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aidoffice.domain.dates import hijri_text
+from aidoffice.domain.vocab import Currency, DistributionStatus, Sector
+from aidoffice.errors import UserError
+from aidoffice.services.aid import (
+    AlreadyReceivedError,
+    DistributionInput,
+    ProjectInput,
+    add_distribution_line,
+    approve_distribution,
+    create_distribution,
+    create_project,
+    get_distribution,
+    mark_line,
+    reverse_line,
+)
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.office import list_aid_types
+from aidoffice.services.tables import filter_choices
+from aidoffice.ui.models.paged import PagedTableModel
+from aidoffice.ui.pages.list_page import ListPage, RegistryTable
+from aidoffice.ui.pages.persons import PersonPicker
+from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, text_of
+
+
+class ReasonDialog(QDialog):
+    """Asks for a written reason; the confirm button stays disabled until there is one."""
+
+    def __init__(self, title: str, message: str, confirm: str, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(560, 320)
+        self.message = QLabel(message)
+        self.message.setWordWrap(True)
+        self.message.setObjectName("banner")
+        self.reason = QPlainTextEdit()
+        self.reason.setPlaceholderText("اكتب السبب…")
+        self.buttons = QDialogButtonBox()
+        self.confirm_button = self.buttons.addButton(confirm, QDialogButtonBox.ButtonRole.AcceptRole)
+        self.confirm_button.setObjectName("primary")
+        self.buttons.addButton("إلغاء", QDialogButtonBox.ButtonRole.RejectRole)
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        self.confirm_button.setEnabled(False)
+        self.reason.textChanged.connect(lambda: self.confirm_button.setEnabled(bool(self.text())))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.message)
+        layout.addWidget(QLabel("السبب:"))
+        layout.addWidget(self.reason)
+        layout.addWidget(self.buttons)
+
+    def text(self) -> str:
+        return self.reason.toPlainText().strip()
+
+
+class ProjectDialog(QDialog):
+    saved = Signal(str)
+
+    def __init__(self, ctx: ServiceContext, parent=None, *, association_id: str | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("مشروع جديد")
+        self.resize(620, 560)
+        self.form = Form()
+        associations = filter_choices(ctx, "projects")["association"]
+        f = self.form
+        f.add("association_id", "الجمعية", combo(associations, empty="— اختر —"))
+        f.add("title", "عنوان المشروع", QLineEdit())
+        f.add("aid_type", "نوع المساعدة", combo([(t.code, t.name) for t in list_aid_types(ctx)]))
+        f.add("sector", "القطاع", combo([(s.value, s.label) for s in Sector]))
+        f.add("donor", "الجهة المانحة", QLineEdit())
+        f.add("start_date", "تاريخ البداية", DateField())
+        f.add("end_date", "تاريخ النهاية", DateField())
+        f.add("target_households", "عدد الأسر المستهدفة", ltr_edit(digits=True))
+        f.add("budget", "الميزانية", ltr_edit(decimals=True, extra="٬,"))
+        f.add("currency", "العملة", combo([(c.value, c.label) for c in Currency]))
+        f.finish()
+        if association_id:
+            f.fields["association_id"].setCurrentIndex(max(0, f.fields["association_id"].findData(association_id)))
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def save(self) -> bool:
+        f = self.form.fields
+        try:
+            record = create_project(
+                self.ctx,
+                ProjectInput(
+                    association_id=text_of(f["association_id"]),
+                    title=text_of(f["title"]),
+                    aid_type=text_of(f["aid_type"]),
+                    sector=text_of(f["sector"]),
+                    donor=text_of(f["donor"]),
+                    start_date=text_of(f["start_date"]) or None,
+                    end_date=text_of(f["end_date"]) or None,
+                    target_households=text_of(f["target_households"]) or None,
+                    budget=text_of(f["budget"]) or None,
+                    currency=text_of(f["currency"]),
+                ),
+            )
+        except UserError as exc:
+            self.form.show_error(exc)
+            return False
+        self.saved.emit(record.id)
+        self.accept()
+        return True
+
+
+class NewDistributionDialog(QDialog):
+    saved = Signal(str)
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("جولة توزيع جديدة")
+        self.resize(620, 480)
+        choices = filter_choices(ctx, "distributions")
+        f = self.form = Form()
+        f.add("project_id", "المشروع", combo(choices["project"], empty="— اختر —"))
+        f.add("distribution_date", "تاريخ التوزيع", DateField())
+        f.add("site", "موقع التوزيع", QLineEdit())
+        f.add("district", "المديرية", combo(filter_choices(ctx, "persons")["district"], empty="—"))
+        f.add("item", "الصنف", QLineEdit())
+        f.add("quantity_per_household", "الكمية لكل أسرة", ltr_edit(decimals=True))
+        f.add("unit", "الوحدة", QLineEdit())
+        f.add("amount_per_household", "المبلغ لكل أسرة", ltr_edit(decimals=True, extra="٬,"))
+        f.add("currency", "العملة", combo([(c.value, c.label) for c in Currency], empty="—"))
+        f.finish()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def save(self) -> bool:
+        f = self.form.fields
+        if not text_of(f["project_id"]):
+            self.form.clear_errors()
+            self.form.set_error("project_id", "اختر المشروع.")
+            return False
+        try:
+            record = create_distribution(
+                self.ctx,
+                DistributionInput(
+                    project_id=text_of(f["project_id"]),
+                    distribution_date=text_of(f["distribution_date"]),
+                    site=text_of(f["site"]),
+                    district=f["district"].currentData() or "",
+                    item=text_of(f["item"]),
+                    quantity_per_household=text_of(f["quantity_per_household"]) or None,
+                    unit=text_of(f["unit"]),
+                    amount_per_household=text_of(f["amount_per_household"]) or None,
+                    currency=text_of(f["currency"]) or None,
+                ),
+            )
+        except UserError as exc:
+            self.form.show_error(exc)
+            return False
+        self.saved.emit(record.id)
+        self.accept()
+        return True
+
+
+class DistributionDialog(QDialog):
+    """A distribution round: its header, the recipients' list, adding recipients, receipt and reversals."""
+
+    changed = Signal(str)
+
+    def __init__(self, ctx: ServiceContext, distribution_id: str, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.distribution_id = distribution_id
+        self.setWindowTitle("كشف التوزيع")
+        self.resize(980, 700)
+        self.header = QLabel()
+        self.header.setObjectName("pageTitle")
+        self.details = QLabel()
+        self.details.setWordWrap(True)
+        self.lines = PagedTableModel(ctx, "lines", self)
+        self.lines.query.filters = {"distribution": distribution_id}
+        self.table = RegistryTable(self.lines)
+        self.picker = PersonPicker(ctx, placeholder="أضف مستفيداً: ابحث بالاسم أو رقم البطاقة…")
+        self.add_button = QPushButton("إضافة إلى الكشف")
+        self.add_button.setObjectName("primary")
+        self.add_button.clicked.connect(self.add_selected)
+        self.picker.picked.connect(self.add_person)
+        self.message = QLabel()
+        self.message.setWordWrap(True)
+        self.message.setObjectName("fieldError")
+        self.received_button = QPushButton("استلم")
+        self.not_received_button = QPushButton("لم يستلم")
+        self.reverse_button = QPushButton("قيد عكسي…")
+        self.approve_button = QPushButton("اعتماد التوزيع")
+        self.received_button.clicked.connect(lambda: self.mark(True))
+        self.not_received_button.clicked.connect(lambda: self.mark(False))
+        self.reverse_button.clicked.connect(self.reverse)
+        self.approve_button.clicked.connect(self.approve)
+
+        add_row = QHBoxLayout()
+        add_row.addWidget(self.picker, 1)
+        add_row.addWidget(self.add_button)
+        actions = QHBoxLayout()
+        for button in (self.received_button, self.not_received_button, self.reverse_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.approve_button)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.header)
+        layout.addWidget(self.details)
+        layout.addWidget(self.table, 1)
+        layout.addLayout(actions)
+        layout.addLayout(add_row)
+        layout.addWidget(self.message)
+        close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        close.rejected.connect(self.reject)
+        layout.addWidget(close)
+        self.reason_dialog: ReasonDialog | None = None
+        self.reload()
+
+    def reload(self) -> None:
+        view = get_distribution(self.ctx, self.distribution_id)
+        d = view.record
+        status = DistributionStatus(d.status).label
+        self.header.setText(f"{view.association} — {view.project}")
+        amount = f" — {d.amount_per_household:,} {d.currency or ''} لكل أسرة" if d.amount_per_household else ""
+        self.details.setText(
+            f"{view.aid_type_name}{' (' + d.item + ')' if d.item else ''}{amount} — "
+            f"التاريخ {d.distribution_date:%Y/%m/%d} ({hijri_text(d.distribution_date)}) — "
+            f"الموقع: {d.site or '—'} — الحالة: {status}"
+            + (f" (اعتمده {view.approved_by})" if view.approved_by else "")
+            + f" — في الكشف {view.listed} أسرة، استلم {view.received}"
+        )
+        self.approve_button.setEnabled(d.status == DistributionStatus.DRAFT.value)
+        closed = d.status == DistributionStatus.CLOSED.value
+        self.add_button.setEnabled(not closed)
+        self.lines.refresh()
+
+    def add_selected(self) -> None:
+        person_id = self.picker.current_id()
+        if not person_id:
+            self.message.setText("اختر المستفيد من نتائج البحث أولاً.")
+            return
+        self.add_person(person_id)
+
+    def add_person(self, person_id: str, override_reason: str | None = None) -> bool:
+        self.message.setText("")
+        try:
+            add_distribution_line(self.ctx, self.distribution_id, person_id=person_id, override_reason=override_reason)
+        except AlreadyReceivedError as exc:
+            self._ask_override(person_id, exc)
+            return False
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return False
+        self.reload()
+        self.changed.emit(self.distribution_id)
+        return True
+
+    def _ask_override(self, person_id: str, exc: AlreadyReceivedError) -> None:
+        """Say at once what was received, where and when; keep the line only with the supervisor's reason."""
+        self.reason_dialog = ReasonDialog("استلم من قبل", exc.message, "إبقاء في الكشف بهذا السبب", self)
+        self.reason_dialog.accepted.connect(lambda: self.add_person(person_id, self.reason_dialog.text()))
+        self.reason_dialog.open()
+
+    def _selected_line(self) -> str | None:
+        line_id = self.table.current_id()
+        if not line_id:
+            self.message.setText("اختر سطراً من الكشف أولاً.")
+        return line_id
+
+    def mark(self, received: bool) -> None:
+        line_id = self._selected_line()
+        if not line_id:
+            return
+        try:
+            mark_line(self.ctx, line_id, received=received)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.reload()
+
+    def reverse(self) -> None:
+        line_id = self._selected_line()
+        if not line_id:
+            return
+        self.reason_dialog = ReasonDialog(
+            "قيد عكسي", "يبقى السطر الأصلي كما هو، ويُضاف قيد عكسي يلغيه مع السبب.", "إضافة القيد العكسي", self
+        )
+        self.reason_dialog.accepted.connect(lambda: self._reverse(line_id, self.reason_dialog.text()))
+        self.reason_dialog.open()
+
+    def _reverse(self, line_id: str, reason: str) -> None:
+        try:
+            reverse_line(self.ctx, line_id, reason=reason)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.reload()
+
+    def approve(self) -> None:
+        try:
+            approve_distribution(self.ctx, self.distribution_id)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.reload()
+        self.changed.emit(self.distribution_id)
+
+
+class AidPage(QWidget):
+    """Projects and distribution rounds, each a registry table."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.projects = ListPage(ctx, "projects", "المشاريع", placeholder="ابحث بعنوان المشروع أو اسم الجمعية…")
+        self.distributions = ListPage(
+            ctx, "distributions", "التوزيعات", placeholder="ابحث بعنوان المشروع أو اسم الجمعية…"
+        )
+        self.tabs = QTabWidget()
+        self.tabs.addTab(self.distributions, "التوزيعات")
+        self.tabs.addTab(self.projects, "المشاريع")
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.tabs)
+        self.projects.new_requested.connect(self.new_project)
+        self.distributions.new_requested.connect(self.new_distribution)
+        self.distributions.opened.connect(self.open_distribution)
+        self.projects.opened.connect(self._show_project_distributions)
+        self.tabs.currentChanged.connect(lambda _i: self.current().ensure_loaded())
+        self.dialog: QDialog | None = None
+
+    def current(self) -> ListPage:
+        return self.tabs.currentWidget()
+
+    def ensure_loaded(self) -> None:
+        self.current().ensure_loaded()
+
+    def select_table(self, table: str) -> ListPage:
+        page = self.projects if table == "projects" else self.distributions
+        self.tabs.setCurrentWidget(page)
+        return page
+
+    def new_project(self) -> ProjectDialog:
+        self.dialog = ProjectDialog(self.ctx, self)
+        self.dialog.saved.connect(lambda _id: self.projects.reload())
+        self.dialog.open()
+        return self.dialog
+
+    def new_distribution(self) -> NewDistributionDialog:
+        self.dialog = NewDistributionDialog(self.ctx, self)
+        self.dialog.saved.connect(self._created)
+        self.dialog.open()
+        return self.dialog
+
+    def _created(self, distribution_id: str) -> None:
+        self.distributions.reload()
+        self.open_distribution(distribution_id)
+
+    def open_distribution(self, distribution_id: str) -> DistributionDialog:
+        self.dialog = DistributionDialog(self.ctx, distribution_id, self)
+        self.dialog.changed.connect(lambda _id: self.distributions.model.refresh())
+        self.dialog.open()
+        return self.dialog
+
+    def _show_project_distributions(self, project_id: str) -> None:
+        box = self.distributions.filters.get("project")
+        self.tabs.setCurrentWidget(self.distributions)
+        if box is not None:
+            box.setCurrentIndex(max(0, box.findData(project_id)))

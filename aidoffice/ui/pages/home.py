@@ -1,0 +1,78 @@
+"""The home page: today's work — overdue and pending referrals, dormant associations, licences, approvals."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+
+from aidoffice.domain.dates import hijri_text
+from aidoffice.errors import UserError
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.home import WorkItem, todays_work
+from aidoffice.services.office import get_office
+
+
+class WorkCard(QFrame):
+    show_all = Signal(str, dict)
+
+    def __init__(self, item: WorkItem, parent=None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.item = item
+        title = QLabel(item.title)
+        title.setWordWrap(True)
+        self.count = QLabel(f"{item.count:,}")
+        self.count.setObjectName("cardCount")
+        self.rows = QListWidget()
+        self.rows.setMaximumHeight(150)
+        for line in item.lines:
+            self.rows.addItem(line)
+        button = QPushButton("عرض الكل")
+        button.clicked.connect(lambda _checked=False: self.show_all.emit(item.table, item.filters))
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.count)
+        layout.addWidget(self.rows)
+        layout.addWidget(button)
+
+
+class HomePage(QWidget):
+    show_table = Signal(str, dict)
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.greeting = QLabel()
+        self.greeting.setObjectName("pageTitle")
+        self.error = QLabel()
+        self.error.setObjectName("fieldError")
+        self.grid = QGridLayout()
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.greeting)
+        layout.addWidget(self.error)
+        layout.addLayout(self.grid)
+        layout.addStretch(1)
+        self.cards: dict[str, WorkCard] = {}
+
+    def ensure_loaded(self) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        today = self.ctx.today()
+        office = get_office(self.ctx)
+        self.greeting.setText(f"{office.name if office else ''} — عمل اليوم {today:%Y/%m/%d} ({hijri_text(today)})")
+        try:
+            work = todays_work(self.ctx)
+            self.error.setText("")
+        except UserError as exc:
+            self.error.setText(exc.message)
+            return
+        for card in self.cards.values():
+            card.setParent(None)
+            card.deleteLater()
+        self.cards.clear()
+        for i, item in enumerate(work):
+            card = WorkCard(item)
+            card.show_all.connect(self.show_table.emit)
+            self.grid.addWidget(card, i // 3, i % 3)
+            self.cards[item.key] = card

@@ -1,0 +1,207 @@
+"""Small widgets every form uses: left-to-right number fields, dates with their Hijri twin, errors beside fields."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtGui import QValidator
+from PySide6.QtWidgets import (
+    QComboBox,
+    QFormLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from aidoffice.domain.arabic import normalize_digits
+from aidoffice.domain.dates import hijri_text, parse_date
+from aidoffice.errors import UserError, ValidationError
+
+LTR = Qt.LayoutDirection.LeftToRight
+
+
+class DigitsValidator(QValidator):
+    """Accepts what a clerk types in a number field: any digit script, ٫ or . as the decimal point, nothing else.
+
+    The text is left as typed (the service parses it), so «١٢٫٥» stays on screen and means 12.5 — never 125, the
+    trap of QDoubleSpinBox under an Arabic locale (ARABIC.md).
+    """
+
+    def __init__(self, parent=None, *, decimals: bool = False, extra: str = "") -> None:
+        super().__init__(parent)
+        self.decimals = decimals
+        self.extra = extra
+
+    def validate(self, text: str, pos: int):
+        plain = normalize_digits(text)
+        allowed = set("0123456789" + self.extra + ("." if self.decimals else ""))
+        if all(ch in allowed or ch.isspace() for ch in plain) and plain.count(".") <= 1:
+            return QValidator.State.Acceptable, text, pos
+        return QValidator.State.Invalid, text, pos
+
+
+def ltr_edit(placeholder: str = "", *, digits: bool = False, decimals: bool = False, extra: str = "") -> QLineEdit:
+    """A left-to-right field for national IDs, phones, amounts and codes."""
+    edit = QLineEdit()
+    edit.setLayoutDirection(LTR)
+    edit.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+    edit.setLocale(QLocale.c())
+    if placeholder:
+        edit.setPlaceholderText(placeholder)
+    if digits or decimals:
+        edit.setValidator(DigitsValidator(edit, decimals=decimals, extra=extra))
+    return edit
+
+
+class DateField(QWidget):
+    """A date typed as clerks write it (dd/mm/yyyy, yyyy/mm/dd, any digits), with its Hijri date shown beside."""
+
+    def __init__(self, parent=None, *, allow_empty: bool = True) -> None:
+        super().__init__(parent)
+        self.allow_empty = allow_empty
+        self.edit = ltr_edit("يوم/شهر/سنة", digits=True, extra="/-. ")
+        self.hijri = QLabel()
+        self.hijri.setObjectName("message")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.edit, 2)
+        layout.addWidget(self.hijri, 1)
+        self.edit.textChanged.connect(self._show_hijri)
+
+    def _show_hijri(self, _text: str = "") -> None:
+        try:
+            value = self.value()
+        except ValueError:
+            self.hijri.setText("")
+            return
+        self.hijri.setText(hijri_text(value) if value else "")
+
+    def value(self) -> date | None:
+        """The date, None when empty; ValueError when it cannot be a date."""
+        text = self.edit.text().strip()
+        if not text:
+            return None
+        return parse_date(text)
+
+    def text(self) -> str:
+        return self.edit.text().strip()
+
+    def set_value(self, value: date | None) -> None:
+        self.edit.setText(value.strftime("%d/%m/%Y") if value else "")
+
+
+def combo(choices: list[tuple[str, str]], *, empty: str | None = None) -> QComboBox:
+    """A drop-down of (value, label) with the value as item data; `empty` adds a first "none/all" item."""
+    box = QComboBox()
+    if empty is not None:
+        box.addItem(empty, "")
+    for value, label in choices:
+        box.addItem(label, value)
+    return box
+
+
+def select_value(box: QComboBox, value: str | None) -> None:
+    index = box.findData(value or "")
+    box.setCurrentIndex(max(0, index))
+
+
+class Form(QWidget):
+    """A form layout whose fields each have an error line under them; `show_error` puts a service's reasons there.
+
+    Nothing typed is ever cleared by an error: the clerk corrects the field and saves again.
+    """
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.layout_ = QFormLayout(self)
+        self.layout_.setFieldGrowthPolicy(QFormLayout.FieldGrowthPolicy.AllNonFixedFieldsGrow)
+        self.fields: dict[str, QWidget] = {}
+        self.errors: dict[str, QLabel] = {}
+        self.general = QLabel()
+        self.general.setObjectName("fieldError")
+        self.general.setWordWrap(True)
+        self.general.hide()
+
+    def add(self, key: str, label: str, widget: QWidget) -> QWidget:
+        error = QLabel()
+        error.setObjectName("fieldError")
+        error.setWordWrap(True)
+        error.hide()
+        box = QWidget()
+        column = QVBoxLayout(box)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.setSpacing(2)
+        column.addWidget(widget)
+        column.addWidget(error)
+        self.layout_.addRow(label, box)
+        self.fields[key] = widget
+        self.errors[key] = error
+        return widget
+
+    def finish(self) -> None:
+        self.layout_.addRow(self.general)
+
+    def clear_errors(self) -> None:
+        for key, label in self.errors.items():
+            label.hide()
+            label.setText("")
+            _mark(self.fields[key], False)
+        self.general.hide()
+
+    def set_error(self, key: str, message: str) -> None:
+        if key in self.errors:
+            self.errors[key].setText(message)
+            self.errors[key].show()
+            _mark(self.fields[key], True)
+        else:
+            self.general.setText((self.general.text() + "\n" + message).strip())
+            self.general.show()
+
+    def show_error(self, exc: UserError) -> None:
+        """Reasons beside their fields; a reason for no field (or an unknown one) below the form."""
+        self.clear_errors()
+        if isinstance(exc, ValidationError):
+            for key, message in exc.problems.items():
+                self.set_error(key, message)
+        else:
+            self.set_error(exc.field or "", exc.message)
+        first = next((w for k, w in self.fields.items() if self.errors[k].isVisible()), None)
+        if first is not None:
+            (first.edit if isinstance(first, DateField) else first).setFocus()
+
+
+def _mark(widget: QWidget, invalid: bool) -> None:
+    target = widget.edit if isinstance(widget, DateField) else widget
+    target.setProperty("invalid", invalid)
+    target.style().unpolish(target)
+    target.style().polish(target)
+
+
+def text_of(widget: QWidget) -> str:
+    if isinstance(widget, QPlainTextEdit):
+        return widget.toPlainText().strip()
+    if isinstance(widget, QComboBox):
+        return widget.currentData() or ""
+    if isinstance(widget, DateField):
+        return widget.text()
+    return widget.text().strip()
+
+
+def inform(parent: QWidget, message: str, *, title: str = "تنبيه") -> None:
+    """A message box that does not block tests: shown, not executed (the caller goes on)."""
+    box = QMessageBox(QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent)
+    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+    box.open()
+
+
+def debounce(parent: QWidget, delay_ms: int, slot) -> QTimer:
+    timer = QTimer(parent)
+    timer.setSingleShot(True)
+    timer.setInterval(delay_ms)
+    timer.timeout.connect(slot)
+    return timer

@@ -1,0 +1,79 @@
+"""Number and date fields that accept Arabic input safely; the crash dialog and its report without personal data."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import pytest
+from PySide6.QtGui import QValidator
+
+from aidoffice.app import make_application
+from aidoffice.domain.arabic import parse_decimal
+from aidoffice.ui import crash
+from aidoffice.ui.widgets import DateField, ltr_edit
+
+
+@pytest.fixture
+def app(qapp):
+    return make_application()
+
+
+@pytest.mark.parametrize("typed", ["12.5", "١٢٫٥", "۱۲٫۵", "12٫5"])
+def test_decimal_fields_never_turn_twelve_and_a_half_into_125(app, typed):
+    edit = ltr_edit(decimals=True)
+    state, text, _ = edit.validator().validate(typed, len(typed))
+    assert state == QValidator.State.Acceptable and text == typed
+    edit.setText(typed)
+    assert str(parse_decimal(edit.text())) == "12.5"
+
+
+@pytest.mark.parametrize("typed", ["12a", "١٢-", "1.2.3", "سبعة"])
+def test_number_fields_refuse_letters(app, typed):
+    assert ltr_edit(decimals=True).validator().validate(typed, 0)[0] == QValidator.State.Invalid
+
+
+def test_ids_and_phones_are_left_to_right_islands(app):
+    from PySide6.QtCore import Qt
+
+    edit = ltr_edit(digits=True)
+    assert edit.layoutDirection() == Qt.LayoutDirection.LeftToRight
+    assert edit.validator().validate("٠٧٧٧", 4)[0] == QValidator.State.Acceptable
+
+
+def test_date_field_reads_any_digits_and_shows_the_hijri_date(qtbot, app):
+    field = DateField()
+    qtbot.addWidget(field)
+    field.edit.setText("١/٣/٢٠٢٦")
+    assert field.value().isoformat() == "2026-03-01"
+    assert field.hijri.text() == "1447/09/12 هـ"
+    field.edit.setText("31/02/2026")
+    assert field.hijri.text() == ""
+    with pytest.raises(ValueError):
+        field.value()
+    field.edit.setText("01/01/2095")  # a typo far in the future: no Hijri twin, no error
+    assert field.hijri.text() == ""
+
+
+def test_crash_report_holds_no_personal_data(app, qtbot, caplog):
+    try:
+        raise RuntimeError("فشل حفظ سالم عوض بامطرف ذو البطاقة 01010012345")
+    except RuntimeError:
+        report = crash.crash_report(*sys.exc_info())
+    assert "سالم" not in report and "01010012345" not in report
+    assert "RuntimeError" in report and "test_widgets_and_crash.py" in report
+    with caplog.at_level(logging.ERROR, logger="aidoffice.crash"):
+        try:
+            raise ValueError("رقم 777123456")
+        except ValueError:
+            crash.handle_exception(*sys.exc_info())
+    dialog = crash._open_dialogs[-1]
+    qtbot.addWidget(dialog)
+    assert dialog.isVisible() and "ValueError" in dialog.report.toPlainText()
+    assert "777123456" not in caplog.text and "ValueError" in caplog.text
+    dialog.copy()
+    from PySide6.QtWidgets import QApplication
+
+    assert QApplication.clipboard().text() == dialog.report.toPlainText()
+    dialog.reject()
+    assert dialog not in crash._open_dialogs
