@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, Qt
+from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QProgressDialog, QVBoxLayout
 
 from aidoffice import APP_NAME, texts
@@ -36,8 +36,23 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
     QLocale.setDefault(QLocale(QLocale.Language.Arabic, QLocale.Country.Yemen))
     if not app.property("aidoffice_themed"):
         apply_theme(app)
+        _install_qt_translation(app)
         app.setProperty("aidoffice_themed", True)
     return app
+
+
+_translators: list[QTranslator] = []
+
+
+def _install_qt_translation(app: QApplication) -> None:
+    """Qt's own Arabic strings (Close, Cancel, Yes, No in standard dialogs and buttons), shipped with PySide6."""
+    translator = QTranslator(app)
+    folder = QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)
+    if translator.load(QLocale(QLocale.Language.Arabic), "qtbase", "_", folder):
+        app.installTranslator(translator)
+        _translators.append(translator)
+    else:
+        log.warning("Qt's Arabic translation was not found; standard buttons stay in English")
 
 
 def open_office(db_path: Path | None, ask_profile: AskProfile | None = None) -> ServiceContext:

@@ -195,8 +195,12 @@ def _listing_query(ctx: ServiceContext, kind: str, query: TableQuery) -> store_t
 
 
 def count_rows(ctx: ServiceContext, kind: str, query: TableQuery, *, cap: int | None = COUNT_CAP) -> int:
+    """How many rows the table shows. A typed search is counted up to `cap` + 1 only (a half-typed name can match
+    half the registry; the table then says "more than"); without one, every row counts and every row scrolls."""
+    lq = _listing_query(ctx, kind, query)
+    searching = bool(lq.tokens or lq.digits or lq.like)
     with ctx.uow() as uow:
-        return store_tables.count(uow.session, kind, _listing_query(ctx, kind, query), cap)
+        return store_tables.count(uow.session, kind, lq, cap if searching else None)
 
 
 def page_rows(ctx: ServiceContext, kind: str, query: TableQuery, offset: int, limit: int) -> list[TableRow]:

@@ -30,7 +30,7 @@ QFrame#card {{ background: white; border: 1px solid #dfe4e2; border-radius: 8px;
 QLabel#cardCount {{ font-size: 20pt; font-weight: 700; color: {ACCENT}; }}
 QPushButton {{ padding: 5px 14px; border-radius: 5px; border: 1px solid #b9c4c0; background: white; }}
 QPushButton:hover {{ background: #eef3f1; }}
-QPushButton:default, QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT}; }}
+QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT}; }}
 QPushButton:disabled {{ color: #9aa3a0; background: #f0f0f0; }}
 QLineEdit, QPlainTextEdit {{ padding: 4px; border: 1px solid #b9c4c0; border-radius: 4px; background: white; }}
 QLineEdit[invalid="true"] {{ border: 1px solid #b3261e; background: #fff6f5; }}

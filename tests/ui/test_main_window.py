@@ -118,3 +118,16 @@ def test_every_list_exports_from_the_menu_and_the_reports_page(qtbot, window, tm
     window.export("persons", tmp_path / "missing-folder" / "x.xlsx")
     qtbot.waitUntil(lambda: window.export_task is None, timeout=10_000)
     assert "تعذر حفظ" in window.statusBar().currentMessage()
+
+
+def test_standard_buttons_speak_arabic(qtbot):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    make_application()
+    box = QDialogButtonBox(QDialogButtonBox.StandardButton.Close | QDialogButtonBox.StandardButton.Cancel)
+    qtbot.addWidget(box)
+    texts = {
+        box.button(b).text().replace("&", "")
+        for b in (QDialogButtonBox.StandardButton.Close, QDialogButtonBox.StandardButton.Cancel)
+    }
+    assert texts.isdisjoint({"Close", "Cancel"})

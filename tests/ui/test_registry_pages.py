@@ -180,3 +180,23 @@ def test_referral_created_and_advanced(qtbot, app, demo_ctx):
     opened.form.fields["note"].setText("اتصال هاتفي")
     assert opened.advance()
     assert "مقبولة" in opened.header.text() and opened.history.rowCount() >= 2
+
+
+def test_a_locked_database_is_a_message_and_the_form_keeps_what_was_typed(qtbot, app, ctx):
+    import sqlite3
+
+    page = PersonsPage(ctx)
+    qtbot.addWidget(page)
+    dialog = page.open_person(None)
+    dialog.form.fields["full_name"].setText("زكريا منصور سالم القعيطي")
+    blocker = sqlite3.connect(ctx.db.path, isolation_level=None)
+    blocker.execute("BEGIN EXCLUSIVE")
+    try:
+        assert not dialog.save()
+    finally:
+        blocker.execute("ROLLBACK")
+        blocker.close()
+    assert dialog.form.general.isVisible() and "مقفلة من برنامج آخر" in dialog.form.general.text()
+    assert dialog.form.fields["full_name"].text() == "زكريا منصور سالم القعيطي"
+    assert dialog.person_id is None
+    assert dialog.save() and dialog.person_id is not None  # once the other program lets go, the same form saves

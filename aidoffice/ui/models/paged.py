@@ -60,8 +60,9 @@ class PagedTableModel(QAbstractTableModel):
             self.error = ""
         except UserError as exc:  # a locked or damaged file: an empty table and the reason, never a crash
             self._count, self.error = 0, exc.message
-        self.capped = self._count > COUNT_CAP
-        self._count = min(self._count, COUNT_CAP)
+        self.capped = bool(self.query.text.strip()) and self._count > COUNT_CAP
+        if self.capped:
+            self._count = COUNT_CAP
         self.endResetModel()
 
     def total(self) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
 
 from aidoffice.domain.dates import hijri_text
@@ -25,8 +25,12 @@ class WorkCard(QFrame):
         self.count.setObjectName("cardCount")
         self.rows = QListWidget()
         self.rows.setMaximumHeight(150)
+        self.rows.setWordWrap(True)
+        self.rows.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         for line in item.lines:
             self.rows.addItem(line)
+        if not item.lines:
+            self.rows.addItem("لا شيء اليوم.")
         button = QPushButton("عرض الكل")
         button.clicked.connect(lambda _checked=False: self.show_all.emit(item.table, item.filters))
         layout = QVBoxLayout(self)

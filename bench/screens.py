@@ -1,0 +1,90 @@
+"""Screenshots of every page and the main dialogs on a demo office, for a person to look at.
+
+xvfb-run -a python -m bench.screens --out /tmp/screens   (or QT_QPA_PLATFORM=offscreen)
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--out", type=Path, default=Path("screens"))
+    parser.add_argument("--persons", type=int, default=3000)
+    args = parser.parse_args()
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    from PySide6.QtWidgets import QApplication
+
+    from aidoffice.app import make_application
+    from aidoffice.services.context import open_context
+    from aidoffice.services.demo import generate_demo
+    from aidoffice.services.tables import TableQuery, page_rows
+    from aidoffice.ui.main_window import PAGES, MainWindow
+
+    make_application()
+    ctx = open_context(Path(tempfile.mkdtemp(prefix="aidoffice-screens-")) / "demo.sqlite3", username="desktop")
+    generate_demo(ctx, args.persons, seed=3)
+    window = MainWindow(ctx)
+    window.resize(1366, 768)  # the most common screen of the offices' PCs
+    window.show()
+
+    def settle() -> None:
+        for _ in range(10):
+            QApplication.processEvents()
+
+    def shot(widget, name: str) -> None:
+        settle()
+        widget.grab().save(str(args.out / f"{name}.png"))
+
+    for i, (key, _label) in enumerate(PAGES, start=1):
+        window.go(key)
+        shot(window, f"{i:02d}-{key}")
+
+    window.go("associations")
+    dialog = window.associations_page.open_association(window.associations_page.model.id_at(0))
+    for t in range(dialog.tabs.count()):
+        dialog.tabs.setCurrentIndex(t)
+        shot(dialog, f"20-association-tab{t}")
+    dialog.reject()
+    new = window.associations_page.open_association(None)
+    new.save_profile()  # empty: the reasons beside the fields
+    shot(new, "21-association-new-refused")
+    new.reject()
+
+    window.go("persons")
+    person = page_rows(ctx, "persons", TableQuery(), 0, 1)[0]
+    person_dialog = window.persons_page.open_person(person.id)
+    for t in range(person_dialog.tabs.count()):
+        person_dialog.tabs.setCurrentIndex(t)
+        shot(person_dialog, f"30-person-tab{t}")
+    person_dialog.reject()
+
+    window.go("aid")
+    distribution = page_rows(ctx, "distributions", TableQuery(), 0, 1)[0]
+    sheet = window.aid_page.open_distribution(distribution.id)
+    shot(sheet, "40-distribution-sheet")
+    received = page_rows(ctx, "lines", TableQuery(filters={"distribution": distribution.id}), 0, 1)
+    if received:
+        # the same household again in another round of the same month: the warning a supervisor sees
+        from aidoffice.services.aid import DistributionInput, create_distribution, get_distribution
+        from aidoffice.services.persons import search_persons
+
+        view = get_distribution(ctx, distribution.id)
+        again = create_distribution(
+            ctx, DistributionInput(project_id=view.record.project_id, distribution_date=view.record.distribution_date)
+        )
+        other = window.aid_page.open_distribution(again.id)
+        found = search_persons(ctx, received[0].values[1] or received[0].values[0], limit=1)
+        if found:
+            other.add_person(found[0].id)
+            if other.reason_dialog is not None:
+                shot(other.reason_dialog, "41-already-received")
+    print(f"screens in {args.out}")
+
+
+if __name__ == "__main__":
+    main()
