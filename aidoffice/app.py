@@ -35,8 +35,11 @@ def make_application(argv: Sequence[str] | None = None) -> QApplication:
     app.setLayoutDirection(Qt.LayoutDirection.RightToLeft)
     QLocale.setDefault(QLocale(QLocale.Language.Arabic, QLocale.Country.Yemen))
     if not app.property("aidoffice_themed"):
+        from aidoffice.ui.tasks import collect_on_gui_thread
+
         apply_theme(app)
         _install_qt_translation(app)
+        collect_on_gui_thread(app)
         app.setProperty("aidoffice_themed", True)
     return app
 

@@ -147,11 +147,29 @@ def flows(db: Path) -> None:
     ctx.close()
 
 
+def _watch_sql(slow_ms: float) -> None:
+    """Name the statement behind a stall: every SQL statement slower than `slow_ms` is printed with its time."""
+    from sqlalchemy import event
+    from sqlalchemy.engine import Engine
+
+    @event.listens_for(Engine, "before_cursor_execute")
+    def _before(conn, _cursor, _statement, _parameters, _context, _executemany):
+        conn.info["bench_started"] = time.perf_counter()
+
+    @event.listens_for(Engine, "after_cursor_execute")
+    def _after(conn, _cursor, statement, _parameters, _context, _executemany):
+        took = (time.perf_counter() - conn.info.pop("bench_started", time.perf_counter())) * 1000
+        if took > slow_ms:
+            print(f"  slow SQL {took:.0f} ms: {' '.join(statement.split())[:300]}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--slow-ms", type=float, default=300, help="print SQL statements slower than this")
     args = parser.parse_args()
+    _watch_sql(args.slow_ms)
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     print(f"machine: {machine()}")
     print(f"database: {args.db} ({args.db.stat().st_size / 1e9:.2f} GB)")

@@ -21,7 +21,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
 from aidoffice.store import tables as store_tables
 
-COUNT_CAP = 100_000  # a search that matches more shows "more than 100,000": counting further is wasted time
+COUNT_CAP = 10_000  # a search that matches more shows "more than 10,000": nobody scrolls further, typing narrows
 SORT_ANY_UP_TO = 20_000  # rows a column without an index may be sorted on (SQLite sorts them in ≈ 50 ms)
 _NUMBER_LIKE = re.compile(r"^[+\d][\d\s\-()]*$")
 
@@ -178,6 +178,7 @@ def _listing_query(ctx: ServiceContext, kind: str, query: TableQuery) -> store_t
         sort=query.sort,
         descending=query.descending,
         today=ctx.today(),
+        match_limit=COUNT_CAP + 1,
     )
     if not text:
         return q

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 
-from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal
+from PySide6.QtCore import QObject, QRunnable, QThreadPool, QTimer, Signal
 
 from aidoffice.errors import UserError
 
@@ -44,3 +45,30 @@ class BackgroundTask(QRunnable):
 def start(task: BackgroundTask) -> BackgroundTask:
     QThreadPool.globalInstance().start(task)
     return task
+
+
+class GuiThreadCollector(QObject):
+    """Python's cyclic garbage collector runs in whichever thread happens to allocate. If a worker thread collects
+    a cycle that holds a Qt widget (a lambda slot that refers to its own dialog is enough), Qt destroys the widget
+    off the GUI thread and the process crashes. So automatic collection is switched off and the GUI thread collects
+    on a timer instead, generation by generation as the thresholds say (the approach pyqtgraph takes)."""
+
+    def __init__(self, parent: QObject, interval_ms: int = 500) -> None:
+        super().__init__(parent)
+        gc.disable()
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(interval_ms)
+
+    def check(self) -> None:
+        counts, thresholds = gc.get_count(), gc.get_threshold()
+        for generation in (2, 1, 0):
+            if counts[generation] > thresholds[generation]:
+                gc.collect(generation)
+                return
+
+
+def collect_on_gui_thread(app: QObject) -> GuiThreadCollector:
+    """Install the collector once per application."""
+    existing = app.findChild(GuiThreadCollector)
+    return existing if existing is not None else GuiThreadCollector(app)

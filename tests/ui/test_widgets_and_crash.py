@@ -77,3 +77,19 @@ def test_crash_report_holds_no_personal_data(app, qtbot, caplog):
     assert QApplication.clipboard().text() == dialog.report.toPlainText()
     dialog.reject()
     assert dialog not in crash._open_dialogs
+
+
+def test_garbage_is_collected_on_the_gui_thread_only(app):
+    import gc
+
+    from aidoffice.ui.tasks import GuiThreadCollector, collect_on_gui_thread
+
+    collector = collect_on_gui_thread(app)
+    assert isinstance(collector, GuiThreadCollector) and collect_on_gui_thread(app) is collector
+    assert not gc.isenabled() and collector.timer.isActive()
+    for _ in range(gc.get_threshold()[0] + 10):
+        cycle = []
+        cycle.append(cycle)
+    assert gc.get_count()[0] > gc.get_threshold()[0]
+    collector.check()
+    assert gc.get_count()[0] < gc.get_threshold()[0]

@@ -157,11 +157,17 @@ class PagedTableModel(QAbstractTableModel):
         if column < 0:  # the header's "no sort": the table's own order
             if self.query.sort is not None:
                 self.query.sort, self.query.descending = None, False
-                self.refresh()
+                self.reorder()
             return
         if not self.can_sort(column):  # a million rows sorted on a column without an index: search first
             self.notice.emit("الجدول كبير: ابحث أو صفِّ أولاً ثم رتّب بهذا العمود.")
             return
         self.query.sort = self.spec.columns[column].key
         self.query.descending = order == Qt.SortOrder.DescendingOrder
-        self.refresh()
+        self.reorder()
+
+    def reorder(self) -> None:
+        """A new order of the same rows: the pages go, the count stays."""
+        self.beginResetModel()
+        self._pages.clear()
+        self.endResetModel()

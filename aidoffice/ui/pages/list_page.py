@@ -57,6 +57,7 @@ class RegistryTable(QTableView):
         header.sectionResized.connect(self.save_layout)
         header.sectionMoved.connect(self.save_layout)
         header.sortIndicatorChanged.connect(self.save_layout)
+        header.sortIndicatorChanged.connect(lambda *_: self.scrollToTop())  # a new order starts at its beginning
 
     def save_layout(self, *_args) -> None:
         settings().setValue(self._key, self.horizontalHeader().saveState())
