@@ -131,3 +131,29 @@ def test_standard_buttons_speak_arabic(qtbot):
         for b in (QDialogButtonBox.StandardButton.Close, QDialogButtonBox.StandardButton.Cancel)
     }
     assert texts.isdisjoint({"Close", "Cancel"})
+
+
+def test_coming_back_to_a_page_shows_what_changed_meanwhile(qtbot, window, demo_ctx):
+    from aidoffice.services.associations import AssociationInput, register_association
+
+    window.go("aid")
+    projects = window.aid_page.projects
+    window.aid_page.select_table("projects")
+    before = projects.filters["association"].count()
+    register_association(demo_ctx, AssociationInput(name="جمعية الفجر الجديد", registration_number="999/2026"))
+    window.go("home")
+    window.go("aid")
+    assert projects.filters["association"].count() == before + 1
+
+
+def test_demo_office_is_generated_behind_a_progress_bar(qtbot):
+    from aidoffice.app import make_demo
+    from aidoffice.services import overview
+
+    ctx = make_demo(persons=300)
+    try:
+        counts = overview.stats(ctx)
+        assert counts["persons"] >= 300 and counts["associations"] > 0
+        assert "aidoffice-demo-" in str(ctx.db.path)
+    finally:
+        ctx.close()

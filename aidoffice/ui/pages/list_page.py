@@ -111,15 +111,13 @@ class ListPage(QWidget):
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
-        for key, choices in filter_choices(ctx, kind).items():
+        for key in filter_choices(ctx, kind):
             box = QComboBox()
-            box.addItem(f"{FILTER_TITLES.get(key, key)}: الكل", "")
-            for value, label in choices:
-                box.addItem(label, value)
             box.setObjectName(f"filter_{key}")
             box.currentIndexChanged.connect(self.reload)
             self.filters[key] = box
             bar.addWidget(box, 1)
+        self.refresh_choices()
 
         layout = QVBoxLayout(self)
         layout.addLayout(top)
@@ -168,9 +166,23 @@ class ListPage(QWidget):
         self.model.set_query(self.query())
         self.loaded = True
 
+    def refresh_choices(self) -> None:
+        """Fill the filters from the database again (a new association or project appears), keeping the choice."""
+        for key, choices in filter_choices(self.ctx, self.kind).items():
+            box = self.filters[key]
+            current = box.currentData() or ""
+            box.blockSignals(True)
+            box.clear()
+            box.addItem(f"{FILTER_TITLES.get(key, key)}: الكل", "")
+            for value, label in choices:
+                box.addItem(label, value)
+            box.setCurrentIndex(max(0, box.findData(current)))
+            box.blockSignals(False)
+
     def ensure_loaded(self) -> None:
-        if not self.loaded:
-            self.reload()
+        """Coming to the page: what others changed meanwhile shows (new records, new filter choices)."""
+        self.refresh_choices()
+        self.reload()
 
     def _show_count(self) -> None:
         if self.model.error:
