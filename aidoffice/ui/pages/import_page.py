@@ -88,6 +88,12 @@ class ImportPage(QWidget):
         self.import_button.clicked.connect(self.run_import)
         self.errors_button.clicked.connect(self._on_errors_button_clicked)
 
+    def ensure_loaded(self) -> None:
+        """Coming to the page: associations registered meanwhile can be chosen; the current choice stays."""
+        current = self.association_combo.currentData()
+        self.reload_associations()
+        self.association_combo.setCurrentIndex(max(0, self.association_combo.findData(current)))
+
     def reload_associations(self) -> None:
         self.association_combo.clear()
         for row in list_records(self.ctx, "associations", limit=10_000):
