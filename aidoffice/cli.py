@@ -84,6 +84,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("table", choices=(*EXPORTS, "template"))
     p.add_argument("--out", type=Path, required=True)
 
+    p = sub.add_parser("report", parents=[common], help="تقرير PDF: الشهري، كشف توزيع، ملف جمعية، خطاب إحالة، بطاقات")
+    p.add_argument("kind", choices=("monthly", "sheet", "association", "letter", "cards"))
+    p.add_argument("--month", help="للتقرير الشهري: سنة-شهر مثل 2026-03")
+    p.add_argument("--distribution", help="لكشف التوزيع: معرف التوزيع")
+    p.add_argument("--association", help="لملف الجمعية: رقم الإشهار أو الاسم أو المعرف")
+    p.add_argument("--referral", help="لخطاب الإحالة: معرف الإحالة")
+    p.add_argument("--person", action="append", default=[], help="للبطاقات: معرف مستفيد (يتكرر)")
+    p.add_argument("--out", type=Path, required=True)
+
     p = sub.add_parser("dedup-file", help="كشف التكرار في قائمة CSV قبل إدخالها إلى السجل")
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True, help="ملف CSV للمجموعات: record_id,cluster_id")
@@ -189,6 +198,25 @@ def _run(args: argparse.Namespace) -> int:
             else:
                 count = export_list(ctx, args.table, args.out)
                 sys.stdout.write(f"{texts.DONE} {count:,} — {args.out}\n")
+        elif args.command == "report":
+            from aidoffice.services import reports
+
+            needed = {"monthly": "month", "sheet": "distribution", "association": "association", "letter": "referral"}
+            option = needed.get(args.kind)
+            if option and not getattr(args, option):
+                raise UserError(f"التقرير «{args.kind}» يحتاج --{option}.")
+            if args.kind == "cards" and not args.person:
+                raise UserError("البطاقات تحتاج --person مرة لكل مستفيد.")
+            writers = {
+                "monthly": lambda: reports.write_monthly_report(ctx, args.month, args.out),
+                "sheet": lambda: reports.write_distribution_sheet(ctx, args.distribution, args.out),
+                "association": lambda: reports.write_association_profile(ctx, args.association, args.out),
+                "letter": lambda: reports.write_referral_letter(ctx, args.referral, args.out),
+                "cards": lambda: reports.write_cards(ctx, args.person, args.out),
+            }
+            path = writers[args.kind]()
+            log.info("report written: %s", args.kind)
+            sys.stdout.write(f"{texts.DONE} {path}\n")
         elif args.command == "list":
             rows = overview.list_records(ctx, args.kind, limit=args.limit)
             _print_json(rows) if args.json else _print_table(rows)

@@ -111,3 +111,28 @@ def test_installed_console_script_runs(tmp_path):
             timeout=120,
         )
         assert done.returncode == 0 and json.loads(done.stdout)["persons"] == 0
+
+
+def test_reports_from_the_command_line(demo_template, tmp_path, capsys):
+    import shutil
+
+    db = tmp_path / "office.sqlite3"
+    shutil.copy(demo_template, db)
+    code, out, _ = run(capsys, "list", "distributions", "--db", str(db), "--json", "--limit", "1")
+    distribution = json.loads(out)[0]["id"]
+    code, out, _ = run(capsys, "list", "associations", "--db", str(db), "--json", "--limit", "1")
+    registration = json.loads(out)[0]["registration_number"]
+    for args, name in (
+        (("monthly", "--month", "٢٠٢٦-١٠"), "monthly.pdf"),
+        (("sheet", "--distribution", distribution), "sheet.pdf"),
+        (("association", "--association", registration), "association.pdf"),
+    ):
+        code, out, err = run(capsys, "report", *args, "--db", str(db), "--out", str(tmp_path / name))
+        assert code == 0, err
+        assert (tmp_path / name).read_bytes().startswith(b"%PDF")
+    code, _, err = run(
+        capsys, "report", "sheet", "--distribution", "nope", "--db", str(db), "--out", str(tmp_path / "x.pdf")
+    )
+    assert code == 2 and "التوزيع غير موجود" in err and not (tmp_path / "x.pdf").exists()
+    code, _, err = run(capsys, "report", "monthly", "--db", str(db), "--out", str(tmp_path / "y.pdf"))
+    assert code == 2 and "--month" in err

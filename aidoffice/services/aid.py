@@ -331,6 +331,15 @@ def add_distribution_line(
         reason = (override_reason or "").strip()
         period, prior = _already(uow.repo, dist, household_id, person_id)
         if prior and not reason:
+            # Recorded before refusing: the monthly report counts the duplications the rule prevented.
+            uow.repo.add(
+                ctx.stamp(
+                    m.AidRefusal(
+                        distribution_id=dist.id, household_id=household_id, person_id=person_id, prior_count=len(prior)
+                    )
+                )
+            )
+            uow.commit()
             raise AlreadyReceivedError(period, prior)
         line = ctx.stamp(
             m.DistributionLine(

@@ -380,6 +380,17 @@ class DistributionLine(RecordMixin, Base):
 # --- referrals ----------------------------------------------------------------------------------------------
 
 
+class AidRefusal(RecordMixin, Base):
+    """A line refused because the household already had the same aid in the window: the duplication prevented.
+    If a supervisor then keeps the line with a reason, the override is on the line itself."""
+
+    __tablename__ = "aid_refusals"
+    distribution_id: Mapped[str] = _fk("distributions.id", nullable=False)
+    household_id: Mapped[str | None] = _fk("households.id", index=False)
+    person_id: Mapped[str | None] = _fk("persons.id", index=False)
+    prior_count: Mapped[int] = mapped_column(Integer, default=1)
+
+
 class Referral(RecordMixin, Base):
     __tablename__ = "referrals"
     person_id: Mapped[str] = _fk("persons.id", nullable=False)

@@ -1,0 +1,291 @@
+"""Queries behind the printed reports and the indicators: one month's figures, grouped in SQL, never row by row."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import and_, distinct, func, select
+from sqlalchemy.orm import Session
+
+from aidoffice.store import models as m
+
+
+def _stamp_range(start: date, end: date):
+    return datetime.combine(start, time.min), datetime.combine(end, time.min)
+
+
+def _live_lines():
+    """Distribution lines that stand: not a reversal and not reversed."""
+    reversed_ids = select(m.DistributionLine.reversal_of_id).where(m.DistributionLine.reversal_of_id.is_not(None))
+    return and_(m.DistributionLine.status != "reversal", m.DistributionLine.id.not_in(reversed_ids))
+
+
+def month_figures(session: Session, start: date, end: date, dormant_before: date) -> dict:
+    """The headline figures of the period [start, end)."""
+    s_from, s_to = _stamp_range(start, end)
+
+    def scalar(stmt) -> int:
+        return int(session.execute(stmt).scalar_one() or 0)
+
+    in_period = and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+    received = and_(_live_lines(), m.DistributionLine.status == "received")
+    last_distribution = (
+        select(func.max(m.Distribution.distribution_date))
+        .join(m.Project, m.Project.id == m.Distribution.project_id)
+        .where(m.Project.association_id == m.Association.id, m.Distribution.distribution_date < end)
+        .scalar_subquery()
+    )
+    last_report = (
+        select(func.max(m.ComplianceRecord.submitted_on))
+        .where(m.ComplianceRecord.association_id == m.Association.id, m.ComplianceRecord.submitted_on < end)
+        .scalar_subquery()
+    )
+    since = func.coalesce(
+        func.max(func.coalesce(last_distribution, last_report), func.coalesce(last_report, last_distribution)),
+        m.Association.proclamation_date,
+    )
+    working = m.Association.status.in_(("active", "dormant"))
+    return {
+        "associations_active": scalar(
+            select(func.count()).select_from(m.Association).where(working, since >= dormant_before)
+        ),
+        "associations_dormant": scalar(
+            select(func.count()).select_from(m.Association).where(working, since < dormant_before)
+        ),
+        "associations_new": scalar(
+            select(func.count())
+            .select_from(m.Association)
+            .where(m.Association.created_at >= s_from, m.Association.created_at < s_to)
+        ),
+        "persons_new": scalar(
+            select(func.count())
+            .select_from(m.Person)
+            .where(m.Person.created_at >= s_from, m.Person.created_at < s_to, m.Person.merged_into_id.is_(None))
+        ),
+        "households_new": scalar(
+            select(func.count())
+            .select_from(m.Household)
+            .where(m.Household.created_at >= s_from, m.Household.created_at < s_to)
+        ),
+        "households_reached": scalar(
+            select(func.count(distinct(m.DistributionLine.household_id)))
+            .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
+            .where(in_period, received)
+        ),
+        "distributions": scalar(select(func.count()).select_from(m.Distribution).where(in_period)),
+        "lines_received": scalar(
+            select(func.count())
+            .select_from(m.DistributionLine)
+            .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
+            .where(in_period, received)
+        ),
+        "duplicates_caught": scalar(
+            select(func.count())
+            .select_from(m.DuplicatePair)
+            .where(m.DuplicatePair.created_at >= s_from, m.DuplicatePair.created_at < s_to)
+        ),
+        "merges": scalar(
+            select(func.count())
+            .select_from(m.PersonMerge)
+            .where(
+                m.PersonMerge.created_at >= s_from, m.PersonMerge.created_at < s_to, m.PersonMerge.undone_at.is_(None)
+            )
+        ),
+        "duplications_prevented": scalar(
+            select(func.count())
+            .select_from(m.AidRefusal)
+            .where(m.AidRefusal.created_at >= s_from, m.AidRefusal.created_at < s_to)
+        ),
+        "overrides": scalar(
+            select(func.count())
+            .select_from(m.DistributionLine)
+            .where(
+                m.DistributionLine.override_reason != "",
+                m.DistributionLine.created_at >= s_from,
+                m.DistributionLine.created_at < s_to,
+            )
+        ),
+        "referrals_new": scalar(
+            select(func.count())
+            .select_from(m.Referral)
+            .where(m.Referral.referred_on >= start, m.Referral.referred_on < end)
+        ),
+        "field_visits": scalar(
+            select(func.count())
+            .select_from(m.FieldVisit)
+            .where(m.FieldVisit.visit_date >= start, m.FieldVisit.visit_date < end)
+        ),
+    }
+
+
+def value_by_aid_type(session: Session, start: date, end: date) -> list[tuple]:
+    """(aid type, currency, households received, total amount, total quantity) for the period."""
+    stmt = (
+        select(
+            m.AidType.name,
+            func.coalesce(m.Distribution.currency, ""),
+            func.count(distinct(m.DistributionLine.household_id)),
+            func.coalesce(func.sum(m.DistributionLine.amount), 0),
+            func.coalesce(func.sum(m.DistributionLine.quantity), 0),
+        )
+        .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
+        .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
+        .where(
+            m.Distribution.distribution_date >= start,
+            m.Distribution.distribution_date < end,
+            _live_lines(),
+            m.DistributionLine.status == "received",
+        )
+        .group_by(m.AidType.name, m.Distribution.currency)
+        .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
+    )
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def referrals_by_status(session: Session, start: date, end: date) -> list[tuple[str, int]]:
+    stmt = (
+        select(m.Referral.status, func.count())
+        .where(m.Referral.referred_on >= start, m.Referral.referred_on < end)
+        .group_by(m.Referral.status)
+    )
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def by_district(session: Session, start: date, end: date) -> list[tuple]:
+    """(district, persons registered in the period, households reached, distributions) for every district."""
+    s_from, s_to = _stamp_range(start, end)
+    new_persons = dict(
+        session.execute(
+            select(m.Person.district_id, func.count())
+            .where(m.Person.created_at >= s_from, m.Person.created_at < s_to, m.Person.merged_into_id.is_(None))
+            .group_by(m.Person.district_id)
+        ).all()
+    )
+    reached = dict(
+        session.execute(
+            select(m.Household.district_id, func.count(distinct(m.DistributionLine.household_id)))
+            .join(m.Household, m.Household.id == m.DistributionLine.household_id)
+            .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
+            .where(
+                m.Distribution.distribution_date >= start,
+                m.Distribution.distribution_date < end,
+                _live_lines(),
+                m.DistributionLine.status == "received",
+            )
+            .group_by(m.Household.district_id)
+        ).all()
+    )
+    rounds = dict(
+        session.execute(
+            select(m.Distribution.district_id, func.count())
+            .where(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+            .group_by(m.Distribution.district_id)
+        ).all()
+    )
+    out = []
+    for district in session.scalars(select(m.District).order_by(m.District.name)):
+        row = (district.name, new_persons.get(district.id, 0), reached.get(district.id, 0), rounds.get(district.id, 0))
+        out.append(row)
+    return out
+
+
+def by_association(session: Session, start: date, end: date) -> list[tuple]:
+    """(association, distributions, households reached, lines received) for associations active in the period."""
+    stmt = (
+        select(
+            m.Association.name,
+            func.count(distinct(m.Distribution.id)),
+            func.count(distinct(m.DistributionLine.household_id)),
+            func.count(m.DistributionLine.id),
+        )
+        .join(m.Project, m.Project.association_id == m.Association.id)
+        .join(m.Distribution, m.Distribution.project_id == m.Project.id)
+        .outerjoin(
+            m.DistributionLine,
+            and_(
+                m.DistributionLine.distribution_id == m.Distribution.id,
+                _live_lines(),
+                m.DistributionLine.status == "received",
+            ),
+        )
+        .where(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+        .group_by(m.Association.id)
+        .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
+    )
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def by_category(session: Session, start: date, end: date, *, include_sensitive: bool) -> list[tuple]:
+    """(category, households reached whose head is in it) — sensitive categories only when allowed."""
+    head = m.Household.head_person_id
+    stmt = (
+        select(m.VulnerabilityCategory.name, func.count(distinct(m.DistributionLine.household_id)))
+        .join(m.Household, m.Household.id == m.DistributionLine.household_id)
+        .join(m.person_categories, m.person_categories.c.person_id == head)
+        .join(m.VulnerabilityCategory, m.VulnerabilityCategory.id == m.person_categories.c.category_id)
+        .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
+        .where(
+            m.Distribution.distribution_date >= start,
+            m.Distribution.distribution_date < end,
+            _live_lines(),
+            m.DistributionLine.status == "received",
+        )
+        .group_by(m.VulnerabilityCategory.name)
+        .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
+    )
+    if not include_sensitive:
+        stmt = stmt.where(m.VulnerabilityCategory.sensitive.is_(False))
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def sheet_lines(session: Session, distribution_id: str) -> list[tuple]:
+    """(name, national ID, household size) of the lines that stand, in name order, for the signature sheet."""
+    head = m.Person.__table__.alias("head")
+    name = func.coalesce(m.Person.full_name, head.c.full_name)
+    stmt = (
+        select(
+            name,
+            func.coalesce(m.Person.national_id, head.c.national_id),
+            m.Household.size,
+            func.coalesce(m.Person.name_norm, head.c.name_norm),
+        )
+        .select_from(m.DistributionLine)
+        .outerjoin(m.Person, m.Person.id == m.DistributionLine.person_id)
+        .outerjoin(m.Household, m.Household.id == m.DistributionLine.household_id)
+        .outerjoin(head, head.c.id == m.Household.head_person_id)
+        .where(m.DistributionLine.distribution_id == distribution_id, _live_lines())
+    )
+    rows = session.execute(stmt).all()
+    return [(r[0] or "", r[1] or "", r[2]) for r in sorted(rows, key=lambda r: r[3] or "")]
+
+
+def association_activity(session: Session, association_id: str) -> list[tuple]:
+    """(project, aid type, distributions, households received) for each of an association's projects."""
+    stmt = (
+        select(
+            m.Project.title,
+            func.coalesce(m.AidType.name, ""),
+            func.count(distinct(m.Distribution.id)),
+            func.count(distinct(m.DistributionLine.household_id)),
+        )
+        .outerjoin(m.AidType, m.AidType.id == m.Project.aid_type_id)
+        .outerjoin(m.Distribution, m.Distribution.project_id == m.Project.id)
+        .outerjoin(
+            m.DistributionLine,
+            and_(
+                m.DistributionLine.distribution_id == m.Distribution.id,
+                _live_lines(),
+                m.DistributionLine.status == "received",
+            ),
+        )
+        .where(m.Project.association_id == association_id)
+        .group_by(m.Project.id)
+        .order_by(m.Project.start_date.desc())
+    )
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def previous_month(start: date) -> tuple[date, date]:
+    end = start
+    first = (start - timedelta(days=1)).replace(day=1)
+    return first, end
