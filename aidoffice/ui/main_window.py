@@ -71,7 +71,7 @@ class MainWindow(QMainWindow):
         self.referrals_page = ReferralsPage(ctx)
         self.review_page = ReviewPage(ctx)
         self.import_page = ImportPage(ctx)
-        self.reports_page = ReportsPage()
+        self.reports_page = ReportsPage(ctx)
         self.settings_page = SettingsPage(ctx)
         self.pages: dict[str, QWidget] = {
             "home": self.home_page,

@@ -1,0 +1,65 @@
+"""The reports page offscreen: a report generated in the background from its parameters, errors shown in Arabic."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from aidoffice.ui.pages.reports import ReportsPage
+
+
+@pytest.fixture
+def page(qtbot, demo_ctx):
+    widget = ReportsPage(demo_ctx)
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.ensure_loaded()
+    return widget
+
+
+def _wait(qtbot, page):
+    qtbot.waitUntil(lambda: page.task is None, timeout=20_000)
+
+
+def test_monthly_report_and_distribution_sheet_are_written_in_the_background(qtbot, page, tmp_path):
+    page.kind.setCurrentIndex(page.kind.findData("monthly"))
+    page.month.setText("٢٠٢٦-١٠")
+    with qtbot.waitSignal(page.report_written, timeout=20_000) as written:
+        page.generate(tmp_path / "monthly.pdf")
+    assert written.args[0].endswith("monthly.pdf") and (tmp_path / "monthly.pdf").read_bytes()[:4] == b"%PDF"
+    assert page.open_button.isEnabled() and "حُفظ التقرير" in page.message.text()
+    page.kind.setCurrentIndex(page.kind.findData("sheet"))
+    assert page.parameters.currentIndex() == 1 and page.distribution.count() > 0
+    page.generate(tmp_path / "sheet.pdf")
+    _wait(qtbot, page)
+    assert (tmp_path / "sheet.pdf").exists()
+
+
+def test_a_bad_month_is_a_message_and_no_file(qtbot, page, tmp_path):
+    page.kind.setCurrentIndex(page.kind.findData("monthly"))
+    page.month.setText("2026-13")
+    page.generate(tmp_path / "bad.pdf")
+    _wait(qtbot, page)
+    assert "الشهر غير صالح" in page.message.text()
+    assert not list(tmp_path.glob("*.pdf*")) and page.generate_button.isEnabled()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="poppler-utils not installed")
+def test_cards_for_picked_persons(qtbot, page, demo_ctx, tmp_path):
+    import subprocess
+
+    from aidoffice.services.tables import TableQuery, page_rows
+
+    page.kind.setCurrentIndex(page.kind.findData("cards"))
+    person = page_rows(demo_ctx, "persons", TableQuery(), 0, 1)[0]
+    page.card_picker.edit.setText(person.values[0])
+    page.card_picker.search()
+    page.card_picker.results.setCurrentRow(0)
+    page._add_card()
+    page._add_card()  # the same person once only
+    assert page.card_list.count() == 1
+    page.generate(tmp_path / "cards.pdf")
+    _wait(qtbot, page)
+    text = subprocess.run(["pdftotext", str(tmp_path / "cards.pdf"), "-"], capture_output=True, text=True).stdout
+    assert "AidOffice" in text
