@@ -49,28 +49,39 @@ def write_table(
     path: Path, title: str, columns: list[Column], rows: Iterable[Iterable], *, highlight_last_column: bool = False
 ) -> int:
     """Write one sheet, atomically (a partial file is renamed only when complete); returns the rows written."""
+    return write_sheets(path, [(title, columns, rows)], highlight_last_column=highlight_last_column)
+
+
+def write_sheets(
+    path: Path,
+    sheets: list[tuple[str, list[Column], Iterable[Iterable]]],
+    *,
+    highlight_last_column: bool = False,
+) -> int:
+    """Several right-to-left sheets in one workbook, written atomically; returns the rows written in all."""
     _check_folder(path)
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(title[:31])
-    ws.sheet_view.rightToLeft = True
-    ws.freeze_panes = "A2"
-    for i, column in enumerate(columns, start=1):
-        ws.column_dimensions[get_column_letter(i)].width = column.width
-    header = []
-    for column in columns:
-        cell = WriteOnlyCell(ws, value=column.header)
-        cell.font, cell.fill = HEADER_FONT, HEADER_FILL
-        cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
-        header.append(cell)
-    ws.append(header)
     count = 0
-    for row in rows:
-        values = list(row)
-        cells = [_cell(ws, v, c) for v, c in zip(values, columns, strict=False)]
-        if highlight_last_column and values and values[-1]:
-            cells[-1].fill = PROBLEM_FILL
-        ws.append(cells)
-        count += 1
+    for title, columns, rows in sheets:
+        ws = wb.create_sheet(title[:31])
+        ws.sheet_view.rightToLeft = True
+        ws.freeze_panes = "A2"
+        for i, column in enumerate(columns, start=1):
+            ws.column_dimensions[get_column_letter(i)].width = column.width
+        header = []
+        for column in columns:
+            cell = WriteOnlyCell(ws, value=column.header)
+            cell.font, cell.fill = HEADER_FONT, HEADER_FILL
+            cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
+            header.append(cell)
+        ws.append(header)
+        for row in rows:
+            values = list(row)
+            cells = [_cell(ws, v, c) for v, c in zip(values, columns, strict=False)]
+            if highlight_last_column and values and values[-1]:
+                cells[-1].fill = PROBLEM_FILL
+            ws.append(cells)
+            count += 1
     _save(wb, path)
     return count
 

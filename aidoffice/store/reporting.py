@@ -289,3 +289,80 @@ def previous_month(start: date) -> tuple[date, date]:
     end = start
     first = (start - timedelta(days=1)).replace(day=1)
     return first, end
+
+
+def _filtered_lines(start: date, end: date, district_id: str | None, association_id: str | None, aid_type: str | None):
+    """Received lines that stand, in the period, narrowed by district (of the household), association and aid type."""
+    stmt = (
+        select(m.DistributionLine.household_id)
+        .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
+        .join(m.Project, m.Project.id == m.Distribution.project_id)
+        .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
+        .outerjoin(m.Household, m.Household.id == m.DistributionLine.household_id)
+        .where(
+            m.Distribution.distribution_date >= start,
+            m.Distribution.distribution_date < end,
+            _live_lines(),
+            m.DistributionLine.status == "received",
+        )
+    )
+    if district_id:
+        stmt = stmt.where(m.Household.district_id == district_id)
+    if association_id:
+        stmt = stmt.where(m.Project.association_id == association_id)
+    if aid_type:
+        stmt = stmt.where(m.AidType.code == aid_type)
+    return stmt
+
+
+def period_indicators(
+    session: Session, start: date, end: date, district_id=None, association_id=None, aid_type=None
+) -> dict:
+    """Households reached, lines received, rounds, amounts by currency, and households by aid type and district."""
+    base = _filtered_lines(start, end, district_id, association_id, aid_type)
+    households = func.count(distinct(m.DistributionLine.household_id))
+    reached, lines, rounds = session.execute(
+        base.with_only_columns(households, func.count(m.DistributionLine.id), func.count(distinct(m.Distribution.id)))
+    ).one()
+    amounts = session.execute(
+        base.with_only_columns(m.Distribution.currency, func.coalesce(func.sum(m.DistributionLine.amount), 0))
+        .where(m.Distribution.currency.is_not(None))
+        .group_by(m.Distribution.currency)
+    ).all()
+    by_type = session.execute(
+        base.with_only_columns(m.AidType.name, households).group_by(m.AidType.name).order_by(households.desc())
+    ).all()
+    by_district = session.execute(
+        base.with_only_columns(func.coalesce(m.District.name, "—"), households)
+        .outerjoin(m.District, m.District.id == m.Household.district_id)
+        .group_by(m.District.name)
+        .order_by(households.desc())
+    ).all()
+    return {
+        "households_reached": int(reached or 0),
+        "lines_received": int(lines or 0),
+        "distributions": int(rounds or 0),
+        "amounts": [(c, float(a)) for c, a in amounts],
+        "by_aid_type": [tuple(r) for r in by_type],
+        "by_district": [tuple(r) for r in by_district],
+    }
+
+
+def who_what_where(session: Session, start: date, end: date) -> list[tuple[str, str, str]]:
+    """(district, sector, association) for every distribution round in the period: where the round took place, or
+    the association's own district when the round names none."""
+    place = func.coalesce(m.Distribution.district_id, m.Association.district_id)
+    stmt = (
+        select(m.District.name, m.Project.sector, m.Association.name)
+        .select_from(m.Distribution)
+        .join(m.Project, m.Project.id == m.Distribution.project_id)
+        .join(m.Association, m.Association.id == m.Project.association_id)
+        .join(m.District, m.District.id == place)
+        .where(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+        .distinct()
+    )
+    return [tuple(r) for r in session.execute(stmt)]
+
+
+def district_names(session: Session) -> list[str]:
+    return list(session.scalars(select(m.District.name).order_by(m.District.name)))

@@ -14,7 +14,7 @@ def page(qtbot, demo_ctx):
     widget = ReportsPage(demo_ctx)
     qtbot.addWidget(widget)
     widget.show()
-    widget.ensure_loaded()
+    widget.load_choices()
     return widget
 
 
@@ -63,3 +63,31 @@ def test_cards_for_picked_persons(qtbot, page, demo_ctx, tmp_path):
     _wait(qtbot, page)
     text = subprocess.run(["pdftotext", str(tmp_path / "cards.pdf"), "-"], capture_output=True, text=True).stdout
     assert "AidOffice" in text
+
+
+def test_indicators_with_filters_matrix_and_export(qtbot, page, demo_ctx, tmp_path):
+    import openpyxl
+
+    page.tabs.setCurrentWidget(page.indicators)
+    panel = page.indicators
+    panel.first.setText("2020-01")
+    panel.last.setText(f"{demo_ctx.today():%Y-%m}")
+    assert panel.refresh()
+    total = int(panel.figures["households_reached"].text().replace(",", ""))
+    assert total > 0 and panel.chart.rows
+    assert panel.matrix.rowCount() == panel.district.count() - 1 and panel.matrix.columnCount() == 8
+    colours = {
+        panel.matrix.item(r, c).background().color().name()
+        for r in range(panel.matrix.rowCount())
+        for c in range(panel.matrix.columnCount())
+    }
+    assert "#fdecea" in colours  # gaps exist in a demo office
+    panel.district.setCurrentIndex(1)
+    assert panel.refresh()
+    assert int(panel.figures["households_reached"].text().replace(",", "")) < total
+    assert panel.export(tmp_path / "ind.xlsx")
+    book = openpyxl.load_workbook(tmp_path / "ind.xlsx")
+    assert book.sheetnames == ["المؤشرات", "حسب نوع المساعدة", "حسب المديرية", "من يعمل ماذا وأين"]
+    assert all(book[name].sheet_view.rightToLeft for name in book.sheetnames)
+    panel.last.setText("2019-01")
+    assert not panel.refresh() and "قبل بدايتها" in panel.message.text()

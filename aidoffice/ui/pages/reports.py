@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QProgressBar,
     QPushButton,
     QStackedWidget,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
@@ -29,6 +30,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import EXPORTS
 from aidoffice.services.tables import TableQuery, filter_choices, page_rows
 from aidoffice.ui import tasks
+from aidoffice.ui.pages.indicators import IndicatorsPanel
 from aidoffice.ui.pages.persons import PersonPicker
 from aidoffice.ui.widgets import combo, ltr_edit
 
@@ -124,15 +126,30 @@ class ReportsPage(QWidget):
             export_grid.addWidget(button, i // 3, i % 3)
             self.buttons[kind] = button
 
+        printing = QWidget()
+        column = QVBoxLayout(printing)
+        column.addWidget(report_box)
+        column.addWidget(export_box)
+        column.addStretch(1)
+        self.indicators = IndicatorsPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(printing, "الطباعة والتصدير")
+        self.tabs.addTab(self.indicators, "المؤشرات")
+        self.tabs.currentChanged.connect(lambda _i: self.ensure_loaded())
         layout = QVBoxLayout(self)
         layout.addWidget(title)
-        layout.addWidget(report_box)
-        layout.addWidget(export_box)
-        layout.addStretch(1)
+        layout.addWidget(self.tabs, 1)
         self.task: tasks.BackgroundTask | None = None
         self.last: Path | None = None
 
     def ensure_loaded(self) -> None:
+        """The tab in view reads the database again."""
+        if self.tabs.currentWidget() is self.indicators:
+            self.indicators.ensure_loaded()
+        else:
+            self.load_choices()
+
+    def load_choices(self) -> None:
         """The choices of the parameters, newest first (the latest 300 rounds and referrals)."""
         for box, kind, text in (
             (self.distribution, "distributions", lambda r: f"{r.values[0]:%Y/%m/%d} — {r.values[1]} — {r.values[2]}"),
