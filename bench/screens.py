@@ -44,6 +44,12 @@ def main() -> None:
         window.go(key)
         shot(window, f"{i:02d}-{key}")
 
+    window.go("reports")
+    window.reports_page.tabs.setCurrentWidget(window.reports_page.indicators)
+    window.reports_page.indicators.first.setText("2020-01")
+    window.reports_page.indicators.refresh()
+    shot(window, "10-indicators")
+
     window.go("associations")
     dialog = window.associations_page.open_association(window.associations_page.model.id_at(0))
     for t in range(dialog.tabs.count()):

@@ -27,6 +27,16 @@ def month_figures(session: Session, start: date, end: date, dormant_before: date
     def scalar(stmt) -> int:
         return int(session.execute(stmt).scalar_one() or 0)
 
+    def created(model, *where) -> int:
+        """Records of `model` created in the period (stamps are UTC datetimes)."""
+        return scalar(
+            select(func.count()).select_from(model).where(model.created_at >= s_from, model.created_at < s_to, *where)
+        )
+
+    def dated(column) -> int:
+        """Records whose own date (a referral's, a visit's) falls in the period."""
+        return scalar(select(func.count()).select_from(column.class_).where(column >= start, column < end))
+
     in_period = and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
     received = and_(_live_lines(), m.DistributionLine.status == "received")
     last_distribution = (
@@ -52,21 +62,9 @@ def month_figures(session: Session, start: date, end: date, dormant_before: date
         "associations_dormant": scalar(
             select(func.count()).select_from(m.Association).where(working, since < dormant_before)
         ),
-        "associations_new": scalar(
-            select(func.count())
-            .select_from(m.Association)
-            .where(m.Association.created_at >= s_from, m.Association.created_at < s_to)
-        ),
-        "persons_new": scalar(
-            select(func.count())
-            .select_from(m.Person)
-            .where(m.Person.created_at >= s_from, m.Person.created_at < s_to, m.Person.merged_into_id.is_(None))
-        ),
-        "households_new": scalar(
-            select(func.count())
-            .select_from(m.Household)
-            .where(m.Household.created_at >= s_from, m.Household.created_at < s_to)
-        ),
+        "associations_new": created(m.Association),
+        "persons_new": created(m.Person, m.Person.merged_into_id.is_(None)),
+        "households_new": created(m.Household),
         "households_reached": scalar(
             select(func.count(distinct(m.DistributionLine.household_id)))
             .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
@@ -79,42 +77,12 @@ def month_figures(session: Session, start: date, end: date, dormant_before: date
             .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
             .where(in_period, received)
         ),
-        "duplicates_caught": scalar(
-            select(func.count())
-            .select_from(m.DuplicatePair)
-            .where(m.DuplicatePair.created_at >= s_from, m.DuplicatePair.created_at < s_to)
-        ),
-        "merges": scalar(
-            select(func.count())
-            .select_from(m.PersonMerge)
-            .where(
-                m.PersonMerge.created_at >= s_from, m.PersonMerge.created_at < s_to, m.PersonMerge.undone_at.is_(None)
-            )
-        ),
-        "duplications_prevented": scalar(
-            select(func.count())
-            .select_from(m.AidRefusal)
-            .where(m.AidRefusal.created_at >= s_from, m.AidRefusal.created_at < s_to)
-        ),
-        "overrides": scalar(
-            select(func.count())
-            .select_from(m.DistributionLine)
-            .where(
-                m.DistributionLine.override_reason != "",
-                m.DistributionLine.created_at >= s_from,
-                m.DistributionLine.created_at < s_to,
-            )
-        ),
-        "referrals_new": scalar(
-            select(func.count())
-            .select_from(m.Referral)
-            .where(m.Referral.referred_on >= start, m.Referral.referred_on < end)
-        ),
-        "field_visits": scalar(
-            select(func.count())
-            .select_from(m.FieldVisit)
-            .where(m.FieldVisit.visit_date >= start, m.FieldVisit.visit_date < end)
-        ),
+        "duplicates_caught": created(m.DuplicatePair),
+        "merges": created(m.PersonMerge, m.PersonMerge.undone_at.is_(None)),
+        "duplications_prevented": created(m.AidRefusal),
+        "overrides": created(m.DistributionLine, m.DistributionLine.override_reason != ""),
+        "referrals_new": dated(m.Referral.referred_on),
+        "field_visits": dated(m.FieldVisit.visit_date),
     }
 
 

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from datetime import date
 
-from PySide6.QtCore import QLocale, Qt, QTimer
+from PySide6.QtCore import QLocale, Qt, QTimer, Signal
 from PySide6.QtGui import QValidator
 from PySide6.QtWidgets import (
     QComboBox,
+    QDialog,
+    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
     QLineEdit,
     QMessageBox,
     QPlainTextEdit,
+    QPushButton,
     QVBoxLayout,
     QWidget,
 )
@@ -205,3 +208,43 @@ def debounce(parent: QWidget, delay_ms: int, slot) -> QTimer:
     timer.setInterval(delay_ms)
     timer.timeout.connect(slot)
     return timer
+
+
+def save_row(slot, label: str = "حفظ") -> tuple[QHBoxLayout, QPushButton]:
+    """The save button of a form (Ctrl+S), at the row's far end."""
+    button = QPushButton(label)
+    button.setObjectName("primary")
+    button.setShortcut("Ctrl+S")
+    button.clicked.connect(lambda _checked=False: slot())
+    row = QHBoxLayout()
+    row.addStretch(1)
+    row.addWidget(button)
+    return row, button
+
+
+class FormDialog(QDialog):
+    """One Form with Save (Ctrl+S) and Cancel. Subclasses add their fields, call `self.form.finish()`, and implement
+    `save()`, which returns False with the reasons beside the fields, or calls `done_with(record_id)`."""
+
+    saved = Signal(str)
+
+    def __init__(self, title: str, size: tuple[int, int], parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(title)
+        self.resize(*size)
+        self.form = Form()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Save).setShortcut("Ctrl+S")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def save(self) -> bool:
+        raise NotImplementedError
+
+    def done_with(self, record_id: str) -> bool:
+        self.saved.emit(record_id)
+        self.accept()
+        return True

@@ -42,7 +42,7 @@ from aidoffice.services.records import AssociationRecord
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
-from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, select_value, text_of
+from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, select_value, text_of
 
 
 def _date(value) -> str:
@@ -177,13 +177,7 @@ class AssociationDialog(QDialog):
         page = QWidget()
         layout = QVBoxLayout(page)
         layout.addWidget(self.form)
-        self.save_button = QPushButton("حفظ")
-        self.save_button.setObjectName("primary")
-        self.save_button.setShortcut("Ctrl+S")
-        self.save_button.clicked.connect(self.save_profile)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.save_button)
+        row, self.save_button = save_row(self.save_profile)
         layout.addLayout(row)
         return page
 

@@ -38,7 +38,7 @@ from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.pages.persons import PersonPicker
-from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, text_of
+from aidoffice.ui.widgets import DateField, FormDialog, combo, ltr_edit, text_of
 
 
 class ReasonDialog(QDialog):
@@ -71,15 +71,10 @@ class ReasonDialog(QDialog):
         return self.reason.toPlainText().strip()
 
 
-class ProjectDialog(QDialog):
-    saved = Signal(str)
-
+class ProjectDialog(FormDialog):
     def __init__(self, ctx: ServiceContext, parent=None, *, association_id: str | None = None) -> None:
-        super().__init__(parent)
+        super().__init__("مشروع جديد", (620, 560), parent)
         self.ctx = ctx
-        self.setWindowTitle("مشروع جديد")
-        self.resize(620, 560)
-        self.form = Form()
         associations = filter_choices(ctx, "projects")["association"]
         f = self.form
         f.add("association_id", "الجمعية", combo(associations, empty="— اختر —"))
@@ -95,12 +90,6 @@ class ProjectDialog(QDialog):
         f.finish()
         if association_id:
             f.fields["association_id"].setCurrentIndex(max(0, f.fields["association_id"].findData(association_id)))
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
-        layout.addWidget(buttons)
 
     def save(self) -> bool:
         f = self.form.fields
@@ -123,21 +112,15 @@ class ProjectDialog(QDialog):
         except UserError as exc:
             self.form.show_error(exc)
             return False
-        self.saved.emit(record.id)
-        self.accept()
-        return True
+        return self.done_with(record.id)
 
 
-class NewDistributionDialog(QDialog):
-    saved = Signal(str)
-
+class NewDistributionDialog(FormDialog):
     def __init__(self, ctx: ServiceContext, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__("جولة توزيع جديدة", (620, 480), parent)
         self.ctx = ctx
-        self.setWindowTitle("جولة توزيع جديدة")
-        self.resize(620, 480)
         choices = filter_choices(ctx, "distributions")
-        f = self.form = Form()
+        f = self.form
         f.add("project_id", "المشروع", combo(choices["project"], empty="— اختر —"))
         f.add("distribution_date", "تاريخ التوزيع", DateField())
         f.add("site", "موقع التوزيع", QLineEdit())
@@ -148,12 +131,6 @@ class NewDistributionDialog(QDialog):
         f.add("amount_per_household", "المبلغ لكل أسرة", ltr_edit(decimals=True, extra="٬,"))
         f.add("currency", "العملة", combo([(c.value, c.label) for c in Currency], empty="—"))
         f.finish()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
-        layout.addWidget(buttons)
 
     def save(self) -> bool:
         f = self.form.fields
@@ -179,9 +156,7 @@ class NewDistributionDialog(QDialog):
         except UserError as exc:
             self.form.show_error(exc)
             return False
-        self.saved.emit(record.id)
-        self.accept()
-        return True
+        return self.done_with(record.id)
 
 
 class DistributionDialog(QDialog):

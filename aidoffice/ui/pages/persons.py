@@ -38,7 +38,7 @@ from aidoffice.services.persons import (
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
-from aidoffice.ui.widgets import DateField, Form, combo, debounce, ltr_edit, select_value, text_of
+from aidoffice.ui.widgets import DateField, Form, combo, debounce, ltr_edit, save_row, select_value, text_of
 
 RELATIONS = [(r.value, r.label) for r in Relation if r is not Relation.HEAD]
 
@@ -148,13 +148,7 @@ class PersonDialog(QDialog):
         form_page = QWidget()
         column = QVBoxLayout(form_page)
         column.addWidget(self.form)
-        self.save_button = QPushButton("حفظ")
-        self.save_button.setObjectName("primary")
-        self.save_button.setShortcut("Ctrl+S")
-        self.save_button.clicked.connect(self.save)
-        row = QHBoxLayout()
-        row.addStretch(1)
-        row.addWidget(self.save_button)
+        row, self.save_button = save_row(self.save)
         column.addLayout(row)
         self.tabs.addTab(form_page, "البيانات")
         self.household_tab = QWidget()

@@ -24,18 +24,14 @@ from aidoffice.services.tables import filter_choices
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.pages.persons import PersonPicker
-from aidoffice.ui.widgets import DateField, Form, combo, text_of
+from aidoffice.ui.widgets import DateField, Form, FormDialog, combo, text_of
 
 
-class NewReferralDialog(QDialog):
-    saved = Signal(str)
-
+class NewReferralDialog(FormDialog):
     def __init__(self, ctx: ServiceContext, parent=None) -> None:
-        super().__init__(parent)
+        super().__init__("إحالة جديدة", (640, 560), parent)
         self.ctx = ctx
-        self.setWindowTitle("إحالة جديدة")
-        self.resize(640, 560)
-        f = self.form = Form()
+        f = self.form
         self.picker = PersonPicker(ctx)
         f.add("person_id", "المستفيد", self.picker)
         f.add("association_id", "الجمعية", combo(filter_choices(ctx, "referrals")["association"], empty="— اختر —"))
@@ -48,12 +44,6 @@ class NewReferralDialog(QDialog):
         days.setSuffix(" يوماً")
         f.add("due_in_days", "مهلة الرد", days)
         f.finish()
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout = QVBoxLayout(self)
-        layout.addWidget(self.form)
-        layout.addWidget(buttons)
 
     def save(self) -> bool:
         f = self.form.fields
@@ -77,9 +67,7 @@ class NewReferralDialog(QDialog):
         except UserError as exc:
             self.form.show_error(exc)
             return False
-        self.saved.emit(record.id)
-        self.accept()
-        return True
+        return self.done_with(record.id)
 
 
 class ReferralDialog(QDialog):
