@@ -137,7 +137,7 @@ def association_data(ctx: ServiceContext, ref: str) -> pdf.AssociationData:
             for v in sorted(record.visits, key=lambda v: v.visit_date, reverse=True)
         ],
         compliance=[
-            (c.year, yes if c.admin_report else "لا", yes if c.financial_report else "لا", c.submitted_on)
+            (str(c.year), yes if c.admin_report else "لا", yes if c.financial_report else "لا", c.submitted_on)
             for c in sorted(record.compliance, key=lambda c: c.year, reverse=True)
         ],
         activity=activity,
@@ -165,7 +165,8 @@ def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -
         data = pdf.LetterData(
             office=_office_name(uow.repo),
             printed_on=ctx.today(),
-            reference=f"{referral.referred_on:%Y}-{referral.id[:8].upper()}",
+            # Digits and "/" only: a reference mixing letters and digits is turned around inside Arabic text.
+            reference=f"{referral.referred_on:%Y}/{int(referral.id.replace('-', '')[:8], 16) % 1_000_000:06d}",
             association=referral.association.name,
             person=referral.person.full_name,
             national_id=referral.person.national_id,

@@ -128,11 +128,19 @@ def rtl_table(
     size: float = 9,
     row_height: float | None = None,
     totals: Sequence | None = None,
+    wrapped: Sequence[int] = (),
 ) -> Table:
     """A table read right to left: column 0 sits on the right; the header row repeats on every page; numeric
     columns (by logical index) are centred; an optional totals row is bold and shaded."""
     n = len(headers)
-    body = [[cell(v) for v in reversed(list(row))] for row in rows]
+
+    def body_cell(index: int, value):
+        # Long free text (findings, reasons) wraps inside its column instead of running over the next one.
+        if index in wrapped and value:
+            return Paragraph(str(value), size, space_after=0)
+        return cell(value)
+
+    body = [[body_cell(n - 1 - i, v) for i, v in enumerate(reversed(list(row)))] for row in rows]
     data = [[visual(h) for h in reversed(list(headers))], *body]
     if totals is not None:
         data.append([cell(v) for v in reversed(list(totals))])

@@ -310,7 +310,8 @@ def association_profile(data: AssociationData, target: Path) -> Path:
     for title, headers, rows, shares, numeric in sections:
         story += [CondPageBreak(35 * mm), heading(title, 12)]
         if rows:
-            story.append(rtl_table(headers, rows, [width * s for s in shares], numeric=numeric))
+            text_columns = [i for i in range(len(headers)) if i not in numeric]
+            story.append(rtl_table(headers, rows, [width * s for s in shares], numeric=numeric, wrapped=text_columns))
         else:
             story.append(Paragraph("لا شيء مسجل.", 10, color=colors.grey))
         story.append(gap(3))
