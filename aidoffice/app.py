@@ -107,6 +107,16 @@ def ask_profile_dialog() -> dict[str, str] | None:
     return dialog.form.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
+def sign_in(ctx: ServiceContext) -> bool:
+    """The first administrator if the office has no users yet, then the login; False if the clerk gives up."""
+    from aidoffice.services.users import has_users
+    from aidoffice.ui.login import AdminDialog, LoginDialog
+
+    if not has_users(ctx):
+        return AdminDialog(ctx).exec() == QDialog.DialogCode.Accepted
+    return LoginDialog(ctx).exec() == QDialog.DialogCode.Accepted
+
+
 def make_demo(persons: int = DEMO_PERSONS) -> ServiceContext:
     """A fresh demo office in a temporary folder, generated in the background behind a progress dialog."""
     from aidoffice.services.demo import generate_demo
@@ -153,9 +163,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UserError as exc:
         QMessageBox.critical(None, texts.APP_TITLE, exc.message)
         return 2
+    if not args.demo and not sign_in(ctx):
+        ctx.close()
+        return 0
     from aidoffice.ui.main_window import MainWindow
 
     window = MainWindow(ctx)
+    if not args.demo:
+        window.enable_idle_lock()
     window.show()
     log.info("main window shown")
     try:

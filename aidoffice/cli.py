@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -51,6 +52,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--governorate")
     p.add_argument("--office-code")
     p.add_argument("--country", choices=("YE", "SY"))
+    p.add_argument("--admin", help="اسم دخول مدير النظام الأول (كلمة المرور من AIDOFFICE_NEW_PASSWORD أو تُكتب)")
+
+    p = sub.add_parser("user", parents=[common], help="المستخدمون: إضافة أو عرض (لمدير النظام)")
+    p.add_argument("action", choices=("add", "list"))
+    p.add_argument("name", nargs="?")
+    p.add_argument("--role", choices=("clerk", "supervisor", "admin"), default="clerk")
+    p.add_argument("--full-name", default="")
 
     p = sub.add_parser("demo", parents=[common], help="ملء قاعدة بيانات جديدة ببيانات تجريبية واقعية")
     p.add_argument("--persons", type=_positive, required=True)
@@ -112,6 +120,40 @@ def _print_table(rows: list[dict]) -> None:
         sys.stdout.write(" | ".join("" if v is None else str(v) for v in row.values()) + "\n")
 
 
+def _secret(variable: str, prompt: str) -> str:
+    """A password from the environment (scripts, scheduled backups) or typed at the terminal, never an argument."""
+    value = os.environ.get(variable)
+    if value is not None:
+        return value
+    if not sys.stdin.isatty():
+        raise UserError(f"كلمة المرور مطلوبة: ضعها في المتغير {variable} أو شغّل الأمر في نافذة أوامر.")
+    import getpass
+
+    return getpass.getpass(prompt)
+
+
+def _authenticate(ctx, args: argparse.Namespace) -> None:
+    """Once the office has users, the command line acts as one of them, with that user's role."""
+    from aidoffice.services.users import has_users, login
+
+    if has_users(ctx):
+        login(ctx, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+
+
+def _user_command(ctx, args: argparse.Namespace) -> None:
+    from aidoffice.services import users
+
+    if args.action == "add":
+        if not args.name:
+            raise UserError("اسم الدخول مطلوب.")
+        record = users.create_user(
+            ctx, args.name, _secret("AIDOFFICE_NEW_PASSWORD", "كلمة المرور الجديدة: "), args.role, args.full_name
+        )
+        sys.stdout.write(f"{texts.DONE} {record.username} ({record.role})\n")
+    else:
+        _print_json([{"username": u.username, "role": u.role, "active": u.active} for u in users.list_users(ctx)])
+
+
 def _run(args: argparse.Namespace) -> int:
     from aidoffice.services import overview
     from aidoffice.services.context import open_context
@@ -121,7 +163,10 @@ def _run(args: argparse.Namespace) -> int:
     read_only = args.command in ("stats", "search", "list")
     ctx = open_context(args.db, username=args.user, create=not read_only)
     try:
-        if args.command == "init":
+        _authenticate(ctx, args)
+        if args.command == "user":
+            _user_command(ctx, args)
+        elif args.command == "init":
             from aidoffice.services.office import initialise_office
 
             office = initialise_office(
@@ -131,6 +176,10 @@ def _run(args: argparse.Namespace) -> int:
                 office_code=args.office_code,
                 country=args.country,
             )
+            if args.admin:
+                from aidoffice.services.users import create_user
+
+                create_user(ctx, args.admin, _secret("AIDOFFICE_NEW_PASSWORD", "كلمة مرور مدير النظام: "), "admin")
             log.info("database initialised")
             sys.stdout.write(f"{texts.DONE} {office.name} — {ctx.db.path}\n")
         elif args.command == "demo":

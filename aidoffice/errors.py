@@ -38,5 +38,9 @@ class NotFoundError(UserError):
     """A record the user asked for does not exist."""
 
 
+class PermissionDeniedError(UserError):
+    """The acting user's role does not allow the action."""
+
+
 class StorageError(UserError):
     """The database file cannot be used: locked, read-only, full disk, damaged, or from a newer version."""

@@ -136,3 +136,25 @@ def test_reports_from_the_command_line(demo_template, tmp_path, capsys):
     assert code == 2 and "التوزيع غير موجود" in err and not (tmp_path / "x.pdf").exists()
     code, _, err = run(capsys, "report", "monthly", "--db", str(db), "--out", str(tmp_path / "y.pdf"))
     assert code == 2 and "--month" in err
+
+
+def test_command_line_acts_as_a_named_user(tmp_path, capsys, monkeypatch):
+    db = str(tmp_path / "users.sqlite3")
+    monkeypatch.setenv("AIDOFFICE_NEW_PASSWORD", "كلمة-سر-المدير")
+    code, _, err = run(capsys, "init", "--db", db, "--admin", "admin")
+    assert code == 0, err
+    monkeypatch.setenv("AIDOFFICE_PASSWORD", "كلمة-سر-المدير")
+    monkeypatch.setenv("AIDOFFICE_NEW_PASSWORD", "كلمة-سر-الموظف")
+    code, out, err = run(capsys, "user", "add", "clerk1", "--role", "clerk", "--db", db, "--user", "admin")
+    assert code == 0 and "clerk1" in out, err
+    monkeypatch.setenv("AIDOFFICE_PASSWORD", "كلمة-سر-الموظف")
+    code, _, err = run(capsys, "export", "persons", "--out", str(tmp_path / "p.xlsx"), "--db", db, "--user", "clerk1")
+    assert code == 2 and "ليست لديك صلاحية" in err and not (tmp_path / "p.xlsx").exists()
+    code, _, err = run(capsys, "stats", "--db", db, "--user", "clerk1")
+    assert code == 0
+    monkeypatch.setenv("AIDOFFICE_PASSWORD", "wrong-password")
+    code, _, err = run(capsys, "stats", "--db", db, "--user", "clerk1")
+    assert code == 2 and "غير صحيحة" in err
+    monkeypatch.delenv("AIDOFFICE_PASSWORD")
+    code, _, err = run(capsys, "stats", "--db", db, "--user", "clerk1")
+    assert code == 2 and "AIDOFFICE_PASSWORD" in err  # no terminal to ask on, no password in an argument

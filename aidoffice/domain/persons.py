@@ -38,7 +38,7 @@ class PersonInput:
     birth_date: str | date | None = None
     birth_year: str | int | None = None
     district: str = ""
-    categories: tuple[str, ...] = ()
+    categories: tuple[str, ...] | None = None  # None: leave the person's categories as they are
     spouse_name: str = ""
     spouse_national_id: str = ""
     notes: str = ""

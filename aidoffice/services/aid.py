@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.aid_rules import AidPeriod, PriorAid, already_received
 from aidoffice.domain.arabic import parse_decimal
 from aidoffice.domain.dates import parse_date
@@ -101,6 +102,7 @@ def _project_record(p: m.Project) -> ProjectRecord:
 
 
 def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     if not data.title.strip():
         problems["title"] = "عنوان المشروع مطلوب."
@@ -156,6 +158,7 @@ def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
 def create_campaign(
     ctx: ServiceContext, name: str, *, kind: str = "emergency", start_date=None, end_date=None, description: str = ""
 ) -> str:
+    ctx.require(Permission.ENTER_DATA)
     if not name.strip():
         raise UserError("اسم الحملة مطلوب.", field="name")
     problems: dict[str, str] = {}
@@ -188,6 +191,7 @@ def _distribution_record(d: m.Distribution) -> DistributionRecord:
 
 
 def create_distribution(ctx: ServiceContext, data: DistributionInput) -> DistributionRecord:
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     when = _date(data.distribution_date, "distribution_date", "تاريخ التوزيع", problems)
     if when is None and "distribution_date" not in problems:
@@ -231,6 +235,7 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
 
 
 def approve_distribution(ctx: ServiceContext, distribution_id: str) -> DistributionRecord:
+    ctx.require(Permission.APPROVE_DISTRIBUTION)
     with ctx.uow() as uow:
         dist = uow.repo.get(m.Distribution, distribution_id)
         if dist is None:
@@ -303,6 +308,7 @@ def add_distribution_line(
     is refused with AlreadyReceivedError, unless `override_reason` (the supervisor's written reason) is given: the
     line is then kept with the reason and the name of who overrode.
     """
+    ctx.require(Permission.ENTER_DATA)
     if not household_id and not person_id:
         raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
     with ctx.uow() as uow:
@@ -330,6 +336,8 @@ def add_distribution_line(
             raise UserError("هذه الأسرة مدرجة في كشف هذا التوزيع بالفعل.")
         reason = (override_reason or "").strip()
         period, prior = _already(uow.repo, dist, household_id, person_id)
+        if prior and reason:
+            ctx.require(Permission.OVERRIDE_ALREADY_RECEIVED)
         if prior and not reason:
             # Recorded before refusing: the monthly report counts the duplications the rule prevented.
             uow.repo.add(
@@ -360,6 +368,7 @@ def add_distribution_line(
 
 def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecord:
     """Record from the signed sheet whether the household received; once marked it cannot be changed, only reversed."""
+    ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
         line = uow.repo.get(m.DistributionLine, line_id)
         if line is None:
@@ -376,6 +385,7 @@ def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecor
 
 def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecord:
     """Cancel a line by appending a reversal that points at it; the original stays as it was."""
+    ctx.require(Permission.ENTER_DATA)
     if not reason or not reason.strip():
         raise UserError("سبب القيد العكسي مطلوب.", field="reason")
     with ctx.uow() as uow:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_digits, normalize_text
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
@@ -148,6 +149,7 @@ def _district_names(repo) -> dict[str, str]:
 
 
 def register_association(ctx: ServiceContext, data: AssociationInput) -> AssociationRecord:
+    ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
         assoc = ctx.stamp(m.Association(status=AssociationStatus.ACTIVE.value))
         _apply(ctx, uow.repo, assoc, data)
@@ -165,6 +167,7 @@ def register_association(ctx: ServiceContext, data: AssociationInput) -> Associa
 
 
 def update_association(ctx: ServiceContext, association_id: str, data: AssociationInput) -> AssociationRecord:
+    ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
         assoc = _load(uow.repo, association_id)
         _apply(ctx, uow.repo, assoc, data)
@@ -197,6 +200,7 @@ def change_association_status(
     ctx: ServiceContext, association_id: str, status: str, *, reason: str, changed_on: str | date | None = None
 ) -> AssociationRecord:
     """Move an association to a new status, recording the date and the reason (both required)."""
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     try:
         new_status = AssociationStatus.parse(status)
@@ -231,6 +235,7 @@ def change_association_status(
 
 
 def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, role: str, phone: str = "") -> str:
+    ctx.require(Permission.ENTER_DATA)
     if not full_name.strip():
         raise UserError("اسم عضو مجلس الإدارة مطلوب.", field="full_name")
     try:
@@ -254,6 +259,7 @@ def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, r
 def add_contact(
     ctx: ServiceContext, association_id: str, name: str, *, role: str = "", phone: str = "", email: str = ""
 ) -> str:
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     if not name.strip():
         problems["name"] = "اسم جهة الاتصال مطلوب."
@@ -285,6 +291,7 @@ def add_field_visit(
     follow_up: str = "",
     follow_up_due: str | date | None = None,
 ) -> str:
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     when = _date_field(visit_date, "visit_date", "تاريخ الزيارة", problems)
     if when is None and "visit_date" not in problems:
@@ -326,6 +333,7 @@ def update_field_visit(
     follow_up_done: bool | None = None,
 ) -> None:
     """Correct a visit's findings and follow-up, or mark the follow-up done (date and visitors stay as recorded)."""
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     due = _date_field(follow_up_due, "follow_up_due", "موعد المتابعة", problems)
     if rating is not None and not 1 <= rating <= 5:
@@ -360,6 +368,7 @@ def record_compliance(
     submitted_on: str | date | None = None,
 ) -> None:
     """Record (or correct) which yearly reports an association submitted."""
+    ctx.require(Permission.ENTER_DATA)
     if not 1990 <= year <= ctx.today().year:
         raise UserError("سنة التقرير غير صالحة.", field="year")
     problems: dict[str, str] = {}

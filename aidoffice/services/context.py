@@ -8,8 +8,9 @@ from datetime import date
 from pathlib import Path
 
 from aidoffice import paths
+from aidoffice.domain.access import SYSTEM, Permission, allowed, refusal
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules
-from aidoffice.errors import UserError
+from aidoffice.errors import PermissionDeniedError, UserError
 from aidoffice.store.engine import Database, open_database
 from aidoffice.store.uow import UnitOfWork
 
@@ -21,6 +22,7 @@ class ServiceContext:
     db: Database
     username: str = "system"
     today: Callable[[], date] = date.today
+    role: str = SYSTEM  # a logged-in user's role; "system" for set-up and maintenance before anyone logs in
     _office_id: str | None = field(default=None, repr=False)
     _rules: CountryRules | None = field(default=None, repr=False)
 
@@ -49,6 +51,14 @@ class ServiceContext:
             else:
                 self._rules = COUNTRIES.get(office.country if office else "YE", YEMEN)
         return self._rules
+
+    def can(self, permission: Permission) -> bool:
+        return allowed(self.role, permission)
+
+    def require(self, permission: Permission) -> None:
+        """Refuse, in Arabic, an action the acting user's role does not allow (checked here, not only in the UI)."""
+        if not allowed(self.role, permission):
+            raise PermissionDeniedError(refusal(permission))
 
     def forget_cached(self) -> None:
         self._office_id = None

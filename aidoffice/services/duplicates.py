@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules, normalize_text
 from aidoffice.domain.matching import (
     MatchRecord,
@@ -56,6 +57,7 @@ def thresholds(ctx: ServiceContext | None) -> dict[str, float]:
 
 def set_thresholds(ctx: ServiceContext, *, likely: float, review: float) -> None:
     """A supervisor's choice of how sure the engine must be before it calls a pair likely, or worth a review."""
+    ctx.require(Permission.SETTINGS)
     if not review < likely:
         raise UserError("حد «يحتاج مراجعة» يجب أن يكون أقل من حد «تكرار مرجح».", field="review")
     with ctx.uow() as uow:
@@ -254,6 +256,7 @@ def scan_registry(
     ctx: ServiceContext, *, progress: Progress | None = None, should_cancel: Callable[[], bool] | None = None
 ) -> ScanResult:
     """Every person against every other (through blocking): the review queue is refreshed, decided pairs kept."""
+    ctx.require(Permission.ENTER_DATA)
     started = time.perf_counter()
     records = registry_records(ctx)
     freq = refresh_frequencies(ctx)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.reference import CATEGORIES
 from aidoffice.domain.vocab import AssociationStatus, DistributionStatus, LegalForm, LineStatus, ReferralStatus, Sex
 from aidoffice.formats.xlsx_write import Column, write_table, write_template
@@ -159,6 +160,7 @@ def _display(kind: str, row) -> list:
 
 def export_list(ctx: ServiceContext, kind: str, out: Path) -> int:
     """Write one list to `out` (.xlsx); returns the number of rows."""
+    ctx.require(Permission.EXPORT)
     if kind not in EXPORTS:
         raise ValueError(kind)
     title, columns = EXPORTS[kind]

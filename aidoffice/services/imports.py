@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_text
 from aidoffice.domain.matching import MatchRecord, Scorer, find_pairs
 from aidoffice.domain.persons import clean_person
@@ -85,6 +86,8 @@ def import_beneficiaries(
     someone already registered is linked to that person instead of creating another; a likely duplicate of an
     earlier row in the same file is not created twice.
     """
+    if not dry_run:
+        ctx.require(Permission.ENTER_DATA)
     assoc = find_association(ctx, association)
     sheets = read_sheets(path)
     mapping = mapping if mapping is not None else remembered_mapping(ctx, assoc.id)

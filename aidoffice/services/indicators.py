@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.vocab import Currency, Sector
 from aidoffice.errors import UserError
 from aidoffice.formats.xlsx_write import Column, write_sheets
@@ -83,6 +84,7 @@ def who_does_what_where(ctx: ServiceContext, f: IndicatorFilter) -> Matrix:
 
 def export_indicators(ctx: ServiceContext, f: IndicatorFilter, target: Path) -> Path:
     """The figures, households by aid type and by district, and the matrix, one sheet each, right to left."""
+    ctx.require(Permission.EXPORT)
     data = indicators(ctx, f)
     matrix = who_does_what_where(ctx, f)
     currencies = {c.value: c.label for c in Currency}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from aidoffice.domain import reference
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import COUNTRIES, parse_int
 from aidoffice.domain.vocab import AidWindow
 from aidoffice.errors import NotFoundError, UserError
@@ -39,6 +40,8 @@ def initialise_office(
     with ctx.uow() as uow:
         repo = uow.repo
         office = repo.office()
+        if office is not None:
+            ctx.require(Permission.SETTINGS)
         if office is None:
             office = m.OfficeProfile(
                 name=(name or "مكتب وزارة الشؤون الاجتماعية والعمل").strip(),
@@ -101,6 +104,7 @@ def _seed_geography(repo, office_id: str, user: str, governorate: str) -> None:
 
 def set_country_rules(ctx: ServiceContext, rules: dict) -> None:
     """Replace the office's phone and national-ID rules (validated before they are stored)."""
+    ctx.require(Permission.SETTINGS)
     from aidoffice.domain.arabic import CountryRules
 
     try:
@@ -135,6 +139,7 @@ def _clean_place(name: str) -> str:
 
 
 def add_district(ctx: ServiceContext, governorate: str, name: str) -> str:
+    ctx.require(Permission.SETTINGS)
     name = _clean_place(name)
     with ctx.uow() as uow:
         gov = uow.repo.first(m.Governorate, name=governorate.strip())
@@ -150,6 +155,7 @@ def add_district(ctx: ServiceContext, governorate: str, name: str) -> str:
 
 
 def add_sub_district(ctx: ServiceContext, district: str, name: str) -> str:
+    ctx.require(Permission.SETTINGS)
     name = _clean_place(name)
     with ctx.uow() as uow:
         parent = uow.repo.district(district)
@@ -165,6 +171,7 @@ def add_sub_district(ctx: ServiceContext, district: str, name: str) -> str:
 
 def rename_district(ctx: ServiceContext, district: str, new_name: str) -> None:
     """Rename keeps the id, so every person, household and association stays linked."""
+    ctx.require(Permission.SETTINGS)
     new_name = _clean_place(new_name)
     with ctx.uow() as uow:
         found = uow.repo.district(district)
@@ -188,6 +195,7 @@ def list_aid_types(ctx: ServiceContext) -> list[AidTypeRecord]:
 
 def set_aid_window(ctx: ServiceContext, code: str, window: str, days: int | str | None = None) -> AidTypeRecord:
     """Change the period inside which the same aid type counts once per household."""
+    ctx.require(Permission.SETTINGS)
     try:
         kind = AidWindow(window)
     except ValueError:

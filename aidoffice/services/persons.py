@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_digits, search_tokens
 from aidoffice.domain.persons import PersonInput, clean_person
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation
@@ -15,7 +16,8 @@ from aidoffice.store import models as m
 MAX_SEARCH_LIMIT = 500
 
 
-def _person_record(p: m.Person) -> PersonRecord:
+def _person_record(p: m.Person, show_sensitive: bool = False) -> PersonRecord:
+    """The person as screens show it; sensitive categories only for a role allowed to see them."""
     membership = p.membership
     return PersonRecord(
         id=p.id,
@@ -28,7 +30,7 @@ def _person_record(p: m.Person) -> PersonRecord:
         birth_date=p.birth_date,
         birth_year=p.birth_year,
         district=p.district.name if p.district else None,
-        categories=tuple(sorted(c.code for c in p.categories)),
+        categories=tuple(sorted(c.code for c in p.categories if show_sensitive or not c.sensitive)),
         spouse_name=p.spouse_name,
         spouse_national_id=p.spouse_national_id,
         notes=p.notes,
@@ -50,8 +52,9 @@ def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> No
         district = repo.district(data.district)
         if district is None:
             problems["district"] = "المديرية غير موجودة في قائمة المديريات."
-    categories = []
-    if data.categories:
+    categories: list[m.VulnerabilityCategory] | None = None
+    if data.categories is not None:
+        categories = []
         by_code = {c.code: c for c in repo.all(m.VulnerabilityCategory)}
         by_name = {c.name: c for c in by_code.values()}
         for ref in data.categories:
@@ -76,7 +79,10 @@ def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> No
     person.spouse_name_norm = clean.spouse_name_norm
     person.spouse_national_id = clean.spouse_national_id
     person.notes = clean.notes
-    person.categories = categories
+    if categories is not None:
+        if not ctx.can(Permission.VIEW_SENSITIVE):  # what this user cannot see, this user cannot remove either
+            categories += [c for c in person.categories if c.sensitive and c not in categories]
+        person.categories = categories
     person.changed_by = ctx.username
 
 
@@ -88,29 +94,31 @@ def _load_person(repo, person_id: str) -> m.Person:
 
 
 def add_person(ctx: ServiceContext, data: PersonInput) -> PersonRecord:
+    ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
         person = ctx.stamp(m.Person())
         _apply(ctx, uow.repo, person, data)
         uow.repo.add(person)
         uow.commit()
-        return _person_record(person)
+        return _person_record(person, ctx.can(Permission.VIEW_SENSITIVE))
 
 
 def update_person(
     ctx: ServiceContext, person_id: str, data: PersonInput, *, expected_version: int | None = None
 ) -> PersonRecord:
+    ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
         person = _load_person(uow.repo, person_id)
         if expected_version is not None and person.version != expected_version:
             raise UserError("عدّل شخص آخر هذا السجل بعد فتحه. أعد فتحه ثم أعد التعديل.")
         _apply(ctx, uow.repo, person, data)
         uow.commit()
-        return _person_record(person)
+        return _person_record(person, ctx.can(Permission.VIEW_SENSITIVE))
 
 
 def get_person(ctx: ServiceContext, person_id: str) -> PersonRecord:
     with ctx.uow() as uow:
-        return _person_record(_load_person(uow.repo, person_id))
+        return _person_record(_load_person(uow.repo, person_id), ctx.can(Permission.VIEW_SENSITIVE))
 
 
 # --- households ---------------------------------------------------------------------------------------------
@@ -155,6 +163,7 @@ def create_household(
     address: str = "",
 ) -> HouseholdRecord:
     """A household headed by an existing person who does not belong to another household yet."""
+    ctx.require(Permission.ENTER_DATA)
     problems = _check_household_fields(size, income_band, housing)
     if problems:
         raise ValidationError(problems)
@@ -186,6 +195,7 @@ def _relation(text: str) -> str:
 
 
 def add_household_member(ctx: ServiceContext, household_id: str, person_id: str, relation: str) -> HouseholdRecord:
+    ctx.require(Permission.ENTER_DATA)
     relation_value = _relation(relation)
     if relation_value == Relation.HEAD.value:
         raise UserError("للأسرة رب واحد: اختر صلة أخرى.", field="relation")
@@ -206,6 +216,7 @@ def add_household_member(ctx: ServiceContext, household_id: str, person_id: str,
 
 def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: str, relation: str) -> HouseholdRecord:
     """Move a member (not a head) to another household with a new relation."""
+    ctx.require(Permission.ENTER_DATA)
     relation_value = _relation(relation)
     if relation_value == Relation.HEAD.value:
         raise UserError("لا يُنقل الشخص كرب أسرة: أنشئ له أسرة جديدة.", field="relation")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import REFERRAL_TRANSITIONS, ReferralStatus
 from aidoffice.errors import NotFoundError, UserError, ValidationError
@@ -38,6 +39,7 @@ def create_referral(
     due_in_days: int = DEFAULT_DUE_DAYS,
     aid_type: str | None = None,
 ) -> ReferralRecord:
+    ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     if not need or not need.strip():
         problems["need"] = "الاحتياج مطلوب."
@@ -95,6 +97,7 @@ def advance_referral(
     outcome: str = "",
 ) -> ReferralRecord:
     """Move a referral forward (sent → accepted → served, or declined / cancelled), with its date."""
+    ctx.require(Permission.ENTER_DATA)
     try:
         new_status = ReferralStatus.parse(status)
     except ValueError as exc:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_name
 from aidoffice.domain.matching import id_level
 from aidoffice.errors import NotFoundError, UserError
@@ -96,6 +97,7 @@ def _open_pair(repo, pair_id: str) -> m.DuplicatePair:
 
 def decide_distinct(ctx: ServiceContext, pair_id: str) -> None:
     """'Different people': remembered, so the pair is never raised again."""
+    ctx.require(Permission.DECIDE_DUPLICATES)
     with ctx.uow() as uow:
         pair = _open_pair(uow.repo, pair_id)
         pair.status = "distinct"
@@ -111,6 +113,7 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
     Household membership and referrals move to the survivor; distribution lines stay where they were written
     (append-only) and are read through the merge. Returns the merge id, for undo.
     """
+    ctx.require(Permission.DECIDE_DUPLICATES)
     unknown = set(take_from_other) - set(MERGE_FIELDS)
     if unknown:
         raise UserError("حقل غير معروف في اختيار الدمج.")
@@ -203,6 +206,7 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
 
 def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
     """Put both records back exactly as they were before the merge."""
+    ctx.require(Permission.DECIDE_DUPLICATES)
     from aidoffice.domain.dates import parse_date
 
     with ctx.uow() as uow:

@@ -7,6 +7,7 @@ from pathlib import Path
 from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
+    QApplication,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -24,6 +25,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.office import get_office
 from aidoffice.ui import tasks
+from aidoffice.ui.login import IdleLock, LoginDialog
 from aidoffice.ui.pages.associations import AssociationsPage
 from aidoffice.ui.pages.distributions import AidPage
 from aidoffice.ui.pages.home import HomePage
@@ -106,9 +108,10 @@ class MainWindow(QMainWindow):
 
         self.status_office = QLabel()
         self.status_counts = QLabel()
+        self.status_user = QLabel()
         self.status_file = QLabel(str(ctx.db.path))
         self.status_file.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        for label in (self.status_office, self.status_counts, self.status_file):
+        for label in (self.status_user, self.status_office, self.status_counts, self.status_file):
             self.statusBar().addPermanentWidget(label)
 
         self.navigation.currentRowChanged.connect(self._on_navigation_row_changed)
@@ -212,6 +215,23 @@ class MainWindow(QMainWindow):
         self.export_task = None
         self.statusBar().showMessage(text, 10_000)
 
+    def enable_idle_lock(self, minutes: float | None = None) -> IdleLock:
+        """After some minutes without keyboard or mouse the window hides its contents until the user logs in."""
+        self.idle_lock = IdleLock(QApplication.instance(), **({"minutes": minutes} if minutes is not None else {}))
+        self.idle_lock.locked.connect(self.lock)
+        return self.idle_lock
+
+    def lock(self) -> None:
+        self.centralWidget().hide()
+        self.lock_dialog = LoginDialog(self.ctx, self, locked_user=self.ctx.username)
+        self.lock_dialog.accepted.connect(self._on_lock_dialog_accepted)
+        self.lock_dialog.rejected.connect(self.close)
+        self.lock_dialog.open()
+
+    def _on_lock_dialog_accepted(self) -> None:
+        self.centralWidget().show()
+        self.idle_lock.resume()
+
     def refresh_status(self) -> None:
         try:
             office = get_office(self.ctx)
@@ -220,6 +240,7 @@ class MainWindow(QMainWindow):
             self.status_counts.setText(exc.message)
             return
         self.status_office.setText(office.name if office else "")
+        self.status_user.setText(self.ctx.username if self.ctx.role != "system" else "")
         self.status_counts.setText(
             f"الجمعيات: {counts['associations']:,} — المستفيدون: {counts['persons']:,} — "
             f"الأسر: {counts['households']:,}"

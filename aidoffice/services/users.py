@@ -1,0 +1,181 @@
+"""Users: the first administrator, accounts and roles, login with Argon2id hashes, lock-out after failed attempts."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from aidoffice.domain.access import Permission
+from aidoffice.domain.vocab import Role
+from aidoffice.errors import NotFoundError, UserError, ValidationError
+from aidoffice.services.context import ServiceContext
+from aidoffice.store import models as m
+from aidoffice.store.base import utcnow
+
+log = logging.getLogger("aidoffice.security")
+
+MAX_FAILED_LOGINS = 5
+LOCKOUT_MINUTES = 15
+MIN_PASSWORD_LENGTH = 8
+IDLE_LOCK_MINUTES = 10
+# argon2-cffi's defaults are Argon2id (RFC 9106 low-memory profile: t=3, m=64 MiB, p=4).
+_hasher = PasswordHasher()
+
+
+@dataclass(frozen=True)
+class UserRecord:
+    id: str
+    username: str
+    full_name: str
+    role: str
+    active: bool
+    locked_until: datetime | None
+    last_login_at: datetime | None
+
+
+def _record(u: m.User) -> UserRecord:
+    return UserRecord(u.id, u.username, u.full_name, u.role, u.active, u.locked_until, u.last_login_at)
+
+
+def _check(username: str, password: str, role: str) -> dict[str, str]:
+    problems = {}
+    if not username.strip() or " " in username.strip():
+        problems["username"] = "اسم الدخول مطلوب، بلا مسافات."
+    if len(password) < MIN_PASSWORD_LENGTH:
+        problems["password"] = f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل."
+    if role not in {r.value for r in Role}:
+        problems["role"] = "الدور غير معروف."
+    return problems
+
+
+def has_users(ctx: ServiceContext) -> bool:
+    with ctx.uow() as uow:
+        return uow.repo.count(m.User) > 0
+
+
+def create_user(ctx: ServiceContext, username: str, password: str, role: str, full_name: str = "") -> UserRecord:
+    """A new account. The very first one (the administrator made at set-up) needs no permission; later ones need
+    the right to manage users."""
+    first = not has_users(ctx)
+    if not first:
+        ctx.require(Permission.MANAGE_USERS)
+    elif role != Role.ADMIN.value:
+        raise UserError("أول مستخدم هو مدير النظام.", field="role")
+    problems = _check(username, password, role)
+    if problems:
+        raise ValidationError(problems)
+    with ctx.uow() as uow:
+        if uow.repo.first(m.User, username=username.strip()) is not None:
+            raise UserError("اسم الدخول مستخدم من قبل.", field="username")
+        user = ctx.stamp(
+            m.User(
+                username=username.strip(),
+                full_name=" ".join(full_name.split()),
+                role=role,
+                password_hash=_hasher.hash(password),
+                active=True,
+                failed_logins=0,
+            )
+        )
+        uow.repo.add(user)
+        uow.commit()
+        log.info("user created with role %s", role)
+        return _record(user)
+
+
+def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
+    """Check the password; on success the context acts as this user with this role. Five wrong passwords in a row
+    lock the account for fifteen minutes. The message never says whether the name or the password was wrong."""
+    wrong = UserError("اسم الدخول أو كلمة المرور غير صحيحة.", field="password")
+    now = utcnow()
+    with ctx.uow() as uow:
+        user = uow.repo.first(m.User, username=(username or "").strip())
+        if user is None or not user.active:
+            _hasher.hash(password or "x")  # the same cost whether or not the name exists
+            raise wrong
+        if user.locked_until is not None and user.locked_until > now:
+            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+            raise UserError(f"الحساب مقفل بعد محاولات خاطئة متكررة: حاول بعد {minutes} دقيقة.", field="password")
+        try:
+            _hasher.verify(user.password_hash, password or "")
+        except (VerificationError, InvalidHashError):
+            user.failed_logins = (user.failed_logins or 0) + 1
+            if user.failed_logins >= MAX_FAILED_LOGINS:
+                user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
+                user.failed_logins = 0
+                log.warning("account locked after repeated failed logins")
+            uow.commit()
+            raise wrong from None
+        if _hasher.check_needs_rehash(user.password_hash):
+            user.password_hash = _hasher.hash(password)
+        user.failed_logins = 0
+        user.locked_until = None
+        user.last_login_at = now
+        uow.commit()
+        record = _record(user)
+    ctx.username, ctx.role = record.username, record.role
+    log.info("login with role %s", record.role)
+    return record
+
+
+def logout(ctx: ServiceContext) -> None:
+    ctx.username, ctx.role = "", "nobody"
+
+
+def list_users(ctx: ServiceContext) -> list[UserRecord]:
+    ctx.require(Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        return [_record(u) for u in uow.repo.all(m.User, order_by=m.User.username)]
+
+
+def update_user(
+    ctx: ServiceContext,
+    username: str,
+    *,
+    role: str | None = None,
+    active: bool | None = None,
+    password: str | None = None,
+    unlock: bool = False,
+) -> UserRecord:
+    ctx.require(Permission.MANAGE_USERS)
+    with ctx.uow() as uow:
+        user = uow.repo.first(m.User, username=username)
+        if user is None:
+            raise NotFoundError("المستخدم غير موجود.")
+        if user.username == ctx.username and (active is False or (role and role != user.role)):
+            raise UserError("لا يغيّر مدير النظام دوره أو يعطّل حسابه بنفسه.", field="role")
+        if role is not None:
+            if role not in {r.value for r in Role}:
+                raise UserError("الدور غير معروف.", field="role")
+            user.role = role
+        if active is not None:
+            user.active = active
+        if password is not None:
+            if len(password) < MIN_PASSWORD_LENGTH:
+                raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
+            user.password_hash = _hasher.hash(password)
+        if unlock:
+            user.locked_until, user.failed_logins = None, 0
+        user.changed_by = ctx.username
+        uow.commit()
+        return _record(user)
+
+
+def change_own_password(ctx: ServiceContext, old: str, new: str) -> None:
+    with ctx.uow() as uow:
+        user = uow.repo.first(m.User, username=ctx.username)
+        if user is None:
+            raise NotFoundError("المستخدم غير موجود.")
+        try:
+            _hasher.verify(user.password_hash, old)
+        except (VerificationError, InvalidHashError):
+            raise UserError("كلمة المرور الحالية غير صحيحة.", field="old_password") from None
+        if len(new) < MIN_PASSWORD_LENGTH:
+            raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
+        user.password_hash = _hasher.hash(new)
+        user.changed_by = ctx.username
+        uow.commit()

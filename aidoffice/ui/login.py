@@ -1,0 +1,129 @@
+"""Login, the first administrator, and the idle lock that hides the window until the user logs in again."""
+
+from __future__ import annotations
+
+import time
+
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout
+
+from aidoffice.errors import UserError
+from aidoffice.services.context import ServiceContext
+from aidoffice.services.users import IDLE_LOCK_MINUTES, create_user, login
+from aidoffice.ui.widgets import Form, ltr_edit
+
+
+def password_edit() -> QLineEdit:
+    edit = ltr_edit()
+    edit.setEchoMode(QLineEdit.EchoMode.Password)
+    return edit
+
+
+class LoginDialog(QDialog):
+    """Name and password; the reason of a refusal under the field. With `locked_user`, the session's own user only."""
+
+    def __init__(self, ctx: ServiceContext, parent=None, *, locked_user: str | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("الجلسة مقفلة" if locked_user else "تسجيل الدخول")
+        intro = QLabel(
+            "قُفلت الجلسة بعد مدة دون استخدام. أدخل كلمة المرور للمتابعة."
+            if locked_user
+            else "أدخل اسم الدخول وكلمة المرور."
+        )
+        intro.setWordWrap(True)
+        self.form = Form()
+        self.username = self.form.add("username", "اسم الدخول", ltr_edit())
+        self.password = self.form.add("password", "كلمة المرور", password_edit())
+        self.form.finish()
+        if locked_user:
+            self.username.setText(locked_user)
+            self.username.setReadOnly(True)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("دخول")
+        buttons.accepted.connect(self.try_login)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+        (self.password if locked_user else self.username).setFocus()
+
+    def try_login(self) -> bool:
+        self.form.clear_errors()
+        try:
+            login(self.ctx, self.username.text(), self.password.text())
+        except UserError as exc:
+            self.password.clear()
+            self.form.show_error(exc)
+            return False
+        self.accept()
+        return True
+
+
+class AdminDialog(QDialog):
+    """The first administrator of an office whose database has no users yet."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("حساب مدير النظام")
+        intro = QLabel("لا يوجد مستخدمون بعد. أنشئ حساب مدير النظام: يدير المستخدمين والإعدادات.")
+        intro.setWordWrap(True)
+        self.form = Form()
+        self.username = self.form.add("username", "اسم الدخول", ltr_edit())
+        self.full_name = self.form.add("full_name", "الاسم", QLineEdit())
+        self.password = self.form.add("password", "كلمة المرور", password_edit())
+        self.confirm = self.form.add("confirm", "تأكيد كلمة المرور", password_edit())
+        self.form.finish()
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
+        buttons.accepted.connect(self.create)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+
+    def create(self) -> bool:
+        self.form.clear_errors()
+        if self.password.text() != self.confirm.text():
+            self.form.set_error("confirm", "كلمتا المرور غير متطابقتين.")
+            return False
+        try:
+            create_user(self.ctx, self.username.text(), self.password.text(), "admin", self.full_name.text())
+            login(self.ctx, self.username.text(), self.password.text())
+        except UserError as exc:
+            self.form.show_error(exc)
+            return False
+        self.accept()
+        return True
+
+
+class IdleLock(QObject):
+    """Watches the application's keyboard and mouse; after `minutes` without either, says `locked` once."""
+
+    locked = Signal()
+    INPUT = (QEvent.Type.KeyPress, QEvent.Type.MouseButtonPress, QEvent.Type.MouseMove, QEvent.Type.Wheel)
+
+    def __init__(self, app: QObject, minutes: float = IDLE_LOCK_MINUTES, check_ms: int = 15_000) -> None:
+        super().__init__(app)
+        self.limit = minutes * 60
+        self.last = time.monotonic()
+        self.active = True
+        app.installEventFilter(self)
+        self.timer = QTimer(self)
+        self.timer.timeout.connect(self.check)
+        self.timer.start(check_ms)
+
+    def eventFilter(self, _obj, event) -> bool:
+        if event.type() in self.INPUT:
+            self.last = time.monotonic()
+        return False
+
+    def check(self) -> None:
+        if self.active and time.monotonic() - self.last > self.limit:
+            self.active = False
+            self.locked.emit()
+
+    def resume(self) -> None:
+        self.last = time.monotonic()
+        self.active = True

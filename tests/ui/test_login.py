@@ -1,0 +1,56 @@
+"""Login offscreen: the first administrator, a wrong password, lock-out, and the idle lock hiding the window."""
+
+from __future__ import annotations
+
+import pytest
+
+from aidoffice.services import users
+from aidoffice.ui.login import AdminDialog, IdleLock, LoginDialog
+from aidoffice.ui.main_window import MainWindow
+
+
+@pytest.fixture
+def admin(ctx):
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    return ctx
+
+
+def test_first_administrator_then_login(qtbot, ctx):
+    dialog = AdminDialog(ctx)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("admin")
+    dialog.password.setText("كلمة-سر-قوية")
+    dialog.confirm.setText("كلمة-سر-أخرى")
+    assert not dialog.create() and dialog.form.errors["confirm"].text() == "كلمتا المرور غير متطابقتين."
+    dialog.confirm.setText("كلمة-سر-قوية")
+    assert dialog.create()
+    assert (ctx.username, ctx.role) == ("admin", "admin")
+
+
+def test_wrong_password_is_said_beside_the_field_and_cleared(qtbot, admin):
+    dialog = LoginDialog(admin)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("admin")
+    dialog.password.setText("wrong-password")
+    assert not dialog.try_login()
+    assert "غير صحيحة" in dialog.form.errors["password"].text() and dialog.password.text() == ""
+    dialog.password.setText("كلمة-سر-قوية")
+    assert dialog.try_login() and admin.role == "admin"
+
+
+def test_idle_lock_hides_the_window_until_the_same_user_logs_in(qtbot, admin):
+    users.login(admin, "admin", "كلمة-سر-قوية")
+    window = MainWindow(admin)
+    qtbot.addWidget(window)
+    window.show()
+    lock = window.enable_idle_lock(minutes=0)
+    lock.last -= 1
+    lock.check()
+    assert not window.centralWidget().isVisible()
+    dialog = window.lock_dialog
+    assert dialog.username.text() == "admin" and dialog.username.isReadOnly()
+    dialog.password.setText("كلمة-سر-قوية")
+    assert dialog.try_login()
+    assert window.centralWidget().isVisible() and lock.active
+    assert "admin" in window.status_user.text()
+    assert isinstance(lock, IdleLock)
