@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--role", choices=("clerk", "supervisor", "admin"), default="clerk")
     p.add_argument("--full-name", default="")
 
+    p = sub.add_parser("audit", parents=[common], help="سجل التدقيق: التحقق من سلسلة البصمات")
+    p.add_argument("action", choices=("verify",))
+
     p = sub.add_parser("demo", parents=[common], help="ملء قاعدة بيانات جديدة ببيانات تجريبية واقعية")
     p.add_argument("--persons", type=_positive, required=True)
     p.add_argument("--seed", type=int, default=1)
@@ -166,6 +169,13 @@ def _run(args: argparse.Namespace) -> int:
         _authenticate(ctx, args)
         if args.command == "user":
             _user_command(ctx, args)
+        elif args.command == "audit":
+            from aidoffice.services.audit import describe, verify_audit
+
+            report = verify_audit(ctx)
+            if report.broken_at is not None or report.reason:
+                raise UserError(describe(report))
+            sys.stdout.write(describe(report) + "\n")
         elif args.command == "init":
             from aidoffice.services.office import initialise_office
 

@@ -362,6 +362,15 @@ def add_distribution_line(
             )
         )
         uow.repo.add(line)
+        if prior:
+            uow.flush()
+            uow.repo.audit(
+                "override",
+                "distribution_lines",
+                line.id,
+                {"reason": reason, "prior": len(prior)},
+                office_id=ctx.office_id,
+            )
         uow.commit()
         return _line_record(line)
 

@@ -27,7 +27,7 @@ class ServiceContext:
     _rules: CountryRules | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db)
+        return UnitOfWork(self.db, actor=self.username)
 
     @property
     def office_id(self) -> str:

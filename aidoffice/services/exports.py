@@ -166,6 +166,8 @@ def export_list(ctx: ServiceContext, kind: str, out: Path) -> int:
     title, columns = EXPORTS[kind]
     with ctx.uow() as uow:
         count = write_table(out, title, columns, (_display(kind, r) for r in uow.repo.export_rows(kind)))
+        uow.repo.audit("export", kind, "", {"rows": count}, office_id=ctx.office_id)
+        uow.commit()
     log.info("exported %s: %d rows", kind, count)
     return count
 

@@ -266,6 +266,14 @@ def _write(ctx, association_id, project_id, path, report, rows, cleaned, new_row
         repo.bulk_insert(m.HouseholdMember, members)
         repo.bulk_insert(m.person_categories, links)
         repo.bulk_insert(m.batch_persons, batch_links)
+        # One entry for the list (the persons came in by bulk insert, not one by one through the ORM).
+        repo.audit(
+            "import",
+            "import_batches",
+            batch.id,
+            {"imported": report.imported, "rejected": report.rejected, "linked": len(existing)},
+            office_id=office,
+        )
         uow.commit()
 
 

@@ -28,6 +28,14 @@ REPORTS = {
 }
 
 
+def _audited(ctx: ServiceContext, kind: str, subject: str, path: Path) -> Path:
+    """A printed document holds personal data: who printed which one goes into the audit trail."""
+    with ctx.uow() as uow:
+        uow.repo.audit("report", kind, str(subject)[:36], office_id=ctx.office_id)
+        uow.commit()
+    return path
+
+
 def parse_month(text: str, today: date | None = None) -> tuple[int, int]:
     """YYYY-MM (any digits, / or -) → (year, month); a clear Arabic error otherwise."""
     found = re.fullmatch(r"\s*(\d{4})\s*[-/]\s*(\d{1,2})\s*", normalize_digits(text or ""))
@@ -72,7 +80,7 @@ def monthly_data(ctx: ServiceContext, month: str) -> pdf.MonthlyData:
 
 
 def write_monthly_report(ctx: ServiceContext, month: str, target: Path) -> Path:
-    return pdf.monthly_report(monthly_data(ctx, month), Path(target))
+    return _audited(ctx, "monthly", month, pdf.monthly_report(monthly_data(ctx, month), Path(target)))
 
 
 def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
@@ -102,7 +110,9 @@ def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
 
 
 def write_distribution_sheet(ctx: ServiceContext, distribution_id: str, target: Path) -> Path:
-    return pdf.distribution_sheet(sheet_data(ctx, distribution_id), Path(target))
+    return _audited(
+        ctx, "sheet", distribution_id, pdf.distribution_sheet(sheet_data(ctx, distribution_id), Path(target))
+    )
 
 
 def association_data(ctx: ServiceContext, ref: str) -> pdf.AssociationData:
@@ -154,7 +164,7 @@ def _legal_label(code: str) -> str:
 
 
 def write_association_profile(ctx: ServiceContext, ref: str, target: Path) -> Path:
-    return pdf.association_profile(association_data(ctx, ref), Path(target))
+    return _audited(ctx, "association", ref, pdf.association_profile(association_data(ctx, ref), Path(target)))
 
 
 def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -> Path:
@@ -174,7 +184,7 @@ def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -
             need=referral.need,
             due_on=referral.due_on,
         )
-    return pdf.referral_letter(data, Path(target))
+    return _audited(ctx, "letter", referral_id, pdf.referral_letter(data, Path(target)))
 
 
 def _card_key(ctx: ServiceContext) -> bytes:
@@ -207,7 +217,9 @@ def write_cards(ctx: ServiceContext, person_ids: list[str], target: Path) -> Pat
                     card_payload(person.id, key),
                 )
             )
-    return pdf.beneficiary_cards(pdf.CardsData(office, ctx.today(), cards), Path(target))
+    return _audited(
+        ctx, "cards", f"{len(cards)}", pdf.beneficiary_cards(pdf.CardsData(office, ctx.today(), cards), Path(target))
+    )
 
 
 def check_card(ctx: ServiceContext, scanned: str) -> str | None:

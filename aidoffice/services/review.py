@@ -104,6 +104,13 @@ def decide_distinct(ctx: ServiceContext, pair_id: str) -> None:
         pair.decided_by = ctx.username
         pair.decided_at = utcnow()
         pair.changed_by = ctx.username
+        uow.repo.audit(
+            "distinct",
+            "duplicate_pairs",
+            pair.id,
+            {"a": pair.person_a_id, "b": pair.person_b_id},
+            office_id=ctx.office_id,
+        )
         uow.commit()
 
 
@@ -200,6 +207,8 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
             )
         )
         repo.add(merge)
+        uow.flush()
+        repo.audit("merge", "persons", keep.id, {"merged": drop.id, "pair": pair.id}, office_id=ctx.office_id)
         uow.commit()
         return merge.id
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.aid_rules import is_dormant
 from aidoffice.domain.arabic import normalize_digits, normalize_text, search_tokens
 from aidoffice.domain.vocab import (
@@ -134,6 +135,17 @@ TABLES: dict[str, TableSpec] = {
         ),
         "like",
     ),
+    "audit": TableSpec(
+        "سجل التدقيق",
+        (
+            C("at", "الوقت (UTC)", "date", 150),
+            C("username", "المستخدم", "code", 110),
+            C("action", "الإجراء", width=120),
+            C("entity", "الجدول", "code", 150),
+            C("entity_id", "المعرف", "code", 280),
+        ),
+        "like",
+    ),
     "lines": TableSpec(
         "كشف التوزيع",
         (
@@ -158,9 +170,26 @@ _LABELS = {
     "legal_form": {"associations": LegalForm},
     "sex": {"persons": Sex},
 }
+_AUDIT_ACTIONS = {
+    "create": "إنشاء",
+    "update": "تعديل",
+    "delete": "حذف",
+    "login": "دخول",
+    "login_failed": "دخول فاشل",
+    "import": "استيراد",
+    "export": "تصدير",
+    "report": "طباعة تقرير",
+    "merge": "دمج",
+    "distinct": "ليسا نفس الشخص",
+    "override": "إبقاء رغم الاستلام",
+    "backup": "نسخة احتياطية",
+    "restore": "استعادة",
+}
 
 
 def _label(kind: str, key: str, value):
+    if kind == "audit" and key == "action":
+        return _AUDIT_ACTIONS.get(value, value)
     enum = _LABELS.get(key, {}).get(kind)
     if enum is None or value is None:
         return value
@@ -195,9 +224,15 @@ def _listing_query(ctx: ServiceContext, kind: str, query: TableQuery) -> store_t
     return q
 
 
+def _guard(ctx: ServiceContext, kind: str) -> None:
+    if kind == "audit":  # who did what to whom: for the administrator only
+        ctx.require(Permission.MANAGE_USERS)
+
+
 def count_rows(ctx: ServiceContext, kind: str, query: TableQuery, *, cap: int | None = COUNT_CAP) -> int:
     """How many rows the table shows. A typed search is counted up to `cap` + 1 only (a half-typed name can match
     half the registry; the table then says "more than"); without one, every row counts and every row scrolls."""
+    _guard(ctx, kind)
     lq = _listing_query(ctx, kind, query)
     searching = bool(lq.tokens or lq.digits or lq.like)
     with ctx.uow() as uow:
@@ -206,6 +241,7 @@ def count_rows(ctx: ServiceContext, kind: str, query: TableQuery, *, cap: int | 
 
 def page_rows(ctx: ServiceContext, kind: str, query: TableQuery, offset: int, limit: int) -> list[TableRow]:
     """Rows `offset`…`offset + limit` in the table's order, values in the spec's column order, codes as labels."""
+    _guard(ctx, kind)
     spec = TABLES[kind]
     lq = _listing_query(ctx, kind, query)
     with ctx.uow() as uow:
@@ -273,6 +309,8 @@ def filter_choices(ctx: ServiceContext, kind: str) -> dict[str, list[tuple[str, 
             "association": associations,
             "project": projects,
         }
+    if kind == "audit":
+        return {"action": list(_AUDIT_ACTIONS.items())}
     if kind == "referrals":
         return {
             "status": [(s.value, s.label) for s in ReferralStatus],
@@ -292,6 +330,7 @@ FILTER_TITLES = {
     "association": "الجمعية",
     "overdue": "الموعد",
     "project": "المشروع",
+    "action": "الإجراء",
 }
 
 

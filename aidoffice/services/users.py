@@ -103,6 +103,7 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
         try:
             _hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
+            uow.repo.audit("login_failed", "users", user.id, office_id=user.office_id)
             user.failed_logins = (user.failed_logins or 0) + 1
             if user.failed_logins >= MAX_FAILED_LOGINS:
                 user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
@@ -115,6 +116,8 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
+        uow.session.info["actor"] = user.username
+        uow.repo.audit("login", "users", user.id, office_id=user.office_id)
         uow.commit()
         record = _record(user)
     ctx.username, ctx.role = record.username, record.role

@@ -199,8 +199,9 @@ def open_database(path: Path | str, *, create: bool = True, backups: Path | None
         raise_storage_error(exc)
         raise
     sessions = sessionmaker(engine, expire_on_commit=False)
-    from aidoffice.store import matching_keys, search
+    from aidoffice.store import audit, matching_keys, search
 
     search.install(sessions)
     matching_keys.install(sessions)
+    audit.install(sessions)
     return Database(path, engine, sessions, is_new, backup_copy)

@@ -272,6 +272,23 @@ def _lines(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
     return stmt, cols, [m.DistributionLine.created_at]
 
 
+def _audit(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+    cols = {
+        "at": m.AuditEntry.at,
+        "username": m.AuditEntry.username,
+        "action": m.AuditEntry.action,
+        "entity": m.AuditEntry.entity,
+        "entity_id": m.AuditEntry.entity_id,
+    }
+    stmt = select(m.AuditEntry.id, *[c.label(k) for k, c in cols.items()]).select_from(m.AuditEntry)
+    for key in ("action", "username", "entity"):
+        if q.filters.get(key):
+            stmt = stmt.where(cols[key] == q.filters[key])
+    if q.like:
+        stmt = stmt.where(m.AuditEntry.entity_id.contains(q.like))
+    return stmt, cols, [m.AuditEntry.seq.desc()]
+
+
 BUILDERS = {
     "associations": _associations,
     "persons": _persons,
@@ -280,6 +297,7 @@ BUILDERS = {
     "distributions": _distributions,
     "referrals": _referrals,
     "lines": _lines,
+    "audit": _audit,
 }
 BASE_TABLES = {
     "associations": "associations",
@@ -289,6 +307,7 @@ BASE_TABLES = {
     "distributions": "distributions",
     "referrals": "referrals",
     "lines": "distribution_lines",
+    "audit": "audit_log",
 }
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aidoffice.errors import UserError
-from aidoffice.store import matching_keys, search
+from aidoffice.store import audit, matching_keys, search
 from aidoffice.store import models as m
 from aidoffice.store.engine import Database, raise_storage_error
 
@@ -22,13 +22,15 @@ T = TypeVar("T")
 class UnitOfWork:
     """One transaction. Known SQLite failures leave it as StorageError; anything else is a bug and propagates."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, actor: str = "") -> None:
         self._db = db
+        self.actor = actor
         self.session: Session | None = None
         self.repo: Repository
 
     def __enter__(self) -> UnitOfWork:
         self.session = self._db.sessions()
+        self.session.info["actor"] = self.actor  # the audit trail's "who"
         self.repo = Repository(self.session)
         return self
 
@@ -619,6 +621,17 @@ class Repository:
             connection.exec_driver_sql(
                 "INSERT OR IGNORE INTO match_keys (key_hash, person_rowid) VALUES (?, ?)", keys[start : start + 100_000]
             )
+
+    def audit(
+        self, action: str, entity: str = "", entity_id: str = "", detail: dict | None = None, *, office_id: str = ""
+    ) -> None:
+        """Name an action in the audit trail (login, import, export, merge, override…), in this transaction."""
+        audit.append(
+            self.session, self.session.info.get("actor", ""), [(action, entity, entity_id, None, detail, office_id)]
+        )
+
+    def verify_audit(self) -> audit.ChainReport:
+        return audit.verify(self.session)
 
     def optimize(self) -> None:
         """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize)."""

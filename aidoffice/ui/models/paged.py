@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
@@ -119,6 +119,8 @@ class PagedTableModel(QAbstractTableModel):
         if role == Qt.ItemDataRole.DisplayRole:
             if value is None:
                 return ""
+            if isinstance(value, datetime):
+                return value.strftime("%Y/%m/%d %H:%M")
             if isinstance(value, date):
                 return value.strftime("%Y/%m/%d")
             if isinstance(value, bool):

@@ -1,0 +1,177 @@
+"""The audit trail: every ORM create, update and delete, and the actions services name (login, import, export,
+merge, override), written in the same transaction as a hash chain, and its verification.
+
+Each entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical JSON, and the newest hash
+is also kept in the settings table: an edited, deleted or inserted row, or a cut-off tail, breaks the chain.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import event, insert, inspect, select, update
+from sqlalchemy.orm import Session, sessionmaker
+
+from aidoffice.store import models as m
+from aidoffice.store.base import RecordMixin, new_id, utcnow
+
+HEAD_SETTING = "audit.head"
+GENESIS = "0" * 64
+# Bookkeeping that changes with every merge or scan and says nothing a person did on its own.
+_SKIPPED = {"match_keys", "duplicate_pairs", "settings", "audit_log", "household_links"}
+_PENDING = "audit_pending"
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+def _columns(obj) -> dict:
+    mapper = inspect(obj).mapper
+    return {c.key: _plain(getattr(obj, c.key)) for c in mapper.column_attrs if c.key not in ("version",)}
+
+
+def _changes(obj) -> tuple[dict, dict]:
+    state = inspect(obj)
+    before, after = {}, {}
+    for attr in state.mapper.column_attrs:
+        if attr.key in ("updated_at", "version", "changed_by"):
+            continue
+        history = state.attrs[attr.key].history
+        if history.has_changes():
+            before[attr.key] = _plain(history.deleted[0]) if history.deleted else None
+            after[attr.key] = _plain(history.added[0]) if history.added else None
+    return before, after
+
+
+def _collect(session: Session, _context, _instances) -> None:
+    """Before the flush, while the old values are still known: what each audited record becomes."""
+    pending = session.info.setdefault(_PENDING, [])
+    for obj in session.new:
+        if isinstance(obj, RecordMixin) and obj.__tablename__ not in _SKIPPED:
+            pending.append(("create", obj, None))
+    for obj in session.dirty:
+        if isinstance(obj, RecordMixin) and obj.__tablename__ not in _SKIPPED and session.is_modified(obj):
+            before, after = _changes(obj)
+            if after:
+                pending.append(("update", obj, (before, after)))
+    for obj in session.deleted:
+        if isinstance(obj, RecordMixin) and obj.__tablename__ not in _SKIPPED:
+            pending.append(("delete", obj, (_columns(obj), None)))
+
+
+def _write_pending(session: Session, _context) -> None:
+    pending = session.info.pop(_PENDING, [])
+    rows = []
+    for action, obj, values in pending:
+        before, after = values if values is not None else (None, _columns(obj))
+        rows.append((action, obj.__tablename__, str(getattr(obj, "id", "") or ""), before, after, obj.office_id))
+    if rows:
+        append(session, session.info.get("actor", ""), rows)
+
+
+def canonical(entry: dict) -> bytes:
+    return json.dumps(entry, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str).encode("utf-8")
+
+
+def entry_hash(prev_hash: str, entry: dict) -> str:
+    return hashlib.sha256(prev_hash.encode("ascii") + canonical(entry)).hexdigest()
+
+
+def _head(session: Session) -> str:
+    last = session.execute(select(m.AuditEntry.hash).order_by(m.AuditEntry.seq.desc()).limit(1)).scalar()
+    return last or GENESIS
+
+
+def append(session: Session, actor: str, rows: list[tuple]) -> None:
+    """Add entries (action, entity, entity_id, before, after, office_id) to the chain, in the current transaction."""
+    connection = session.connection()
+    prev = _head(session)
+    now = utcnow()
+    for action, entity, entity_id, before, after, office_id in rows:
+        entry = {
+            "at": now.isoformat(),
+            "username": actor,
+            "action": action,
+            "entity": entity,
+            "entity_id": entity_id,
+            "before": before,
+            "after": after,
+        }
+        digest = entry_hash(prev, entry)
+        connection.execute(
+            insert(m.AuditEntry.__table__).values(
+                id=new_id(),
+                office_id=office_id or "",
+                at=now,
+                username=actor,
+                action=action,
+                entity=entity,
+                entity_id=entity_id,
+                before=before,
+                after=after,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
+        prev = digest
+    _set_head(session, prev)
+
+
+def _set_head(session: Session, digest: str) -> None:
+    table = m.Setting.__table__
+    connection = session.connection()
+    done = connection.execute(update(table).where(table.c.key == HEAD_SETTING).values(value=digest))
+    if done.rowcount == 0:
+        connection.execute(insert(table).values(key=HEAD_SETTING, value=digest))
+
+
+@dataclass(frozen=True)
+class ChainReport:
+    entries: int
+    broken_at: int | None  # the seq of the first entry that does not hold
+    reason: str = ""
+
+
+def verify(session: Session) -> ChainReport:
+    """Walk the chain from the first entry; the first link that does not hold, or that it holds."""
+    prev = GENESIS
+    count = 0
+    rows = session.execute(select(m.AuditEntry).order_by(m.AuditEntry.seq).execution_options(yield_per=5000))
+    for (row,) in rows:
+        count += 1
+        entry = {
+            "at": row.at.isoformat(),
+            "username": row.username,
+            "action": row.action,
+            "entity": row.entity,
+            "entity_id": row.entity_id,
+            "before": row.before,
+            "after": row.after,
+        }
+        if row.prev_hash != prev:
+            return ChainReport(count, row.seq, "previous link missing or changed")
+        if entry_hash(prev, entry) != row.hash:
+            return ChainReport(count, row.seq, "entry changed")
+        prev = row.hash
+    stored = session.execute(select(m.Setting.value).where(m.Setting.key == HEAD_SETTING)).scalar()
+    if (stored or GENESIS) != prev:
+        return ChainReport(count, None, "newest entries removed")
+    return ChainReport(count, None)
+
+
+def install(sessions: sessionmaker[Session]) -> None:
+    event.listen(sessions, "before_flush", _collect)
+    event.listen(sessions, "after_flush", _write_pending)

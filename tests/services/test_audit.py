@@ -1,0 +1,121 @@
+"""The audit trail: who changed what, before and after, as a hash chain that an edit, a deletion or a cut-off tail
+breaks; `aidoffice-cli audit verify` says where."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from aidoffice.cli import main
+from aidoffice.domain.persons import PersonInput
+from aidoffice.services import users
+from aidoffice.services.audit import verify_audit
+from aidoffice.services.exports import export_list
+from aidoffice.services.persons import add_person, update_person
+from aidoffice.services.tables import TableQuery, count_rows, page_rows
+
+
+def _rows(path, sql, *args):
+    conn = sqlite3.connect(path)
+    try:
+        return conn.execute(sql, args).fetchall()
+    finally:
+        conn.close()
+
+
+def _tamper(path, *statements):
+    """What someone with the file and sqlite3 could do: drop the guard triggers, then change rows."""
+    conn = sqlite3.connect(path, isolation_level=None)
+    try:
+        conn.execute("DROP TRIGGER audit_log_no_update")
+        conn.execute("DROP TRIGGER audit_log_no_delete")
+        for sql in statements:
+            conn.execute(sql)
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def trail(ctx, tmp_path):
+    person = add_person(ctx, PersonInput(full_name="خالد سعيد الجابري", phone="777123456"))
+    update_person(ctx, person.id, PersonInput(full_name="خالد سعيد بن بريك", phone="777123456"))
+    export_list(ctx, "persons", tmp_path / "p.xlsx")
+    return ctx, person
+
+
+def test_changes_are_recorded_with_who_before_and_after(trail):
+    ctx, person = trail
+    rows = _rows(ctx.db.path, "SELECT username, action, entity, entity_id, before, after FROM audit_log ORDER BY seq")
+    actions = [(r[1], r[2]) for r in rows]
+    assert ("create", "persons") in actions and ("update", "persons") in actions and ("export", "persons") in actions
+    update = next(r for r in rows if r[1] == "update" and r[2] == "persons")
+    assert update[0] == ctx.username and update[3] == person.id
+    before, after = json.loads(update[4]), json.loads(update[5])  # before and after, only what changed
+    assert "الجابري" in before["full_name"] and "بريك" in after["full_name"] and "phone" not in after
+    report = verify_audit(ctx)
+    assert report.broken_at is None and not report.reason and report.entries == len(rows)
+
+
+def test_the_trail_refuses_updates_and_deletes(trail):
+    ctx, _ = trail
+    conn = sqlite3.connect(ctx.db.path)
+    try:
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("UPDATE audit_log SET username = 'x'")
+        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            conn.execute("DELETE FROM audit_log")
+    finally:
+        conn.close()
+
+
+@pytest.mark.parametrize(
+    ("statement", "broken"),
+    [
+        ("UPDATE audit_log SET username = 'someone-else' WHERE seq = 2", 2),
+        ("DELETE FROM audit_log WHERE seq = 2", 3),
+        ('UPDATE audit_log SET after = \'{"full_name": "x"}\' WHERE seq = 1', 1),
+    ],
+)
+def test_an_edited_or_deleted_row_breaks_the_chain_where_it_was(trail, statement, broken, capsys):
+    ctx, _ = trail
+    _tamper(ctx.db.path, statement)
+    report = verify_audit(ctx)
+    assert report.broken_at == broken
+    assert main(["audit", "verify", "--db", str(ctx.db.path)]) == 2
+    assert f"رقم {broken}" in capsys.readouterr().err
+
+
+def test_a_cut_off_tail_is_noticed(trail, capsys):
+    ctx, _ = trail
+    last = _rows(ctx.db.path, "SELECT max(seq) FROM audit_log")[0][0]
+    _tamper(ctx.db.path, f"DELETE FROM audit_log WHERE seq = {last}")
+    report = verify_audit(ctx)
+    assert report.broken_at is None and report.reason
+    assert main(["audit", "verify", "--db", str(ctx.db.path)]) == 2
+
+
+def test_verify_says_the_chain_holds(trail, capsys):
+    ctx, _ = trail
+    assert main(["audit", "verify", "--db", str(ctx.db.path)]) == 0
+    assert "سليمة" in capsys.readouterr().out
+
+
+def test_logins_are_recorded_and_only_the_administrator_reads_the_trail(ctx):
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    users.create_user(ctx, "clerk1", "كلمة-سر-الموظف", "clerk")
+    from dataclasses import replace
+
+    with pytest.raises(Exception, match="غير صحيحة"):
+        users.login(replace(ctx), "clerk1", "wrong-password")
+    clerk = replace(ctx)
+    users.login(clerk, "clerk1", "كلمة-سر-الموظف")
+    actions = [r[0] for r in _rows(ctx.db.path, "SELECT action FROM audit_log WHERE entity = 'users'")]
+    assert "login_failed" in actions and "login" in actions
+    with pytest.raises(Exception, match="ليست لديك صلاحية"):
+        count_rows(clerk, "audit", TableQuery())
+    admin = replace(ctx)
+    users.login(admin, "admin", "كلمة-سر-قوية")
+    rows = page_rows(admin, "audit", TableQuery(filters={"action": "login"}), 0, 50)
+    assert rows and {r.values[2] for r in rows} == {"دخول"} and rows[0].values[1] == "admin"
