@@ -54,3 +54,35 @@ def test_idle_lock_hides_the_window_until_the_same_user_logs_in(qtbot, admin):
     assert window.centralWidget().isVisible() and lock.active
     assert "admin" in window.status_user.text()
     assert isinstance(lock, IdleLock)
+
+
+def test_administrator_manages_users_and_reads_the_audit_trail(qtbot, admin):
+    from dataclasses import replace
+
+    from aidoffice.ui.pages.settings import SettingsPage
+
+    users.login(admin, "admin", "كلمة-سر-قوية")
+    page = SettingsPage(admin)
+    qtbot.addWidget(page)
+    page.show()
+    page.tabs.setCurrentWidget(page.users)
+    f = page.users.form.fields
+    f["username"].setText("clerk1")
+    f["password"].setText("short")
+    assert not page.users.add_user()
+    assert "8" in page.users.form.errors["password"].text() and f["username"].text() == "clerk1"
+    f["password"].setText("كلمة-سر-الموظف")
+    assert page.users.add_user()
+    assert page.users.table.rowCount() == 2
+    page.tabs.setCurrentWidget(page.audit)
+    assert page.audit.listing is not None and page.audit.listing.model.rowCount() > 0
+    assert "سليمة" in page.audit.verify()
+
+    clerk = replace(admin)
+    users.login(clerk, "clerk1", "كلمة-سر-الموظف")
+    other = SettingsPage(clerk)
+    qtbot.addWidget(other)
+    other.tabs.setCurrentWidget(other.audit)
+    assert other.audit.listing is None and "لمدير النظام فقط" in other.audit.result.text()
+    other.tabs.setCurrentWidget(other.users)
+    assert "ليست لديك صلاحية" in other.users.message.text()

@@ -2,13 +2,29 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QGroupBox, QHBoxLayout, QLabel, QLineEdit, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QTableWidget,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import COUNTRIES
-from aidoffice.domain.vocab import AidWindow
+from aidoffice.domain.vocab import AidWindow, Role
 from aidoffice.errors import UserError
+from aidoffice.services.audit import describe, verify_audit
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import get_office, initialise_office, list_aid_types, set_aid_window
+from aidoffice.services.users import create_user, list_users, update_user
+from aidoffice.ui.login import password_edit
+from aidoffice.ui.pages.associations import fill_table
+from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.widgets import Form, combo, ltr_edit, select_value, text_of
 
 COUNTRY_LABELS = {"YE": "اليمن", "SY": "سوريا"}
@@ -69,16 +85,30 @@ class SettingsPage(QWidget):
 
         self.message = QLabel()
         self.message.setObjectName("message")
-        layout = QVBoxLayout(self)
-        layout.addWidget(title)
+        general = QWidget()
+        column = QVBoxLayout(general)
         top = QHBoxLayout()
         top.addWidget(office_box, 1)
         top.addWidget(windows_box, 1)
-        layout.addLayout(top)
-        layout.addWidget(self.message)
-        layout.addStretch(1)
+        column.addLayout(top)
+        column.addWidget(self.message)
+        column.addStretch(1)
+        self.users = UsersPanel(ctx)
+        self.audit = AuditPanel(ctx)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(general, "عام")
+        self.tabs.addTab(self.users, "المستخدمون")
+        self.tabs.addTab(self.audit, "سجل التدقيق")
+        self.tabs.currentChanged.connect(lambda _i: self.ensure_loaded())
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addWidget(self.tabs, 1)
 
     def ensure_loaded(self) -> None:
+        current = self.tabs.currentWidget()
+        if current in (self.users, self.audit):
+            current.ensure_loaded()
+            return
         office = get_office(self.ctx)
         if office:
             f = self.office_form.fields
@@ -113,3 +143,127 @@ class SettingsPage(QWidget):
                 ok = False
         self.message.setText("حُفظت الفترات." if ok else "لم تُحفظ بعض الفترات: انظر السبب بجانبها.")
         return ok
+
+
+class UsersPanel(QWidget):
+    """Accounts and roles, for the administrator: add a user, change a role, lock or unlock, reset a password."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.table = QTableWidget()
+        self.form = Form()
+        self.form.add("username", "اسم الدخول", ltr_edit())
+        self.form.add("full_name", "الاسم", QLineEdit())
+        self.form.add("role", "الدور", combo([(r.value, r.label) for r in Role]))
+        self.form.add("password", "كلمة المرور", password_edit())
+        self.form.finish()
+        add = QPushButton("إضافة المستخدم")
+        add.setObjectName("primary")
+        add.clicked.connect(self.add_user)
+        toggle = QPushButton("تعطيل / تفعيل المحدد")
+        toggle.clicked.connect(self.toggle_selected)
+        unlock = QPushButton("فك قفل المحدد")
+        unlock.clicked.connect(lambda: self._selected_action(lambda name: update_user(self.ctx, name, unlock=True)))
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        buttons = QHBoxLayout()
+        for button in (add, toggle, unlock):
+            buttons.addWidget(button)
+        buttons.addStretch(1)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(self.form)
+        layout.addLayout(buttons)
+        layout.addWidget(self.message)
+        self._users: list = []
+
+    def ensure_loaded(self) -> None:
+        try:
+            self._users = list_users(self.ctx)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            self.setEnabled(self.ctx.can(Permission.MANAGE_USERS))
+            return
+        roles = {r.value: r.label for r in Role}
+        fill_table(
+            self.table,
+            ["اسم الدخول", "الاسم", "الدور", "فعال", "مقفل حتى", "آخر دخول"],
+            [
+                [
+                    u.username,
+                    u.full_name,
+                    roles.get(u.role, u.role),
+                    "نعم" if u.active else "لا",
+                    f"{u.locked_until:%Y/%m/%d %H:%M}" if u.locked_until else "",
+                    f"{u.last_login_at:%Y/%m/%d %H:%M}" if u.last_login_at else "",
+                ]
+                for u in self._users
+            ],
+        )
+
+    def add_user(self) -> bool:
+        f = self.form.fields
+        self.form.clear_errors()
+        try:
+            create_user(
+                self.ctx, text_of(f["username"]), f["password"].text(), text_of(f["role"]), text_of(f["full_name"])
+            )
+        except UserError as exc:
+            self.form.show_error(exc)
+            return False
+        for key in ("username", "full_name", "password"):
+            f[key].clear()
+        self.ensure_loaded()
+        return True
+
+    def _selected_action(self, action) -> None:
+        row = self.table.currentRow()
+        if not 0 <= row < len(self._users):
+            self.message.setText("اختر مستخدماً من الجدول أولاً.")
+            return
+        try:
+            action(self._users[row].username)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.message.setText("")
+        self.ensure_loaded()
+
+    def toggle_selected(self) -> None:
+        row = self.table.currentRow()
+        active = self._users[row].active if 0 <= row < len(self._users) else True
+        self._selected_action(lambda name: update_user(self.ctx, name, active=not active))
+
+
+class AuditPanel(QWidget):
+    """The audit trail for the administrator, newest first, with its chain checked on demand."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.listing: ListPage | None = None
+        self.verify_button = QPushButton("التحقق من سلامة السلسلة")
+        self.verify_button.clicked.connect(self.verify)
+        self.result = QLabel()
+        self.result.setWordWrap(True)
+        self.layout_ = QVBoxLayout(self)
+        row = QHBoxLayout()
+        row.addWidget(self.verify_button)
+        row.addWidget(self.result, 1)
+        self.layout_.addLayout(row)
+
+    def ensure_loaded(self) -> None:
+        if not self.ctx.can(Permission.MANAGE_USERS):
+            self.result.setText("سجل التدقيق لمدير النظام فقط.")
+            self.verify_button.setEnabled(False)
+            return
+        if self.listing is None:
+            self.listing = ListPage(self.ctx, "audit", "سجل التدقيق", placeholder="ابحث بمعرف السجل…", new_label=None)
+            self.layout_.addWidget(self.listing, 1)
+        self.listing.ensure_loaded()
+
+    def verify(self) -> str:
+        text = describe(verify_audit(self.ctx))
+        self.result.setText(text)
+        return text
