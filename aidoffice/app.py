@@ -13,7 +13,7 @@ from pathlib import Path
 from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QProgressDialog, QVBoxLayout
 
-from aidoffice import APP_NAME, texts
+from aidoffice import APP_NAME, paths, texts
 from aidoffice.errors import UserError
 from aidoffice.logs import setup_logging
 from aidoffice.services.context import ServiceContext, open_context
@@ -148,6 +148,60 @@ def make_demo(persons: int = DEMO_PERSONS) -> ServiceContext:
     return ctx
 
 
+class DamagedDialog(QDialog):
+    """The database failed its integrity check: restore the newest good backup, or stop. Never a new empty file."""
+
+    def __init__(self, db_path: Path, problem: str, parent=None) -> None:
+        from aidoffice.services.backups import list_backups
+        from aidoffice.store.backup import integrity
+
+        super().__init__(parent)
+        self.setWindowTitle("قاعدة البيانات تالفة")
+        self.db_path = db_path
+        self.good = next((b for b in list_backups(paths.backups_dir()) if integrity(b.path) == "ok"), None)
+        text = f"فشل فحص سلامة ملف قاعدة البيانات:\n{db_path}\n({problem[:120]})\n\n" + (
+            f"أحدث نسخة احتياطية سليمة: {self.good.taken_at:%Y/%m/%d %H:%M}. يمكن استعادتها الآن؛ يُحفظ الملف التالف "
+            "جانباً ولا يُحذف."
+            if self.good
+            else "لا توجد نسخة احتياطية سليمة في مجلد النسخ. لن يُنشأ ملف فارغ مكانه: اتصل بالدعم الفني."
+        )
+        label = QLabel(text)
+        label.setWordWrap(True)
+        buttons = QDialogButtonBox()
+        self.restore_button = buttons.addButton("استعادة أحدث نسخة سليمة", QDialogButtonBox.ButtonRole.AcceptRole)
+        self.restore_button.setEnabled(self.good is not None)
+        buttons.addButton("إغلاق البرنامج", QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(label)
+        layout.addWidget(buttons)
+
+    def restore(self) -> ServiceContext:
+        from aidoffice.services.backups import restore_backup
+
+        damaged = self.db_path.with_name(f"{self.db_path.stem}-damaged-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3")
+        self.db_path.replace(damaged)  # kept aside for support, never deleted
+        for suffix in ("-wal", "-shm"):
+            Path(str(self.db_path) + suffix).unlink(missing_ok=True)
+        return restore_backup(self.db_path, self.good.path, username="desktop")
+
+
+def start_office(db_path: Path | None) -> ServiceContext | None:
+    """Check the file before opening it; a damaged one is restored from a backup or the program stops."""
+    from aidoffice.services.backups import check_database
+
+    path = Path(db_path) if db_path else paths.default_db_path()
+    problem = check_database(path)
+    if problem != "ok":
+        log.error("database failed its integrity check at start-up")
+        dialog = DamagedDialog(path, problem)
+        if dialog.exec() != QDialog.DialogCode.Accepted:
+            return None
+        dialog.restore().close()
+    return open_office(path, ask_profile_dialog)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aidoffice")
     parser.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات")
@@ -159,24 +213,44 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     crash.install()
     try:
-        ctx = make_demo() if args.demo else open_office(args.db, ask_profile_dialog)
+        ctx = make_demo() if args.demo else start_office(args.db)
     except UserError as exc:
         QMessageBox.critical(None, texts.APP_TITLE, exc.message)
+        return 2
+    if ctx is None:
         return 2
     if not args.demo and not sign_in(ctx):
         ctx.close()
         return 0
     from aidoffice.ui.main_window import MainWindow
 
-    window = MainWindow(ctx)
-    if not args.demo:
-        window.enable_idle_lock()
-    window.show()
+    holder: dict[str, MainWindow] = {}
+
+    def show_window(context: ServiceContext) -> None:
+        window = MainWindow(context)
+        if not args.demo:
+            window.enable_idle_lock()
+            window.enable_backups()
+        window.replaced.connect(on_replaced)
+        window.show()
+        holder["window"] = window
+
+    def on_replaced(restored: ServiceContext) -> None:
+        old = holder["window"]
+        old.backup_on_exit = False  # its database is closed and replaced
+        old.close()
+        if not sign_in(restored):  # the restored file has its own users
+            restored.close()
+            app.quit()
+            return
+        show_window(restored)
+
+    show_window(ctx)
     log.info("main window shown")
     try:
         return app.exec()
     finally:
-        ctx.close()
+        holder["window"].ctx.close()
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aidoffice import __version__, texts
+from aidoffice.domain.access import Permission
 from aidoffice.errors import UserError
 from aidoffice.logs import setup_logging
 
@@ -59,6 +60,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("name", nargs="?")
     p.add_argument("--role", choices=("clerk", "supervisor", "admin"), default="clerk")
     p.add_argument("--full-name", default="")
+
+    p = sub.add_parser("backup", parents=[common], help="نسخة احتياطية (مع فحص السلامة قبل النسخ وبعده)")
+    p.add_argument("--to", type=Path, help="المجلد (الافتراضي: مجلد النسخ في الإعدادات)")
+
+    p = sub.add_parser("restore", parents=[common], help="استعادة نسخة احتياطية مكان قاعدة البيانات")
+    p.add_argument("file", type=Path)
 
     p = sub.add_parser("audit", parents=[common], help="سجل التدقيق: التحقق من سلسلة البصمات")
     p.add_argument("action", choices=("verify",))
@@ -157,18 +164,53 @@ def _user_command(ctx, args: argparse.Namespace) -> None:
         _print_json([{"username": u.username, "role": u.role, "active": u.active} for u in users.list_users(ctx)])
 
 
+def _restore(args: argparse.Namespace) -> int:
+    """Only an administrator of the backup's own data may put it back (the current file may be unreadable)."""
+    import tempfile
+
+    from aidoffice import paths
+    from aidoffice.services.backups import restore_backup
+    from aidoffice.services.context import open_context
+    from aidoffice.services.users import has_users, login
+    from aidoffice.store.backup import integrity
+
+    if not args.file.is_file() or integrity(args.file) != "ok":
+        raise UserError(f"ملف النسخة غير موجود أو تالف: {args.file}")
+    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as folder:
+        probe_path = Path(folder) / args.file.name
+        probe_path.write_bytes(args.file.read_bytes())  # the backup itself stays untouched (no migration on it)
+        probe = open_context(probe_path, username=args.user, create=False)
+        try:
+            if has_users(probe):
+                login(probe, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+            probe.require(Permission.SETTINGS)
+        finally:
+            probe.close()
+    ctx = restore_backup(args.db or paths.default_db_path(), args.file, username=args.user)
+    ctx.close()
+    sys.stdout.write(f"{texts.DONE} {ctx.db.path}\n")
+    return EXIT_OK
+
+
 def _run(args: argparse.Namespace) -> int:
     from aidoffice.services import overview
     from aidoffice.services.context import open_context
 
     if args.command == "dedup-file":
         return _dedup_file(args)
+    if args.command == "restore":
+        return _restore(args)
     read_only = args.command in ("stats", "search", "list")
     ctx = open_context(args.db, username=args.user, create=not read_only)
     try:
         _authenticate(ctx, args)
         if args.command == "user":
             _user_command(ctx, args)
+        elif args.command == "backup":
+            from aidoffice.services.backups import make_backup
+
+            record = make_backup(ctx, args.to)
+            sys.stdout.write(f"{texts.DONE} {record.path} ({record.size / 1e6:.1f} MB)\n")
         elif args.command == "audit":
             from aidoffice.services.audit import describe, verify_audit
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from PySide6.QtCore import QSize, Qt
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
@@ -21,7 +22,8 @@ from PySide6.QtWidgets import (
 from aidoffice import texts
 from aidoffice.errors import UserError
 from aidoffice.services import overview
-from aidoffice.services.context import ServiceContext
+from aidoffice.services.backups import backup_if_due, make_backup, restore_backup
+from aidoffice.services.context import ServiceContext, open_context
 from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.office import get_office
 from aidoffice.ui import tasks
@@ -36,6 +38,8 @@ from aidoffice.ui.pages.referrals import ReferralsPage
 from aidoffice.ui.pages.reports import ReportsPage
 from aidoffice.ui.pages.review import ReviewPage
 from aidoffice.ui.pages.settings import SettingsPage
+
+log = logging.getLogger("aidoffice.ui")
 
 # (key, navigation label); Alt+1… go to them in this order.
 PAGES = (
@@ -60,6 +64,8 @@ TABLE_PAGES = {
 
 
 class MainWindow(QMainWindow):
+    replaced = Signal(object)  # a restored database's context: the application opens a new window on it
+
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__()
         self.ctx = ctx
@@ -117,6 +123,7 @@ class MainWindow(QMainWindow):
         self.navigation.currentRowChanged.connect(self._on_navigation_row_changed)
         self.home_page.show_table.connect(self.show_table)
         self.reports_page.export_requested.connect(self.export)
+        self.settings_page.restore_requested.connect(self.restore_from)
         self.import_page.reload_associations()
 
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
@@ -231,6 +238,34 @@ class MainWindow(QMainWindow):
     def _on_lock_dialog_accepted(self) -> None:
         self.centralWidget().show()
         self.idle_lock.resume()
+
+    def enable_backups(self) -> None:
+        """The daily backup in the background now (if due), and a backup when the window closes."""
+        self.backup_on_exit = True
+        task = tasks.BackgroundTask(lambda _p, _c: backup_if_due(self.ctx))
+        task.signals.failed.connect(lambda text: self.statusBar().showMessage(text, 15_000))
+        self.daily_backup = tasks.start(task)
+
+    def closeEvent(self, event) -> None:
+        if getattr(self, "backup_on_exit", False):
+            try:
+                make_backup(self.ctx, kind="exit")
+            except UserError as exc:  # a full USB stick must not keep the program open
+                log.warning("backup on exit failed: %s", type(exc).__name__)
+        super().closeEvent(event)
+
+    def restore_from(self, backup: Path) -> None:
+        """Put a backup in place: the window closes its database, restores, and opens the restored one."""
+        db_path = self.ctx.db.path
+        self.ctx.close()
+        try:
+            restored = restore_backup(db_path, backup, username=self.ctx.username)
+        except UserError as exc:
+            self.ctx = open_context(db_path, username=self.ctx.username, create=False)
+            self.statusBar().showMessage(exc.message, 15_000)
+            return
+        restored.role = self.ctx.role
+        self.replaced.emit(restored)
 
     def refresh_status(self) -> None:
         try:

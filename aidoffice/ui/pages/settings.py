@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QFileDialog,
     QGroupBox,
     QHBoxLayout,
     QLabel,
@@ -14,14 +18,16 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aidoffice.domain.access import Permission
+from aidoffice.domain.access import Permission, refusal
 from aidoffice.domain.arabic import COUNTRIES
 from aidoffice.domain.vocab import AidWindow, Role
 from aidoffice.errors import UserError
 from aidoffice.services.audit import describe, verify_audit
+from aidoffice.services.backups import backup_folder, list_backups, make_backup, set_backup_folder
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import get_office, initialise_office, list_aid_types, set_aid_window
 from aidoffice.services.users import create_user, list_users, update_user
+from aidoffice.ui import tasks
 from aidoffice.ui.login import password_edit
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
@@ -46,6 +52,8 @@ class OfficeForm(Form):
 
 
 class SettingsPage(QWidget):
+    restore_requested = Signal(object)  # a backup's path, once the administrator has chosen it
+
     def __init__(self, ctx: ServiceContext, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
@@ -85,12 +93,34 @@ class SettingsPage(QWidget):
 
         self.message = QLabel()
         self.message.setObjectName("message")
+        backups_box = QGroupBox("النسخ الاحتياطية (يومياً وعند الإغلاق؛ تُبقى ٧ يومية و٤ أسبوعية و١٢ شهرية)")
+        self.backup_folder = QLabel()
+        self.backup_folder.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+        self.backup_table = QTableWidget()
+        self.backup_table.setMaximumHeight(160)
+        backup_now = QPushButton("نسخة احتياطية الآن")
+        backup_now.clicked.connect(lambda _checked=False: self.backup_now())
+        choose = QPushButton("اختيار مجلد (أو ذاكرة USB)…")
+        choose.clicked.connect(lambda _checked=False: self.choose_folder())
+        restore = QPushButton("استعادة النسخة المحددة…")
+        restore.clicked.connect(lambda _checked=False: self.restore_selected())
+        column = QVBoxLayout(backups_box)
+        column.addWidget(self.backup_folder)
+        column.addWidget(self.backup_table)
+        row = QHBoxLayout()
+        for button in (backup_now, choose, restore):
+            row.addWidget(button)
+        row.addStretch(1)
+        column.addLayout(row)
+        self._backups: list = []
+        self.backup_task = None
         general = QWidget()
         column = QVBoxLayout(general)
         top = QHBoxLayout()
         top.addWidget(office_box, 1)
         top.addWidget(windows_box, 1)
         column.addLayout(top)
+        column.addWidget(backups_box)
         column.addWidget(self.message)
         column.addStretch(1)
         self.users = UsersPanel(ctx)
@@ -121,6 +151,53 @@ class SettingsPage(QWidget):
             select_value(kind, aid_type.window)
             days.setText(str(aid_type.window_days or ""))
             days.setEnabled(aid_type.window == AidWindow.DAYS.value)
+        self.load_backups()
+
+    def load_backups(self) -> None:
+        folder = backup_folder(self.ctx)
+        self.backup_folder.setText(str(folder))
+        self._backups = list_backups(folder)
+        kinds = {"manual": "يدوية", "daily": "يومية", "exit": "عند الإغلاق", "before-restore": "قبل استعادة"}
+        fill_table(
+            self.backup_table,
+            ["الوقت", "النوع", "الحجم"],
+            [
+                [f"{b.taken_at:%Y/%m/%d %H:%M}", kinds.get(b.kind, b.kind), f"{b.size / 1e6:,.1f} MB"]
+                for b in self._backups
+            ],
+        )
+
+    def backup_now(self) -> None:
+        task = tasks.BackgroundTask(lambda _p, _c: make_backup(self.ctx))
+        task.signals.finished.connect(
+            lambda record: (self.message.setText(f"حُفظت النسخة: {record.path.name}"), self.load_backups())
+        )
+        task.signals.failed.connect(self.message.setText)
+        self.message.setText("جارٍ أخذ نسخة احتياطية…")
+        self.backup_task = tasks.start(task)
+
+    def choose_folder(self, folder: Path | None = None) -> None:
+        if folder is None:
+            chosen = QFileDialog.getExistingDirectory(self, "مجلد النسخ الاحتياطية")
+            if not chosen:
+                return
+            folder = Path(chosen)
+        try:
+            set_backup_folder(self.ctx, folder)
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.load_backups()
+
+    def restore_selected(self) -> None:
+        row = self.backup_table.currentRow()
+        if not 0 <= row < len(self._backups):
+            self.message.setText("اختر نسخة من الجدول أولاً.")
+            return
+        if not self.ctx.can(Permission.SETTINGS):
+            self.message.setText(refusal(Permission.SETTINGS))
+            return
+        self.restore_requested.emit(self._backups[row].path)
 
     def save_office(self) -> bool:
         self.office_form.clear_errors()

@@ -1,0 +1,62 @@
+"""Backups from the desktop: one now, one on closing, restore from the settings page, and a damaged database at
+start-up restored from the newest good backup (the damaged file kept aside, never an empty one in its place)."""
+
+from __future__ import annotations
+
+from aidoffice import paths
+from aidoffice.domain.persons import PersonInput
+from aidoffice.services import backups
+from aidoffice.services.persons import add_person, search_persons
+from aidoffice.ui.main_window import MainWindow
+
+
+def test_backup_now_on_close_and_restore_from_settings(qtbot, ctx):
+    add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.show()
+    window.go("settings")
+    page = window.settings_page
+    page.backup_now()
+    qtbot.waitUntil(lambda: page.backup_table.rowCount() == 1, timeout=10_000)
+    add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
+    page.backup_table.setCurrentCell(0, 0)
+    with qtbot.waitSignal(window.replaced, timeout=10_000) as replaced:
+        page.restore_selected()
+    restored = replaced.args[0]
+    try:
+        assert search_persons(restored, "بامطرف") == [] and len(search_persons(restored, "الجابري")) == 1
+    finally:
+        restored.close()
+
+
+def test_closing_the_window_takes_a_backup(qtbot, ctx):
+    window = MainWindow(ctx)
+    qtbot.addWidget(window)
+    window.backup_on_exit = True
+    window.close()
+    assert [b.kind for b in backups.list_backups(backups.backup_folder(ctx))] == ["exit"]
+
+
+def test_a_damaged_database_at_start_is_restored_from_the_newest_good_backup(qtbot, ctx):
+    from aidoffice.app import DamagedDialog
+
+    add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
+    backups.make_backup(ctx, paths.backups_dir())
+    db_path = ctx.db.path
+    ctx.close()
+    data = bytearray(db_path.read_bytes())
+    for page in range(1, len(data) // 4096):
+        data[page * 4096 : page * 4096 + 12] = b"\xff" * 12
+    db_path.write_bytes(bytes(data))
+    problem = backups.check_database(db_path)
+    assert problem != "ok"
+    dialog = DamagedDialog(db_path, problem)
+    qtbot.addWidget(dialog)
+    assert dialog.good is not None and dialog.restore_button.isEnabled()
+    restored = dialog.restore()
+    try:
+        assert len(search_persons(restored, "الجابري")) == 1
+    finally:
+        restored.close()
+    assert list(db_path.parent.glob("*-damaged-*.sqlite3"))  # kept aside for support
