@@ -332,6 +332,8 @@ def _dedup_file(args: argparse.Namespace) -> int:
 
     ctx = open_context(args.db, username=args.user, create=False) if args.db else None
     try:
+        if ctx is not None:
+            _authenticate(ctx, args)  # the registry holds personal data: its users only
         result = dedup_file(args.input, args.out, pairs_path=args.pairs, ctx=ctx, country=args.country)
     finally:
         if ctx is not None:
