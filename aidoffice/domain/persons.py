@@ -39,6 +39,7 @@ class PersonInput:
     birth_year: str | int | None = None
     district: str = ""
     categories: tuple[str, ...] | None = None  # None: leave the person's categories as they are
+    consent: bool | None = None  # consent to data sharing; None: leave it as recorded
     spouse_name: str = ""
     spouse_national_id: str = ""
     notes: str = ""

@@ -37,6 +37,8 @@ def _person_record(p: m.Person, show_sensitive: bool = False) -> PersonRecord:
         household_id=membership.household_id if membership else None,
         relation=membership.relation if membership else None,
         version=p.version,
+        consent_sharing=bool(p.consent_sharing),
+        consent_on=p.consent_on,
     )
 
 
@@ -79,6 +81,9 @@ def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> No
     person.spouse_name_norm = clean.spouse_name_norm
     person.spouse_national_id = clean.spouse_national_id
     person.notes = clean.notes
+    if data.consent is not None and bool(data.consent) != bool(person.consent_sharing):
+        person.consent_sharing = bool(data.consent)
+        person.consent_on = ctx.today()  # when it was given, or withdrawn
     if categories is not None:
         if not ctx.can(Permission.VIEW_SENSITIVE):  # what this user cannot see, this user cannot remove either
             categories += [c for c in person.categories if c.sensitive and c not in categories]

@@ -115,6 +115,8 @@ class PersonRecord:
     household_id: str | None
     relation: str | None
     version: int
+    consent_sharing: bool = False
+    consent_on: date | None = None
 
 
 @dataclass(frozen=True)

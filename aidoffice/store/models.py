@@ -255,6 +255,9 @@ class Person(RecordMixin, Base):
     spouse_name_norm: Mapped[str] = mapped_column(String(300), default="")
     spouse_national_id: Mapped[str] = mapped_column(String(30), default="", index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # The person's consent to their data being shared beyond the office (with headquarters, other agencies).
+    consent_sharing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    consent_on: Mapped[date | None] = mapped_column(Date)
     # Set when a reviewer merges this record into another; lines and links keep pointing here (append-only aid).
     merged_into_id: Mapped[str | None] = _fk("persons.id", index=False)
     # Local key of the full-text index row (SQLite FTS5, see store/search.py); assigned by the store.

@@ -186,3 +186,13 @@ def test_the_first_user_is_the_administrator(ctx):
         users.create_user(ctx, "clerk", "كلمة-سر-قوية", "clerk")
     assert users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin").role == "admin"
     assert users.has_users(ctx)
+
+
+def test_consent_to_sharing_is_recorded_with_its_date(ctx):
+    person = add_person(ctx, PersonInput(full_name="هدى سالم باوزير"))
+    assert get_person(ctx, person.id).consent_sharing is False
+    update_person(ctx, person.id, PersonInput(full_name="هدى سالم باوزير", consent=True))
+    record = get_person(ctx, person.id)
+    assert record.consent_sharing and record.consent_on == ctx.today()
+    update_person(ctx, person.id, PersonInput(full_name="هدى سالم باوزير"))  # not on the form: unchanged
+    assert get_person(ctx, person.id).consent_sharing

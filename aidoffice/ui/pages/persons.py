@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QDialog,
     QDialogButtonBox,
     QHBoxLayout,
@@ -99,6 +100,7 @@ class PersonForm(Form):
         self.add("spouse_national_id", "رقم بطاقة الزوج/الزوجة", ltr_edit(digits=True))
         self.add("notes", "ملاحظات", QPlainTextEdit())
         self.fields["notes"].setMaximumHeight(60)
+        self.add("consent", "مشاركة البيانات", QCheckBox("وافق المستفيد على مشاركة بياناته مع الديوان والجهات الشريكة"))
         self.finish()
 
     def load(self, person) -> None:
@@ -114,6 +116,9 @@ class PersonForm(Form):
         f["spouse_name"].setText(person.spouse_name)
         f["spouse_national_id"].setText(person.spouse_national_id)
         f["notes"].setPlainText(person.notes)
+        f["consent"].setChecked(person.consent_sharing)
+        since = f" (منذ {person.consent_on:%Y/%m/%d})" if person.consent_on else ""
+        f["consent"].setToolTip(("موافق" if person.consent_sharing else "غير موافق") + since)
 
     def value(self) -> PersonInput:
         f = self.fields
@@ -128,6 +133,7 @@ class PersonForm(Form):
             spouse_name=text_of(f["spouse_name"]),
             spouse_national_id=text_of(f["spouse_national_id"]),
             notes=text_of(f["notes"]),
+            consent=f["consent"].isChecked(),
         )
 
 
