@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from aidoffice.domain.access import Permission
 from aidoffice.services.context import ServiceContext
 from aidoffice.store.audit import ChainReport
 
@@ -19,7 +18,3 @@ def describe(report: ChainReport) -> str:
     if report.reason:
         return "سلسلة سجل التدقيق مكسورة: حُذفت أحدث القيود."
     return f"سلسلة سجل التدقيق سليمة: {report.entries:,} قيداً."
-
-
-def require_viewer(ctx: ServiceContext) -> None:
-    ctx.require(Permission.MANAGE_USERS)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from datetime import date
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.aid_rules import is_dormant
@@ -310,7 +309,9 @@ def filter_choices(ctx: ServiceContext, kind: str) -> dict[str, list[tuple[str, 
             "project": projects,
         }
     if kind == "audit":
-        return {"action": list(_AUDIT_ACTIONS.items())}
+        with ctx.uow() as uow:
+            names = sorted({u.username for u in uow.repo.all(m.User)} | {"system", "desktop", "cli"})
+        return {"action": list(_AUDIT_ACTIONS.items()), "username": [(n, n) for n in names]}
     if kind == "referrals":
         return {
             "status": [(s.value, s.label) for s in ReferralStatus],
@@ -331,9 +332,5 @@ FILTER_TITLES = {
     "overdue": "الموعد",
     "project": "المشروع",
     "action": "الإجراء",
+    "username": "المستخدم",
 }
-
-
-def as_of(value) -> str:
-    """A date for a table cell: yyyy/mm/dd, the order clerks read (with '/', so it is not turned around)."""
-    return value.strftime("%Y/%m/%d") if isinstance(value, date) else ("" if value is None else str(value))

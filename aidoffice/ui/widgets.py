@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
     QLineEdit,
-    QMessageBox,
     QPlainTextEdit,
     QPushButton,
     QVBoxLayout,
@@ -193,13 +192,6 @@ def text_of(widget: QWidget) -> str:
     if isinstance(widget, DateField):
         return widget.text()
     return widget.text().strip()
-
-
-def inform(parent: QWidget, message: str, *, title: str = "تنبيه") -> None:
-    """A message box that does not block tests: shown, not executed (the caller goes on)."""
-    box = QMessageBox(QMessageBox.Icon.Information, title, message, QMessageBox.StandardButton.Ok, parent)
-    box.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
-    box.open()
 
 
 def debounce(parent: QWidget, delay_ms: int, slot) -> QTimer:

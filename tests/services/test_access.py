@@ -196,3 +196,13 @@ def test_consent_to_sharing_is_recorded_with_its_date(ctx):
     assert record.consent_sharing and record.consent_on == ctx.today()
     update_person(ctx, person.id, PersonInput(full_name="هدى سالم باوزير"))  # not on the form: unchanged
     assert get_person(ctx, person.id).consent_sharing
+
+
+def test_users_change_their_own_password(ctx):
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    session = replace(ctx)
+    users.login(session, "admin", "كلمة-سر-قوية")
+    with pytest.raises(UserError, match="الحالية غير صحيحة"):
+        users.change_own_password(session, "wrong-password", "كلمة-سر-جديدة")
+    users.change_own_password(session, "كلمة-سر-قوية", "كلمة-سر-جديدة")
+    assert users.login(replace(ctx), "admin", "كلمة-سر-جديدة").username == "admin"
