@@ -20,6 +20,16 @@ def _live_lines():
     return and_(m.DistributionLine.status != "reversal", m.DistributionLine.id.not_in(reversed_ids))
 
 
+def _received_in(start: date, end: date):
+    """Lines that stand and were received, of rounds dated in [start, end) (needs Distribution joined)."""
+    return and_(
+        m.Distribution.distribution_date >= start,
+        m.Distribution.distribution_date < end,
+        _live_lines(),
+        m.DistributionLine.status == "received",
+    )
+
+
 def month_figures(session: Session, start: date, end: date, dormant_before: date) -> dict:
     """The headline figures of the period [start, end)."""
     s_from, s_to = _stamp_range(start, end)
@@ -99,10 +109,7 @@ def value_by_aid_type(session: Session, start: date, end: date) -> list[tuple]:
         .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
         .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
         .where(
-            m.Distribution.distribution_date >= start,
-            m.Distribution.distribution_date < end,
-            _live_lines(),
-            m.DistributionLine.status == "received",
+            _received_in(start, end),
         )
         .group_by(m.AidType.name, m.Distribution.currency)
         .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
@@ -135,10 +142,7 @@ def by_district(session: Session, start: date, end: date) -> list[tuple]:
             .join(m.Household, m.Household.id == m.DistributionLine.household_id)
             .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
             .where(
-                m.Distribution.distribution_date >= start,
-                m.Distribution.distribution_date < end,
-                _live_lines(),
-                m.DistributionLine.status == "received",
+                _received_in(start, end),
             )
             .group_by(m.Household.district_id)
         ).all()
@@ -193,10 +197,7 @@ def by_category(session: Session, start: date, end: date, *, include_sensitive: 
         .join(m.VulnerabilityCategory, m.VulnerabilityCategory.id == m.person_categories.c.category_id)
         .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
         .where(
-            m.Distribution.distribution_date >= start,
-            m.Distribution.distribution_date < end,
-            _live_lines(),
-            m.DistributionLine.status == "received",
+            _received_in(start, end),
         )
         .group_by(m.VulnerabilityCategory.name)
         .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
@@ -268,10 +269,7 @@ def _filtered_lines(start: date, end: date, district_id: str | None, association
         .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
         .outerjoin(m.Household, m.Household.id == m.DistributionLine.household_id)
         .where(
-            m.Distribution.distribution_date >= start,
-            m.Distribution.distribution_date < end,
-            _live_lines(),
-            m.DistributionLine.status == "received",
+            _received_in(start, end),
         )
     )
     if district_id:
