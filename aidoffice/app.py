@@ -107,14 +107,28 @@ def ask_profile_dialog() -> dict[str, str] | None:
     return dialog.form.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
-def sign_in(ctx: ServiceContext) -> bool:
-    """The first administrator if the office has no users yet, then the login; False if the clerk gives up."""
+def sign_in(ctx: ServiceContext) -> ServiceContext | None:
+    """The first administrator if the office has no users yet (encrypting the file if chosen), then the login;
+    the context to work with, or None if the clerk gives up."""
     from aidoffice.services.users import has_users
     from aidoffice.ui.login import AdminDialog, LoginDialog
 
     if not has_users(ctx):
-        return AdminDialog(ctx).exec() == QDialog.DialogCode.Accepted
-    return LoginDialog(ctx).exec() == QDialog.DialogCode.Accepted
+        dialog = AdminDialog(ctx)
+        return dialog.ctx if dialog.exec() == QDialog.DialogCode.Accepted else None
+    return ctx if LoginDialog(ctx).exec() == QDialog.DialogCode.Accepted else None
+
+
+def unlock(db_path: Path) -> ServiceContext | None:
+    """An encrypted database: the user's password unlocks the key, opens the file and logs the user in."""
+    from aidoffice.services.encryption import open_encrypted
+    from aidoffice.ui.login import LoginDialog
+
+    opened: dict[str, ServiceContext] = {}
+    dialog = LoginDialog(
+        None, authenticate=lambda name, password: opened.setdefault("ctx", open_encrypted(db_path, name, password))
+    )
+    return opened.get("ctx") if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
 def make_demo(persons: int = DEMO_PERSONS) -> ServiceContext:
@@ -212,16 +226,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     from aidoffice.ui import crash
 
     crash.install()
+    from aidoffice.services.encryption import is_encrypted
+
+    path = Path(args.db) if args.db else paths.default_db_path()
     try:
-        ctx = make_demo() if args.demo else start_office(args.db)
+        if args.demo:
+            ctx = make_demo()
+        elif is_encrypted(path):
+            ctx = unlock(path)
+            if ctx is None:
+                return 0
+        else:
+            opened = start_office(path)
+            if opened is None:
+                return 2
+            ctx = sign_in(opened)
+            if ctx is None:
+                opened.close()
+                return 0
     except UserError as exc:
         QMessageBox.critical(None, texts.APP_TITLE, exc.message)
         return 2
-    if ctx is None:
-        return 2
-    if not args.demo and not sign_in(ctx):
-        ctx.close()
-        return 0
     from aidoffice.ui.main_window import MainWindow
 
     holder: dict[str, MainWindow] = {}
@@ -239,11 +264,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         old = holder["window"]
         old.backup_on_exit = False  # its database is closed and replaced
         old.close()
-        if not sign_in(restored):  # the restored file has its own users
+        signed = sign_in(restored)  # the restored file has its own users
+        if signed is None:
             restored.close()
             app.quit()
             return
-        show_window(restored)
+        show_window(signed)
 
     show_window(ctx)
     log.info("main window shown")

@@ -67,6 +67,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("restore", parents=[common], help="استعادة نسخة احتياطية مكان قاعدة البيانات")
     p.add_argument("file", type=Path)
 
+    p = sub.add_parser("encrypt", parents=[common], help="تشفير قاعدة البيانات بـ SQLCipher (لمدير النظام)")
+
     p = sub.add_parser("audit", parents=[common], help="سجل التدقيق: التحقق من سلسلة البصمات")
     p.add_argument("action", choices=("verify",))
 
@@ -165,28 +167,34 @@ def _user_command(ctx, args: argparse.Namespace) -> None:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    """Only an administrator of the backup's own data may put it back (the current file may be unreadable)."""
+    """Only an administrator of the backup's own data may put it back (the current file may be unreadable); an
+    encrypted backup is unlocked with that administrator's password from the keyring that travels with it."""
+    import shutil
     import tempfile
 
     from aidoffice import paths
+    from aidoffice.formats import keyring
     from aidoffice.services.backups import restore_backup
     from aidoffice.services.context import open_context
     from aidoffice.services.users import has_users, login
     from aidoffice.store.backup import integrity
 
-    if not args.file.is_file() or integrity(args.file) != "ok":
+    key = None
+    if keyring.exists(args.file):
+        key = keyring.unlock(args.file, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+    if not args.file.is_file() or integrity(args.file, key) != "ok":
         raise UserError(f"ملف النسخة غير موجود أو تالف: {args.file}")
     with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as folder:
         probe_path = Path(folder) / args.file.name
-        probe_path.write_bytes(args.file.read_bytes())  # the backup itself stays untouched (no migration on it)
-        probe = open_context(probe_path, username=args.user, create=False)
+        shutil.copyfile(args.file, probe_path)  # the backup itself stays untouched (no migration on it)
+        probe = open_context(probe_path, username=args.user, create=False, key=key)
         try:
             if has_users(probe):
                 login(probe, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
             probe.require(Permission.SETTINGS)
         finally:
             probe.close()
-    ctx = restore_backup(args.db or paths.default_db_path(), args.file, username=args.user)
+    ctx = restore_backup(args.db or paths.default_db_path(), args.file, username=args.user, key=key)
     ctx.close()
     sys.stdout.write(f"{texts.DONE} {ctx.db.path}\n")
     return EXIT_OK
@@ -200,11 +208,24 @@ def _run(args: argparse.Namespace) -> int:
         return _dedup_file(args)
     if args.command == "restore":
         return _restore(args)
+    from aidoffice import paths
+    from aidoffice.services.encryption import is_encrypted, open_encrypted
+
     read_only = args.command in ("stats", "search", "list")
-    ctx = open_context(args.db, username=args.user, create=not read_only)
+    path = args.db or paths.default_db_path()
+    if is_encrypted(path):  # the user's password unlocks the key, then logs in
+        ctx = open_encrypted(path, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+    else:
+        ctx = open_context(path, username=args.user, create=not read_only)
     try:
-        _authenticate(ctx, args)
-        if args.command == "user":
+        if ctx.db.key is None:
+            _authenticate(ctx, args)
+        if args.command == "encrypt":
+            from aidoffice.services.encryption import encrypt_database
+
+            ctx = encrypt_database(ctx, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+            sys.stdout.write(f"{texts.DONE} {ctx.db.path}\n")
+        elif args.command == "user":
             _user_command(ctx, args)
         elif args.command == "backup":
             from aidoffice.services.backups import make_backup

@@ -13,6 +13,7 @@ from pathlib import Path
 from aidoffice import paths
 from aidoffice.domain.access import Permission
 from aidoffice.errors import StorageError, UserError
+from aidoffice.formats import keyring
 from aidoffice.services.context import ServiceContext, open_context
 from aidoffice.store import backup as store_backup
 
@@ -73,13 +74,16 @@ def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = 
         raise StorageError(f"تعذر إنشاء مجلد النسخ الاحتياطية: {folder}") from exc
     for stale in folder.glob("aidoffice-*.sqlite3.partial"):  # left by a copy cut short (power cut, killed)
         stale.unlink(missing_ok=True)
-    state = store_backup.integrity(ctx.db.path)
+    key = ctx.db.key
+    state = store_backup.integrity(ctx.db.path, key)
     if state != "ok":
         raise StorageError("قاعدة البيانات تالفة: لم تؤخذ نسخة منها. استعد آخر نسخة سليمة.")
     now = datetime.now()
     target = folder / f"aidoffice-{now:%Y%m%d-%H%M%S}-{kind}.sqlite3"
     started = time.perf_counter()
-    store_backup.online_copy(ctx.db.path, target)
+    store_backup.online_copy(ctx.db.path, target, key)
+    if key:  # an encrypted copy is useless without the wraps of its key
+        keyring.write(target, keyring.read(ctx.db.path))
     log.info("backup written (%s) in %.1f s", kind, time.perf_counter() - started)
     with ctx.uow() as uow:
         uow.repo.audit("backup", kind, target.name[:36], {"bytes": target.stat().st_size}, office_id=ctx.office_id)
@@ -119,25 +123,34 @@ def rotate(folder: Path, now: datetime | None = None) -> list[Path]:
     for record in list_backups(folder):
         if record.path not in keep:
             record.path.unlink()
+            keyring.path_for(record.path).unlink(missing_ok=True)
             removed.append(record.path)
     return removed
 
 
-def restore_backup(db_path: Path, backup: Path, *, username: str = "system") -> ServiceContext:
+def restore_backup(
+    db_path: Path, backup: Path, *, username: str = "system", key: bytes | None = None
+) -> ServiceContext:
     """Put a backup in place of the database at `db_path` (no connection may be open on it), after checking the
     backup and keeping a copy of the current file. The restored database takes a new sync identity, so change
-    numbers it hands out can never be mistaken for those of the database it replaces. Returns it opened."""
+    numbers it hands out can never be mistaken for those of the database it replaces. Returns it opened.
+    An encrypted backup needs its key (the office's key, from the keyring at login)."""
     backup, db_path = Path(backup), Path(db_path)
     if not backup.is_file():
         raise UserError(f"ملف النسخة غير موجود: {backup}")
-    if store_backup.integrity(backup) != "ok":
-        raise StorageError("ملف النسخة تالف أو ليس قاعدة بيانات AidOffice: لم يُستعد شيء.")
-    if db_path.exists() and store_backup.integrity(db_path) == "ok":
+    if store_backup.integrity(backup, key) != "ok":
+        raise StorageError("ملف النسخة تالف أو ليس قاعدة بيانات AidOffice (أو مشفر بمفتاح آخر): لم يُستعد شيء.")
+    if db_path.exists() and store_backup.integrity(db_path, key) == "ok":
         keep = backup.parent if backup.parent != db_path.parent else paths.backups_dir()
         keep.mkdir(parents=True, exist_ok=True)
-        store_backup.online_copy(db_path, keep / f"aidoffice-{datetime.now():%Y%m%d-%H%M%S}-before-restore.sqlite3")
-    store_backup.put_back(backup, db_path)
-    ctx = open_context(db_path, username=username, create=False)
+        kept = keep / f"aidoffice-{datetime.now():%Y%m%d-%H%M%S}-before-restore.sqlite3"
+        store_backup.online_copy(db_path, kept, key)
+        if key and keyring.exists(db_path):
+            keyring.write(kept, keyring.read(db_path))
+    store_backup.put_back(backup, db_path, key)
+    if key and keyring.exists(backup):
+        keyring.write(db_path, keyring.read(backup))
+    ctx = open_context(db_path, username=username, create=False, key=key)
     with ctx.uow() as uow:
         epoch = int(uow.repo.setting(EPOCH_SETTING) or 0) + 1
         uow.repo.set_setting(IDENTITY_SETTING, str(uuid.uuid4()))

@@ -74,8 +74,11 @@ class ServiceContext:
         self.db.close()
 
 
-def open_context(db_path: Path | str | None = None, *, username: str = "system", create: bool = True) -> ServiceContext:
-    """Open the database at `db_path` (default: the user's data folder), migrating it after a safety copy."""
+def open_context(
+    db_path: Path | str | None = None, *, username: str = "system", create: bool = True, key: bytes | None = None
+) -> ServiceContext:
+    """Open the database at `db_path` (default: the user's data folder), migrating it after a safety copy;
+    `key` opens an encrypted one (see services.encryption)."""
     path = Path(db_path) if db_path else paths.default_db_path()
-    db = open_database(path, create=create, backups=paths.backups_dir())
+    db = open_database(path, create=create, backups=paths.backups_dir(), key=key)
     return ServiceContext(db=db, username=username)

@@ -12,6 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from aidoffice.domain.access import Permission
 from aidoffice.domain.vocab import Role
 from aidoffice.errors import NotFoundError, UserError, ValidationError
+from aidoffice.formats import keyring
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
@@ -52,6 +53,12 @@ def _check(username: str, password: str, role: str) -> dict[str, str]:
     return problems
 
 
+def _wrap_key(ctx: ServiceContext, username: str, password: str) -> None:
+    """On an encrypted database, the user's password must open the key too."""
+    if ctx.db.key:
+        keyring.set_user(ctx.db.path, username, password, ctx.db.key)
+
+
 def has_users(ctx: ServiceContext) -> bool:
     with ctx.uow() as uow:
         return uow.repo.count(m.User) > 0
@@ -83,6 +90,7 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
         )
         uow.repo.add(user)
         uow.commit()
+        _wrap_key(ctx, user.username, password)
         log.info("user created with role %s", role)
         return _record(user)
 
@@ -161,6 +169,7 @@ def update_user(
             if len(password) < MIN_PASSWORD_LENGTH:
                 raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
             user.password_hash = _hasher.hash(password)
+            _wrap_key(ctx, user.username, password)
         if unlock:
             user.locked_until, user.failed_logins = None, 0
         user.changed_by = ctx.username
@@ -182,3 +191,4 @@ def change_own_password(ctx: ServiceContext, old: str, new: str) -> None:
         user.password_hash = _hasher.hash(new)
         user.changed_by = ctx.username
         uow.commit()
+        _wrap_key(ctx, user.username, new)

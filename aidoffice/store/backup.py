@@ -4,23 +4,25 @@ from __future__ import annotations
 
 import contextlib
 import os
-import sqlite3
 from pathlib import Path
 
 from aidoffice.errors import StorageError
+from aidoffice.store.engine import is_driver_error, raw_connect, raw_key, sqlcipher_driver
 
 STEP_PAGES = 4096  # copied per step, so other connections are not held up for the whole copy
 
 
-def integrity(path: Path) -> str:
+def integrity(path: Path, key: bytes | None = None) -> str:
     """'ok', or SQLite's first complaint ("not a database", a malformed page…)."""
     try:
-        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        conn = raw_connect(path, key, read_only=True)
         try:
             result = conn.execute("PRAGMA quick_check").fetchone()[0]
         finally:
             conn.close()
-    except sqlite3.DatabaseError as exc:
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
         return str(exc)
     return result
 
@@ -30,13 +32,13 @@ def _fsync(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
-def online_copy(source: Path, target: Path) -> None:
+def online_copy(source: Path, target: Path, key: bytes | None = None) -> None:
     """A consistent copy of a live database, written to `target.partial`, flushed to disk, checked, renamed."""
     partial = target.with_name(target.name + ".partial")
     try:
-        src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+        src = raw_connect(source, key, read_only=True)
         try:
-            dst = sqlite3.connect(partial)
+            dst = raw_connect(partial, key)
             try:
                 src.backup(dst, pages=STEP_PAGES)
                 dst.execute("PRAGMA journal_mode=DELETE")  # one self-contained file, no -wal beside it
@@ -45,24 +47,26 @@ def online_copy(source: Path, target: Path) -> None:
         finally:
             src.close()
         _fsync(partial)
-        if integrity(partial) != "ok":
+        if integrity(partial, key) != "ok":
             raise StorageError("النسخة الاحتياطية الناتجة تالفة: لم تُحفظ. تحقق من القرص وأعد المحاولة.")
         os.replace(partial, target)
     except OSError as exc:
         raise StorageError(f"تعذر كتابة النسخة الاحتياطية في {target.parent}: تحقق من المساحة والصلاحيات.") from exc
-    except sqlite3.Error as exc:
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
         raise StorageError(f"تعذرت قراءة قاعدة البيانات لنسخها: {exc.__class__.__name__}.") from exc
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
 
 
-def put_back(backup: Path, target: Path) -> None:
+def put_back(backup: Path, target: Path, key: bytes | None = None) -> None:
     """Replace the database at `target` by a copy of `backup`. No connection to `target` may be open: the old
     -wal and -shm files are removed first, so no stale journal is ever replayed onto the restored file."""
     partial = target.with_name(target.name + ".restoring")
     try:
-        online_copy(backup, partial)
+        online_copy(backup, partial, key)
         for suffix in ("-wal", "-shm"):
             with contextlib.suppress(FileNotFoundError):
                 Path(str(target) + suffix).unlink()
@@ -71,3 +75,23 @@ def put_back(backup: Path, target: Path) -> None:
     finally:
         with contextlib.suppress(OSError):
             partial.unlink()
+
+
+def export_encrypted(plain: Path, target: Path, key: bytes) -> None:
+    """Write an encrypted copy of a plain database (SQLCipher's sqlcipher_export), schema version included.
+    The plain file must have no writer; its journal is checkpointed first so the copy holds everything."""
+    conn = raw_connect(plain, None)
+    try:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+    finally:
+        conn.close()
+    conn = sqlcipher_driver().connect(str(plain))  # SQLCipher's driver reads a plain file when given no key
+    try:
+        conn.execute(f'ATTACH DATABASE ? AS encrypted KEY "{raw_key(key)}"', (str(target),))
+        conn.execute("SELECT sqlcipher_export('encrypted')")
+        conn.execute(f"PRAGMA encrypted.user_version = {int(version)}")
+        conn.execute("DETACH DATABASE encrypted")
+    finally:
+        conn.close()
+    _fsync(target)

@@ -10,9 +10,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import QueuePool
 
 from aidoffice.errors import StorageError
 
@@ -52,10 +53,15 @@ _KNOWN = (
 )
 
 
+def is_driver_error(exc: BaseException) -> bool:
+    """An error of sqlite3 or of SQLCipher's driver (a separate module with the same classes)."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("sqlcipher3")
+
+
 def storage_error_for(exc: BaseException) -> StorageError | None:
     """The user-facing StorageError for a known SQLite failure (environment), or None for a bug."""
     original = getattr(exc, "orig", exc)
-    if not isinstance(original, sqlite3.Error):
+    if not is_driver_error(original):
         return None
     text = str(original).lower()
     for needle, message in _KNOWN:
@@ -95,9 +101,40 @@ def _install_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
+def sqlcipher_driver():
+    """SQLCipher's driver (the sqlcipher3 wheels), loaded only for an encrypted database."""
+    try:
+        import sqlcipher3
+    except ImportError as exc:
+        raise StorageError("مكتبة التشفير SQLCipher غير مثبتة: لا يمكن فتح قاعدة بيانات مشفرة.") from exc
+    return sqlcipher3
+
+
+def raw_key(key: bytes) -> str:
+    """SQLCipher's raw-key form: the 32 bytes are the key itself, no passphrase derivation on every connection."""
+    return f"x'{key.hex()}'"
+
+
+def raw_connect(path: Path, key: bytes | None = None, *, read_only: bool = False, timeout: float | None = None):
+    """A DB-API connection outside SQLAlchemy (copies, checks): plain sqlite3, or SQLCipher with the key set."""
+    module = sqlcipher_driver() if key else sqlite3
+    target = f"file:{path}?mode=ro" if read_only else str(path)
+    conn = module.connect(target, uri=read_only, timeout=timeout if timeout is not None else 5.0)
+    if key:
+        conn.execute(f'PRAGMA key = "{raw_key(key)}"')
+    return conn
+
+
+def make_engine(path: Path, *, foreign_keys: bool = True, key: bytes | None = None) -> Engine:
     # hide_parameters: SQL errors must not carry personal data into logs or messages.
-    engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
+    if key:
+        sqlcipher_driver()
+        url = URL.create("sqlite+pysqlcipher", password=raw_key(key), database=str(path))
+        # One connection per checkout, as for plain files (the dialect's default shares one per thread, and two
+        # units of work open in one thread would then share a transaction).
+        engine = create_engine(url, hide_parameters=True, poolclass=QueuePool)
+    else:
+        engine = create_engine(f"sqlite:///{path}", hide_parameters=True)
     _install_pragmas(engine, foreign_keys=foreign_keys)
     return engine
 
@@ -105,7 +142,7 @@ def make_engine(path: Path, *, foreign_keys: bool = True) -> Engine:
 # --- checks before the file is touched ----------------------------------------------------------------------
 
 
-def check_file_usable(path: Path, *, create: bool) -> bool:
+def check_file_usable(path: Path, *, create: bool, encrypted: bool = False) -> bool:
     """Refuse a file that is not ours to open; returns True when the file does not exist yet.
 
     Nothing here writes to the file: an unreadable or foreign file is never replaced by an empty database.
@@ -118,7 +155,7 @@ def check_file_usable(path: Path, *, create: bool) -> bool:
                 header = fh.read(len(SQLITE_MAGIC))
         except OSError as exc:
             raise StorageError(f"تعذر قراءة ملف قاعدة البيانات {path.name}: تحقق من الصلاحيات.") from exc
-        if header != SQLITE_MAGIC:
+        if header != SQLITE_MAGIC and not encrypted:  # an encrypted file's first bytes are random
             raise StorageError(
                 f"الملف {path.name} ليس قاعدة بيانات SQLite (قد يكون تالفاً أو ملفاً آخر). لم يُغيَّر شيء في الملف."
             )
@@ -141,13 +178,14 @@ def check_file_usable(path: Path, *, create: bool) -> bool:
     return True
 
 
-def copy_database(source: Path, target: Path) -> None:
-    """A consistent copy through SQLite's online backup API (safe with WAL and with other readers)."""
+def copy_database(source: Path, target: Path, key: bytes | None = None) -> None:
+    """A consistent copy through SQLite's online backup API (safe with WAL and with other readers); an encrypted
+    database's copy is encrypted with the same key."""
     target.parent.mkdir(parents=True, exist_ok=True)
     partial = target.with_name(target.name + ".partial")
-    src = sqlite3.connect(f"file:{source}?mode=ro", uri=True)
+    src = raw_connect(source, key, read_only=True)
     try:
-        dst = sqlite3.connect(partial)
+        dst = raw_connect(partial, key)
         try:
             src.backup(dst)
         finally:
@@ -166,36 +204,48 @@ class Database:
     sessions: sessionmaker[Session]
     created: bool
     backup_before_migration: Path | None
+    key: bytes | None = None  # SQLCipher's key when the file is encrypted
 
     def close(self) -> None:
         self.engine.dispose()
 
 
-def open_database(path: Path | str, *, create: bool = True, backups: Path | None = None) -> Database:
+def _refuse_wrong_key(exc: BaseException, key: bytes | None) -> None:
+    if key and "not a database" in str(getattr(exc, "orig", exc)).lower():
+        raise StorageError("مفتاح التشفير لا يفتح قاعدة البيانات: كلمة المرور أو ملف المفاتيح لا يخصها.") from exc
+
+
+def open_database(
+    path: Path | str, *, create: bool = True, backups: Path | None = None, key: bytes | None = None
+) -> Database:
     """Open (or create) the database at `path`, take a copy if it must be migrated, and migrate it to head."""
     from aidoffice.store import migrate  # local import: migrate imports alembic, which imports this module's users
 
     path = Path(path).expanduser().resolve()
-    is_new = check_file_usable(path, create=create)
+    is_new = check_file_usable(path, create=create, encrypted=key is not None)
     backup_copy: Path | None = None
     try:
-        current = None if is_new else migrate.current_revision(path)
+        current = None if is_new else migrate.current_revision(path, key)
         if not is_new:
             migrate.check_known(current)
             if current is not None and current != migrate.head_revision() and backups is not None:
                 stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
                 backup_copy = backups / f"pre-migration-{current}-{stamp}.sqlite3"
-                copy_database(path, backup_copy)
+                copy_database(path, backup_copy, key)
                 log.info("copied database before migration from revision %s", current)
         if current != migrate.head_revision():
-            migrate.upgrade(path)
-        engine = make_engine(path)
+            migrate.upgrade(path, key=key)
+        engine = make_engine(path, key=key)
         with engine.connect() as conn:  # the first real connection: fails here, not later, if locked
             conn.exec_driver_sql("SELECT 1")
     except DBAPIError as exc:
+        _refuse_wrong_key(exc, key)
         raise_storage_error(exc)
         raise
-    except sqlite3.Error as exc:
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
+        _refuse_wrong_key(exc, key)
         raise_storage_error(exc)
         raise
     sessions = sessionmaker(engine, expire_on_commit=False)
@@ -204,4 +254,4 @@ def open_database(path: Path | str, *, create: bool = True, backups: Path | None
     search.install(sessions)
     matching_keys.install(sessions)
     audit.install(sessions)
-    return Database(path, engine, sessions, is_new, backup_copy)
+    return Database(path, engine, sessions, is_new, backup_copy, key)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import sqlite3
 from functools import cache
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from aidoffice.errors import StorageError
-from aidoffice.store.engine import busy_timeout_ms, make_engine
+from aidoffice.store.engine import busy_timeout_ms, make_engine, raw_connect
 
 log = logging.getLogger("aidoffice.store")
 
@@ -38,9 +37,9 @@ def head_revision() -> str:
     return head
 
 
-def current_revision(path: Path) -> str | None:
+def current_revision(path: Path, key: bytes | None = None) -> str | None:
     """The file's Alembic revision; None for an empty SQLite file. Refuses an SQLite file that is not ours."""
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=busy_timeout_ms() / 1000)
+    conn = raw_connect(path, key, read_only=True, timeout=busy_timeout_ms() / 1000)
     try:
         tables = {row[0] for row in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
         if not tables:
@@ -67,10 +66,10 @@ def check_known(revision: str | None) -> None:
         )
 
 
-def upgrade(path: Path, revision: str = "head") -> None:
+def upgrade(path: Path, revision: str = "head", *, key: bytes | None = None) -> None:
     """Upgrade in one transaction with foreign keys off (batch rebuilds would otherwise cascade-delete children),
     then refuse to commit if any foreign key is left dangling."""
-    engine = make_engine(path, foreign_keys=False)
+    engine = make_engine(path, foreign_keys=False, key=key)
     try:
         with engine.begin() as conn:
             cfg = alembic_config(path)

@@ -5,10 +5,11 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout
 
 from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.encryption import encrypt_database
 from aidoffice.services.users import IDLE_LOCK_MINUTES, create_user, login
 from aidoffice.ui.widgets import Form, ltr_edit
 
@@ -22,9 +23,18 @@ def password_edit() -> QLineEdit:
 class LoginDialog(QDialog):
     """Name and password; the reason of a refusal under the field. With `locked_user`, the session's own user only."""
 
-    def __init__(self, ctx: ServiceContext, parent=None, *, locked_user: str | None = None) -> None:
+    def __init__(
+        self,
+        ctx: ServiceContext | None,
+        parent=None,
+        *,
+        locked_user: str | None = None,
+        authenticate=None,
+    ) -> None:
+        """`authenticate(username, password)` replaces the login on `ctx` (an encrypted file is unlocked first)."""
         super().__init__(parent)
         self.ctx = ctx
+        self.authenticate = authenticate or (lambda name, password: login(self.ctx, name, password))
         self.setWindowTitle("الجلسة مقفلة" if locked_user else "تسجيل الدخول")
         intro = QLabel(
             "قُفلت الجلسة بعد مدة دون استخدام. أدخل كلمة المرور للمتابعة."
@@ -52,7 +62,7 @@ class LoginDialog(QDialog):
     def try_login(self) -> bool:
         self.form.clear_errors()
         try:
-            login(self.ctx, self.username.text(), self.password.text())
+            self.authenticate(self.username.text(), self.password.text())
         except UserError as exc:
             self.password.clear()
             self.form.show_error(exc)
@@ -75,6 +85,10 @@ class AdminDialog(QDialog):
         self.full_name = self.form.add("full_name", "الاسم", QLineEdit())
         self.password = self.form.add("password", "كلمة المرور", password_edit())
         self.confirm = self.form.add("confirm", "تأكيد كلمة المرور", password_edit())
+        self.encrypt = self.form.add(
+            "encrypt", "التشفير", QCheckBox("تشفير قاعدة البيانات (لا تُقرأ دون كلمة مرور أحد المستخدمين)")
+        )
+        self.encrypt.setChecked(True)
         self.form.finish()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.create)
@@ -91,6 +105,8 @@ class AdminDialog(QDialog):
         try:
             create_user(self.ctx, self.username.text(), self.password.text(), "admin", self.full_name.text())
             login(self.ctx, self.username.text(), self.password.text())
+            if self.encrypt.isChecked():
+                self.ctx = encrypt_database(self.ctx, self.password.text())
         except UserError as exc:
             self.form.show_error(exc)
             return False

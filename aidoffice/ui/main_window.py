@@ -259,9 +259,9 @@ class MainWindow(QMainWindow):
         db_path = self.ctx.db.path
         self.ctx.close()
         try:
-            restored = restore_backup(db_path, backup, username=self.ctx.username)
+            restored = restore_backup(db_path, backup, username=self.ctx.username, key=self.ctx.db.key)
         except UserError as exc:
-            self.ctx = open_context(db_path, username=self.ctx.username, create=False)
+            self.ctx = open_context(db_path, username=self.ctx.username, create=False, key=self.ctx.db.key)
             self.statusBar().showMessage(exc.message, 15_000)
             return
         restored.role = self.ctx.role

@@ -120,7 +120,7 @@ def test_copy_is_taken_before_a_migration(tmp_path, monkeypatch):
     upgraded = []
     # Pretend the program ships a newer head than the file's revision.
     monkeypatch.setattr(migrate, "head_revision", lambda: "0002_next")
-    monkeypatch.setattr(migrate, "upgrade", lambda p, revision="head": upgraded.append(p))
+    monkeypatch.setattr(migrate, "upgrade", lambda p, revision="head", key=None: upgraded.append(p))
     db = open_database(path, backups=tmp_path / "backups")
     db.close()
     assert upgraded == [path.resolve()]

@@ -23,8 +23,35 @@ def test_first_administrator_then_login(qtbot, ctx):
     dialog.confirm.setText("كلمة-سر-أخرى")
     assert not dialog.create() and dialog.form.errors["confirm"].text() == "كلمتا المرور غير متطابقتين."
     dialog.confirm.setText("كلمة-سر-قوية")
+    assert dialog.encrypt.isChecked()  # new offices are encrypted unless the administrator says otherwise
     assert dialog.create()
-    assert (ctx.username, ctx.role) == ("admin", "admin")
+    opened = dialog.ctx
+    try:
+        assert (opened.username, opened.role) == ("admin", "admin") and opened.db.key is not None
+        path = opened.db.path
+    finally:
+        opened.close()
+    from aidoffice.app import unlock
+    from aidoffice.services.encryption import is_encrypted
+
+    assert is_encrypted(path)
+    # the next start: the same dialog unlocks the file with the password, then logs in
+    from PySide6.QtCore import QTimer
+
+    def answer():
+        from PySide6.QtWidgets import QApplication
+
+        login_dialog = QApplication.activeModalWidget()
+        login_dialog.username.setText("admin")
+        login_dialog.password.setText("كلمة-سر-قوية")
+        login_dialog.try_login()
+
+    QTimer.singleShot(100, answer)
+    again = unlock(path)
+    try:
+        assert again is not None and again.role == "admin" and again.db.key is not None
+    finally:
+        again.close()
 
 
 def test_wrong_password_is_said_beside_the_field_and_cleared(qtbot, admin):

@@ -1,0 +1,79 @@
+"""The keyring beside an encrypted database: the database key wrapped once per user under a key derived from that
+user's password (Argon2id), so any user unlocks the file at login and no password or key is stored in the clear."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+from argon2.low_level import Type, hash_secret_raw
+from cryptography.exceptions import InvalidTag
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from aidoffice.errors import UserError
+
+SUFFIX = ".keys"
+_CONTEXT = b"aidoffice database key v1"
+# Argon2id as for the login hashes (t=3, 64 MiB, p=4): the wrap costs a guesser as much as the login does.
+_KDF = {"time_cost": 3, "memory_cost": 65_536, "parallelism": 4}
+
+
+def path_for(db: Path) -> Path:
+    return Path(db).with_name(Path(db).name + SUFFIX)
+
+
+def exists(db: Path) -> bool:
+    return path_for(db).is_file()
+
+
+def _kek(password: str, salt: bytes) -> bytes:
+    return hash_secret_raw(password.encode("utf-8"), salt, hash_len=32, type=Type.ID, **_KDF)
+
+
+def wrap(key: bytes, password: str) -> dict:
+    salt, nonce = os.urandom(16), os.urandom(12)
+    sealed = AESGCM(_kek(password, salt)).encrypt(nonce, key, _CONTEXT)
+    return {"salt": salt.hex(), "nonce": nonce.hex(), "wrapped": sealed.hex()}
+
+
+def unwrap(entry: dict, password: str) -> bytes | None:
+    try:
+        kek = _kek(password, bytes.fromhex(entry["salt"]))
+        return AESGCM(kek).decrypt(bytes.fromhex(entry["nonce"]), bytes.fromhex(entry["wrapped"]), _CONTEXT)
+    except (InvalidTag, KeyError, ValueError):
+        return None
+
+
+def read(db: Path) -> dict:
+    try:
+        data = json.loads(path_for(db).read_text(encoding="utf-8"))
+    except (OSError, ValueError) as exc:
+        raise UserError(f"ملف مفاتيح قاعدة البيانات غير مقروء: {path_for(db).name}") from exc
+    return data if isinstance(data, dict) else {}
+
+
+def write(db: Path, data: dict) -> None:
+    """Atomically: a partial file, flushed, renamed (a power cut never leaves a keyring half written)."""
+    target = path_for(db)
+    partial = target.with_name(target.name + ".partial")
+    with partial.open("w", encoding="utf-8") as fh:
+        json.dump(data, fh, indent=1)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(partial, target)
+
+
+def set_user(db: Path, username: str, password: str, key: bytes) -> None:
+    data = read(db) if exists(db) else {"version": 1, "users": {}}
+    data.setdefault("users", {})[username] = wrap(key, password)
+    write(db, data)
+
+
+def unlock(db: Path, username: str, password: str) -> bytes:
+    """The database key, if this user's password opens their wrap; the same message whatever was wrong."""
+    entry = read(db).get("users", {}).get((username or "").strip())
+    key = unwrap(entry, password or "") if entry else None
+    if key is None:
+        raise UserError("اسم الدخول أو كلمة المرور غير صحيحة.", field="password")
+    return key

@@ -1,0 +1,74 @@
+"""Encryption at rest with SQLCipher: turn a database into an encrypted one, and open it at login.
+
+The database key (32 random bytes) never leaves memory in the clear: beside the file a keyring holds it wrapped for
+each user under a key derived from that user's password (formats/keyring.py). A user added or given a new password
+by the administrator gets a wrap then; after encrypting, the other users need a new password from the administrator.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import replace
+from pathlib import Path
+
+from aidoffice.domain.access import Permission
+from aidoffice.errors import StorageError, UserError
+from aidoffice.formats import keyring
+from aidoffice.services import users
+from aidoffice.services.context import ServiceContext, open_context
+from aidoffice.store.backup import export_encrypted, integrity
+from aidoffice.store.engine import SQLITE_MAGIC
+
+log = logging.getLogger("aidoffice.security")
+
+
+def is_encrypted(db_path: Path) -> bool:
+    """A keyring beside a file that no longer starts as plain SQLite (a keyring beside a plain file is the trace of
+    an encryption cut short before the new file was put in place: the plain file is still the database)."""
+    db_path = Path(db_path)
+    if not keyring.exists(db_path) or not db_path.exists():
+        return False
+    with db_path.open("rb") as fh:
+        return fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC
+
+
+def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:
+    """Unlock the key with the user's password, open the file with it, then log the user in."""
+    key = keyring.unlock(Path(db_path), username, password)
+    ctx = open_context(db_path, username=username, create=create, key=key)
+    try:
+        users.login(ctx, username, password)
+    except UserError:
+        ctx.close()
+        raise
+    return ctx
+
+
+def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
+    """Rewrite the (plain) database encrypted under a new random key, wrapped for the acting administrator.
+
+    Closes `ctx` and returns a new context on the encrypted file. The steps are ordered so that a power cut leaves
+    either the plain database (with a stale keyring that is ignored) or the encrypted one with its keyring.
+    """
+    ctx.require(Permission.SETTINGS)
+    if ctx.db.key:
+        raise UserError("قاعدة البيانات مشفرة بالفعل.")
+    users.login(replace(ctx), ctx.username, password)  # the acting user's own password, checked
+    path, username, role = ctx.db.path, ctx.username, ctx.role
+    ctx.close()
+    key = os.urandom(32)
+    partial = path.with_name(path.name + ".encrypting")
+    partial.unlink(missing_ok=True)
+    export_encrypted(path, partial, key)
+    if integrity(partial, key) != "ok":
+        partial.unlink(missing_ok=True)
+        raise StorageError("فشل التحقق من النسخة المشفرة: بقيت قاعدة البيانات كما كانت.")
+    keyring.set_user(path, username, password, key)
+    for suffix in ("-wal", "-shm"):
+        Path(str(path) + suffix).unlink(missing_ok=True)
+    os.replace(partial, path)
+    log.info("database encrypted")
+    encrypted = open_context(path, username=username, create=False, key=key)
+    encrypted.role = role
+    return encrypted
