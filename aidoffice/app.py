@@ -120,14 +120,27 @@ def sign_in(ctx: ServiceContext) -> ServiceContext | None:
 
 
 def unlock(db_path: Path) -> ServiceContext | None:
-    """An encrypted database: the user's password unlocks the key, opens the file and logs the user in."""
+    """An encrypted database: the user's password unlocks the key; the file is checked with it (a damaged one is
+    restored from the newest good backup, as for a plain file); then it is opened and the user logged in."""
+    from aidoffice.formats import keyring
+    from aidoffice.services.backups import check_database
     from aidoffice.services.encryption import open_encrypted
     from aidoffice.ui.login import LoginDialog
 
     opened: dict[str, ServiceContext] = {}
-    dialog = LoginDialog(
-        None, authenticate=lambda name, password: opened.setdefault("ctx", open_encrypted(db_path, name, password))
-    )
+
+    def authenticate(name: str, password: str) -> None:
+        key = keyring.unlock(db_path, name, password)
+        problem = check_database(db_path, key)
+        if problem != "ok":
+            log.error("encrypted database failed its integrity check at start-up")
+            dialog = DamagedDialog(db_path, problem, key=key)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                raise UserError("لم تُستعد قاعدة البيانات: أُغلق البرنامج دون تغيير شيء.")
+            dialog.restore().close()
+        opened["ctx"] = open_encrypted(db_path, name, password)
+
+    dialog = LoginDialog(None, authenticate=authenticate)
     return opened.get("ctx") if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
@@ -165,14 +178,15 @@ def make_demo(persons: int = DEMO_PERSONS) -> ServiceContext:
 class DamagedDialog(QDialog):
     """The database failed its integrity check: restore the newest good backup, or stop. Never a new empty file."""
 
-    def __init__(self, db_path: Path, problem: str, parent=None) -> None:
+    def __init__(self, db_path: Path, problem: str, parent=None, *, key: bytes | None = None) -> None:
         from aidoffice.services.backups import list_backups
         from aidoffice.store.backup import integrity
 
         super().__init__(parent)
         self.setWindowTitle("قاعدة البيانات تالفة")
         self.db_path = db_path
-        self.good = next((b for b in list_backups(paths.backups_dir()) if integrity(b.path) == "ok"), None)
+        self.key = key
+        self.good = next((b for b in list_backups(paths.backups_dir()) if integrity(b.path, key) == "ok"), None)
         text = f"فشل فحص سلامة ملف قاعدة البيانات:\n{db_path}\n({problem[:120]})\n\n" + (
             f"أحدث نسخة احتياطية سليمة: {self.good.taken_at:%Y/%m/%d %H:%M}. يمكن استعادتها الآن؛ يُحفظ الملف التالف "
             "جانباً ولا يُحذف."
@@ -198,7 +212,7 @@ class DamagedDialog(QDialog):
         self.db_path.replace(damaged)  # kept aside for support, never deleted
         for suffix in ("-wal", "-shm"):
             Path(str(self.db_path) + suffix).unlink(missing_ok=True)
-        return restore_backup(self.db_path, self.good.path, username="desktop")
+        return restore_backup(self.db_path, self.good.path, username="desktop", key=self.key)
 
 
 def start_office(db_path: Path | None) -> ServiceContext | None:

@@ -161,6 +161,6 @@ def restore_backup(
     return ctx
 
 
-def check_database(db_path: Path) -> str:
+def check_database(db_path: Path, key: bytes | None = None) -> str:
     """'ok' or what is wrong; the desktop and the command line ask before opening."""
-    return store_backup.integrity(Path(db_path)) if Path(db_path).exists() else "ok"
+    return store_backup.integrity(Path(db_path), key) if Path(db_path).exists() else "ok"

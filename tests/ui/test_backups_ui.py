@@ -60,3 +60,32 @@ def test_a_damaged_database_at_start_is_restored_from_the_newest_good_backup(qtb
     finally:
         restored.close()
     assert list(db_path.parent.glob("*-damaged-*.sqlite3"))  # kept aside for support
+
+
+def test_a_damaged_encrypted_database_is_restored_with_its_key(qtbot, ctx):
+    from aidoffice.app import DamagedDialog
+    from aidoffice.services import users
+    from aidoffice.services.encryption import encrypt_database, open_encrypted
+
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    users.login(ctx, "admin", "كلمة-سر-قوية")
+    add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
+    enc = encrypt_database(ctx, "كلمة-سر-قوية")
+    backups.make_backup(enc, paths.backups_dir())
+    db_path, key = enc.db.path, enc.db.key
+    enc.close()
+    data = bytearray(db_path.read_bytes())
+    for page in range(1, len(data) // 4096):
+        data[page * 4096 + 100 : page * 4096 + 140] = b"\xff" * 40
+    db_path.write_bytes(bytes(data))
+    problem = backups.check_database(db_path, key)
+    assert problem != "ok"
+    dialog = DamagedDialog(db_path, problem, key=key)
+    qtbot.addWidget(dialog)
+    assert dialog.good is not None
+    dialog.restore().close()
+    again = open_encrypted(db_path, "admin", "كلمة-سر-قوية")
+    try:
+        assert len(search_persons(again, "الجابري")) == 1
+    finally:
+        again.close()
