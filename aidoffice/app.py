@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 import time
@@ -230,11 +231,24 @@ def start_office(db_path: Path | None) -> ServiceContext | None:
     return open_office(path, ask_profile_dialog)
 
 
+def _guard_missing_streams() -> None:
+    """A windowed Windows program starts with no stdout or stderr: writes to them must not crash it."""
+    for name in ("stdout", "stderr"):
+        if getattr(sys, name) is None:
+            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the program
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="aidoffice")
     parser.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات")
     parser.add_argument("--demo", action="store_true", help="فتح مكتب تجريبي جديد في مجلد مؤقت")
+    parser.add_argument("--self-test", action="store_true", help="فحص ذاتي لكل أجزاء البرنامج ثم الخروج")
+    _guard_missing_streams()
     args = parser.parse_args(argv)
+    if args.self_test:
+        from aidoffice.ui import selftest
+
+        return selftest.run(make_application)
     setup_logging()
     app = make_application()
     from aidoffice.ui import crash
