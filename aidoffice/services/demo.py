@@ -290,6 +290,8 @@ class _Generator:
             spouse_national_id=spouse_id,
             notes="",
             merged_into_id=None,
+            consent_sharing=False,
+            consent_on=None,
             search_rowid=rowid,
         )
         return row

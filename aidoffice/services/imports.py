@@ -240,6 +240,8 @@ def _write(ctx, association_id, project_id, path, report, rows, cleaned, new_row
                 spouse_national_id=clean.spouse_national_id,
                 notes=clean.notes,
                 merged_into_id=None,
+                consent_sharing=False,  # given explicitly: no per-row default for SQLAlchemy to fill in
+                consent_on=None,
                 search_rowid=rowid + offset,
             )
             persons.append(person)
