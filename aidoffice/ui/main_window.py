@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice import texts
+from aidoffice.domain.access import Permission
 from aidoffice.errors import UserError
 from aidoffice.services import overview
 from aidoffice.services.backups import backup_if_due, make_backup, restore_backup
@@ -140,6 +141,10 @@ class MainWindow(QMainWindow):
         template = self.export_menu.addAction("نموذج قائمة مستفيدين فارغ…")
         template.triggered.connect(lambda _checked=False: self.export("template"))
         self.export_task: tasks.BackgroundTask | None = None
+        exports = ctx.can(Permission.EXPORT)  # screens follow the role; the services enforce it regardless
+        self.export_menu.setEnabled(exports)
+        for kind, button in self.reports_page.buttons.items():
+            button.setEnabled(exports or kind == "template")
         self.refresh_status()
         self.navigation.setCurrentRow(0)
 

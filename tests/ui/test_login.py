@@ -113,3 +113,21 @@ def test_administrator_manages_users_and_reads_the_audit_trail(qtbot, admin):
     assert other.audit.listing is None and "لمدير النظام فقط" in other.audit.result.text()
     other.tabs.setCurrentWidget(other.users)
     assert "ليست لديك صلاحية" in other.users.message.text()
+
+
+def test_screens_follow_the_role(qtbot, admin):
+    from dataclasses import replace
+
+    users.create_user(admin, "clerk1", "كلمة-سر-الموظف", "clerk")
+    clerk = replace(admin)
+    users.login(clerk, "clerk1", "كلمة-سر-الموظف")
+    window = MainWindow(clerk)
+    qtbot.addWidget(window)
+    assert not window.export_menu.isEnabled()
+    assert (
+        not window.reports_page.buttons["persons"].isEnabled() and window.reports_page.buttons["template"].isEnabled()
+    )
+    users.login(admin, "admin", "كلمة-سر-قوية")
+    other = MainWindow(admin)
+    qtbot.addWidget(other)
+    assert other.export_menu.isEnabled() and other.reports_page.buttons["persons"].isEnabled()

@@ -17,6 +17,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import Currency, DistributionStatus, Sector
 from aidoffice.errors import UserError
@@ -228,7 +229,9 @@ class DistributionDialog(QDialog):
             + (f" (اعتمده {view.approved_by})" if view.approved_by else "")
             + f" — في الكشف {view.listed} أسرة، استلم {view.received}"
         )
-        self.approve_button.setEnabled(d.status == DistributionStatus.DRAFT.value)
+        self.approve_button.setEnabled(
+            d.status == DistributionStatus.DRAFT.value and self.ctx.can(Permission.APPROVE_DISTRIBUTION)
+        )
         closed = d.status == DistributionStatus.CLOSED.value
         self.add_button.setEnabled(not closed)
         self.lines.refresh()

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aidoffice.domain.access import Permission
 from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import scan_registry
@@ -118,9 +119,11 @@ class ReviewPage(QWidget):
         self.pair = pair
         self.keep = "a"
         has_pair = pair is not None
-        for b in (self.merge_button, self.distinct_button, self.skip_button, self.swap_button):
-            b.setEnabled(has_pair)
-        self.undo_button.setEnabled(self.last_merge is not None)
+        decides = self.ctx.can(Permission.DECIDE_DUPLICATES)  # a courtesy: the service refuses anyway
+        for b in (self.merge_button, self.distinct_button, self.swap_button):
+            b.setEnabled(has_pair and decides)
+        self.skip_button.setEnabled(has_pair)
+        self.undo_button.setEnabled(self.last_merge is not None and decides)
         self.reasons.clear()
         if pair is None:
             self.header.setText("لا توجد أزواج للمراجعة.")
