@@ -20,14 +20,14 @@ def _live_lines():
     return and_(m.DistributionLine.status != "reversal", m.DistributionLine.id.not_in(reversed_ids))
 
 
+def _received():
+    """Lines that stand and were received."""
+    return and_(_live_lines(), m.DistributionLine.status == "received")
+
+
 def _received_in(start: date, end: date):
     """Lines that stand and were received, of rounds dated in [start, end) (needs Distribution joined)."""
-    return and_(
-        m.Distribution.distribution_date >= start,
-        m.Distribution.distribution_date < end,
-        _live_lines(),
-        m.DistributionLine.status == "received",
-    )
+    return and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end, _received())
 
 
 def month_figures(session: Session, start: date, end: date, dormant_before: date) -> dict:
@@ -48,7 +48,7 @@ def month_figures(session: Session, start: date, end: date, dormant_before: date
         return scalar(select(func.count()).select_from(column.class_).where(column >= start, column < end))
 
     in_period = and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
-    received = and_(_live_lines(), m.DistributionLine.status == "received")
+    received = _received()
     last_distribution = (
         select(func.max(m.Distribution.distribution_date))
         .join(m.Project, m.Project.id == m.Distribution.project_id)
@@ -174,11 +174,7 @@ def by_association(session: Session, start: date, end: date) -> list[tuple]:
         .join(m.Distribution, m.Distribution.project_id == m.Project.id)
         .outerjoin(
             m.DistributionLine,
-            and_(
-                m.DistributionLine.distribution_id == m.Distribution.id,
-                _live_lines(),
-                m.DistributionLine.status == "received",
-            ),
+            and_(m.DistributionLine.distribution_id == m.Distribution.id, _received()),
         )
         .where(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
         .group_by(m.Association.id)
@@ -241,11 +237,7 @@ def association_activity(session: Session, association_id: str) -> list[tuple]:
         .outerjoin(m.Distribution, m.Distribution.project_id == m.Project.id)
         .outerjoin(
             m.DistributionLine,
-            and_(
-                m.DistributionLine.distribution_id == m.Distribution.id,
-                _live_lines(),
-                m.DistributionLine.status == "received",
-            ),
+            and_(m.DistributionLine.distribution_id == m.Distribution.id, _received()),
         )
         .where(m.Project.association_id == association_id)
         .group_by(m.Project.id)

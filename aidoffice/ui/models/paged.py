@@ -93,14 +93,6 @@ class PagedTableModel(QAbstractTableModel):
         found = self.row_at(row)
         return found.id if found else None
 
-    def row_of(self, ident: str) -> int:
-        """The row of a record among the loaded pages, -1 if not loaded."""
-        for number, rows in self._pages.items():
-            for i, r in enumerate(rows):
-                if r.id == ident:
-                    return number * PAGE + i
-        return -1
-
     # --- Qt model -------------------------------------------------------------------------------------------
     def rowCount(self, parent: Index = QModelIndex()) -> int:  # noqa: B008 - Qt's signature
         return 0 if parent.isValid() else self._count
