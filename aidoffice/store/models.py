@@ -539,3 +539,129 @@ batch_persons = Table(
     Column("person_id", ID, ForeignKey("persons.id", ondelete="CASCADE"), primary_key=True, index=True),
     Column("existing", Boolean, nullable=False, default=False),
 )
+
+
+# --- office ↔ headquarters sync -----------------------------------------------------------------------------
+
+# Every insert, update and delete of a synchronised table leaves a row here (SQLite triggers, migration 0008), so
+# bulk inserts and any program writing the file are caught too. `hlc` stays NULL until the unit of work commits
+# and stamps the transaction (rows are never deleted, so change numbers never repeat); `local` is 0 for rows
+# written while applying another installation's package.
+sync_outbox = Table(
+    "sync_outbox",
+    Base.metadata,
+    Column("change_no", Integer, primary_key=True, autoincrement=True),
+    Column("entity", String(40), nullable=False),
+    Column("entity_id", ID, nullable=False),
+    Column("field", String(40), nullable=False, server_default=""),
+    Column("deleted", Integer, nullable=False, server_default="0"),
+    Column("hlc", Integer),
+    Column("local", Integer, nullable=False, server_default="1"),
+    Index("ix_sync_outbox_unstamped", "change_no", sqlite_where=text("hlc IS NULL")),
+)
+
+# The current stamp of each synchronised record ('' field) or association field: the clock value, the office that
+# wrote it and the stamp it replaced where it was written (tells a sequential edit from a concurrent one).
+sync_stamps = Table(
+    "sync_stamps",
+    Base.metadata,
+    Column("entity", String(40), primary_key=True),
+    Column("entity_id", ID, primary_key=True),
+    Column("field", String(40), primary_key=True),
+    Column("hlc", Integer, nullable=False),
+    Column("origin", ID, nullable=False),
+    Column("base", Integer, nullable=False, server_default="0"),
+    Column("deleted", Integer, nullable=False, server_default="0"),
+    sqlite_with_rowid=False,
+)
+
+
+class SyncKey(Base):
+    """This installation's own key pairs; the newest active one signs, retired ones still open late packages."""
+
+    __tablename__ = "sync_keys"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    sign_private: Mapped[str] = mapped_column(String(100))
+    kx_private: Mapped[str] = mapped_column(String(100))
+    fingerprint: Mapped[str] = mapped_column(String(40))
+
+
+class SyncPeer(Base):
+    """Another installation's public keys: an office enrolled at headquarters, or the trusted headquarters."""
+
+    __tablename__ = "sync_peers"
+    __table_args__ = (
+        UniqueConstraint("sign_public"),
+        CheckConstraint("status IN ('active','retired','revoked')", name="status"),
+    )
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    office_id: Mapped[str] = mapped_column(ID, index=True)
+    office_code: Mapped[str] = mapped_column(String(20))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    role: Mapped[str] = mapped_column(String(10))
+    sign_public: Mapped[str] = mapped_column(String(60))
+    kx_public: Mapped[str] = mapped_column(String(60))
+    escrow_public: Mapped[str | None] = mapped_column(String(60))
+    fingerprint: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(10), default="active")
+    added_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    changed_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
+class SyncPackage(Base):
+    """Every package written or read: the history on the Sync page, replay and fork detection."""
+
+    __tablename__ = "sync_packages"
+    __table_args__ = (Index("ix_sync_packages_stream", "sender_id", "epoch", "sequence"),)
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # the package id from the manifest
+    direction: Mapped[str] = mapped_column(String(3))  # "out" or "in"
+    kind: Mapped[str] = mapped_column(String(10))
+    sender_id: Mapped[str] = mapped_column(ID)
+    recipient_id: Mapped[str] = mapped_column(ID)
+    epoch: Mapped[int] = mapped_column(Integer)
+    sequence: Mapped[int] = mapped_column(Integer)
+    digest: Mapped[str] = mapped_column(String(64))
+    change_from: Mapped[int] = mapped_column(Integer, default=0)
+    change_to: Mapped[int] = mapped_column(Integer, default=0)
+    records: Mapped[int] = mapped_column(Integer, default=0)
+    applied: Mapped[int] = mapped_column(Integer, default=0)
+    conflicts: Mapped[int] = mapped_column(Integer, default=0)
+    status: Mapped[str] = mapped_column(String(12))  # written, applied, acknowledged
+    file_name: Mapped[str] = mapped_column(String(120), default="")
+    at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    by: Mapped[str] = mapped_column(String(80), default="")
+
+
+class SyncConflict(Base):
+    """A value that lost a merge to a concurrent one, kept for a person to decide."""
+
+    __tablename__ = "sync_conflicts"
+    id: Mapped[str] = mapped_column(ID, primary_key=True, default=new_id)
+    entity: Mapped[str] = mapped_column(String(40))
+    entity_id: Mapped[str] = mapped_column(ID, index=True)
+    field: Mapped[str] = mapped_column(String(40))
+    kept_value: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+    kept_origin: Mapped[str] = mapped_column(ID)
+    kept_hlc: Mapped[int] = mapped_column(Integer)
+    lost_value: Mapped[dict | list | str | int | None] = mapped_column(JSON)
+    lost_origin: Mapped[str] = mapped_column(ID)
+    lost_hlc: Mapped[int] = mapped_column(Integer)
+    package_id: Mapped[str] = mapped_column(ID)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class SyncFlag(Base):
+    """At an office: headquarters found this person also registered by another office (never who, beyond the
+    office's code)."""
+
+    __tablename__ = "sync_flags"
+    id: Mapped[str] = mapped_column(ID, primary_key=True)  # headquarters' pair id
+    person_id: Mapped[str] = mapped_column(ID, index=True)
+    other_office: Mapped[str] = mapped_column(String(20))
+    score: Mapped[float] = mapped_column(Numeric(8, 3, asdecimal=False))
+    received_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
@@ -12,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aidoffice.errors import UserError
-from aidoffice.store import audit, matching_keys, search
+from aidoffice.store import audit, matching_keys, search, sync
 from aidoffice.store import models as m
 from aidoffice.store.engine import Database, raise_storage_error
 
@@ -49,7 +50,14 @@ class UnitOfWork:
 
     def commit(self) -> None:
         assert self.session is not None
-        self._guard(self.session.commit)
+        session = self.session
+
+        def stamp_and_commit() -> None:
+            session.flush()
+            sync.stamp_pending(session, int(time.time() * 1000))
+            session.commit()
+
+        self._guard(stamp_and_commit)
 
     @staticmethod
     def _guard(action) -> None:

@@ -1,0 +1,619 @@
+"""Sync in the store: stamping each transaction's changes with the hybrid logical clock, reading changed records as
+plain data (reference rows by natural key), and applying another installation's records in the caller's transaction.
+
+Triggers (migration 0008) put every insert, update and delete of a synchronised table in `sync_outbox`; at commit
+`stamp_pending` gives the transaction one clock stamp and records it per record (per field for associations) in
+`sync_stamps`, with the stamp it replaced. Applying a package writes the sender's stamps instead, and marks the
+outbox rows its writes caused as not local, so they travel on (headquarters → other offices) but never back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+
+from sqlalchemy import Connection, Date, DateTime, Numeric, Table, delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from aidoffice.domain.sync import Outcome, Stamp, merge, next_stamp
+from aidoffice.store import models as m
+from aidoffice.store import search
+from aidoffice.store.matching_keys import rows_for_dicts
+
+CLOCK_SETTING = "sync.clock"
+REFERENCE = ("governorates", "districts", "sub_districts", "fields_of_work", "vulnerability_categories", "aid_types")
+ASSOCIATION_FIELDS = (
+    "name",
+    "registration_number",
+    "proclamation_date",
+    "legal_form",
+    "district_id",
+    "address",
+    "phone",
+    "email",
+    "licence_expiry",
+    "status",
+    "status_since",
+    "notes",
+    "fields",
+    "districts",
+)
+# Records an office owns and sends up, parents first (foreign keys are deferred to the commit anyway).
+OWNED = (
+    "persons",
+    "households",
+    "household_members",
+    "household_links",
+    "board_members",
+    "association_contacts",
+    "association_status_changes",
+    "field_visits",
+    "compliance_records",
+    "campaigns",
+    "projects",
+    "distributions",
+    "distribution_lines",
+    "aid_refusals",
+    "referrals",
+    "referral_status_changes",
+)
+# Foreign keys to reference rows travel as natural keys: each office created its own rows with its own ids.
+REF_COLUMNS = {
+    ("districts", "governorate_id"): "governorates",
+    ("sub_districts", "district_id"): "districts",
+    ("persons", "district_id"): "districts",
+    ("households", "district_id"): "districts",
+    ("households", "sub_district_id"): "sub_districts",
+    ("associations", "district_id"): "districts",
+    ("projects", "aid_type_id"): "aid_types",
+    ("distributions", "district_id"): "districts",
+    ("distributions", "aid_type_id"): "aid_types",
+    ("referrals", "aid_type_id"): "aid_types",
+}
+# List fields kept in link tables: (link table, parent column, child column, reference kind).
+LISTS = {
+    ("persons", "categories"): (m.person_categories, "person_id", "category_id", "vulnerability_categories"),
+    ("projects", "districts"): (m.project_districts, "project_id", "district_id", "districts"),
+    ("associations", "fields"): (m.association_fields, "association_id", "field_id", "fields_of_work"),
+    ("associations", "districts"): (m.association_districts, "association_id", "district_id", "districts"),
+}
+_LOCAL_COLUMNS = {"version", "search_rowid"}
+_CHUNK = 500
+
+
+def table(name: str) -> Table:
+    return m.Base.metadata.tables[name]
+
+
+def _plain(value):
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _typed(column, value):
+    if value is None:
+        return None
+    if isinstance(column.type, DateTime):
+        return datetime.fromisoformat(value)
+    if isinstance(column.type, Date):
+        return date.fromisoformat(value)
+    if isinstance(column.type, Numeric) and column.type.asdecimal:
+        return Decimal(value)
+    return value
+
+
+# --- the clock and the stamps of local changes ------------------------------------------------------------
+
+
+def clock(conn: Connection) -> int:
+    raw = conn.exec_driver_sql("SELECT value FROM settings WHERE key = ?", (CLOCK_SETTING,)).scalar()
+    if raw is None:
+        return 0
+    return int(raw) if isinstance(raw, int | float) else int(json.loads(raw))  # JSON has NUMERIC affinity
+
+
+def _set_clock(conn: Connection, value: int) -> None:
+    conn.exec_driver_sql(
+        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
+        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
+        (CLOCK_SETTING, json.dumps(value), m.utcnow()),
+    )
+
+
+def observe(conn: Connection, stamp: int) -> None:
+    """Move the clock up to a stamp seen in a package, so later local changes order after it."""
+    if stamp > clock(conn):
+        _set_clock(conn, stamp)
+
+
+def office_id(conn: Connection) -> str:
+    return conn.exec_driver_sql("SELECT id FROM office_profile ORDER BY created_at LIMIT 1").scalar() or ""
+
+
+def stamp_pending(session: Session, now_ms: int) -> None:
+    """Give the changes of this transaction one clock stamp (called by the unit of work just before it commits)."""
+    conn = session.connection()
+    if conn.exec_driver_sql("SELECT 1 FROM sync_outbox WHERE hlc IS NULL LIMIT 1").first() is None:
+        return
+    stamp = next_stamp(clock(conn), now_ms)
+    conn.exec_driver_sql(
+        "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
+        "SELECT o.entity, o.entity_id, o.field, ?, ?, "
+        "coalesce((SELECT s.hlc FROM sync_stamps s WHERE s.entity = o.entity AND s.entity_id = o.entity_id "
+        "AND s.field = o.field), 0), o.deleted "
+        "FROM sync_outbox o WHERE o.change_no IN "
+        "(SELECT max(change_no) FROM sync_outbox WHERE hlc IS NULL GROUP BY entity, entity_id, field)",
+        (stamp, office_id(conn)),
+    )
+    conn.exec_driver_sql("UPDATE sync_outbox SET hlc = ? WHERE hlc IS NULL", (stamp,))
+    _set_clock(conn, stamp)
+
+
+def newest_change(conn: Connection) -> int:
+    return int(conn.exec_driver_sql("SELECT coalesce(max(change_no), 0) FROM sync_outbox").scalar() or 0)
+
+
+# --- reference rows by natural key --------------------------------------------------------------------------
+
+
+class References:
+    """Local id ↔ natural key of every reference row, created on demand for keys this database lacks."""
+
+    def __init__(self, conn: Connection, office: str) -> None:
+        self.conn = conn
+        self.office = office
+        self.by_id: dict[str, dict[str, list]] = defaultdict(dict)
+        self.by_key: dict[str, dict[tuple, str]] = defaultdict(dict)
+        self.created = 0
+        self._load()
+
+    def _load(self) -> None:
+        c = self.conn
+        govs = {i: n for i, n in c.exec_driver_sql("SELECT id, name FROM governorates")}
+        dists = {}
+        for i, g, n in c.exec_driver_sql("SELECT id, governorate_id, name FROM districts"):
+            dists[i] = [govs.get(g, ""), n]
+        subs = {
+            i: [*dists.get(d, ["", ""]), n]
+            for i, d, n in c.exec_driver_sql("SELECT id, district_id, name FROM sub_districts")
+        }
+        self._fill("governorates", {i: [n] for i, n in govs.items()})
+        self._fill("districts", dists)
+        self._fill("sub_districts", subs)
+        for name in ("fields_of_work", "vulnerability_categories", "aid_types"):
+            self._fill(name, {i: [code] for i, code in c.exec_driver_sql(f"SELECT id, code FROM {name}")})
+
+    def _fill(self, kind: str, keys: dict[str, list]) -> None:
+        self.by_id[kind] = keys
+        self.by_key[kind] = {tuple(k): i for i, k in keys.items()}
+
+    def key(self, kind: str, ident: str | None) -> list | None:
+        return None if ident is None else self.by_id[kind].get(ident)
+
+    def find(self, kind: str, key: list | None) -> str | None:
+        return None if key is None else self.by_key[kind].get(tuple(key))
+
+    def resolve(self, kind: str, key: list | None) -> str | None:
+        """The local id of a natural key; a reference row this database lacks is created (a place or code an office
+        added on its own), so records pointing at it keep their meaning."""
+        if key is None:
+            return None
+        found = self.find(kind, key)
+        if found:
+            return found
+        row = {"name": key[-1]}
+        if kind == "districts":
+            row["governorate_id"] = self.resolve("governorates", key[:1])
+        elif kind == "sub_districts":
+            row["district_id"] = self.resolve("districts", key[:2])
+        elif kind in ("fields_of_work", "vulnerability_categories", "aid_types"):
+            row = {"code": key[0], "name": key[0]}
+        return self.insert(kind, key, row)
+
+    def insert(self, kind: str, key: list, row: dict) -> str:
+        ident = m.new_id()
+        now = m.utcnow()
+        values = {"id": ident, "office_id": self.office, "created_at": now, "updated_at": now, "version": 1}
+        values.update(row)
+        self.conn.execute(insert(table(kind)), [values])
+        self.by_id[kind][ident] = list(key)
+        self.by_key[kind][tuple(key)] = ident
+        self.created += 1
+        return ident
+
+
+# --- reading changed records --------------------------------------------------------------------------------
+
+
+def changed_ids(conn: Connection, after: int, upto: int, tables: tuple[str, ...], *, local_only: bool) -> dict:
+    """table → ids of records changed in (after, upto]."""
+    found: dict[str, list[str]] = defaultdict(list)
+    marks = ",".join("?" for _ in tables)
+    sql = (
+        f"SELECT DISTINCT entity, entity_id FROM sync_outbox WHERE change_no > ? AND change_no <= ? "
+        f"AND entity IN ({marks})" + (" AND local = 1" if local_only else "")
+    )
+    for entity, ident in conn.exec_driver_sql(sql, (after, upto, *tables)):
+        found[entity].append(ident)
+    return found
+
+
+def all_ids(conn: Connection, tables: tuple[str, ...], owner: str | None) -> dict:
+    found: dict[str, list[str]] = {}
+    for name in tables:
+        where, args = (" WHERE office_id = ?", (owner,)) if owner and name in OWNED else ("", ())
+        found[name] = [r[0] for r in conn.exec_driver_sql(f"SELECT id FROM {name}{where}", args)]
+    return found
+
+
+def _stamps(conn: Connection, entity: str, ids: list[str]) -> dict[tuple[str, str], tuple]:
+    marks = ",".join("?" for _ in ids)
+    rows = conn.exec_driver_sql(
+        f"SELECT entity_id, field, hlc, origin, base, deleted FROM sync_stamps WHERE entity = ? "
+        f"AND entity_id IN ({marks})",
+        (entity, *ids),
+    )
+    return {(r[0], r[1]): (r[2], r[3], r[4], r[5]) for r in rows}
+
+
+def _fallback(row: dict) -> list:
+    """Records written before sync existed carry no stamp: their last change time and office stand in."""
+    at = row.get("updated_at")
+    at = datetime.fromisoformat(at) if isinstance(at, str) else at
+    ms = int(at.timestamp() * 1000) if at else 0
+    return [ms << 16, row.get("office_id") or "", 0]
+
+
+def _lists(conn: Connection, entity: str, ids: list[str], refs: References) -> dict[tuple[str, str], list]:
+    out: dict[tuple[str, str], list] = {}
+    for (owner, name), (link, parent, child, kind) in LISTS.items():
+        if owner != entity:
+            continue
+        for ident in ids:
+            out[(ident, name)] = []
+        rows = conn.execute(select(link.c[parent], link.c[child]).where(link.c[parent].in_(ids)))
+        for parent_id, child_id in rows:
+            key = refs.key(kind, child_id)
+            if key is not None:
+                out[(parent_id, name)].append(key)
+        for ident in ids:
+            out[(ident, name)].sort()
+    return out
+
+
+def read_records(conn: Connection, ids_by_table: dict[str, list[str]], office: str) -> list[dict]:
+    """Plain records of the given ids, in apply order; ids no longer present become tombstones."""
+    refs = References(conn, office)
+    records: list[dict] = []
+    order = [t for t in (*REFERENCE, "associations", *OWNED) if ids_by_table.get(t)]
+    for name in order:
+        ids = ids_by_table[name]
+        tbl = table(name)
+        for start in range(0, len(ids), _CHUNK):
+            chunk = ids[start : start + _CHUNK]
+            rows = {r["id"]: dict(r) for r in conn.execute(select(tbl).where(tbl.c.id.in_(chunk))).mappings()}
+            stamps = _stamps(conn, name, chunk)
+            lists = _lists(conn, name, list(rows), refs)
+            for ident in chunk:
+                records.append(_record(name, ident, rows.get(ident), stamps, lists, refs))
+    return [r for r in records if r is not None]
+
+
+def _record(name, ident, row, stamps, lists, refs) -> dict | None:
+    if row is None:
+        stamp = stamps.get((ident, ""))
+        if name in REFERENCE or name == "associations" or stamp is None:
+            return None  # reference rows and associations are not deleted through sync
+        return {"t": name, "id": ident, "row": None, "s": list(stamp[:3])}
+    plain = {k: _plain(v) for k, v in row.items() if k not in _LOCAL_COLUMNS}
+    for (tname, column), kind in REF_COLUMNS.items():
+        if tname == name:
+            plain[column] = refs.key(kind, plain.get(column))
+    for (tname, list_name), _spec in LISTS.items():
+        if tname == name:
+            plain[list_name] = lists.get((ident, list_name), [])
+    row_stamp = stamps.get((ident, ""))
+    stamp = list(row_stamp[:3]) if row_stamp else _fallback(plain)
+    if name in REFERENCE:
+        key = refs.key(name, ident)
+        del plain["id"]
+        return {"t": name, "k": key, "row": plain, "s": stamp}
+    if name == "associations":
+        fallback = _fallback(plain)
+        fields = {f: list(stamps[(ident, f)][:3]) if (ident, f) in stamps else fallback for f in ASSOCIATION_FIELDS}
+        return {"t": name, "id": ident, "row": plain, "fs": fields}
+    return {"t": name, "id": ident, "row": plain, "s": stamp}
+
+
+# --- applying records ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Applied:
+    applied: int = 0
+    skipped: int = 0
+    conflicts: list[dict] = field(default_factory=list)
+    newest: int = 0
+
+
+def _stamp_of(values: list) -> Stamp:
+    return Stamp(int(values[0]), str(values[1]), int(values[2]) if len(values) > 2 else 0)
+
+
+def _write_stamp(conn: Connection, entity: str, ident: str, fld: str, stamp: Stamp, deleted: int = 0) -> None:
+    conn.exec_driver_sql(
+        "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
+        "VALUES (?, ?, ?, ?, ?, ?, ?)",
+        (entity, ident, fld, stamp.hlc, stamp.origin, stamp.base, deleted),
+    )
+
+
+def _current(conn: Connection, entity: str, ident: str, fld: str = "") -> Stamp | None:
+    row = conn.exec_driver_sql(
+        "SELECT hlc, origin, base FROM sync_stamps WHERE entity = ? AND entity_id = ? AND field = ?",
+        (entity, ident, fld),
+    ).first()
+    return Stamp(row[0], row[1], row[2]) if row else None
+
+
+class Applier:
+    """Applies plain records in one transaction; the caller commits or rolls back."""
+
+    def __init__(self, session: Session, *, sender: str, at_hq: bool) -> None:
+        self.session = session
+        self.conn = session.connection()
+        self.sender = sender
+        self.at_hq = at_hq
+        self.me = office_id(self.conn)
+        self.refs = References(self.conn, self.me)
+        self.result = Applied()
+        self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # records may point at later ones
+
+    def apply(self, records: list[dict], package_id: str) -> Applied:
+        self.package_id = package_id
+        by_table: dict[str, list[dict]] = defaultdict(list)
+        for record in records:
+            by_table[record["t"]].append(record)
+        for name in (*REFERENCE, "associations", *OWNED):
+            for record in by_table.pop(name, []):
+                stamps = [record["s"]] if "s" in record else list(record.get("fs", {}).values())
+                for s in stamps:
+                    self.result.newest = max(self.result.newest, int(s[0]))
+                if name in REFERENCE:
+                    self._reference(name, record)
+                elif name == "associations":
+                    self._association(record)
+                else:
+                    self._owned(name, record)
+        # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
+        self.conn.exec_driver_sql("UPDATE sync_outbox SET hlc = 0, local = 0 WHERE hlc IS NULL")
+        observe(self.conn, self.result.newest)
+        return self.result
+
+    def _conflict(self, entity, ident, fld, kept, kept_stamp: Stamp, lost, lost_stamp: Stamp) -> None:
+        self.result.conflicts.append(
+            {
+                "id": m.new_id(),
+                "entity": entity,
+                "entity_id": ident,
+                "field": fld,
+                "kept_value": kept,
+                "kept_origin": kept_stamp.origin,
+                "kept_hlc": kept_stamp.hlc,
+                "lost_value": lost,
+                "lost_origin": lost_stamp.origin,
+                "lost_hlc": lost_stamp.hlc,
+                "package_id": self.package_id,
+                "status": "open",
+                "created_at": m.utcnow(),
+            }
+        )
+
+    def _values(self, name: str, row: dict) -> dict:
+        """A plain row as this database stores it: typed values, local ids for natural keys, list fields left out."""
+        tbl = table(name)
+        out = {}
+        for key, value in row.items():
+            if (name, key) in LISTS or key not in tbl.c:
+                continue
+            kind = REF_COLUMNS.get((name, key))
+            out[key] = self.refs.resolve(kind, value) if kind else _typed(tbl.c[key], value)
+        return out
+
+    def _set_lists(self, name: str, ident: str, row: dict, only: tuple[str, ...] | None = None) -> None:
+        for (tname, list_name), (link, parent, child, kind) in LISTS.items():
+            if tname != name or list_name not in row or (only is not None and list_name not in only):
+                continue
+            self.conn.execute(delete(link).where(link.c[parent] == ident))
+            children = {self.refs.resolve(kind, key) for key in row[list_name] or []}
+            if children:
+                self.conn.execute(insert(link), [{parent: ident, child: c} for c in sorted(children)])
+
+    def _reference(self, name: str, record: dict) -> None:
+        key, incoming = record["k"], _stamp_of(record["s"])
+        ident = self.refs.find(name, key)
+        row = self._values(name, record["row"])
+        row.pop("office_id", None)
+        if ident is None:
+            self.refs.insert(name, key, row)
+            ident = self.refs.find(name, key)
+        elif self.at_hq:
+            self.result.skipped += 1  # headquarters keeps its reference lists; an office's additions only add
+            return
+        else:
+            current = _current(self.conn, name, ident)
+            if current is not None and incoming.key() <= current.key():
+                self.result.skipped += 1
+                return
+            for column in ("id", "created_at"):
+                row.pop(column, None)
+            self.conn.execute(update(table(name)).where(table(name).c.id == ident).values(**row))
+        _write_stamp(self.conn, name, ident, "", incoming)
+        self.result.applied += 1
+
+    def _exists(self, name: str, ident: str) -> dict | None:
+        tbl = table(name)
+        found = self.conn.execute(select(tbl).where(tbl.c.id == ident)).mappings().first()
+        return dict(found) if found else None
+
+    def _owned(self, name: str, record: dict) -> None:
+        ident, incoming, row = record["id"], _stamp_of(record["s"]), record["row"]
+        if self.at_hq and row is not None and row.get("office_id") != self.sender:
+            # Each record has an owning office: another office's record is never changed through this one.
+            self._conflict(name, ident, "office_id", None, incoming, row.get("office_id"), incoming)
+            return
+        current = _current(self.conn, name, ident)
+        if current is not None and incoming.key() <= current.key():
+            self.result.skipped += 1
+            return
+        existing = self._exists(name, ident)
+        tbl = table(name)
+        if row is None:
+            if existing is not None and name not in ("distributions", "distribution_lines", "aid_refusals"):
+                self.conn.execute(delete(tbl).where(tbl.c.id == ident))
+            _write_stamp(self.conn, name, ident, "", incoming, deleted=1)
+            self.result.applied += 1
+            return
+        values = self._values(name, row)
+        if existing is None:
+            if name == "persons":
+                values["search_rowid"] = search.next_search_rowid(self.session)
+                values["version"] = 1
+                self._insert_person(values)
+            else:
+                values["version"] = 1
+                self.conn.execute(insert(tbl), [values])
+        elif name == "distribution_lines":
+            # Append-only: the one change a line may take is listed → received / not received.
+            if existing["status"] == "listed" and values["status"] in ("received", "not_received"):
+                self.conn.execute(update(tbl).where(tbl.c.id == ident).values(status=values["status"]))
+        else:
+            values.pop("id")
+            values["version"] = existing["version"] + 1
+            self.conn.execute(update(tbl).where(tbl.c.id == ident).values(**values))
+            if name == "persons":
+                self._refresh_person_keys(existing["search_rowid"])
+        self._set_lists(name, ident, row)
+        _write_stamp(self.conn, name, ident, "", incoming)
+        self.result.applied += 1
+
+    def _insert_person(self, values: dict) -> None:
+        self.conn.execute(insert(m.Person.__table__), [values])
+        keys = rows_for_dicts([values])
+        if keys:
+            self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
+
+    def _refresh_person_keys(self, rowid: int) -> None:
+        person = self.conn.execute(select(m.Person.__table__).where(m.Person.search_rowid == rowid)).mappings().one()
+        self.conn.execute(delete(m.MatchKey.__table__).where(m.MatchKey.person_rowid == rowid))
+        keys = rows_for_dicts([dict(person)])
+        if keys:
+            self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
+
+    def _association(self, record: dict) -> None:
+        ident, row, fields = record["id"], record["row"], record["fs"]
+        existing = self._exists("associations", ident)
+        if existing is None:
+            clash = self.conn.exec_driver_sql(
+                "SELECT id FROM associations WHERE registration_number = ?", (row["registration_number"],)
+            ).scalar()
+            if clash:
+                # The same registration number under two records: a person decides; nothing is overwritten.
+                stamp = _stamp_of(fields["registration_number"])
+                self._conflict("associations", clash, "registration_number", clash, stamp, ident, stamp)
+                return
+            values = self._values("associations", row)
+            values["version"] = 1
+            self.conn.execute(insert(table("associations")), [values])
+            self._set_lists("associations", ident, row)
+            for fld, stamp in fields.items():
+                _write_stamp(self.conn, "associations", ident, fld, _stamp_of(stamp))
+            self.result.applied += 1
+            return
+        current_row = {k: _plain(v) for k, v in existing.items()}
+        lists = _lists(self.conn, "associations", [ident], self.refs)
+        for (_eid, list_name), value in lists.items():
+            current_row[list_name] = value
+        for (tname, column), kind in REF_COLUMNS.items():
+            if tname == "associations":
+                current_row[column] = self.refs.key(kind, current_row.get(column))
+        stored = _stamps(self.conn, "associations", [ident])
+        fallback = _stamp_of(_fallback(current_row))
+        take: dict = {}
+        for fld, stamp_values in fields.items():
+            incoming = _stamp_of(stamp_values)
+            found = stored.get((ident, fld))
+            current = Stamp(found[0], found[1], found[2]) if found else fallback
+            mine, theirs = current_row.get(fld), row.get(fld)
+            outcome = merge(current, incoming, mine == theirs)
+            if outcome in (Outcome.TAKE, Outcome.TAKE_CONFLICT):
+                take[fld] = incoming
+                if outcome is Outcome.TAKE_CONFLICT:
+                    self._conflict("associations", ident, fld, theirs, incoming, mine, current)
+            elif outcome is Outcome.KEEP_CONFLICT:
+                self._conflict("associations", ident, fld, mine, current, theirs, incoming)
+        if not take:
+            self.result.skipped += 1
+            return
+        columns = {f: row[f] for f in take if (("associations", f) not in LISTS)}
+        if "name" in columns:
+            columns["name_norm"] = row["name_norm"]
+        values = self._values("associations", columns)
+        if values:
+            values["version"] = existing["version"] + 1
+            self.conn.execute(update(table("associations")).where(table("associations").c.id == ident).values(**values))
+        self._set_lists("associations", ident, row, only=tuple(f for f in take if ("associations", f) in LISTS))
+        for fld, stamp in take.items():
+            _write_stamp(self.conn, "associations", ident, fld, stamp)
+        self.result.applied += 1
+
+
+def save_conflicts(conn: Connection, conflicts: list[dict]) -> None:
+    if conflicts:
+        conn.execute(insert(m.SyncConflict.__table__), conflicts)
+
+
+# --- headquarters: cross-office duplicate flags ---------------------------------------------------------------
+
+
+def cross_office_pairs(conn: Connection, office: str) -> list[dict]:
+    """Open duplicate pairs between a person of `office` and a person of another office: the pair id, this office's
+    person, the other office's code and the score (nothing else about the other person)."""
+    rows = conn.exec_driver_sql(
+        "SELECT d.id, pa.id, pa.office_id, pb.id, pb.office_id, d.score FROM duplicate_pairs d "
+        "JOIN persons pa ON pa.id = d.person_a_id JOIN persons pb ON pb.id = d.person_b_id "
+        "WHERE d.status = 'open' AND pa.office_id <> pb.office_id AND (pa.office_id = ? OR pb.office_id = ?)",
+        (office, office),
+    )
+    codes = dict(conn.exec_driver_sql("SELECT office_id, office_code FROM sync_peers"))
+    out = []
+    for pair, a, a_office, b, b_office, score in rows:
+        mine, other = (a, b_office) if a_office == office else (b, a_office)
+        out.append(
+            {"t": "flag", "id": pair, "person_id": mine, "other_office": codes.get(other, "?"), "score": float(score)}
+        )
+    return out
+
+
+def replace_flags(conn: Connection, flags: list[dict]) -> None:
+    conn.execute(delete(m.SyncFlag.__table__))
+    known = {r[0] for r in conn.exec_driver_sql("SELECT id FROM persons")} if flags else set()
+    rows = [
+        {
+            "id": f["id"],
+            "person_id": f["person_id"],
+            "other_office": f["other_office"],
+            "score": f["score"],
+            "received_at": m.utcnow(),
+        }
+        for f in flags
+        if f["person_id"] in known
+    ]
+    if rows:
+        conn.execute(insert(m.SyncFlag.__table__), rows)
