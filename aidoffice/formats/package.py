@@ -179,6 +179,12 @@ def identity_from_bytes(raw: bytes) -> Identity:
 _ESCROW_KDF = {"time_cost": 3, "memory_cost": 65_536, "parallelism": 4}
 
 
+def new_escrow_pair() -> tuple[bytes, bytes]:
+    """(private, public) raw X25519 bytes of a new escrow key."""
+    private = X25519PrivateKey.generate()
+    return private.private_bytes(_RAW, _PRIV, _NOENC), private.public_key().public_bytes(_RAW, _PUB)
+
+
 def escrow_file(private: bytes, passphrase: str) -> bytes:
     """The escrow private key sealed under a passphrase (Argon2id + AES-GCM), to be kept offline in a safe."""
     salt, nonce = os.urandom(16), os.urandom(12)

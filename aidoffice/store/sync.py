@@ -591,7 +591,7 @@ def cross_office_pairs(conn: Connection, office: str) -> list[dict]:
         "WHERE d.status = 'open' AND pa.office_id <> pb.office_id AND (pa.office_id = ? OR pb.office_id = ?)",
         (office, office),
     )
-    codes = dict(conn.exec_driver_sql("SELECT office_id, office_code FROM sync_peers"))
+    codes = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT office_id, office_code FROM sync_peers")}
     out = []
     for pair, a, a_office, b, b_office, score in rows:
         mine, other = (a, b_office) if a_office == office else (b, a_office)
