@@ -671,7 +671,7 @@ def resolve_conflict(ctx: ServiceContext, conflict_id: str, *, take_other: bool)
         if c is None or c.status != "open":
             raise UserError("هذا التعارض غير موجود أو حُسم من قبل.")
         if take_other:
-            if c.entity != "associations" or c.field in ("registration_number", "office_id") and c.lost_value is None:
+            if c.entity != "associations" or (c.field in ("registration_number", "office_id") and c.lost_value is None):
                 raise UserError("هذا التعارض يُحسم يدويًا في سجل الجمعية.")
             association = repo.get(m.Association, c.entity_id)
             if association is None:

@@ -565,6 +565,13 @@ class Applier:
         if "name" in columns:
             columns["name_norm"] = row["name_norm"]
         values = self._values("associations", columns)
+        # Record-level stamps follow the newer side whatever the order of arrival (Core would set updated_at to
+        # now, and each order would leave another time).
+        incoming_at = _typed(table("associations").c.updated_at, row["updated_at"])
+        if incoming_at > existing["updated_at"]:
+            values.update(updated_at=incoming_at, changed_by=row.get("changed_by"))
+        else:
+            values.update(updated_at=existing["updated_at"])
         if values:
             values["version"] = existing["version"] + 1
             self.conn.execute(update(table("associations")).where(table("associations").c.id == ident).values(**values))

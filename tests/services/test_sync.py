@@ -1,0 +1,419 @@
+"""USB sync between offices and headquarters, with real databases, real package files and real keys."""
+
+from __future__ import annotations
+
+import itertools
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from aidoffice.domain.persons import PersonInput
+from aidoffice.errors import UserError
+from aidoffice.formats import package as pkg
+from aidoffice.formats.package import PackageError
+from aidoffice.services import associations, duplicates, office, persons, sync
+from aidoffice.services.associations import AssociationInput
+from aidoffice.services.context import open_context
+from aidoffice.store import sync as store_sync
+from tests.helpers.sync import installation, introduce
+
+# Columns that differ between databases by nature (local keys, optimistic-lock counters, local stamps of writing).
+_LOCAL = {"search_rowid", "version"}
+_DATA_TABLES = (
+    "persons",
+    "households",
+    "household_members",
+    "associations",
+    "projects",
+    "distributions",
+    "distribution_lines",
+    "referrals",
+    "board_members",
+)
+
+
+def state(path: Path) -> dict:
+    """What a person would compare: every data row (local columns aside) and the open conflicts."""
+    conn = sqlite3.connect(path)
+    out = {}
+    for table in _DATA_TABLES:
+        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in _LOCAL]
+        out[table] = sorted(conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall())
+    out["person_categories"] = sorted(conn.execute("SELECT * FROM person_categories").fetchall())
+    out["conflicts"] = sorted(
+        conn.execute("SELECT entity_id, field, kept_value, lost_value FROM sync_conflicts").fetchall()
+    )
+    conn.close()
+    return out
+
+
+def add_person(ctx, name: str, national_id: str = "", **extra):
+    return persons.add_person(ctx, PersonInput(full_name=name, national_id=national_id, **extra))
+
+
+@pytest.fixture
+def pair(tmp_path):
+    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    a = installation(tmp_path / "a.sqlite3", "HDR-01")
+    introduce(hq, a, tmp_path)
+    yield hq, a, tmp_path
+    hq.close()
+    a.close()
+
+
+def test_an_office_sends_its_records_and_headquarters_acknowledges(pair):
+    hq, a, tmp = pair
+    p = add_person(a, "محمد أحمد علي باوزير", "01010101010")
+    household = persons.create_household(a, p.id, size=5)
+    first = sync.export_package(a, tmp / "usb")
+    assert first.kind == "snapshot" and first.path.name == "HDR-01-e0-000001.aidpkg"
+    data = first.path.read_bytes()
+    assert "باوزير".encode() not in data and b"01010101010" not in data  # encrypted on the stick
+    manifest, *_ = pkg.read_manifest(data)
+    assert manifest["sender_code"] == "HDR-01" and {w["for"] for w in manifest["wraps"]} == {"recipient"}
+    result = sync.import_package(hq, first.path)
+    assert result.status == "applied" and result.applied >= 3
+    assert persons.get_person(hq, p.id).full_name == "محمد أحمد علي باوزير"
+    assert persons.get_household(hq, household.id).size == 5
+    # searchable at headquarters, with its blocking keys
+    assert [s.id for s in persons.search_persons(hq, "باوزير")] == [p.id]
+
+    # Until headquarters answers, every export repeats everything (a lost stick leaves no gap).
+    second = sync.export_package(a, tmp / "usb")
+    assert second.kind == "snapshot" and second.records == first.records
+    reply = sync.export_package(hq, tmp / "usb", to_office="HDR-01")
+    assert sync.import_package(a, reply.path).status == "applied"
+    assert {r.status for r in sync.history(a) if r.direction == "out"} == {"acknowledged"}
+    # After the acknowledgement, only what changed since.
+    q = add_person(a, "فاطمة سالم عمر", "02020202020")
+    third = sync.export_package(a, tmp / "usb")
+    assert third.kind == "changes" and third.records == 1 and third.change_from == first.change_to
+    sync.import_package(hq, third.path)
+    assert persons.get_person(hq, q.id).full_name == "فاطمة سالم عمر"
+
+
+def test_a_replay_is_a_no_op_and_a_late_package_changes_nothing(pair):
+    hq, a, tmp = pair
+    p = add_person(a, "علي صالح", "03030303030")
+    early = sync.export_package(a, tmp / "usb")
+    persons.update_person(a, p.id, PersonInput(full_name="علي صالح محمد", national_id="03030303030"))
+    late = sync.export_package(a, tmp / "usb")
+    sync.import_package(hq, late.path)
+    after_late = state(hq.db.path)
+    assert sync.import_package(hq, late.path).status == "already"
+    result = sync.import_package(hq, early.path)  # the lost stick turns up
+    assert result.status == "applied" and result.applied == 0
+    assert state(hq.db.path) == after_late
+    assert persons.get_person(hq, p.id).full_name == "علي صالح محمد"
+
+
+def _hq_with_offices(tmp: Path, codes: list[str]):
+    hq = installation(tmp / "hq.sqlite3", "HQ", hq=True)
+    offices = []
+    for code in codes:
+        o = installation(tmp / f"{code}.sqlite3", code)
+        introduce(hq, o, tmp)
+        offices.append(o)
+    return hq, offices
+
+
+def test_all_orders_of_four_packages_from_three_offices_converge(tmp_path):
+    hq, (a, b, c) = _hq_with_offices(tmp_path, ["A-01", "B-01", "C-01"])
+    # The association registry comes from headquarters to every office.
+    assoc = associations.register_association(
+        hq, AssociationInput(name="جمعية البر الخيرية", registration_number="R-100", phone="777")
+    )
+    for o, code in ((a, "A-01"), (b, "B-01"), (c, "C-01")):
+        sync.import_package(o, sync.export_package(hq, tmp_path / "r", to_office=code).path)
+        assert associations.get_association(o, assoc.id).name == "جمعية البر الخيرية"
+    packages = []
+    pa = add_person(a, "سعيد عوض بن بريك", "04040404040")
+    packages.append(sync.export_package(a, tmp_path / "usb").path)
+    persons.update_person(a, pa.id, PersonInput(full_name="سعيد عوض بن بريك", national_id="04040404041"))
+    associations.update_association(
+        a, assoc.id, AssociationInput(name="جمعية البر الخيرية", registration_number="R-100", phone="711")
+    )
+    packages.append(sync.export_package(a, tmp_path / "usb").path)
+    add_person(b, "خديجة محمد", "05050505050")
+    # B changes the same field concurrently (it never saw A's value): a conflict, whatever the order.
+    associations.update_association(
+        b, assoc.id, AssociationInput(name="جمعية البر الخيرية", registration_number="R-100", phone="733")
+    )
+    packages.append(sync.export_package(b, tmp_path / "usb").path)
+    add_person(c, "عمر سالم", "06060606060")
+    associations.update_association(
+        c, assoc.id, AssociationInput(name="جمعية البر والتقوى", registration_number="R-100", phone="777")
+    )
+    packages.append(sync.export_package(c, tmp_path / "usb").path)
+    hq.close()
+    template = tmp_path / "hq.sqlite3"
+    states = []
+    for n, order in enumerate(itertools.permutations(packages)):
+        copy = tmp_path / f"hq-{n}.sqlite3"
+        shutil.copyfile(template, copy)
+        ctx = open_context(copy, username="admin")
+        for path in order:
+            sync.import_package(ctx, path)
+        ctx.close()
+        states.append(state(copy))
+    assert len(states) == 24
+    assert all(s == states[0] for s in states)
+    final = states[0]
+    assert len(final["persons"]) == 3
+    conflicts = final["conflicts"]
+    assert len(conflicts) == 1 and conflicts[0][1] == "phone"  # A's 711 against B's 733; C changed only the name
+    names = {row[0] for row in final["associations"]} | {row[1] for row in final["associations"]}
+    assert "جمعية البر والتقوى" in names
+
+
+def test_a_conflict_is_queued_and_resolved_by_a_person(pair, tmp_path):
+    hq, a, tmp = pair
+    assoc = associations.register_association(hq, AssociationInput(name="جمعية الأمل", registration_number="R-7"))
+    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
+    associations.update_association(
+        a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-7", address="المكلا - الشرج")
+    )
+    time.sleep(0.01)
+    associations.update_association(
+        hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-7", address="المكلا - الديس")
+    )
+    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
+    queue = sync.conflicts(hq)
+    assert [(c.field, c.kept_value, c.lost_value) for c in queue] == [("address", "المكلا - الديس", "المكلا - الشرج")]
+    assert queue[0].lost_office == "HDR-01" and queue[0].record_name == "جمعية الأمل"
+    sync.resolve_conflict(hq, queue[0].id, take_other=True)
+    assert associations.get_association(hq, assoc.id).address == "المكلا - الشرج"
+    assert sync.conflicts(hq) == []
+    # The decision travels back as an ordinary change.
+    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
+    assert associations.get_association(a, assoc.id).address == "المكلا - الشرج"
+
+
+def test_reference_data_and_cross_office_flags_come_back_without_others_personal_data(tmp_path):
+    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
+    pa = add_person(a, "عبدالله محمد سالم باعشن", "07070707070", birth_year=1980)
+    add_person(b, "عبد الله محمد سالم باعشن", "07070707070", birth_year=1980)
+    for o in (a, b):
+        sync.import_package(hq, sync.export_package(o, tmp_path / "usb").path)
+    duplicates.scan_registry(hq)
+    office.set_aid_window(hq, "food_basket", "days", 45)
+    reply = sync.export_package(hq, tmp_path / "r", to_office="A-01")
+    opened = pkg.open_package(reply.path.read_bytes(), [_sign_public(hq)], [_kx_private(a)])
+    assert "عبد الله" not in str(opened.records) and "B-01" in str(opened.records)
+    sync.import_package(a, reply.path)
+    flags = sync.flags(a)
+    assert [(f.person_id, f.other_office) for f in flags] == [(pa.id, "B-01")]
+    window = {t.code: t for t in office.list_aid_types(a)}["food_basket"]
+    assert (window.window, window.window_days) == ("days", 45)
+
+
+def _sign_public(ctx) -> bytes:
+    with ctx.uow() as uow:
+        row = uow.repo.first(store_models().SyncKey, status="active")
+        return pkg.KeyPair(pkg.unb64(row.sign_private), pkg.unb64(row.kx_private)).sign_public
+
+
+def _kx_private(ctx) -> bytes:
+    with ctx.uow() as uow:
+        return pkg.unb64(uow.repo.first(store_models().SyncKey, status="active").kx_private)
+
+
+def store_models():
+    from aidoffice.store import models
+
+    return models
+
+
+# --- adversarial --------------------------------------------------------------------------------------------
+
+
+def test_every_single_byte_change_and_every_truncation_is_refused(pair):
+    hq, a, tmp = pair
+    add_person(a, "سالم علي", "08080808080")
+    path = sync.export_package(a, tmp / "usb").path
+    data = path.read_bytes()
+    sender, private = [_sign_public(a)], [_kx_private(hq)]
+    assert pkg.open_package(data, sender, private).records
+    for i in range(len(data)):
+        changed = bytearray(data)
+        changed[i] ^= 0x5A
+        with pytest.raises(PackageError):
+            pkg.open_package(bytes(changed), sender, private)
+    for n in range(len(data)):
+        with pytest.raises(PackageError):
+            pkg.open_package(data[:n], sender, private)
+    with pytest.raises(PackageError):
+        pkg.open_package(data + b"\x00", sender, private)
+    # through the service, on the database: a sample of positions, each refused and nothing changed
+    before = state(hq.db.path)
+    bad = tmp / "bad.aidpkg"
+    for i in list(range(0, len(data), max(1, len(data) // 40))) + [len(data) - 1]:
+        changed = bytearray(data)
+        changed[i] ^= 0x01
+        bad.write_bytes(bytes(changed))
+        with pytest.raises(UserError):
+            sync.import_package(hq, bad)
+    assert state(hq.db.path) == before and sync.history(hq) == []
+
+
+def test_wrong_recipient_unknown_and_revoked_senders_are_refused(tmp_path):
+    hq, (a,) = _hq_with_offices(tmp_path, ["A-01"])
+    other_hq = installation(tmp_path / "hq2.sqlite3", "HQ2", hq=True)
+    stranger = installation(tmp_path / "s.sqlite3", "S-01")
+    add_person(a, "مريم سعيد", "09090909090")
+    path = sync.export_package(a, tmp_path / "usb").path
+    # another headquarters that enrolled the same office still cannot open what was sealed for the first one
+    ident, _ = sync.export_identity(a, tmp_path / "ids2")
+    sync.enrol(other_hq, ident)
+    with pytest.raises(PackageError, match="ليست موجّهة"):
+        sync.import_package(other_hq, path)
+    # an office nobody enrolled
+    introduce_only_office_side(hq, stranger, tmp_path)
+    add_person(stranger, "شخص غريب", "10101010101")
+    with pytest.raises(PackageError, match="غير مسجّلة"):
+        sync.import_package(hq, sync.export_package(stranger, tmp_path / "usb").path)
+    sync.revoke(hq, "A-01")
+    with pytest.raises(PackageError, match="ملغى"):
+        sync.import_package(hq, path)
+    assert sync.history(hq) == []
+
+
+def introduce_only_office_side(hq, office_ctx, folder):
+    hq_file, _ = sync.export_identity(hq, folder / "ids3")
+    sync.enrol(office_ctx, hq_file)
+
+
+def test_a_fork_is_detected(pair):
+    hq, a, tmp = pair
+    add_person(a, "حسن علي", "11111111111")
+    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
+    # the office's file is copied (not restored through the program, so it keeps its identity and sequence)
+    a.close()
+    shutil.copyfile(tmp / "a.sqlite3", tmp / "a-copy.sqlite3")
+    a1 = open_context(tmp / "a.sqlite3", username="admin")
+    a2 = open_context(tmp / "a-copy.sqlite3", username="admin")
+    add_person(a1, "شخص أول", "12121212121")
+    add_person(a2, "شخص ثان", "13131313131")
+    one = sync.export_package(a1, tmp / "usb1").path
+    two = sync.export_package(a2, tmp / "usb2").path
+    sync.import_package(hq, one)
+    before = state(hq.db.path)
+    with pytest.raises(PackageError, match="تفرّع"):
+        sync.import_package(hq, two)
+    assert state(hq.db.path) == before
+    a1.close()
+    a2.close()
+
+
+def test_a_clock_five_years_fast_is_refused(pair):
+    hq, a, tmp = pair
+    with a.uow() as uow:
+        store_sync.observe(uow.session.connection(), (int(time.time() * 1000) + 5 * 365 * 86_400_000) << 16)
+        uow.commit()
+    add_person(a, "ساعة متقدمة", "14141414141")
+    path = sync.export_package(a, tmp / "usb").path
+    before = state(hq.db.path)
+    with pytest.raises(PackageError, match="ساعة الجهاز المرسل متقدمة"):
+        sync.import_package(hq, path)
+    assert state(hq.db.path) == before
+
+
+KILL_SCRIPT = """
+import os, sys
+from aidoffice.services import sync
+from aidoffice.services.context import open_context
+from aidoffice.store import sync as store_sync
+original = store_sync.Applier._owned
+count = [0]
+def dying(self, name, record):
+    original(self, name, record)
+    count[0] += 1
+    if count[0] == 40:
+        os._exit(9)
+store_sync.Applier._owned = dying
+ctx = open_context(sys.argv[1], username="admin")
+sync.import_package(ctx, sys.argv[2])
+"""
+
+
+def test_a_process_killed_mid_import_leaves_the_old_state(pair):
+    hq, a, tmp = pair
+    for i in range(60):
+        add_person(a, f"شخص رقم {i}", f"2{i:010d}")
+    path = sync.export_package(a, tmp / "usb").path
+    before = state(hq.db.path)
+    hq_path = hq.db.path
+    hq.close()
+    done = subprocess.run(
+        [sys.executable, "-c", KILL_SCRIPT, str(hq_path), str(path)], capture_output=True, timeout=120
+    )
+    assert done.returncode == 9
+    assert state(hq_path) == before
+    again = open_context(hq_path, username="admin")
+    assert sync.import_package(again, path).status == "applied"  # and it goes in whole afterwards
+    assert len(state(hq_path)["persons"]) == 60
+    again.close()
+
+
+# --- keys ---------------------------------------------------------------------------------------------------
+
+
+def test_enrolment_checks_fingerprint_role_and_rotation(tmp_path):
+    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    a = installation(tmp_path / "a.sqlite3", "A-01")
+    b = installation(tmp_path / "b.sqlite3", "B-01")
+    a_file, a_fp = sync.export_identity(a, tmp_path / "ids")
+    assert len(a_fp.replace(" ", "")) == 25
+    with pytest.raises(UserError, match="البصمة لا تطابق"):
+        sync.enrol(hq, a_file, expected_fingerprint="00000 00000 00000 00000 00000")
+    b_file, _ = sync.export_identity(b, tmp_path / "ids")
+    with pytest.raises(UserError, match="النوع الآخر"):
+        sync.enrol(a, b_file)  # an office does not trust another office
+    sync.enrol(hq, a_file, expected_fingerprint=a_fp)
+    hq_file, _ = sync.export_identity(hq, tmp_path / "ids")
+    sync.enrol(a, hq_file)
+    add_person(a, "قبل التدوير", "15151515151")
+    old_package = sync.export_package(a, tmp_path / "usb").path
+    new_fp = sync.rotate_keys(a)
+    assert new_fp != a_fp
+    rotated, _ = sync.export_identity(a, tmp_path / "ids-new")
+    sync.enrol(hq, rotated)  # endorsed by the previous key: taken without a phone call
+    assert [p.status for p in sync.peers(hq)] == ["retired", "active"]
+    sync.import_package(hq, old_package)  # a package signed before the rotation still opens
+    add_person(a, "بعد التدوير", "16161616161")
+    assert sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path).status == "applied"
+    # a tampered identity file is refused
+    raw = bytearray(rotated.read_bytes())
+    raw[raw.index(b'"name"') + 10] ^= 1
+    (tmp_path / "t.aidid").write_bytes(bytes(raw))
+    with pytest.raises(UserError):
+        sync.read_identity(tmp_path / "t.aidid")
+
+
+def test_the_escrow_key_opens_a_package_when_headquarters_key_is_lost(tmp_path):
+    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    escrow_fp = sync.create_escrow(hq, tmp_path / "escrow.key", "عبارة مرور طويلة جدا")
+    a = installation(tmp_path / "a.sqlite3", "A-01")
+    introduce(hq, a, tmp_path)
+    add_person(a, "أمين الضمان", "17171717171")
+    path = sync.export_package(a, tmp_path / "usb").path
+    manifest, *_ = pkg.read_manifest(path.read_bytes())
+    assert {w["for"] for w in manifest["wraps"]} == {"recipient", "escrow"} and escrow_fp
+    opened = sync.open_with_escrow(path, tmp_path / "escrow.key", "عبارة مرور طويلة جدا", _sign_public(a))
+    assert any(r.get("row", {}) and r["row"].get("full_name") == "أمين الضمان" for r in opened.records)
+    with pytest.raises(UserError):
+        sync.open_with_escrow(path, tmp_path / "escrow.key", "خطأ", _sign_public(a))
+
+
+def test_sync_needs_its_permissions(pair):
+    hq, a, tmp = pair
+    a.role = "clerk"
+    with pytest.raises(UserError):
+        sync.export_package(a, tmp / "usb")
+    with pytest.raises(UserError):
+        sync.rotate_keys(a)
