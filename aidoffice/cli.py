@@ -54,6 +54,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--office-code")
     p.add_argument("--country", choices=("YE", "SY"))
     p.add_argument("--admin", help="اسم دخول مدير النظام الأول (كلمة المرور من AIDOFFICE_NEW_PASSWORD أو تُكتب)")
+    p.add_argument("--mode", choices=("office", "hq"), help="نوع التثبيت: مكتب محافظة أو ديوان الوزارة")
 
     p = sub.add_parser("user", parents=[common], help="المستخدمون: إضافة أو عرض (لمدير النظام)")
     p.add_argument("action", choices=("add", "list"))
@@ -112,6 +113,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--referral", help="لخطاب الإحالة: معرف الإحالة")
     p.add_argument("--person", action="append", default=[], help="للبطاقات: معرف مستفيد (يتكرر)")
     p.add_argument("--out", type=Path, required=True)
+
+    p = sub.add_parser("keys", parents=[common], help="مفاتيح المزامنة: الهوية والبصمة وتسجيل الجهات والتدوير والإلغاء")
+    p.add_argument("action", choices=("show", "export", "enrol", "list", "rotate", "revoke", "escrow"))
+    p.add_argument("target", nargs="?", help="export/escrow: المجلد أو الملف؛ enrol: ملف الهوية؛ revoke: رمز المكتب")
+    p.add_argument("--fingerprint", help="enrol: البصمة كما قُرئت بالهاتف (25 رقمًا)")
+
+    p = sub.add_parser("export-package", parents=[common], help="تصدير حزمة مزامنة إلى مجلد أو ذاكرة USB")
+    p.add_argument("--to", type=Path, required=True)
+    p.add_argument("--full", action="store_true", help="نسخة كاملة بدل التغييرات منذ آخر إقرار")
+    p.add_argument("--office", help="في الديوان: رمز المكتب الذي تُصدَّر له الحزمة")
+
+    p = sub.add_parser("import-package", parents=[common], help="استيراد حزمة مزامنة (تُفحص كاملة قبل التطبيق)")
+    p.add_argument("file", type=Path)
 
     p = sub.add_parser("dedup-file", help="كشف التكرار في قائمة CSV قبل إدخالها إلى السجل")
     p.add_argument("input", type=Path)
@@ -249,6 +263,10 @@ def _run(args: argparse.Namespace) -> int:
                 office_code=args.office_code,
                 country=args.country,
             )
+            if args.mode:
+                from aidoffice.services.sync import set_mode
+
+                set_mode(ctx, args.mode)
             if args.admin:
                 from aidoffice.services.users import create_user
 
@@ -339,12 +357,53 @@ def _run(args: argparse.Namespace) -> int:
             path = writers[args.kind]()
             log.info("report written: %s", args.kind)
             sys.stdout.write(f"{texts.DONE} {path}\n")
+        elif args.command in ("keys", "export-package", "import-package"):
+            _sync_command(ctx, args)
         elif args.command == "list":
             rows = overview.list_records(ctx, args.kind, limit=args.limit)
             _print_json(rows) if args.json else _print_table(rows)
     finally:
         ctx.close()
     return EXIT_OK
+
+
+def _sync_command(ctx, args: argparse.Namespace) -> None:
+    from aidoffice.services import sync
+
+    def need_target() -> str:
+        if not args.target:
+            raise UserError(f"الأمر keys {args.action} يحتاج مسارًا أو رمزًا بعده.")
+        return args.target
+
+    if args.command == "export-package":
+        r = sync.export_package(ctx, args.to, full=args.full, to_office=args.office)
+        sys.stdout.write(f"{texts.DONE} {r.path} — {r.kind}، {r.records:,} سجل، {r.size / 1e6:.2f} MB\n")
+    elif args.command == "import-package":
+        r = sync.import_package(ctx, args.file)
+        if r.status == "already":
+            sys.stdout.write(f"سبق استيراد هذه الحزمة ({r.sender_code} رقم {r.sequence}): لم يتغير شيء.\n")
+        else:
+            sys.stdout.write(
+                f"{texts.DONE} {r.sender_code} رقم {r.sequence}: طُبّق {r.applied:,}، تُخطّي {r.skipped:,}"
+                f"، تعارضات {r.conflicts:,}\n"
+            )
+    elif args.action == "show":
+        sys.stdout.write(f"{sync.mode(ctx).value}: {sync.fingerprint(ctx)}\n")
+    elif args.action == "export":
+        path, fp = sync.export_identity(ctx, Path(need_target()))
+        sys.stdout.write(f"{texts.DONE} {path}\nالبصمة: {fp}\n")
+    elif args.action == "enrol":
+        peer = sync.enrol(ctx, Path(need_target()), expected_fingerprint=args.fingerprint)
+        sys.stdout.write(f"{texts.DONE} {peer.office_code} ({peer.role}) — {peer.fingerprint}\n")
+    elif args.action == "list":
+        _print_json([p.__dict__ for p in sync.peers(ctx)])
+    elif args.action == "rotate":
+        sys.stdout.write(f"{texts.DONE} البصمة الجديدة: {sync.rotate_keys(ctx)}\n")
+    elif args.action == "revoke":
+        sys.stdout.write(f"{texts.DONE} {sync.revoke(ctx, need_target())}\n")
+    elif args.action == "escrow":
+        phrase = _secret("AIDOFFICE_ESCROW_PASSPHRASE", "عبارة مرور مفتاح الضمان: ")
+        sys.stdout.write(f"{texts.DONE} {sync.create_escrow(ctx, Path(need_target()), phrase)}\n")
 
 
 def _dedup_file(args: argparse.Namespace) -> int:

@@ -158,3 +158,46 @@ def test_command_line_acts_as_a_named_user(tmp_path, capsys, monkeypatch):
     monkeypatch.delenv("AIDOFFICE_PASSWORD")
     code, _, err = run(capsys, "stats", "--db", db, "--user", "clerk1")
     assert code == 2 and "AIDOFFICE_PASSWORD" in err  # no terminal to ask on, no password in an argument
+
+
+def test_keys_and_packages_from_the_command_line(tmp_path, capsys):
+    hq, office = str(tmp_path / "hq.sqlite3"), str(tmp_path / "office.sqlite3")
+    assert run(capsys, "init", "--db", hq, "--office-code", "HQ", "--mode", "hq")[0] == 0
+    assert run(capsys, "init", "--db", office, "--office-code", "ABY-02", "--governorate", "أبين")[0] == 0
+    code, out, _ = run(capsys, "keys", "export", str(tmp_path / "ids"), "--db", office)
+    assert code == 0 and (tmp_path / "ids" / "ABY-02.aidid").is_file()
+    fingerprint = out.split("البصمة:")[1].strip()
+    code, _, err = run(
+        capsys,
+        "keys",
+        "enrol",
+        str(tmp_path / "ids" / "ABY-02.aidid"),
+        "--db",
+        hq,
+        "--fingerprint",
+        "11111 11111 11111 11111 11111",
+    )
+    assert code == 2 and "البصمة لا تطابق" in err
+    assert (
+        run(capsys, "keys", "enrol", str(tmp_path / "ids" / "ABY-02.aidid"), "--db", hq, "--fingerprint", fingerprint)[
+            0
+        ]
+        == 0
+    )
+    assert run(capsys, "keys", "export", str(tmp_path / "ids"), "--db", hq)[0] == 0
+    assert run(capsys, "keys", "enrol", str(tmp_path / "ids" / "HQ.aidid"), "--db", office)[0] == 0
+    code, out, _ = run(capsys, "export-package", "--to", str(tmp_path / "usb"), "--db", office)
+    assert code == 0 and "snapshot" in out
+    package = tmp_path / "usb" / "ABY-02-e0-000001.aidpkg"
+    code, out, _ = run(capsys, "import-package", str(package), "--db", hq)
+    assert code == 0 and "ABY-02" in out
+    code, out, _ = run(capsys, "import-package", str(package), "--db", hq)
+    assert code == 0 and "سبق استيراد" in out
+    damaged = tmp_path / "damaged.aidpkg"
+    data = bytearray(package.read_bytes())
+    data[-5] ^= 1
+    damaged.write_bytes(bytes(data))
+    code, _, err = run(capsys, "import-package", str(damaged), "--db", hq)
+    assert code == 2 and "معدَّلة" in err
+    code, out, _ = run(capsys, "export-package", "--to", str(tmp_path / "usb"), "--db", hq, "--office", "ABY-02")
+    assert code == 0 and "reply" in out

@@ -152,9 +152,9 @@ def enrol(ctx: ServiceContext, path: Path, *, expected_fingerprint: str | None =
     given, must match. A new identity of a known office is taken only when its previous key endorses it."""
     ctx.require(Permission.SETTINGS)
     identity = read_identity(path)
-    if expected_fingerprint is not None:
-        if "".join(expected_fingerprint.split()) != "".join(identity.fingerprint.split()):
-            raise UserError("البصمة لا تطابق ملف الهوية: لا تسجّله، واتصل بالجهة المرسلة.", field="fingerprint")
+    typed = "".join((expected_fingerprint or "").split())
+    if expected_fingerprint is not None and typed != "".join(identity.fingerprint.split()):
+        raise UserError("البصمة لا تطابق ملف الهوية: لا تسجّله، واتصل بالجهة المرسلة.", field="fingerprint")
     with ctx.uow() as uow:
         repo = uow.repo
         here = Mode(repo.setting(MODE_SETTING) or Mode.OFFICE.value)

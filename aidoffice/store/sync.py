@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
@@ -142,17 +144,41 @@ def stamp_pending(session: Session, now_ms: int) -> None:
     if conn.exec_driver_sql("SELECT 1 FROM sync_outbox WHERE hlc IS NULL LIMIT 1").first() is None:
         return
     stamp = next_stamp(clock(conn), now_ms)
+    # In change order, so the last change of a record decides whether it is deleted. A record changed twice in the
+    # transaction finds its stamp already replaced by this statement: its base is then the one stored just before.
     conn.exec_driver_sql(
         "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
-        "SELECT o.entity, o.entity_id, o.field, ?, ?, "
-        "coalesce((SELECT s.hlc FROM sync_stamps s WHERE s.entity = o.entity AND s.entity_id = o.entity_id "
-        "AND s.field = o.field), 0), o.deleted "
-        "FROM sync_outbox o WHERE o.change_no IN "
-        "(SELECT max(change_no) FROM sync_outbox WHERE hlc IS NULL GROUP BY entity, entity_id, field)",
-        (stamp, office_id(conn)),
+        "SELECT o.entity, o.entity_id, o.field, :stamp, :me, "
+        "coalesce((SELECT CASE WHEN s.hlc = :stamp THEN s.base ELSE s.hlc END FROM sync_stamps s "
+        "WHERE s.entity = o.entity AND s.entity_id = o.entity_id AND s.field = o.field), 0), o.deleted "
+        "FROM sync_outbox o WHERE o.hlc IS NULL ORDER BY o.change_no",
+        {"stamp": stamp, "me": office_id(conn)},
     )
     conn.exec_driver_sql("UPDATE sync_outbox SET hlc = ? WHERE hlc IS NULL", (stamp,))
     _set_clock(conn, stamp)
+
+
+@contextmanager
+def outbox_after_bulk_insert(conn: Connection, table_name: str) -> Iterator[None]:
+    """Inside one transaction: the outbox insert trigger of a table is set aside during a bulk insert and the new
+    rows are listed by one INSERT … SELECT (a 100,000-row import spent seconds in the per-row trigger). DDL is
+    transactional in SQLite: a failure restores the trigger with the rollback."""
+    name = f"sync_{table_name}_ai"
+    trigger_sql = conn.exec_driver_sql(
+        "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
+    ).scalar()
+    if trigger_sql is None or table_name == "associations":
+        yield
+        return
+    last = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table_name}").scalar()
+    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    yield
+    conn.exec_driver_sql(
+        f"INSERT INTO sync_outbox (entity, entity_id, field) SELECT '{table_name}', id, '' FROM {table_name} "
+        "WHERE rowid > ? ORDER BY rowid",
+        (last,),
+    )
+    conn.exec_driver_sql(trigger_sql)
 
 
 def newest_change(conn: Connection) -> int:

@@ -613,8 +613,9 @@ class Repository:
             return
         table = model.__table__ if hasattr(model, "__table__") else model
         connection = self.session.connection()
-        for start in range(0, len(rows), chunk):
-            connection.execute(insert(table), rows[start : start + chunk])
+        with sync.outbox_after_bulk_insert(connection, table.name):
+            for start in range(0, len(rows), chunk):
+                connection.execute(insert(table), rows[start : start + chunk])
 
     def bulk_insert_persons(self, rows: list[dict]) -> None:
         """Persons with their index keys and blocking keys (rows must carry `search_rowid`)."""

@@ -39,6 +39,7 @@ from aidoffice.ui.pages.referrals import ReferralsPage
 from aidoffice.ui.pages.reports import ReportsPage
 from aidoffice.ui.pages.review import ReviewPage
 from aidoffice.ui.pages.settings import SettingsPage
+from aidoffice.ui.pages.sync import SyncPage
 
 log = logging.getLogger("aidoffice.ui")
 
@@ -52,6 +53,7 @@ PAGES = (
     ("review", "مراجعة التكرار"),
     ("import", "استيراد قائمة"),
     ("reports", "التقارير"),
+    ("sync", "المزامنة"),
     ("settings", "الإعدادات"),
 )
 TABLE_PAGES = {
@@ -81,6 +83,7 @@ class MainWindow(QMainWindow):
         self.review_page = ReviewPage(ctx)
         self.import_page = ImportPage(ctx)
         self.reports_page = ReportsPage(ctx)
+        self.sync_page = SyncPage(ctx)
         self.settings_page = SettingsPage(ctx)
         self.pages: dict[str, QWidget] = {
             "home": self.home_page,
@@ -91,6 +94,7 @@ class MainWindow(QMainWindow):
             "review": self.review_page,
             "import": self.import_page,
             "reports": self.reports_page,
+            "sync": self.sync_page,
             "settings": self.settings_page,
         }
         self.navigation = QListWidget()
@@ -130,8 +134,8 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_record)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_search)
-        for i, (key, _label) in enumerate(PAGES, start=1):
-            QShortcut(QKeySequence(f"Alt+{i}"), self, activated=lambda key=key: self.go(key))
+        for i, (key, _label) in enumerate(PAGES, start=1):  # Alt+1 … Alt+9, then Alt+0 for the tenth
+            QShortcut(QKeySequence(f"Alt+{i % 10}"), self, activated=lambda key=key: self.go(key))
 
         self.export_menu = self.menuBar().addMenu("تصدير")
         for kind, (title, _columns) in EXPORTS.items():

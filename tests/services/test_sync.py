@@ -252,7 +252,7 @@ def test_every_single_byte_change_and_every_truncation_is_refused(pair):
     # through the service, on the database: a sample of positions, each refused and nothing changed
     before = state(hq.db.path)
     bad = tmp / "bad.aidpkg"
-    for i in list(range(0, len(data), max(1, len(data) // 40))) + [len(data) - 1]:
+    for i in [*range(0, len(data), max(1, len(data) // 40)), len(data) - 1]:
         changed = bytearray(data)
         changed[i] ^= 0x01
         bad.write_bytes(bytes(changed))
@@ -411,7 +411,7 @@ def test_the_escrow_key_opens_a_package_when_headquarters_key_is_lost(tmp_path):
 
 
 def test_sync_needs_its_permissions(pair):
-    hq, a, tmp = pair
+    _hq, a, tmp = pair
     a.role = "clerk"
     with pytest.raises(UserError):
         sync.export_package(a, tmp / "usb")
