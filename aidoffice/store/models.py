@@ -544,9 +544,9 @@ batch_persons = Table(
 # --- office ↔ headquarters sync -----------------------------------------------------------------------------
 
 # Every insert, update and delete of a synchronised table leaves a row here (SQLite triggers, migration 0008), so
-# bulk inserts and any program writing the file are caught too. `hlc` stays NULL until the unit of work commits
-# and stamps the transaction (rows are never deleted, so change numbers never repeat); `local` is 0 for rows
-# written while applying another installation's package.
+# bulk inserts and any program writing the file are caught too. Rows past the `sync.stamped` setting are the open
+# transaction's, stamped when the unit of work commits (rows are never deleted, so change numbers never repeat);
+# `local` is 0 for rows written while applying another installation's package.
 sync_outbox = Table(
     "sync_outbox",
     Base.metadata,
@@ -555,9 +555,7 @@ sync_outbox = Table(
     Column("entity_id", ID, nullable=False),
     Column("field", String(40), nullable=False, server_default=""),
     Column("deleted", Integer, nullable=False, server_default="0"),
-    Column("hlc", Integer),
     Column("local", Integer, nullable=False, server_default="1"),
-    Index("ix_sync_outbox_unstamped", "change_no", sqlite_where=text("hlc IS NULL")),
 )
 
 # The current stamp of each synchronised record ('' field) or association field: the clock value, the office that

@@ -2,9 +2,10 @@
 plain data (reference rows by natural key), and applying another installation's records in the caller's transaction.
 
 Triggers (migration 0008) put every insert, update and delete of a synchronised table in `sync_outbox`; at commit
-`stamp_pending` gives the transaction one clock stamp and records it per record (per field for associations) in
-`sync_stamps`, with the stamp it replaced. Applying a package writes the sender's stamps instead, and marks the
-outbox rows its writes caused as not local, so they travel on (headquarters → other offices) but never back.
+`stamp_pending` gives the rows past the stamped mark one clock stamp and records it per record (per field for
+associations) in `sync_stamps`, with the stamp it replaced. Applying a package writes the sender's stamps instead,
+and marks the outbox rows its writes caused as not local, so they travel on (headquarters → other offices) but never
+back.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from aidoffice.store import search
 from aidoffice.store.matching_keys import rows_for_dicts
 
 CLOCK_SETTING = "sync.clock"
+STAMPED_SETTING = "sync.stamped"  # the last outbox row already stamped (or applied from a package)
 REFERENCE = ("governorates", "districts", "sub_districts", "fields_of_work", "vulnerability_categories", "aid_types")
 ASSOCIATION_FIELDS = (
     "name",
@@ -84,6 +86,7 @@ LISTS = {
 }
 _LOCAL_COLUMNS = {"version", "search_rowid"}
 _CHUNK = 500
+_APPLY_CHUNK = 2000
 
 
 def table(name: str) -> Table:
@@ -113,25 +116,29 @@ def _typed(column, value):
 # --- the clock and the stamps of local changes ------------------------------------------------------------
 
 
-def clock(conn: Connection) -> int:
-    raw = conn.exec_driver_sql("SELECT value FROM settings WHERE key = ?", (CLOCK_SETTING,)).scalar()
+def _number(conn: Connection, key: str) -> int:
+    raw = conn.exec_driver_sql("SELECT value FROM settings WHERE key = ?", (key,)).scalar()
     if raw is None:
         return 0
     return int(raw) if isinstance(raw, int | float) else int(json.loads(raw))  # JSON has NUMERIC affinity
 
 
-def _set_clock(conn: Connection, value: int) -> None:
+def _set_number(conn: Connection, key: str, value: int) -> None:
     conn.exec_driver_sql(
         "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
         "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        (CLOCK_SETTING, json.dumps(value), m.utcnow()),
+        (key, json.dumps(value), m.utcnow()),
     )
+
+
+def clock(conn: Connection) -> int:
+    return _number(conn, CLOCK_SETTING)
 
 
 def observe(conn: Connection, stamp: int) -> None:
     """Move the clock up to a stamp seen in a package, so later local changes order after it."""
     if stamp > clock(conn):
-        _set_clock(conn, stamp)
+        _set_number(conn, CLOCK_SETTING, stamp)
 
 
 def office_id(conn: Connection) -> str:
@@ -139,9 +146,13 @@ def office_id(conn: Connection) -> str:
 
 
 def stamp_pending(session: Session, now_ms: int) -> None:
-    """Give the changes of this transaction one clock stamp (called by the unit of work just before it commits)."""
+    """Give the changes of this transaction one clock stamp (called by the unit of work just before it commits).
+
+    The outbox rows past the `sync.stamped` mark are this transaction's: SQLite lets one writer at a time, so no
+    other process can have added rows between the mark and now."""
     conn = session.connection()
-    if conn.exec_driver_sql("SELECT 1 FROM sync_outbox WHERE hlc IS NULL LIMIT 1").first() is None:
+    mark, newest = _number(conn, STAMPED_SETTING), newest_change(conn)
+    if newest <= mark:
         return
     stamp = next_stamp(clock(conn), now_ms)
     # In change order, so the last change of a record decides whether it is deleted. A record changed twice in the
@@ -151,11 +162,11 @@ def stamp_pending(session: Session, now_ms: int) -> None:
         "SELECT o.entity, o.entity_id, o.field, :stamp, :me, "
         "coalesce((SELECT CASE WHEN s.hlc = :stamp THEN s.base ELSE s.hlc END FROM sync_stamps s "
         "WHERE s.entity = o.entity AND s.entity_id = o.entity_id AND s.field = o.field), 0), o.deleted "
-        "FROM sync_outbox o WHERE o.hlc IS NULL ORDER BY o.change_no",
-        {"stamp": stamp, "me": office_id(conn)},
+        "FROM sync_outbox o WHERE o.change_no > :mark ORDER BY o.change_no",
+        {"stamp": stamp, "me": office_id(conn), "mark": mark},
     )
-    conn.exec_driver_sql("UPDATE sync_outbox SET hlc = ? WHERE hlc IS NULL", (stamp,))
-    _set_clock(conn, stamp)
+    _set_number(conn, STAMPED_SETTING, newest)
+    _set_number(conn, CLOCK_SETTING, stamp)
 
 
 @contextmanager
@@ -406,6 +417,7 @@ class Applier:
         by_table: dict[str, list[dict]] = defaultdict(list)
         for record in records:
             by_table[record["t"]].append(record)
+        owned: dict[str, list[dict]] = defaultdict(list)
         for name in (*REFERENCE, "associations", *OWNED):
             for record in by_table.pop(name, []):
                 stamps = [record["s"]] if "s" in record else list(record.get("fs", {}).values())
@@ -416,9 +428,13 @@ class Applier:
                 elif name == "associations":
                     self._association(record)
                 else:
-                    self._owned(name, record)
+                    owned[name].append(record)
+            if owned.get(name):
+                self._owned(name, owned.pop(name))
         # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
-        self.conn.exec_driver_sql("UPDATE sync_outbox SET hlc = 0, local = 0 WHERE hlc IS NULL")
+        mark, newest = _number(self.conn, STAMPED_SETTING), newest_change(self.conn)
+        self.conn.exec_driver_sql("UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))
+        _set_number(self.conn, STAMPED_SETTING, newest)
         observe(self.conn, self.result.newest)
         return self.result
 
@@ -488,52 +504,83 @@ class Applier:
         found = self.conn.execute(select(tbl).where(tbl.c.id == ident)).mappings().first()
         return dict(found) if found else None
 
-    def _owned(self, name: str, record: dict) -> None:
-        ident, incoming, row = record["id"], _stamp_of(record["s"]), record["row"]
-        if self.at_hq and row is not None and row.get("office_id") != self.sender:
-            # Each record has an owning office: another office's record is never changed through this one.
-            self._conflict(name, ident, "office_id", None, incoming, row.get("office_id"), incoming)
-            return
-        current = _current(self.conn, name, ident)
-        if current is not None and incoming.key() <= current.key():
-            self.result.skipped += 1
-            return
-        existing = self._exists(name, ident)
-        tbl = table(name)
-        if row is None:
-            if existing is not None and name not in ("distributions", "distribution_lines", "aid_refusals"):
-                self.conn.execute(delete(tbl).where(tbl.c.id == ident))
-            _write_stamp(self.conn, name, ident, "", incoming, deleted=1)
-            self.result.applied += 1
-            return
-        values = self._values(name, row)
-        if existing is None:
-            if name == "persons":
-                values["search_rowid"] = search.next_search_rowid(self.session)
-                values["version"] = 1
-                self._insert_person(values)
-            else:
-                values["version"] = 1
-                self.conn.execute(insert(tbl), [values])
-        elif name == "distribution_lines":
-            # Append-only: the one change a line may take is listed → received / not received.
-            if existing["status"] == "listed" and values["status"] in ("received", "not_received"):
-                self.conn.execute(update(tbl).where(tbl.c.id == ident).values(status=values["status"]))
-        else:
-            values.pop("id")
-            values["version"] = existing["version"] + 1
-            self.conn.execute(update(tbl).where(tbl.c.id == ident).values(**values))
-            if name == "persons":
-                self._refresh_person_keys(existing["search_rowid"])
-        self._set_lists(name, ident, row)
-        _write_stamp(self.conn, name, ident, "", incoming)
-        self.result.applied += 1
+    def _owned(self, name: str, records: list[dict]) -> None:
+        for begin in range(0, len(records), _APPLY_CHUNK):
+            self._owned_chunk(name, records[begin : begin + _APPLY_CHUNK])
 
-    def _insert_person(self, values: dict) -> None:
-        self.conn.execute(insert(m.Person.__table__), [values])
-        keys = rows_for_dicts([values])
-        if keys:
-            self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
+    def _owned_chunk(self, name: str, records: list[dict]) -> None:
+        """Records of one owned table, a chunk at a time: their stamps and present rows read in one query each, new
+        rows inserted together (persons with their index and blocking keys)."""
+        tbl = table(name)
+        ids = [r["id"] for r in records]
+        stamps = _stamps(self.conn, name, ids)
+        existing = {r["id"]: dict(r) for r in self.conn.execute(select(tbl).where(tbl.c.id.in_(ids))).mappings()}
+        new_rows: list[dict] = []
+        stamp_rows: list[tuple] = []
+        listed: list[tuple[str, dict]] = []
+        for record in records:
+            ident, incoming, row = record["id"], _stamp_of(record["s"]), record["row"]
+            if self.at_hq and row is not None and row.get("office_id") != self.sender:
+                # Each record has an owning office: another office's record is never changed through this one.
+                self._conflict(name, ident, "office_id", None, incoming, row.get("office_id"), incoming)
+                continue
+            current = stamps.get((ident, ""))
+            if current is not None and incoming.key() <= (current[0], current[1]):
+                self.result.skipped += 1
+                continue
+            present = existing.get(ident)
+            if row is None:
+                if present is not None and name not in ("distributions", "distribution_lines", "aid_refusals"):
+                    self.conn.execute(delete(tbl).where(tbl.c.id == ident))
+                stamp_rows.append((name, ident, "", incoming.hlc, incoming.origin, incoming.base, 1))
+                self.result.applied += 1
+                continue
+            values = self._values(name, row)
+            if present is None:
+                values["version"] = 1
+                new_rows.append(values)
+            elif name == "distribution_lines":
+                # Append-only: the one change a line may take is listed → received / not received.
+                if present["status"] == "listed" and values["status"] in ("received", "not_received"):
+                    self.conn.execute(update(tbl).where(tbl.c.id == ident).values(status=values["status"]))
+            else:
+                values.pop("id")
+                values["version"] = present["version"] + 1
+                self.conn.execute(update(tbl).where(tbl.c.id == ident).values(**values))
+                if name == "persons":
+                    self._refresh_person_keys(present["search_rowid"])
+            listed.append((ident, row))
+            stamp_rows.append((name, ident, "", incoming.hlc, incoming.origin, incoming.base, 0))
+            self.result.applied += 1
+        if new_rows and name == "persons":
+            first = search.next_search_rowid(self.session)
+            for offset, values in enumerate(new_rows):
+                values["search_rowid"] = first + offset
+            with search.index_after_bulk_insert(self.conn, first):
+                self.conn.execute(insert(tbl), new_rows)
+            keys = rows_for_dicts(new_rows)
+            if keys:
+                self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
+        elif new_rows:
+            self.conn.execute(insert(tbl), new_rows)
+        self._set_lists_many(name, listed)
+        if stamp_rows:
+            self.conn.exec_driver_sql(
+                "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                stamp_rows,
+            )
+
+    def _set_lists_many(self, name: str, rows: list[tuple[str, dict]]) -> None:
+        for (tname, list_name), (link, parent, child, kind) in LISTS.items():
+            if tname != name or not rows:
+                continue
+            parents = [ident for ident, row in rows if list_name in row]
+            for begin in range(0, len(parents), _CHUNK):
+                self.conn.execute(delete(link).where(link.c[parent].in_(parents[begin : begin + _CHUNK])))
+            pairs = {(ident, self.refs.resolve(kind, key)) for ident, row in rows for key in (row.get(list_name) or [])}
+            if pairs:
+                self.conn.execute(insert(link), [{parent: p, child: c} for p, c in sorted(pairs)])
 
     def _refresh_person_keys(self, rowid: int) -> None:
         person = self.conn.execute(select(m.Person.__table__).where(m.Person.search_rowid == rowid)).mappings().one()

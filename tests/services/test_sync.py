@@ -328,14 +328,11 @@ import os, sys
 from aidoffice.services import sync
 from aidoffice.services.context import open_context
 from aidoffice.store import sync as store_sync
-original = store_sync.Applier._owned
-count = [0]
-def dying(self, name, record):
-    original(self, name, record)
-    count[0] += 1
-    if count[0] == 40:
-        os._exit(9)
-store_sync.Applier._owned = dying
+original = store_sync.Applier._owned_chunk
+def dying(self, name, records):
+    original(self, name, records)  # the persons are written (uncommitted) when the process dies
+    os._exit(9)
+store_sync.Applier._owned_chunk = dying
 ctx = open_context(sys.argv[1], username="admin")
 sync.import_package(ctx, sys.argv[2])
 """

@@ -77,11 +77,9 @@ def upgrade() -> None:
         sa.Column("entity_id", sa.String(36), nullable=False),
         sa.Column("field", sa.String(40), nullable=False, server_default=""),
         sa.Column("deleted", sa.Integer(), nullable=False, server_default="0"),
-        sa.Column("hlc", sa.Integer(), nullable=True),
         sa.Column("local", sa.Integer(), nullable=False, server_default="1"),
         sa.PrimaryKeyConstraint("change_no", name=op.f("pk_sync_outbox")),
     )
-    op.create_index("ix_sync_outbox_unstamped", "sync_outbox", ["change_no"], sqlite_where=sa.text("hlc IS NULL"))
     op.create_table(
         "sync_stamps",
         sa.Column("entity", sa.String(40), nullable=False),
