@@ -172,9 +172,15 @@ def stamp_pending(session: Session, now_ms: int) -> None:
 @contextmanager
 def outbox_after_bulk_insert(conn: Connection, table_name: str) -> Iterator[None]:
     """Inside one transaction: the outbox insert trigger of a table is set aside during a bulk insert and the new
-    rows are listed by one INSERT … SELECT (a 100,000-row import spent seconds in the per-row trigger). DDL is
-    transactional in SQLite: a failure restores the trigger with the rollback."""
+    rows are listed by one INSERT … SELECT (a 100,000-row import spent seconds in the per-row triggers). For a link
+    table (a person's categories…) the parent records are listed. DDL is transactional in SQLite: a failure restores
+    the trigger with the rollback."""
+    entity, id_column, fld = table_name, "id", ""
     name = f"sync_{table_name}_ai"
+    for (parent, list_name), (link, parent_column, _child, _kind) in LISTS.items():
+        if link.name == table_name:
+            entity, id_column, name = parent, parent_column, f"sync_{table_name}_i"
+            fld = list_name if parent == "associations" else ""
     trigger_sql = conn.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)
     ).scalar()
@@ -184,10 +190,13 @@ def outbox_after_bulk_insert(conn: Connection, table_name: str) -> Iterator[None
     last = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table_name}").scalar()
     conn.exec_driver_sql(f"DROP TRIGGER {name}")
     yield
+    # Parents already listed in this transaction (persons inserted with their categories) are not listed again.
     conn.exec_driver_sql(
-        f"INSERT INTO sync_outbox (entity, entity_id, field) SELECT '{table_name}', id, '' FROM {table_name} "
-        "WHERE rowid > ? ORDER BY rowid",
-        (last,),
+        f"INSERT INTO sync_outbox (entity, entity_id, field) SELECT '{entity}', {id_column}, '{fld}' "
+        f"FROM {table_name} WHERE rowid > ? AND {id_column} NOT IN (SELECT entity_id FROM sync_outbox "
+        "WHERE change_no > ? AND entity = ? AND field = ?) "
+        f"GROUP BY {id_column} ORDER BY min(rowid)",
+        (last, _number(conn, STAMPED_SETTING), entity, fld),
     )
     conn.exec_driver_sql(trigger_sql)
 
