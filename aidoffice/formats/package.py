@@ -11,6 +11,7 @@ SHA-256, so every byte of the file is covered before anything is decrypted.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
@@ -322,10 +323,21 @@ def write_package(
             os.fsync(fh.fileno())
         os.replace(partial, target)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):  # the folder itself may be gone (a stick pulled out)
+            partial.unlink(missing_ok=True)
         raise UserError(f"تعذّرت كتابة الحزمة في المجلد {folder}: القرص ممتلئ أو محمي من الكتابة أو أُزيل.") from exc
     digest = hashlib.sha256(data).hexdigest()
-    if hashlib.sha256(target.read_bytes()).hexdigest() != digest:
+    try:
+        written = target.read_bytes()
+        _manifest, head_back, signature, cipher_back = read_manifest(written)
+        sound = (
+            hashlib.sha256(written).hexdigest() == digest
+            and verify_signature(keys.sign_public, signature, head_back)
+            and hashlib.sha256(cipher_back).hexdigest() == manifest["ciphertext_sha256"]
+        )
+    except (OSError, PackageError):
+        sound = False
+    if not sound:
         target.unlink(missing_ok=True)
         raise UserError("الحزمة المكتوبة لا تطابق ما كُتب عند قراءتها: الذاكرة المحمولة معطوبة. جرّب ذاكرة أخرى.")
     return target, digest

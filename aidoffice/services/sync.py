@@ -3,6 +3,7 @@ the conflict queue and cross-office duplicate flags."""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 import uuid
@@ -458,6 +459,13 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
         raise PackageError("الحزمة من جهة غير مسجّلة لدى هذا الجهاز: سجّل هويتها أولًا من صفحة المزامنة.")
     if not role_ok:
         raise PackageError("هذه الحزمة من جهة لا تُستقبل منها حزم في هذا النوع من التثبيت.")
+    with ctx.uow() as uow:
+        seen = uow.repo.get(m.SyncPackage, str(manifest.get("package_id", ""))[:36])
+        if seen is not None and seen.digest == hashlib.sha256(data).hexdigest():
+            # Byte for byte the package applied before: nothing to decrypt, nothing to do.
+            return ImportResult(
+                "already", seen.kind, str(manifest.get("sender_code", "")), seen.sequence, seen.records, 0, 0, 0
+            )
     package = pkg.open_package(data, usable, privates)
     manifest = package.manifest
     if manifest.get("recipient") != me:

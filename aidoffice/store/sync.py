@@ -514,6 +514,9 @@ class Applier:
         return dict(found) if found else None
 
     def _owned(self, name: str, records: list[dict]) -> None:
+        # Removals first: a member moved to another household leaves a removed row and a new one with the same
+        # person, and the new one must not meet the old one's unique key.
+        records = sorted(records, key=lambda r: r["row"] is not None)
         for begin in range(0, len(records), _APPLY_CHUNK):
             self._owned_chunk(name, records[begin : begin + _APPLY_CHUNK])
 

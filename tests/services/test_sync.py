@@ -414,3 +414,119 @@ def test_sync_needs_its_permissions(pair):
         sync.export_package(a, tmp / "usb")
     with pytest.raises(UserError):
         sync.rotate_keys(a)
+
+
+def _keys(ctx) -> pkg.KeyPair:
+    with ctx.uow() as uow:
+        row = uow.repo.first(store_models().SyncKey, status="active")
+        return pkg.KeyPair(pkg.unb64(row.sign_private), pkg.unb64(row.kx_private))
+
+
+def _acknowledged(hq, office_ctx, code: str, tmp: Path) -> None:
+    sync.import_package(hq, sync.export_package(office_ctx, tmp / "usb").path)
+    sync.import_package(office_ctx, sync.export_package(hq, tmp / "r", to_office=code).path)
+
+
+def test_removed_rows_travel_and_a_snapshot_comes_on_request(pair):
+    hq, a, tmp = pair
+    head1 = add_person(a, "صالح أحمد بامحسون", "21212121212")
+    head2 = add_person(a, "عوض سالم بن دغار", "22222222222")
+    child = add_person(a, "أحمد صالح بامحسون", "23232323232")
+    first = persons.create_household(a, head1.id, size=3)
+    second = persons.create_household(a, head2.id, size=2)
+    persons.add_household_member(a, first.id, child.id, "son")
+    _acknowledged(hq, a, "HDR-01", tmp)
+    assert {m[0] for m in persons.get_household(hq, first.id).members} == {head1.id, child.id}
+    persons.move_household_member(a, child.id, second.id, "other")
+    changes = sync.export_package(a, tmp / "usb")
+    assert changes.kind == "changes" and changes.records == 2  # the old membership removed, the new one
+    sync.import_package(hq, changes.path)
+    assert {m[0] for m in persons.get_household(hq, first.id).members} == {head1.id}
+    assert {m[0] for m in persons.get_household(hq, second.id).members} == {head2.id, child.id}
+    full = sync.export_package(a, tmp / "usb", full=True)
+    assert full.kind == "snapshot" and full.records > changes.records
+    assert sync.import_package(hq, full.path).applied == 0  # nothing newer in it
+
+
+def test_a_restored_office_starts_a_new_stream_without_a_fork(pair):
+    from aidoffice.services import backups
+
+    hq, a, tmp = pair
+    add_person(a, "قبل النسخة الاحتياطية", "24242424242")
+    _acknowledged(hq, a, "HDR-01", tmp)
+    backup = backups.make_backup(a, tmp / "backups")
+    add_person(a, "بعد النسخة الاحتياطية", "25252525252")
+    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
+    db_path = a.db.path
+    a.close()
+    restored = backups.restore_backup(db_path, backup.path, username="admin")
+    try:
+        add_person(restored, "بعد الاستعادة مباشرة", "26262626262")
+        package = sync.export_package(restored, tmp / "usb")
+        assert package.kind == "snapshot" and package.path.name == "HDR-01-e1-000002.aidpkg"
+        assert sync.import_package(hq, package.path).status == "applied"
+        names = {p.full_name for p in persons.search_persons(hq, "النسخة")} | {
+            p.full_name for p in persons.search_persons(hq, "الاستعادة")
+        }
+        assert names == {"قبل النسخة الاحتياطية", "بعد النسخة الاحتياطية", "بعد الاستعادة مباشرة"}
+    finally:
+        restored.close()
+
+
+def test_an_unwritable_folder_leaves_no_file_and_only_a_gap(pair):
+    hq, a, tmp = pair
+    add_person(a, "فجوة التسلسل", "27272727272")
+    blocked = tmp / "not-a-folder"
+    blocked.write_text("x")
+    with pytest.raises(UserError, match="تعذّرت كتابة الحزمة"):
+        sync.export_package(a, blocked)
+    assert blocked.read_text() == "x" and not list(tmp.glob("**/*.partial"))
+    written = sync.export_package(a, tmp / "usb")
+    assert written.sequence == 2  # number 1 was never written: a gap, which headquarters accepts
+    assert sync.import_package(hq, written.path).status == "applied"
+
+
+def test_a_record_of_another_office_is_queued_not_applied(tmp_path):
+    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
+    person = add_person(a, "ملك المكتب الأول", "28282828282")
+    sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
+    with b.uow() as uow:
+        b_office = uow.repo.office().id
+    with hq.uow() as uow:
+        hq_office = uow.repo.office().id
+    row = {"id": person.id, "office_id": person.id and _office_of(a), "full_name": "اسم مزوّر من مكتب آخر"}
+    manifest = {
+        "kind": "changes",
+        "sender": b_office,
+        "sender_code": "B-01",
+        "recipient": hq_office,
+        "epoch": 0,
+        "sequence": 7,
+        "prev_digest": "",
+        "change_range": [0, 1],
+        "schema": "0008",
+        "hlc": int(time.time() * 1000) << 16,
+        "ack": {},
+    }
+    stamp = [int(time.time() * 1000) << 16, b_office, 0]
+    path, _ = pkg.write_package(
+        tmp_path / "forged",
+        "B-01-e0-000007.aidpkg",
+        manifest,
+        [{"t": "persons", "id": person.id, "row": row, "s": stamp}],
+        _keys(b),
+        {"recipient": _kx_public(hq)},
+    )
+    result = sync.import_package(hq, path)
+    assert result.applied == 0 and result.conflicts == 1
+    assert persons.get_person(hq, person.id).full_name == "ملك المكتب الأول"
+    assert [c.field for c in sync.conflicts(hq)] == ["office_id"]
+
+
+def _office_of(ctx) -> str:
+    with ctx.uow() as uow:
+        return uow.repo.office().id
+
+
+def _kx_public(ctx) -> bytes:
+    return _keys(ctx).kx_public
