@@ -12,7 +12,17 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QLibraryInfo, QLocale, Qt, QTranslator
-from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QMessageBox, QProgressDialog, QVBoxLayout
+from PySide6.QtWidgets import (
+    QApplication,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QLabel,
+    QMessageBox,
+    QProgressDialog,
+    QVBoxLayout,
+)
 
 from aidoffice import APP_NAME, paths, texts
 from aidoffice.errors import UserError
@@ -67,8 +77,13 @@ def open_office(db_path: Path | None, ask_profile: AskProfile | None = None) -> 
     """
     ctx = open_context(db_path, username="desktop")
     if get_office(ctx) is None:
-        values = ask_profile() if ask_profile else None
-        initialise_office(ctx, **(values or {}))
+        values = dict(ask_profile() or {}) if ask_profile else {}
+        mode = values.pop("mode", None)
+        initialise_office(ctx, **values)
+        if mode:
+            from aidoffice.services.sync import set_mode
+
+            set_mode(ctx, mode)
     return ctx
 
 
@@ -86,13 +101,24 @@ class FirstRunDialog(QDialog):
         self.form.fields["name"].setText("مكتب وزارة الشؤون الاجتماعية والعمل")
         self.form.fields["governorate"].setText("حضرموت")
         self.form.fields["office_code"].setText("OFF-01")
+        # One program, two kinds of installation (USB sync): chosen here, once.
+        self.mode = QComboBox()
+        self.mode.addItem("مكتب محافظة (يرسل بياناته إلى الديوان)", "office")
+        self.mode.addItem("ديوان الوزارة (يجمع بيانات المكاتب)", "hq")
+        mode_row = QHBoxLayout()
+        mode_row.addWidget(QLabel("نوع التثبيت:"))
+        mode_row.addWidget(self.mode, 1)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.button(QDialogButtonBox.StandardButton.Ok).setText("بدء العمل")
         buttons.accepted.connect(self._accept_if_valid)
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.form)
+        layout.addLayout(mode_row)
         layout.addWidget(buttons)
+
+    def values(self) -> dict[str, str]:
+        return {**self.form.values(), "mode": self.mode.currentData()}
 
     def _accept_if_valid(self) -> None:
         self.form.clear_errors()
@@ -105,7 +131,7 @@ class FirstRunDialog(QDialog):
 
 def ask_profile_dialog() -> dict[str, str] | None:
     dialog = FirstRunDialog()
-    return dialog.form.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
+    return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
 def sign_in(ctx: ServiceContext) -> ServiceContext | None:

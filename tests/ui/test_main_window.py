@@ -8,6 +8,7 @@ from PySide6.QtGui import QFontInfo
 from PySide6.QtWidgets import QApplication
 
 from aidoffice.app import FirstRunDialog, make_application, open_office
+from aidoffice.services import sync
 from aidoffice.services.office import get_office
 from aidoffice.ui.main_window import PAGES, MainWindow
 
@@ -95,11 +96,15 @@ def test_first_run_asks_for_the_office_profile(tmp_path, qtbot):
             "governorate": "أبين",
             "office_code": "ABY-01",
             "country": "YE",
+            "mode": dialog.values()["mode"],
         }
 
+    assert dialog.values()["mode"] == "office"  # the default; headquarters is the other choice
+    dialog.mode.setCurrentIndex(1)
     ctx = open_office(tmp_path / "first.sqlite3", ask)
     try:
         assert asked and get_office(ctx).governorate == "أبين"
+        assert sync.mode(ctx).value == "hq"
     finally:
         ctx.close()
     again = open_office(tmp_path / "first.sqlite3", lambda: pytest.fail("asked twice"))
