@@ -48,7 +48,7 @@ def main() -> None:
     window.reports_page.tabs.setCurrentWidget(window.reports_page.indicators)
     window.reports_page.indicators.first.setText("2020-01")
     window.reports_page.indicators.refresh()
-    shot(window, "10-indicators")
+    shot(window, "15-indicators")
 
     window.go("associations")
     dialog = window.associations_page.open_association(window.associations_page.model.id_at(0))
@@ -89,7 +89,42 @@ def main() -> None:
             other.add_person(found[0].id)
             if other.reason_dialog is not None:
                 shot(other.reason_dialog, "41-already-received")
+    _sync_screens(shot, args.out)
     print(f"screens in {args.out}")
+
+
+def _sync_screens(shot, out: Path) -> None:
+    """Headquarters' Sync page after an office's package with a conflicting edit: history, queue, keys."""
+    from aidoffice.domain.persons import PersonInput
+    from aidoffice.services import associations, persons, sync
+    from aidoffice.services.associations import AssociationInput
+    from aidoffice.ui.main_window import MainWindow
+    from tests.helpers.sync import installation, introduce
+
+    folder = Path(tempfile.mkdtemp(prefix="aidoffice-screens-sync-"))
+    hq = installation(folder / "hq.sqlite3", "HQ", hq=True)
+    office = installation(folder / "office.sqlite3", "HDR-01")
+    introduce(hq, office, folder)
+    assoc = associations.register_association(
+        hq, AssociationInput(name="جمعية الخير للتنمية", registration_number="H-12")
+    )
+    sync.import_package(office, sync.export_package(hq, folder / "usb", to_office="HDR-01").path)
+    persons.add_person(office, PersonInput(full_name="سالم عوض بن حويل", national_id="01234567890"))
+    edit = AssociationInput(name="جمعية الخير للتنمية", registration_number="H-12", address="المكلا - فوة")
+    associations.update_association(office, assoc.id, edit)
+    edit = AssociationInput(name="جمعية الخير للتنمية", registration_number="H-12", address="المكلا - الشرج")
+    associations.update_association(hq, assoc.id, edit)
+    sync.import_package(hq, sync.export_package(office, folder / "usb").path)
+    window = MainWindow(hq)
+    window.resize(1366, 768)
+    window.show()
+    window.go("sync")
+    page = window.sync_page
+    page.folder.setText(str(folder / "usb"))
+    for t in range(page.tabs.count()):
+        page.tabs.setCurrentIndex(t)
+        shot(window, f"50-sync-tab{t}")
+    window.close()
 
 
 if __name__ == "__main__":

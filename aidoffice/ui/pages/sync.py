@@ -4,6 +4,7 @@ duplicate flags, and this installation's keys and the identities it trusts."""
 from __future__ import annotations
 
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 
 from PySide6.QtCore import QStorageInfo, Qt
@@ -64,6 +65,17 @@ def removable_drives() -> list[Path]:
     return found
 
 
+def _ltr(text: str) -> str:
+    """Digits in a right-to-left table read left to right (fingerprint groups, date then time): a leading LRM makes
+    every number after it left-to-right (rule W7 of the bidi algorithm; Qt's items ignored LRE … PDF)."""
+    return "\u200e" + text
+
+
+def _local(at: datetime) -> str:
+    """Stored stamps are UTC; the clerk reads local time."""
+    return _ltr(f"{at.replace(tzinfo=UTC).astimezone():%Y-%m-%d %H:%M}")
+
+
 def _show(value) -> str:
     if value is None:
         return "—"
@@ -97,6 +109,7 @@ class SyncPage(QWidget):
 
     def ensure_loaded(self) -> None:
         self.refresh()
+        self.detect_drives()
 
     # --- tabs -----------------------------------------------------------------------------------------------
     def _packages_tab(self) -> QWidget:
@@ -115,6 +128,7 @@ class SyncPage(QWidget):
         where.addWidget(self.drives, 1)
         where.addWidget(detect)
         self.office_choice = QComboBox()
+        self.office_choice.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
         self.full = QCheckBox("نسخة كاملة (لا التغييرات فقط)")
         self.export_button = QPushButton("تصدير حزمة")
         self.export_button.setObjectName("primary")
@@ -226,7 +240,7 @@ class SyncPage(QWidget):
                     p.office_code,
                     p.name,
                     "ديوان" if p.role == "hq" else "مكتب",
-                    p.fingerprint,
+                    _ltr(p.fingerprint),
                     {"active": "فعّال", "retired": "سابق", "revoked": "ملغى"}[p.status],
                 ]
                 for p in peers
@@ -245,7 +259,7 @@ class SyncPage(QWidget):
                     f"{r.applied:,}",
                     str(r.conflicts),
                     STATUS_LABELS.get(r.status, r.status),
-                    f"{r.at:%Y-%m-%d %H:%M}",
+                    _local(r.at),
                     r.file_name,
                 ]
                 for r in sync.history(self.ctx)
@@ -254,7 +268,7 @@ class SyncPage(QWidget):
         self._conflicts = sync.conflicts(self.ctx)
         fill_table(
             self.conflicts_table,
-            ["السجل", "الحقل", "القيمة الحالية", "من", "القيمة الأخرى", "من"],
+            ["السجل", "الحقل", "القيمة الحالية", "كتبها", "القيمة الأخرى", "كتبها"],
             [
                 [
                     c.record_name or c.entity_id[:8],
