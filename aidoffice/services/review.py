@@ -133,6 +133,12 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
             (pair.person_a_id, pair.person_b_id) if survivor == "a" else (pair.person_b_id, pair.person_a_id)
         )
         keep, drop = repo.get(m.Person, keep_id), repo.get(m.Person, drop_id)
+        if keep.office_id != ctx.office_id or drop.office_id != ctx.office_id:
+            # Headquarters holds the offices' records; each office decides about its own (a flag goes back to it).
+            raise UserError(
+                "لا يُدمج هنا سجل يملكه مكتب آخر: يصل المكتبَ المالك تنبيه بالتكرار ويبت فيه هو. "
+                "يمكن هنا وسم الزوج «شخصان مختلفان»."
+            )
         if keep.merged_into_id or drop.merged_into_id:
             raise UserError("أحد السجلين مدموج من قبل.")
         final_id = drop.national_id if "national_id" in take_from_other else keep.national_id

@@ -736,10 +736,19 @@ def flags(ctx: ServiceContext) -> list[FlagRecord]:
         return out
 
 
-def hq_flags(ctx: ServiceContext, office_code: str) -> list[dict]:
-    """At headquarters: the cross-office pairs that go back to one office as flags."""
+@dataclass(frozen=True)
+class CrossOfficePair:
+    name_a: str
+    office_a: str
+    name_b: str
+    office_b: str
+    score: float
+
+
+def cross_office_pairs(ctx: ServiceContext) -> list[CrossOfficePair]:
+    """At headquarters: the open duplicate pairs between offices (after a duplicate scan of the consolidated data);
+    each office receives its side as a flag in the next reply."""
+    ctx.require(Permission.DECIDE_DUPLICATES)
     with ctx.uow() as uow:
-        peer = uow.repo.first(m.SyncPeer, office_code=office_code)
-        if peer is None:
-            raise UserError(f"المكتب {office_code} غير مسجَّل.")
-        return store_sync.cross_office_pairs(uow.session.connection(), peer.office_id)
+        rows = store_sync.cross_office_overview(uow.session.connection())
+        return [CrossOfficePair(a, oa, b, ob, float(score)) for a, oa, b, ob, score in rows]

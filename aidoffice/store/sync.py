@@ -693,6 +693,18 @@ def cross_office_pairs(conn: Connection, office: str) -> list[dict]:
     return out
 
 
+def cross_office_overview(conn: Connection, limit: int = 2000) -> list[tuple]:
+    """At headquarters: open pairs across offices, best first (names, office codes, score)."""
+    return conn.exec_driver_sql(
+        "SELECT pa.full_name, coalesce(ca.office_code, '?'), pb.full_name, coalesce(cb.office_code, '?'), d.score "
+        "FROM duplicate_pairs d JOIN persons pa ON pa.id = d.person_a_id JOIN persons pb ON pb.id = d.person_b_id "
+        "LEFT JOIN (SELECT DISTINCT office_id, office_code FROM sync_peers) ca ON ca.office_id = pa.office_id "
+        "LEFT JOIN (SELECT DISTINCT office_id, office_code FROM sync_peers) cb ON cb.office_id = pb.office_id "
+        "WHERE d.status = 'open' AND pa.office_id <> pb.office_id ORDER BY d.score DESC LIMIT ?",
+        (limit,),
+    ).all()
+
+
 def replace_flags(conn: Connection, flags: list[dict]) -> None:
     conn.execute(delete(m.SyncFlag.__table__))
     known = {r[0] for r in conn.exec_driver_sql("SELECT id FROM persons")} if flags else set()

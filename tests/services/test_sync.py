@@ -201,6 +201,13 @@ def test_reference_data_and_cross_office_flags_come_back_without_others_personal
     for o in (a, b):
         sync.import_package(hq, sync.export_package(o, tmp_path / "usb").path)
     duplicates.scan_registry(hq)
+    pairs = sync.cross_office_pairs(hq)
+    assert [(p.office_a, p.office_b) for p in pairs] in ([("A-01", "B-01")], [("B-01", "A-01")])
+    from aidoffice.services import review
+
+    queue = review.review_queue(hq, limit=10)
+    with pytest.raises(UserError, match="يملكه مكتب آخر"):
+        review.merge_pair(hq, queue[0].id)  # the owning offices decide; headquarters only flags
     office.set_aid_window(hq, "food_basket", "days", 45)
     reply = sync.export_package(hq, tmp_path / "r", to_office="A-01")
     opened = pkg.open_package(reply.path.read_bytes(), [_sign_public(hq)], [_kx_private(a)])

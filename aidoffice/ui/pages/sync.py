@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aidoffice.domain.access import Permission
 from aidoffice.domain.sync import Mode
 from aidoffice.errors import UserError
 from aidoffice.services import sync
@@ -171,7 +172,9 @@ class SyncPage(QWidget):
         tab = QWidget()
         self.flags_table = QTableWidget()
         layout = QVBoxLayout(tab)
-        layout.addWidget(QLabel("مستفيدون من هذا المكتب وجد الديوان أنهم مسجلون في مكتب آخر أيضًا (دون بياناتهم هناك)."))
+        self.flags_note = QLabel("مستفيدون من هذا المكتب وجد الديوان أنهم مسجلون في مكتب آخر أيضًا (دون بياناتهم هناك).")
+        self.flags_note.setWordWrap(True)
+        layout.addWidget(self.flags_note)
         layout.addWidget(self.flags_table, 1)
         return tab
 
@@ -281,11 +284,23 @@ class SyncPage(QWidget):
                 for c in self._conflicts
             ],
         )
-        fill_table(
-            self.flags_table,
-            ["المستفيد", "المكتب الآخر", "الدرجة"],
-            [[f.full_name, f.other_office, f"{f.score:.0f}"] for f in sync.flags(self.ctx)],
-        )
+        if self.is_hq:
+            pairs = sync.cross_office_pairs(self.ctx) if self.ctx.can(Permission.DECIDE_DUPLICATES) else []
+            self.flags_note.setText(
+                "أزواج محتملة بين مكتبين وجدها فحص التكرار على البيانات الموحّدة (مراجعة التكرار ← فحص السجل). "
+                "يصل كلَّ مكتب تنبيهٌ بسجلّه واسم المكتب الآخر فقط، ويبتّ المكتب المالك في الدمج."
+            )
+            fill_table(
+                self.flags_table,
+                ["المستفيد", "المكتب", "المستفيد", "المكتب", "الدرجة"],
+                [[p.name_a, p.office_a, p.name_b, p.office_b, f"{p.score:.0f}"] for p in pairs],
+            )
+        else:
+            fill_table(
+                self.flags_table,
+                ["المستفيد", "المكتب الآخر", "الدرجة"],
+                [[f.full_name, f.other_office, f"{f.score:.0f}"] for f in sync.flags(self.ctx)],
+            )
         self.tabs.setTabText(1, f"التعارضات ({len(self._conflicts)})" if self._conflicts else "التعارضات")
 
     def detect_drives(self) -> list[Path]:
