@@ -418,7 +418,9 @@ class _Generator:
                     head_age + rng.choice((0, 0, 1, -1)),
                     district_id,
                     rowid,
-                    registered + timedelta(days=rng.randint(1, 60)),
+                    # later than the first registration, never later than today (a stamp in the future is a
+                    # clock error that headquarters rightly refuses)
+                    min(registered + timedelta(days=rng.randint(1, 60)), self.now),
                 )
                 if rng.random() < 0.5:
                     again["national_id"] = head["national_id"] if rng.random() < 0.6 else ""

@@ -478,8 +478,8 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
         ahead = (newest >> 16) - now_ms
         _refuse(
             ctx,
-            f"ساعة الجهاز المرسل متقدمة نحو {ahead // 86_400_000} يومًا عن ساعة هذا الجهاز: صحّح التاريخ "
-            "والوقت في الجهاز المخطئ ثم أعد التصدير. لم يُطبَّق شيء.",
+            f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز (الفارق بالأيام: {ahead / 86_400_000:.0f}): صحّح "
+            "التاريخ والوقت في الجهاز المخطئ ثم أعد التصدير. لم يُطبَّق شيء.",
             {"package_id": package.package_id, "reason": "clock"},
         )
     epoch, sequence = int(manifest["epoch"]), int(manifest["sequence"])

@@ -27,6 +27,7 @@ from aidoffice.store import search
 from aidoffice.store.matching_keys import rows_for_dicts
 
 CLOCK_SETTING = "sync.clock"
+FRESH = "+"  # outbox field of a row bulk-inserted new: listed for export, no stamp of its own
 STAMPED_SETTING = "sync.stamped"  # the last outbox row already stamped (or applied from a package)
 REFERENCE = ("governorates", "districts", "sub_districts", "fields_of_work", "vulnerability_categories", "aid_types")
 ASSOCIATION_FIELDS = (
@@ -162,8 +163,8 @@ def stamp_pending(session: Session, now_ms: int) -> None:
         "SELECT o.entity, o.entity_id, o.field, :stamp, :me, "
         "coalesce((SELECT CASE WHEN s.hlc = :stamp THEN s.base ELSE s.hlc END FROM sync_stamps s "
         "WHERE s.entity = o.entity AND s.entity_id = o.entity_id AND s.field = o.field), 0), o.deleted "
-        "FROM sync_outbox o WHERE o.change_no > :mark ORDER BY o.change_no",
-        {"stamp": stamp, "me": office_id(conn), "mark": mark},
+        "FROM sync_outbox o WHERE o.change_no > :mark AND o.field <> :fresh ORDER BY o.change_no",
+        {"stamp": stamp, "me": office_id(conn), "mark": mark, "fresh": FRESH},
     )
     _set_number(conn, STAMPED_SETTING, newest)
     _set_number(conn, CLOCK_SETTING, stamp)
@@ -172,10 +173,12 @@ def stamp_pending(session: Session, now_ms: int) -> None:
 @contextmanager
 def outbox_after_bulk_insert(conn: Connection, table_name: str) -> Iterator[None]:
     """Inside one transaction: the outbox insert trigger of a table is set aside during a bulk insert and the new
-    rows are listed by one INSERT … SELECT (a 100,000-row import spent seconds in the per-row triggers). For a link
-    table (a person's categories…) the parent records are listed. DDL is transactional in SQLite: a failure restores
-    the trigger with the rollback."""
-    entity, id_column, fld = table_name, "id", ""
+    rows are listed by one INSERT … SELECT (a 100,000-row import spent seconds in the per-row triggers). New rows
+    are listed as FRESH: they take no stamp of their own (their creation time and office stand in, as for records
+    older than sync), which spares a bulk import the stamp table. For a link table (a person's categories…) the
+    parent records are listed, and stamped at commit, unless they are fresh. DDL is transactional in SQLite: a
+    failure restores the trigger with the rollback."""
+    entity, id_column, fld = table_name, "id", FRESH
     name = f"sync_{table_name}_ai"
     for (parent, list_name), (link, parent_column, _child, _kind) in LISTS.items():
         if link.name == table_name:
@@ -194,9 +197,9 @@ def outbox_after_bulk_insert(conn: Connection, table_name: str) -> Iterator[None
     conn.exec_driver_sql(
         f"INSERT INTO sync_outbox (entity, entity_id, field) SELECT '{entity}', {id_column}, '{fld}' "
         f"FROM {table_name} WHERE rowid > ? AND {id_column} NOT IN (SELECT entity_id FROM sync_outbox "
-        "WHERE change_no > ? AND entity = ? AND field = ?) "
+        "WHERE change_no > ? AND entity = ? AND field IN (?, ?)) "
         f"GROUP BY {id_column} ORDER BY min(rowid)",
-        (last, _number(conn, STAMPED_SETTING), entity, fld),
+        (last, _number(conn, STAMPED_SETTING), entity, fld, FRESH),
     )
     conn.exec_driver_sql(trigger_sql)
 

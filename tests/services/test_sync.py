@@ -534,3 +534,49 @@ def _office_of(ctx) -> str:
 
 def _kx_public(ctx) -> bytes:
     return _keys(ctx).kx_public
+
+
+def test_a_whole_demo_office_arrives_at_headquarters(demo_ctx, tmp_path):
+    """Bulk-loaded records (no stamps of their own) travel like any other, with places and categories by name."""
+    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    introduce(hq, demo_ctx, tmp_path)
+    package = sync.export_package(demo_ctx, tmp_path / "usb")
+    result = sync.import_package(hq, package.path)
+    assert result.status == "applied" and result.conflicts == 0
+
+    def summary(path):
+        conn = sqlite3.connect(path)
+        counts = {
+            t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
+            for t in (
+                "persons",
+                "households",
+                "household_members",
+                "distributions",
+                "distribution_lines",
+                "referrals",
+                "person_categories",
+                "associations",
+                "projects",
+            )
+        }
+        people = sorted(
+            conn.execute(
+                "SELECT p.id, p.full_name, p.national_id, d.name, g.name FROM persons p "
+                "LEFT JOIN districts d ON d.id = p.district_id LEFT JOIN governorates g ON g.id = d.governorate_id"
+            ).fetchall()
+        )
+        people += sorted(
+            conn.execute(
+                "SELECT pc.person_id, c.code FROM person_categories pc "
+                "JOIN vulnerability_categories c ON c.id = pc.category_id"
+            ).fetchall()
+        )
+        conn.close()
+        return counts, people
+
+    office_counts, office_people = summary(demo_ctx.db.path)
+    hq_counts, hq_people = summary(hq.db.path)
+    assert office_counts == hq_counts and office_counts["persons"] == 2500
+    assert office_people == hq_people
+    hq.close()
