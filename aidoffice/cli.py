@@ -119,6 +119,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("target", nargs="?", help="export/escrow: المجلد أو الملف؛ enrol: ملف الهوية؛ revoke: رمز المكتب")
     p.add_argument("--fingerprint", help="enrol: البصمة كما قُرئت بالهاتف (25 رقمًا)")
 
+    p = sub.add_parser("recover", parents=[common], help="فتح قاعدة مشفرة بمفتاح ضمان الديوان عند فقد كل كلمات المرور")
+    p.add_argument(
+        "--escrow", type=Path, required=True, help="ملف مفتاح الضمان (عبارة مروره من AIDOFFICE_ESCROW_PASSPHRASE)"
+    )
+    p.add_argument("--name", required=True, help="المستخدم الذي تُعطى له كلمة مرور جديدة (من AIDOFFICE_NEW_PASSWORD)")
+
     p = sub.add_parser("export-package", parents=[common], help="تصدير حزمة مزامنة إلى مجلد أو ذاكرة USB")
     p.add_argument("--to", type=Path, required=True)
     p.add_argument("--full", action="store_true", help="نسخة كاملة بدل التغييرات منذ آخر إقرار")
@@ -222,6 +228,20 @@ def _run(args: argparse.Namespace) -> int:
         return _dedup_file(args)
     if args.command == "restore":
         return _restore(args)
+    if args.command == "recover":
+        from aidoffice import paths
+        from aidoffice.services.encryption import recover_with_escrow
+
+        path = args.db or paths.default_db_path()
+        recover_with_escrow(
+            path,
+            args.escrow,
+            _secret("AIDOFFICE_ESCROW_PASSPHRASE", "عبارة مرور مفتاح الضمان: "),
+            args.name,
+            _secret("AIDOFFICE_NEW_PASSWORD", f"كلمة المرور الجديدة لـ {args.name}: "),
+        )
+        sys.stdout.write(f"{texts.DONE} {args.name}\n")
+        return EXIT_OK
     from aidoffice import paths
     from aidoffice.services.encryption import is_encrypted, open_encrypted
 

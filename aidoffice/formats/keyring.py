@@ -70,6 +70,30 @@ def set_user(db: Path, username: str, password: str, key: bytes) -> None:
     write(db, data)
 
 
+_ESCROW_LABEL = "aidoffice-database-key"
+
+
+def set_escrow(db: Path, key: bytes, escrow_public: bytes) -> None:
+    """The database key also wrapped for headquarters' escrow key (X25519): if every password here is lost, the
+    escrow key, kept offline at headquarters, still opens the file."""
+    from aidoffice.formats.package import wrap_key
+
+    data = read(db) if exists(db) else {"version": 1, "users": {}}
+    data["escrow"] = wrap_key(key, _ESCROW_LABEL, escrow_public, "escrow")
+    write(db, data)
+
+
+def recover(db: Path, escrow_private: bytes) -> bytes:
+    """The database key from its escrow wrap, with the escrow private key."""
+    from aidoffice.formats.package import unwrap_key
+
+    entry = read(db).get("escrow")
+    key = unwrap_key(entry, _ESCROW_LABEL, escrow_private) if entry else None
+    if key is None:
+        raise UserError("لا يفتح مفتاح الضمان هذا الملف: لم يُلفّ مفتاح قاعدة البيانات له (أو المفتاح لجهة أخرى).")
+    return key
+
+
 def unlock(db: Path, username: str, password: str) -> bytes:
     """The database key, if this user's password opens their wrap; the same message whatever was wrong."""
     entry = read(db).get("users", {}).get((username or "").strip())

@@ -55,6 +55,7 @@ def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
     if ctx.db.key:
         raise UserError("قاعدة البيانات مشفرة بالفعل.")
     users.login(replace(ctx), ctx.username, password)  # the acting user's own password, checked
+    escrow = escrow_public(ctx)
     path, username, role = ctx.db.path, ctx.username, ctx.role
     ctx.close()
     key = os.urandom(32)
@@ -65,6 +66,8 @@ def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
         partial.unlink(missing_ok=True)
         raise StorageError("فشل التحقق من النسخة المشفرة: بقيت قاعدة البيانات كما كانت.")
     keyring.set_user(path, username, password, key)
+    if escrow:
+        keyring.set_escrow(path, key, escrow)
     for suffix in ("-wal", "-shm"):
         Path(str(path) + suffix).unlink(missing_ok=True)
     os.replace(partial, path)
@@ -72,3 +75,34 @@ def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
     encrypted = open_context(path, username=username, create=False, key=key)
     encrypted.role = role
     return encrypted
+
+
+def escrow_public(ctx: ServiceContext) -> bytes | None:
+    """The escrow key of the headquarters this office trusts, if it has one."""
+    from aidoffice.formats.package import unb64
+    from aidoffice.store import models as m
+
+    with ctx.uow() as uow:
+        peer = uow.repo.first(m.SyncPeer, role="hq", status="active")
+        return unb64(peer.escrow_public) if peer is not None and peer.escrow_public else None
+
+
+def recover_with_escrow(db_path: Path, escrow: Path, passphrase: str, username: str, new_password: str) -> None:
+    """Every password lost: headquarters' escrow key (its file and passphrase) opens the database key, and the named
+    user gets a new password (and a new wrap of the key). Written in the audit trail."""
+    from aidoffice.formats.package import escrow_open
+
+    try:
+        sealed = Path(escrow).read_bytes()
+    except OSError as exc:
+        raise UserError(f"تعذّرت قراءة ملف مفتاح الضمان: {Path(escrow).name}") from exc
+    key = keyring.recover(Path(db_path), escrow_open(sealed, passphrase))
+    ctx = open_context(db_path, username="escrow-recovery", create=False, key=key)
+    try:
+        record = users.update_user(ctx, username, password=new_password, active=True, unlock=True)
+        with ctx.uow() as uow:
+            uow.repo.audit("escrow-recovery", "users", record.id, {"username": username}, office_id=ctx.office_id)
+            uow.commit()
+        log.info("database key recovered with the escrow key; a user was given a new password")
+    finally:
+        ctx.close()

@@ -15,6 +15,7 @@ from aidoffice.domain.access import Permission
 from aidoffice.domain.sync import Mode, PackageKind, next_stamp, package_name, too_far_ahead
 from aidoffice.domain.sync import fingerprint as fingerprint_of
 from aidoffice.errors import UserError
+from aidoffice.formats import keyring
 from aidoffice.formats import package as pkg
 from aidoffice.formats.package import Identity, KeyPair, PackageError
 from aidoffice.services.context import ServiceContext
@@ -202,6 +203,8 @@ def enrol(ctx: ServiceContext, path: Path, *, expected_fingerprint: str | None =
                 status="active",
             )
         )
+        if wanted == "hq" and identity.escrow_public and ctx.db.key:
+            keyring.set_escrow(ctx.db.path, ctx.db.key, identity.escrow_public)
         repo.audit(
             "sync-enrol",
             "sync_peers",

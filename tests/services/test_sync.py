@@ -580,3 +580,35 @@ def test_a_whole_demo_office_arrives_at_headquarters(demo_ctx, tmp_path):
     assert office_counts == hq_counts and office_counts["persons"] == 2500
     assert office_people == hq_people
     hq.close()
+
+
+@pytest.mark.parametrize("encrypt_first", [False, True])
+def test_the_escrow_key_reopens_an_encrypted_office_whose_passwords_are_lost(tmp_path, encrypt_first):
+    from aidoffice.services import encryption, users
+
+    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    sync.create_escrow(hq, tmp_path / "escrow.key", "عبارة مرور طويلة جدا")
+    office_ctx = installation(tmp_path / "a.sqlite3", "A-01")
+    users.create_user(office_ctx, "admin", "كلمة-سر-قوية", "admin")
+    users.login(office_ctx, "admin", "كلمة-سر-قوية")
+    hq_file, _ = sync.export_identity(hq, tmp_path / "ids")
+    if encrypt_first:
+        office_ctx = encryption.encrypt_database(office_ctx, "كلمة-سر-قوية")
+        sync.enrol(office_ctx, hq_file)
+    else:
+        sync.enrol(office_ctx, hq_file)
+        office_ctx = encryption.encrypt_database(office_ctx, "كلمة-سر-قوية")
+    add_person(office_ctx, "نادر سعيد الكثيري", "29292929292")
+    path = office_ctx.db.path
+    office_ctx.close()
+    with pytest.raises(UserError):
+        encryption.recover_with_escrow(path, tmp_path / "escrow.key", "عبارة خاطئة", "admin", "كلمة-جديدة-1")
+    encryption.recover_with_escrow(path, tmp_path / "escrow.key", "عبارة مرور طويلة جدا", "admin", "كلمة-جديدة-1")
+    reopened = encryption.open_encrypted(path, "admin", "كلمة-جديدة-1")
+    try:
+        assert [p.full_name for p in persons.search_persons(reopened, "الكثيري")] == ["نادر سعيد الكثيري"]
+    finally:
+        reopened.close()
+    with pytest.raises(UserError):
+        encryption.open_encrypted(path, "admin", "كلمة-سر-قوية")  # the lost password no longer opens it
+    hq.close()
