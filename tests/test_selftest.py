@@ -14,9 +14,9 @@ def test_self_test_passes_and_says_so(tmp_path):
         [sys.executable, "-m", "aidoffice", "--self-test"], capture_output=True, text=True, env=env, timeout=120
     )
     assert result.returncode == 0, result.stdout + result.stderr[-2000:]
-    for step in ("database", "record", "pdf", "excel", "encryption", "window"):
+    for step in ("database", "record", "pdf", "excel", "encryption", "sync package", "window"):
         assert f"PASS {step}" in result.stdout
-    assert "OK: 6 passed, 0 failed (source" in result.stdout
+    assert "OK: 7 passed, 0 failed (source" in result.stdout
     report = Path(tmp_path / "home" / "logs" / "selftest.txt")
     assert report.read_text(encoding="utf-8").strip().endswith(result.stdout.strip().splitlines()[-1])
 
@@ -36,4 +36,4 @@ def test_a_broken_part_is_named_and_fails_the_run(monkeypatch, capsys, qapp):
 
     assert selftest.run(make_application) == 1
     out = capsys.readouterr().out
-    assert "FAIL pdf: OSError" in out and "PASS database" in out and "FAILED: 5 passed, 1 failed" in out
+    assert "FAIL pdf: OSError" in out and "PASS database" in out and "FAILED: 6 passed, 1 failed" in out

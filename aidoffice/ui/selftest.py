@@ -72,6 +72,20 @@ def _steps(folder: Path, results: dict, make_application: Callable) -> list[tupl
         state["ctx"] = again
         return "SQLCipher encryption, Argon2id unlock"
 
+    def sync_package() -> str:
+        from aidoffice.formats import package as pkg
+
+        sender, receiver = pkg.KeyPair.generate(), pkg.KeyPair.generate()
+        records = [{"t": "persons", "id": "selftest", "row": {"full_name": "اختبار ذاتي"}, "s": [1, "x", 0]}]
+        manifest = {"kind": "changes", "package_id": "00000000-0000-4000-8000-000000000000"}
+        path, _digest = pkg.write_package(
+            folder, "SELFTEST.aidpkg", manifest, records, sender, {"recipient": receiver.kx_public}
+        )
+        opened = pkg.open_package(path.read_bytes(), [sender.sign_public], [receiver.kx_private])
+        if opened.records != records:
+            raise RuntimeError("the package did not open to what was sealed")
+        return "Ed25519 signature, X25519 key wrap, AES-GCM chunks: sealed and opened"
+
     def window() -> str:
         from PySide6.QtCore import QEvent, QEventLoop, QObject, QTimer
 
@@ -115,6 +129,7 @@ def _steps(folder: Path, results: dict, make_application: Callable) -> list[tupl
         ("pdf", pdf),
         ("excel", excel),
         ("encryption", encryption),
+        ("sync package", sync_package),
         ("window", window),
     ]
 
