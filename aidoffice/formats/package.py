@@ -13,12 +13,14 @@ from __future__ import annotations
 import base64
 import contextlib
 import hashlib
+import io
 import json
 import os
 import struct
+import tempfile
 import uuid
 import zlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -246,139 +248,264 @@ def unwrap_key(wrap: dict, package_id: str, kx_private: bytes) -> bytes | None:
 
 # --- packages -----------------------------------------------------------------------------------------------
 
+_BLOCK = 1 << 20  # bytes read or copied at a time
+
 
 @dataclass
 class Package:
-    """What a package says in clear (the manifest) and, once opened, what it carries (records)."""
+    """A package whose signature, length, hash and key wrap have been checked; its records are decrypted as they are
+    read (`iter_records`), so a package of millions of records never sits in memory whole."""
 
     manifest: dict
-    records: list[dict] = field(default_factory=list)
-    digest: str = ""  # SHA-256 of the whole file: the next package of the stream names it as its predecessor
+    digest: str  # SHA-256 of the whole file: the next package of the stream names it as its predecessor
+    _source: bytes | Path = b""
+    _offset: int = 0
+    _key: bytes = b""
+    _cached: list[dict] | None = field(default=None, repr=False)
 
     @property
     def package_id(self) -> str:
         return self.manifest["package_id"]
+
+    @property
+    def records(self) -> list[dict]:
+        """Every record at once (small packages, tests)."""
+        if self._cached is None:
+            self._cached = list(self.iter_records())
+        return self._cached
+
+    def iter_records(self) -> Iterator[dict]:
+        """Decrypt chunk by chunk, decompress and parse line by line. Each chunk is authenticated with its number and
+        the final-chunk flag, so a file changed after the checks still fails here, before anything is committed."""
+        aes = AESGCM(self._key)
+        prefix = unb64(self.manifest["nonce_prefix"])
+        aad = self.package_id.encode()
+        size = CHUNK + 16
+        total = int(self.manifest["ciphertext_length"])
+        count = max(1, -(-total // size))
+        inflate = zlib.decompressobj()
+        carry = b""
+        seen = 0
+        try:
+            with _opened(self._source) as fh:
+                fh.seek(self._offset)
+                for number in range(count):
+                    piece = fh.read(size)
+                    plain = inflate.decompress(aes.decrypt(_nonce(prefix, number, number == count - 1), piece, aad))
+                    lines = (carry + plain).split(b"\n")
+                    carry = lines.pop()
+                    for line in lines:
+                        seen += 1
+                        yield json.loads(line)
+                carry += inflate.flush()
+                if not inflate.eof:
+                    raise ValueError("truncated stream")
+                if carry:
+                    seen += 1
+                    yield json.loads(carry)
+        except (InvalidTag, zlib.error, ValueError, OSError) as exc:
+            raise PackageError("تعذّر فك تشفير محتوى الحزمة: الحزمة تالفة أو تغيّرت بعد فحصها.") from exc
+        if seen != int(self.manifest.get("records", -1)):
+            raise PackageError("عدد السجلات في الحزمة لا يطابق رأسها.")
+
+
+@contextlib.contextmanager
+def _opened(source: bytes | Path) -> Iterator:
+    """A package's bytes from memory or from its file, as a file object."""
+    if isinstance(source, bytes | bytearray):
+        yield io.BytesIO(source)
+    else:
+        with Path(source).open("rb") as fh:
+            yield fh
 
 
 def _nonce(prefix: bytes, number: int, final: bool) -> bytes:
     return prefix + struct.pack(">I", number) + (b"\x01" if final else b"\x00")
 
 
-def _encrypt(plain: bytes, key: bytes, prefix: bytes, aad: bytes) -> bytes:
-    aes = AESGCM(key)
-    chunks = [plain[i : i + CHUNK] for i in range(0, len(plain), CHUNK)] or [b""]
-    out = bytearray()
-    for number, chunk in enumerate(chunks):
-        out += aes.encrypt(_nonce(prefix, number, number == len(chunks) - 1), chunk, aad)
-    return bytes(out)
+class _Sealer:
+    """Compress and encrypt records as they come, into a temporary file: 1 MiB chunks, the last one flagged final
+    (one chunk is held back until the next shows it was not the last)."""
+
+    def __init__(self, key: bytes, prefix: bytes, aad: bytes) -> None:
+        self.aes, self.prefix, self.aad = AESGCM(key), prefix, aad
+        self.body = tempfile.TemporaryFile()  # noqa: SIM115 - closed by write_package when done
+        self.hash = hashlib.sha256()
+        self.length = self.number = self.count = 0
+        self.deflate = zlib.compressobj(6)
+        self.pending = bytearray()
+        self.held: bytes | None = None
+
+    def _emit(self, chunk: bytes, final: bool) -> None:
+        sealed = self.aes.encrypt(_nonce(self.prefix, self.number, final), chunk, self.aad)
+        self.number += 1
+        self.body.write(sealed)
+        self.hash.update(sealed)
+        self.length += len(sealed)
+
+    def _drain(self, keep_last: bool) -> None:
+        while len(self.pending) > CHUNK or (not keep_last and len(self.pending) == CHUNK):
+            if self.held is not None:
+                self._emit(self.held, False)
+            self.held = bytes(self.pending[:CHUNK])
+            del self.pending[:CHUNK]
+
+    def add(self, record: dict) -> None:
+        line = (b"\n" if self.count else b"") + canonical(record)
+        self.count += 1
+        self.pending += self.deflate.compress(line)
+        self._drain(keep_last=False)
+
+    def finish(self) -> None:
+        self.pending += self.deflate.flush()
+        self._drain(keep_last=True)
+        if self.pending:
+            if self.held is not None:
+                self._emit(self.held, False)
+            self._emit(bytes(self.pending), True)
+        else:
+            self._emit(self.held or b"", True)
+        self.body.seek(0)
 
 
-def _decrypt(cipher: bytes, key: bytes, prefix: bytes, aad: bytes) -> bytes:
-    aes = AESGCM(key)
-    out = bytearray()
-    size = CHUNK + 16
-    count = max(1, -(-len(cipher) // size))
-    for number in range(count):
-        piece = cipher[number * size : (number + 1) * size]
-        out += aes.decrypt(_nonce(prefix, number, number == count - 1), piece, aad)  # a cut chunk fails here
-    return bytes(out)
-
-
-def encode_records(records: Iterable[dict]) -> bytes:
-    lines = b"\n".join(canonical(r) for r in records)
-    return zlib.compress(lines, 6)
+@dataclass(frozen=True)
+class Written:
+    path: Path
+    digest: str
+    records: int
 
 
 def write_package(
-    folder: Path, name: str, manifest: dict, records: list[dict], keys: KeyPair, recipients: dict[str, bytes]
-) -> tuple[Path, str]:
-    """Seal `records` for `recipients` (label → X25519 public key), sign, write `name` in `folder` atomically, read
-    it back and verify it. Returns the path and the file's SHA-256."""
+    folder: Path, name: str, manifest: dict, records: Iterable[dict], keys: KeyPair, recipients: dict[str, bytes]
+) -> Written:
+    """Seal `records` (read as they come) for `recipients` (label → X25519 public key), sign, write `name` in `folder`
+    atomically (a partial file, flushed, renamed), read it back and verify it."""
     package_id = manifest.get("package_id") or str(uuid.uuid4())
     payload_key, prefix = AESGCM.generate_key(bit_length=256), os.urandom(7)
-    cipher = _encrypt(encode_records(records), payload_key, prefix, package_id.encode())
-    manifest = dict(
-        manifest,
-        format=FORMAT,
-        package_id=package_id,
-        records=len(records),
-        sender_key=b64(keys.sign_public),
-        chunk_size=CHUNK,
-        nonce_prefix=b64(prefix),
-        wraps=[wrap_key(payload_key, package_id, public, label) for label, public in recipients.items()],
-        ciphertext_length=len(cipher),
-        ciphertext_sha256=hashlib.sha256(cipher).hexdigest(),
-    )
-    body = canonical(manifest)
-    head = MAGIC + struct.pack(">I", len(body)) + body
-    data = head + keys.sign(head) + cipher
-    folder = Path(folder)
-    target = folder / name
-    partial = folder / (name + ".partial")
+    sealer = _Sealer(payload_key, prefix, package_id.encode())
     try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with partial.open("wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(partial, target)
-    except OSError as exc:
-        with contextlib.suppress(OSError):  # the folder itself may be gone (a stick pulled out)
-            partial.unlink(missing_ok=True)
-        raise UserError(f"تعذّرت كتابة الحزمة في المجلد {folder}: القرص ممتلئ أو محمي من الكتابة أو أُزيل.") from exc
-    digest = hashlib.sha256(data).hexdigest()
-    try:
-        written = target.read_bytes()
-        _manifest, head_back, signature, cipher_back = read_manifest(written)
-        sound = (
-            hashlib.sha256(written).hexdigest() == digest
-            and verify_signature(keys.sign_public, signature, head_back)
-            and hashlib.sha256(cipher_back).hexdigest() == manifest["ciphertext_sha256"]
+        for record in records:
+            sealer.add(record)
+        sealer.finish()
+        manifest = dict(
+            manifest,
+            format=FORMAT,
+            package_id=package_id,
+            records=sealer.count,
+            sender_key=b64(keys.sign_public),
+            chunk_size=CHUNK,
+            nonce_prefix=b64(prefix),
+            wraps=[wrap_key(payload_key, package_id, public, label) for label, public in recipients.items()],
+            ciphertext_length=sealer.length,
+            ciphertext_sha256=sealer.hash.hexdigest(),
         )
+        body = canonical(manifest)
+        head = MAGIC + struct.pack(">I", len(body)) + body
+        signed = head + keys.sign(head)
+        whole = hashlib.sha256(signed)
+        folder = Path(folder)
+        target = folder / name
+        partial = folder / (name + ".partial")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            with partial.open("wb") as fh:
+                fh.write(signed)
+                while block := sealer.body.read(_BLOCK):
+                    whole.update(block)
+                    fh.write(block)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.replace(partial, target)
+        except OSError as exc:
+            with contextlib.suppress(OSError):  # the folder itself may be gone (a stick pulled out)
+                partial.unlink(missing_ok=True)
+            raise UserError(f"تعذّرت كتابة الحزمة في المجلد {folder}: القرص ممتلئ أو محمي من الكتابة أو أُزيل.") from exc
+    finally:
+        sealer.body.close()
+    digest = whole.hexdigest()
+    try:
+        back = check_package(target, [keys.sign_public])
+        sound = back.digest == digest
     except (OSError, PackageError):
         sound = False
     if not sound:
-        target.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            target.unlink(missing_ok=True)
         raise UserError("الحزمة المكتوبة لا تطابق ما كُتب عند قراءتها: الذاكرة المحمولة معطوبة. جرّب ذاكرة أخرى.")
-    return target, digest
+    return Written(target, digest, sealer.count)
 
 
-def read_manifest(data: bytes) -> tuple[dict, bytes, bytes, bytes]:
-    """Split a package into (manifest, signed head, signature, ciphertext) without trusting any of it yet."""
-    if len(data) < len(MAGIC) + 4 + 64 or data[: len(MAGIC)] != MAGIC:
-        raise PackageError("الملف ليس حزمة AidOffice أو أنه مقطوع.")
-    (length,) = struct.unpack(">I", data[len(MAGIC) : len(MAGIC) + 4])
+def _read_head(fh, total: int) -> tuple[dict, bytes, bytes, int]:
     start = len(MAGIC) + 4
-    if length > MAX_MANIFEST or start + length + 64 > len(data):
+    first = fh.read(start)
+    if total < start + 64 or first[: len(MAGIC)] != MAGIC:
+        raise PackageError("الملف ليس حزمة AidOffice أو أنه مقطوع.")
+    (length,) = struct.unpack(">I", first[len(MAGIC) :])
+    if length > MAX_MANIFEST or start + length + 64 > total:
         raise PackageError("رأس الحزمة تالف أو مقطوع.")
-    head = data[: start + length]
+    body = fh.read(length)
+    signature = fh.read(64)
     try:
-        manifest = json.loads(data[start : start + length].decode("utf-8"))
+        manifest = json.loads(body.decode("utf-8"))
         if not isinstance(manifest, dict):
             raise ValueError("manifest")
     except (ValueError, UnicodeDecodeError) as exc:
         raise PackageError("رأس الحزمة تالف: لا يُقرأ.") from exc
-    return manifest, head, data[start + length : start + length + 64], data[start + length + 64 :]
+    return manifest, first + body, signature, start + length + 64
 
 
-def open_package(data: bytes, sender_keys: Iterable[bytes], kx_privates: Iterable[bytes]) -> Package:
-    """Check the signature against the sender's known signing keys, the length and hash of the ciphertext, unwrap the
-    payload key with one of this installation's X25519 keys and decrypt every chunk. Refuses with an Arabic reason."""
-    manifest, head, signature, cipher = read_manifest(data)
-    if not any(verify_signature(public, signature, head) for public in sender_keys):
-        raise PackageError("توقيع الحزمة لا يطابق مفتاح المرسل المسجَّل: الحزمة معدَّلة أو من جهة غير مسجلة.")
+def _size(source: bytes | Path) -> int:
+    return len(source) if isinstance(source, bytes | bytearray) else Path(source).stat().st_size
+
+
+def read_manifest(source: bytes | Path) -> dict:
+    """The manifest as the file says it, not yet trusted (to find the sender's keys)."""
+    with _opened(source) as fh:
+        return _read_head(fh, _size(source))[0]
+
+
+@dataclass(frozen=True)
+class Checked:
+    manifest: dict
+    digest: str
+    offset: int
+
+
+def check_package(source: bytes | Path, sender_keys: Iterable[bytes]) -> Checked:
+    """Signature against the sender's known keys, then the ciphertext's length and SHA-256, read in blocks."""
+    total = _size(source)
+    with _opened(source) as fh:
+        manifest, head, signature, offset = _read_head(fh, total)
+        if not any(verify_signature(public, signature, head) for public in sender_keys):
+            raise PackageError("توقيع الحزمة لا يطابق مفتاح المرسل المسجَّل: الحزمة معدَّلة أو من جهة غير مسجلة.")
+        try:
+            if manifest["format"] != FORMAT:
+                raise PackageError("إصدار صيغة الحزمة غير مدعوم في هذه النسخة من البرنامج.")
+            if total - offset != int(manifest["ciphertext_length"]):
+                raise PackageError("طول الحزمة لا يطابق ما في رأسها: الحزمة مقطوعة أو زيد عليها.")
+            if int(manifest["chunk_size"]) != CHUNK:
+                raise PackageError("حجم مقاطع الحزمة غير مدعوم.")
+            expected = str(manifest["ciphertext_sha256"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise PackageError("رأس الحزمة ناقص أو تالف.") from exc
+        whole, cipher = hashlib.sha256(head + signature), hashlib.sha256()
+        while block := fh.read(_BLOCK):
+            whole.update(block)
+            cipher.update(block)
+    if cipher.hexdigest() != expected:
+        raise PackageError("بصمة محتوى الحزمة لا تطابق رأسها: الحزمة معدَّلة.")
+    return Checked(manifest, whole.hexdigest(), offset)
+
+
+def open_package(source: bytes | Path, sender_keys: Iterable[bytes], kx_privates: Iterable[bytes]) -> Package:
+    """Check the package (`check_package`) and unwrap its payload key with one of this installation's X25519 keys;
+    refuses with an Arabic reason. The records are decrypted when read."""
+    checked = check_package(source, sender_keys)
+    manifest = checked.manifest
     try:
-        if manifest["format"] != FORMAT:
-            raise PackageError("إصدار صيغة الحزمة غير مدعوم في هذه النسخة من البرنامج.")
-        if len(cipher) != int(manifest["ciphertext_length"]):
-            raise PackageError("طول الحزمة لا يطابق ما في رأسها: الحزمة مقطوعة أو زيد عليها.")
-        if hashlib.sha256(cipher).hexdigest() != manifest["ciphertext_sha256"]:
-            raise PackageError("بصمة محتوى الحزمة لا تطابق رأسها: الحزمة معدَّلة.")
         package_id = str(manifest["package_id"])
-        prefix = unb64(manifest["nonce_prefix"])
         wraps = list(manifest["wraps"])
-        if int(manifest["chunk_size"]) != CHUNK:
-            raise PackageError("حجم مقاطع الحزمة غير مدعوم.")
+        unb64(manifest["nonce_prefix"])
     except (KeyError, TypeError, ValueError) as exc:
         raise PackageError("رأس الحزمة ناقص أو تالف.") from exc
     payload_key = None
@@ -391,11 +518,4 @@ def open_package(data: bytes, sender_keys: Iterable[bytes], kx_privates: Iterabl
             break
     if payload_key is None:
         raise PackageError("هذه الحزمة ليست موجّهة إلى هذه الجهة: لا يوجد فيها مفتاح لهذا الجهاز.")
-    try:
-        plain = zlib.decompress(_decrypt(cipher, payload_key, prefix, package_id.encode()))
-        records = [json.loads(line) for line in plain.split(b"\n")] if plain else []
-    except (InvalidTag, zlib.error, ValueError) as exc:
-        raise PackageError("تعذّر فك تشفير محتوى الحزمة: الحزمة تالفة.") from exc
-    if len(records) != int(manifest.get("records", -1)):
-        raise PackageError("عدد السجلات في الحزمة لا يطابق رأسها.")
-    return Package(manifest, records, hashlib.sha256(data).hexdigest())
+    return Package(manifest, checked.digest, source, checked.offset, payload_key)

@@ -3,7 +3,7 @@ the conflict queue and cross-office duplicate flags."""
 
 from __future__ import annotations
 
-import hashlib
+import itertools
 import logging
 import time
 import uuid
@@ -274,7 +274,7 @@ def create_escrow(ctx: ServiceContext, target: Path, passphrase: str) -> str:
 def open_with_escrow(path: Path, escrow: Path, passphrase: str, sender_public: bytes) -> pkg.Package:
     """Recovery: open a package with the escrow key (headquarters' own key lost)."""
     private = pkg.escrow_open(Path(escrow).read_bytes(), passphrase)
-    return pkg.open_package(Path(path).read_bytes(), [sender_public], [private])
+    return pkg.open_package(Path(path), [sender_public], [private])
 
 
 # --- export ---------------------------------------------------------------------------------------------------
@@ -339,7 +339,7 @@ def export_package(
                 ids = store_sync.all_ids(conn, tables, owner=office.id)
             else:
                 ids = store_sync.changed_ids(conn, after, upto, tables, local_only=True)
-            records = store_sync.read_records(conn, ids, office.id)
+            records = store_sync.iter_records(conn, ids, office.id)
         else:
             tables = (*store_sync.REFERENCE, "associations")
             kind = PackageKind.REPLY
@@ -348,8 +348,8 @@ def export_package(
                 ids = store_sync.all_ids(conn, tables, owner=None)
             else:
                 ids = store_sync.changed_ids(conn, after, upto, tables, local_only=False)
-            records = store_sync.read_records(conn, ids, office.id)
-            records.append({"t": "flags", "items": store_sync.cross_office_pairs(conn, peer.office_id)})
+            flags = {"t": "flags", "items": store_sync.cross_office_pairs(conn, peer.office_id)}
+            records = itertools.chain(store_sync.iter_records(conn, ids, office.id), [flags])
         applied = _stream(repo, "sync.applied", peer.office_id)
         stamp = next_stamp(store_sync.clock(conn), _ms())
         manifest = {
@@ -372,7 +372,8 @@ def export_package(
         if escrow:
             recipients["escrow"] = pkg.unb64(escrow)
         name = package_name(office.office_code, epoch, sequence)
-        path, digest = pkg.write_package(Path(folder), name, manifest, records, keys, recipients)
+        written = pkg.write_package(Path(folder), name, manifest, records, keys, recipients)
+        path, digest, count = written.path, written.digest, written.records
         repo.set_setting(f"sync.out.{peer.office_id}", {"sequence": sequence, "digest": digest})
         repo.add(
             m.SyncPackage(
@@ -386,7 +387,7 @@ def export_package(
                 digest=digest,
                 change_from=after,
                 change_to=upto,
-                records=len(records),
+                records=count,
                 applied=0,
                 conflicts=0,
                 status="written",
@@ -398,12 +399,12 @@ def export_package(
             "sync-export",
             "sync_packages",
             manifest["package_id"],
-            {"kind": kind.value, "sequence": sequence, "records": len(records)},
+            {"kind": kind.value, "sequence": sequence, "records": count},
             office_id=office.id,
         )
         uow.commit()
-    log.info("package %s written: %s, %d records", name, kind.value, len(records))
-    return ExportResult(path, kind.value, sequence, len(records), path.stat().st_size, after, upto)
+    log.info("package %s written: %s, %d records", name, kind.value, count)
+    return ExportResult(path, kind.value, sequence, count, path.stat().st_size, after, upto)
 
 
 # --- import ---------------------------------------------------------------------------------------------------
@@ -431,20 +432,34 @@ def _refuse(ctx: ServiceContext, reason: str, detail: dict) -> None:
     raise PackageError(reason)
 
 
+class _ClockAheadError(Exception):
+    def __init__(self, stamp: int) -> None:
+        super().__init__("clock")
+        self.stamp = stamp
+
+
+def _clock_refusal(stamp: int, now_ms: int) -> str:
+    ahead = (stamp >> 16) - now_ms
+    return (
+        f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز (الفارق بالأيام: {ahead / 86_400_000:.0f}): صحّح "
+        "التاريخ والوقت في الجهاز المخطئ ثم أعد التصدير. لم يُطبَّق شيء."
+    )
+
+
 def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None) -> ImportResult:
-    """Check everything (signature, sender, recipient, length, hash, decryption, schema, clock) before the database
-    is touched, then apply in one transaction. A package already applied is a no-op; a second package with the
-    same sequence and other content (a fork) is refused."""
+    """Check everything (signature, sender, recipient, length, hash, key, schema, clock) before the database is
+    touched, then apply in one transaction, decrypting as it goes: a chunk that fails its authentication, or a record
+    stamped too far ahead, rolls the whole package back. A package already applied is a no-op; a second package
+    with the same sequence and other content (a fork) is refused."""
     ctx.require(Permission.EXPORT)
     now_ms = _ms() if now_ms is None else now_ms
     path = Path(path)
     try:
         if path.stat().st_size > MAX_PACKAGE:
             raise PackageError("الملف أكبر من أي حزمة معقولة: ليس حزمة AidOffice.")
-        data = path.read_bytes()
+        manifest = pkg.read_manifest(path)
     except OSError as exc:
         raise UserError(f"تعذّرت قراءة الحزمة: {path.name}") from exc
-    manifest, _head, _sig, _cipher = pkg.read_manifest(data)
     sender = str(manifest.get("sender", ""))
     with ctx.uow() as uow:
         repo = uow.repo
@@ -462,40 +477,37 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
         raise PackageError("الحزمة من جهة غير مسجّلة لدى هذا الجهاز: سجّل هويتها أولًا من صفحة المزامنة.")
     if not role_ok:
         raise PackageError("هذه الحزمة من جهة لا تُستقبل منها حزم في هذا النوع من التثبيت.")
-    with ctx.uow() as uow:
-        seen = uow.repo.get(m.SyncPackage, str(manifest.get("package_id", ""))[:36])
-        if seen is not None and seen.digest == hashlib.sha256(data).hexdigest():
-            # Byte for byte the package applied before: nothing to decrypt, nothing to do.
-            return ImportResult(
-                "already", seen.kind, str(manifest.get("sender_code", "")), seen.sequence, seen.records, 0, 0, 0
-            )
-    package = pkg.open_package(data, usable, privates)
+    try:
+        package = pkg.open_package(path, usable, privates)
+    except OSError as exc:
+        raise UserError(f"تعذّرت قراءة الحزمة: {path.name}") from exc
     manifest = package.manifest
+    try:
+        epoch, sequence = int(manifest["epoch"]), int(manifest["sequence"])
+        change_from, change_to = (int(n) for n in manifest["change_range"])
+    except (KeyError, TypeError, ValueError) as exc:
+        raise PackageError("رأس الحزمة ناقص أو تالف.") from exc
+    records_count = int(manifest.get("records", 0))
+    code = str(manifest.get("sender_code", ""))
+    with ctx.uow() as uow:
+        repo = uow.repo
+        seen = repo.get(m.SyncPackage, package.package_id)
+        same_slot = repo.all(m.SyncPackage, sender_id=sender, epoch=epoch, sequence=sequence, direction="in")
+        before = repo.all(m.SyncPackage, sender_id=sender, epoch=epoch, sequence=sequence - 1, direction="in")
+    if seen is not None and seen.digest == package.digest:
+        return ImportResult("already", seen.kind, code, sequence, seen.records, 0, 0, 0)
     if manifest.get("recipient") != me:
         raise PackageError("هذه الحزمة ليست موجّهة إلى هذه الجهة.")
     if str(manifest.get("schema", "")) > head_revision():
         raise PackageError("الحزمة من نسخة أحدث من البرنامج: حدّث AidOffice على هذا الجهاز ثم أعد الاستيراد.")
-    data_records = [r for r in package.records if r.get("t") != "flags"]
-    newest = max([int(manifest.get("hlc", 0))] + [_newest(r) for r in data_records])
-    if too_far_ahead(newest, now_ms):
-        ahead = (newest >> 16) - now_ms
+    if too_far_ahead(int(manifest.get("hlc", 0)), now_ms):
         _refuse(
-            ctx,
-            f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز (الفارق بالأيام: {ahead / 86_400_000:.0f}): صحّح "
-            "التاريخ والوقت في الجهاز المخطئ ثم أعد التصدير. لم يُطبَّق شيء.",
-            {"package_id": package.package_id, "reason": "clock"},
+            ctx, _clock_refusal(int(manifest["hlc"]), now_ms), {"package_id": package.package_id, "reason": "clock"}
         )
-    epoch, sequence = int(manifest["epoch"]), int(manifest["sequence"])
-    with ctx.uow() as uow:
-        repo = uow.repo
-        if repo.get(m.SyncPackage, package.package_id) is not None:
-            return ImportResult(
-                "already", manifest["kind"], manifest.get("sender_code", ""), sequence, len(package.records), 0, 0, 0
-            )
-        same_slot = repo.all(m.SyncPackage, sender_id=sender, epoch=epoch, sequence=sequence, direction="in")
-        before = repo.all(m.SyncPackage, sender_id=sender, epoch=epoch, sequence=sequence - 1, direction="in")
-    fork = (same_slot and same_slot[0].digest != package.digest) or (
-        before and manifest.get("prev_digest") and before[0].digest != manifest["prev_digest"]
+    fork = (
+        seen is not None
+        or (same_slot and same_slot[0].digest != package.digest)
+        or (before and manifest.get("prev_digest") and before[0].digest != manifest["prev_digest"])
     )
     if fork:
         _refuse(
@@ -504,57 +516,63 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
             "مستعادة أو منسوخة؟). لم يُطبَّق شيء؛ راجع الجهة المرسلة.",
             {"package_id": package.package_id, "reason": "fork", "sequence": sequence},
         )
-    with ctx.uow() as uow:
-        repo = uow.repo
-        applier = store_sync.Applier(uow.session, sender=sender, at_hq=here is Mode.HQ)
-        result = applier.apply(data_records, package.package_id)
-        conn = uow.session.connection()
-        store_sync.save_conflicts(conn, result.conflicts)
-        for r in package.records:
-            if r.get("t") == "flags" and here is Mode.OFFICE:
-                store_sync.replace_flags(conn, r.get("items", []))
-        _note_ack(repo, sender, manifest.get("ack") or {})
-        _note_applied(repo, sender, epoch, int(manifest["change_range"][1]))
-        repo.add(
-            m.SyncPackage(
-                id=package.package_id,
-                direction="in",
-                kind=manifest["kind"],
-                sender_id=sender,
-                recipient_id=me,
-                epoch=epoch,
-                sequence=sequence,
-                digest=package.digest,
-                change_from=int(manifest["change_range"][0]),
-                change_to=int(manifest["change_range"][1]),
-                records=len(package.records),
-                applied=result.applied,
-                conflicts=len(result.conflicts),
-                status="applied",
-                file_name=path.name[:120],
-                by=ctx.username,
+
+    def check(record: dict) -> None:
+        stamp = _newest(record)
+        if too_far_ahead(stamp, now_ms):
+            raise _ClockAheadError(stamp)
+
+    try:
+        with ctx.uow() as uow:
+            repo = uow.repo
+            applier = store_sync.Applier(uow.session, sender=sender, at_hq=here is Mode.HQ)
+            result = applier.apply(package.iter_records(), package.package_id, check)
+            conn = uow.session.connection()
+            store_sync.save_conflicts(conn, result.conflicts)
+            for extra in result.extras:
+                if extra.get("t") == "flags" and here is Mode.OFFICE:
+                    store_sync.replace_flags(conn, extra.get("items", []))
+            _note_ack(repo, sender, manifest.get("ack") or {})
+            _note_applied(repo, sender, epoch, change_to)
+            repo.add(
+                m.SyncPackage(
+                    id=package.package_id,
+                    direction="in",
+                    kind=str(manifest.get("kind", "")),
+                    sender_id=sender,
+                    recipient_id=me,
+                    epoch=epoch,
+                    sequence=sequence,
+                    digest=package.digest,
+                    change_from=change_from,
+                    change_to=change_to,
+                    records=records_count,
+                    applied=result.applied,
+                    conflicts=len(result.conflicts),
+                    status="applied",
+                    file_name=path.name[:120],
+                    by=ctx.username,
+                )
             )
-        )
-        repo.audit(
-            "sync-import",
-            "sync_packages",
-            package.package_id,
-            {"sequence": sequence, "applied": result.applied, "conflicts": len(result.conflicts)},
-            office_id=me,
-        )
-        uow.commit()
+            repo.audit(
+                "sync-import",
+                "sync_packages",
+                package.package_id,
+                {"sequence": sequence, "applied": result.applied, "conflicts": len(result.conflicts)},
+                office_id=me,
+            )
+            uow.commit()
+    except _ClockAheadError as ahead:
+        _refuse(ctx, _clock_refusal(ahead.stamp, now_ms), {"package_id": package.package_id, "reason": "clock"})
     log.info(
-        "package applied: %d records, %d applied, %d conflicts",
-        len(package.records),
-        result.applied,
-        len(result.conflicts),
+        "package applied: %d records, %d applied, %d conflicts", records_count, result.applied, len(result.conflicts)
     )
     return ImportResult(
         "applied",
-        manifest["kind"],
-        manifest.get("sender_code", ""),
+        str(manifest.get("kind", "")),
+        code,
         sequence,
-        len(package.records),
+        records_count,
         result.applied,
         result.skipped,
         len(result.conflicts),

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -336,30 +336,36 @@ def _lists(conn: Connection, entity: str, ids: list[str], refs: References) -> d
     return out
 
 
-def read_records(conn: Connection, ids_by_table: dict[str, list[str]], office: str) -> list[dict]:
-    """Plain records of the given ids, in apply order; ids no longer present become tombstones."""
+def iter_records(conn: Connection, ids_by_table: dict[str, list[str]], office: str) -> Iterator[dict]:
+    """Plain records of the given ids, table by table in apply order, a chunk at a time (a package of millions of
+    records never sits in memory). In each table, removed records come first as tombstones: a member moved to another
+    household must leave the old row before the new one (same person) arrives."""
     refs = References(conn, office)
-    records: list[dict] = []
     order = [t for t in (*REFERENCE, "associations", *OWNED) if ids_by_table.get(t)]
     for name in order:
         ids = ids_by_table[name]
         tbl = table(name)
+        removable = name not in REFERENCE and name != "associations"
+        for start in range(0, len(ids), _CHUNK) if removable else ():
+            chunk = ids[start : start + _CHUNK]
+            marks = ",".join("?" for _ in chunk)
+            for ident, hlc, origin, base in conn.exec_driver_sql(
+                f"SELECT entity_id, hlc, origin, base FROM sync_stamps WHERE entity = ? AND field = '' AND deleted = 1 "
+                f"AND entity_id IN ({marks})",
+                (name, *chunk),
+            ):
+                yield {"t": name, "id": ident, "row": None, "s": [hlc, origin, base]}
         for start in range(0, len(ids), _CHUNK):
             chunk = ids[start : start + _CHUNK]
             rows = {r["id"]: dict(r) for r in conn.execute(select(tbl).where(tbl.c.id.in_(chunk))).mappings()}
-            stamps = _stamps(conn, name, chunk)
+            stamps = _stamps(conn, name, list(rows))
             lists = _lists(conn, name, list(rows), refs)
             for ident in chunk:
-                records.append(_record(name, ident, rows.get(ident), stamps, lists, refs))
-    return [r for r in records if r is not None]
+                if ident in rows:
+                    yield _record(name, ident, rows[ident], stamps, lists, refs)
 
 
-def _record(name, ident, row, stamps, lists, refs) -> dict | None:
-    if row is None:
-        stamp = stamps.get((ident, ""))
-        if name in REFERENCE or name == "associations" or stamp is None:
-            return None  # reference rows and associations are not deleted through sync
-        return {"t": name, "id": ident, "row": None, "s": list(stamp[:3])}
+def _record(name, ident, row, stamps, lists, refs) -> dict:
     plain = {k: _plain(v) for k, v in row.items() if k not in _LOCAL_COLUMNS}
     for (tname, column), kind in REF_COLUMNS.items():
         if tname == name:
@@ -389,6 +395,7 @@ class Applied:
     skipped: int = 0
     conflicts: list[dict] = field(default_factory=list)
     newest: int = 0
+    extras: list[dict] = field(default_factory=list)
 
 
 def _stamp_of(values: list) -> Stamp:
@@ -424,25 +431,39 @@ class Applier:
         self.result = Applied()
         self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # records may point at later ones
 
-    def apply(self, records: list[dict], package_id: str) -> Applied:
+    def apply(self, records: Iterable[dict], package_id: str, check: Callable[[dict], None] | None = None) -> Applied:
+        """Apply records as they are read; owned records gather in chunks of one table. `check` may refuse a record
+        (an exception leaves the caller's transaction to roll back). Records of other kinds (flags) are kept aside
+        in the result."""
         self.package_id = package_id
-        by_table: dict[str, list[dict]] = defaultdict(list)
+        buffer: list[dict] = []
+
+        def flush() -> None:
+            if buffer:
+                self._owned(buffer[0]["t"], list(buffer))
+                buffer.clear()
+
         for record in records:
-            by_table[record["t"]].append(record)
-        owned: dict[str, list[dict]] = defaultdict(list)
-        for name in (*REFERENCE, "associations", *OWNED):
-            for record in by_table.pop(name, []):
-                stamps = [record["s"]] if "s" in record else list(record.get("fs", {}).values())
-                for s in stamps:
-                    self.result.newest = max(self.result.newest, int(s[0]))
-                if name in REFERENCE:
-                    self._reference(name, record)
-                elif name == "associations":
-                    self._association(record)
-                else:
-                    owned[name].append(record)
-            if owned.get(name):
-                self._owned(name, owned.pop(name))
+            name = record.get("t")
+            if name not in REFERENCE and name != "associations" and name not in OWNED:
+                self.result.extras.append(record)
+                continue
+            if check is not None:
+                check(record)
+            stamps = [record["s"]] if "s" in record else list(record.get("fs", {}).values())
+            for stamp in stamps:
+                self.result.newest = max(self.result.newest, int(stamp[0]))
+            if name in OWNED:
+                if buffer and (buffer[0]["t"] != name or len(buffer) >= _APPLY_CHUNK):
+                    flush()
+                buffer.append(record)
+                continue
+            flush()
+            if name in REFERENCE:
+                self._reference(name, record)
+            else:
+                self._association(record)
+        flush()
         # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
         mark, newest = _number(self.conn, STAMPED_SETTING), newest_change(self.conn)
         self.conn.exec_driver_sql("UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))

@@ -78,9 +78,9 @@ def _steps(folder: Path, results: dict, make_application: Callable) -> list[tupl
         sender, receiver = pkg.KeyPair.generate(), pkg.KeyPair.generate()
         records = [{"t": "persons", "id": "selftest", "row": {"full_name": "اختبار ذاتي"}, "s": [1, "x", 0]}]
         manifest = {"kind": "changes", "package_id": "00000000-0000-4000-8000-000000000000"}
-        path, _digest = pkg.write_package(
+        path = pkg.write_package(
             folder, "SELFTEST.aidpkg", manifest, records, sender, {"recipient": receiver.kx_public}
-        )
+        ).path
         opened = pkg.open_package(path.read_bytes(), [sender.sign_public], [receiver.kx_private])
         if opened.records != records:
             raise RuntimeError("the package did not open to what was sealed")

@@ -74,7 +74,7 @@ def test_an_office_sends_its_records_and_headquarters_acknowledges(pair):
     assert first.kind == "snapshot" and first.path.name == "HDR-01-e0-000001.aidpkg"
     data = first.path.read_bytes()
     assert "باوزير".encode() not in data and b"01010101010" not in data  # encrypted on the stick
-    manifest, *_ = pkg.read_manifest(data)
+    manifest = pkg.read_manifest(data)
     assert manifest["sender_code"] == "HDR-01" and {w["for"] for w in manifest["wraps"]} == {"recipient"}
     result = sync.import_package(hq, first.path)
     assert result.status == "applied" and result.applied >= 3
@@ -403,7 +403,7 @@ def test_the_escrow_key_opens_a_package_when_headquarters_key_is_lost(tmp_path):
     introduce(hq, a, tmp_path)
     add_person(a, "أمين الضمان", "17171717171")
     path = sync.export_package(a, tmp_path / "usb").path
-    manifest, *_ = pkg.read_manifest(path.read_bytes())
+    manifest = pkg.read_manifest(path.read_bytes())
     assert {w["for"] for w in manifest["wraps"]} == {"recipient", "escrow"} and escrow_fp
     opened = sync.open_with_escrow(path, tmp_path / "escrow.key", "عبارة مرور طويلة جدا", _sign_public(a))
     assert any(r.get("row", {}) and r["row"].get("full_name") == "أمين الضمان" for r in opened.records)
@@ -513,14 +513,14 @@ def test_a_record_of_another_office_is_queued_not_applied(tmp_path):
         "ack": {},
     }
     stamp = [int(time.time() * 1000) << 16, b_office, 0]
-    path, _ = pkg.write_package(
+    path = pkg.write_package(
         tmp_path / "forged",
         "B-01-e0-000007.aidpkg",
         manifest,
         [{"t": "persons", "id": person.id, "row": row, "s": stamp}],
         _keys(b),
         {"recipient": _kx_public(hq)},
-    )
+    ).path
     result = sync.import_package(hq, path)
     assert result.applied == 0 and result.conflicts == 1
     assert persons.get_person(hq, person.id).full_name == "ملك المكتب الأول"
