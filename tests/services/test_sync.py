@@ -612,3 +612,17 @@ def test_the_escrow_key_reopens_an_encrypted_office_whose_passwords_are_lost(tmp
     with pytest.raises(UserError):
         encryption.open_encrypted(path, "admin", "كلمة-سر-قوية")  # the lost password no longer opens it
     hq.close()
+
+
+def test_one_registration_number_from_two_offices_is_queued_and_refused_whole(tmp_path):
+    from aidoffice.services import aid
+
+    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
+    for o in (a, b):
+        assoc = associations.register_association(o, AssociationInput(name="جمعية السلام", registration_number="R-9"))
+        aid.create_project(o, aid.ProjectInput(association_id=assoc.id, title="سلال غذائية", aid_type="food_basket"))
+    sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
+    before = state(hq.db.path)
+    with pytest.raises(UserError, match="تشير إلى سجلات غير موجودة"):
+        sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path)
+    assert state(hq.db.path) == before  # nothing half applied; a person must settle the two records

@@ -4,6 +4,7 @@ duplicate flags, and this installation's keys and the identities it trusts."""
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -365,60 +366,61 @@ class SyncPage(QWidget):
 
         self._run(lambda: sync.import_package(self.ctx, path), done, "جارٍ فحص الحزمة وتطبيقها…")
 
-    def enrol(self, path: Path, fingerprint: str) -> None:
+    def _act(self, action: Callable[[], object], done: Callable[[object], str]) -> object | None:
+        """Run a service call; its refusal, or what was done, goes to the message line; the tables are reloaded."""
         try:
-            peer = sync.enrol(self.ctx, path, expected_fingerprint=fingerprint.strip() or None)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.message.setText(f"سُجّلت الجهة {peer.office_code} ({peer.name}).")
-        self.enrol_path.clear()
-        self.enrol_fingerprint.clear()
-        self.refresh()
-
-    def revoke_selected(self) -> None:
-        row = self.peers_table.currentRow()
-        if row < 0:
-            self.message.setText("اختر جهة من الجدول أولًا.")
-            return
-        try:
-            sync.revoke(self.ctx, self._peers[row].office_code)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.message.setText(f"أُلغيت مفاتيح {self._peers[row].office_code}: لن تُقبل حزمها.")
-        self.refresh()
-
-    def rotate(self) -> None:
-        try:
-            fingerprint = sync.rotate_keys(self.ctx)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.message.setText(f"البصمة الجديدة: {fingerprint}. احفظ ملف الهوية الجديد وأرسله إلى الجهات.")
-        self.refresh()
-
-    def resolve_selected(self, *, take_other: bool) -> None:
-        row = self.conflicts_table.currentRow()
-        if row < 0:
-            self.message.setText("اختر تعارضًا من الجدول أولًا.")
-            return
-        try:
-            sync.resolve_conflict(self.ctx, self._conflicts[row].id, take_other=take_other)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.message.setText("حُسم التعارض.")
-        self.refresh()
-
-    def export_identity(self, folder: Path) -> Path | None:
-        try:
-            path, fingerprint = sync.export_identity(self.ctx, folder)
+            result = action()
         except UserError as exc:
             self.message.setText(exc.message)
             return None
-        self.message.setText(f"حُفظ ملف الهوية {path.name}. البصمة التي تُقرأ بالهاتف: {fingerprint}")
-        return path
+        self.message.setText(done(result))
+        self.refresh()
+        return result
+
+    def _selected(self, table: QTableWidget, items: list, hint: str):
+        row = table.currentRow()
+        if row < 0 or row >= len(items):
+            self.message.setText(hint)
+            return None
+        return items[row]
+
+    def enrol(self, path: Path, fingerprint: str) -> None:
+        peer = self._act(
+            lambda: sync.enrol(self.ctx, path, expected_fingerprint=fingerprint.strip() or None),
+            lambda p: f"سُجّلت الجهة {p.office_code} ({p.name}).",
+        )
+        if peer is not None:
+            self.enrol_path.clear()
+            self.enrol_fingerprint.clear()
+
+    def revoke_selected(self) -> None:
+        peer = self._selected(self.peers_table, self._peers, "اختر جهة من الجدول أولًا.")
+        if peer is not None:
+            self._act(
+                lambda: sync.revoke(self.ctx, peer.office_code),
+                lambda _n: f"أُلغيت مفاتيح {peer.office_code}: لن تُقبل حزمها.",
+            )
+
+    def rotate(self) -> None:
+        self._act(
+            lambda: sync.rotate_keys(self.ctx),
+            lambda fp: f"البصمة الجديدة: {fp}. احفظ ملف الهوية الجديد وأرسله إلى الجهات.",
+        )
+
+    def resolve_selected(self, *, take_other: bool) -> None:
+        conflict = self._selected(self.conflicts_table, self._conflicts, "اختر تعارضًا من الجدول أولًا.")
+        if conflict is not None:
+            self._act(
+                lambda: sync.resolve_conflict(self.ctx, conflict.id, take_other=take_other),
+                lambda _r: "حُسم التعارض.",
+            )
+
+    def export_identity(self, folder: Path) -> Path | None:
+        written = self._act(
+            lambda: sync.export_identity(self.ctx, folder),
+            lambda w: f"حُفظ ملف الهوية {w[0].name}. البصمة التي تُقرأ بالهاتف: {w[1]}",
+        )
+        return written[0] if written else None
 
     # --- dialogs --------------------------------------------------------------------------------------------
     def _on_browse_clicked(self) -> None:
