@@ -90,7 +90,14 @@ def fingerprint(*public_keys: bytes) -> str:
     return " ".join(digits[i : i + 5] for i in range(0, 25, 5))
 
 
+def _file_code(office_code: str) -> str:
+    return "".join(ch for ch in office_code.upper() if ch.isascii() and (ch.isalnum() or ch == "-")) or "OFFICE"
+
+
 def package_name(office_code: str, epoch: int, sequence: int) -> str:
     """Office code and sequence only: a file name on a lost stick tells nothing about anybody."""
-    code = "".join(ch for ch in office_code.upper() if ch.isascii() and (ch.isalnum() or ch == "-")) or "OFFICE"
-    return f"{code}-e{epoch}-{sequence:06d}.aidpkg"
+    return f"{_file_code(office_code)}-e{epoch}-{sequence:06d}.aidpkg"
+
+
+def identity_name(office_code: str) -> str:
+    return f"{_file_code(office_code)}.aidid"

@@ -12,7 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
-from aidoffice.domain.sync import Mode, PackageKind, next_stamp, package_name, too_far_ahead
+from aidoffice.domain.sync import Mode, PackageKind, identity_name, next_stamp, package_name, too_far_ahead
 from aidoffice.domain.sync import fingerprint as fingerprint_of
 from aidoffice.errors import UserError
 from aidoffice.formats import keyring
@@ -114,7 +114,7 @@ def export_identity(ctx: ServiceContext, folder: Path) -> tuple[Path, str]:
             KeyPair(pkg.unb64(previous[0].sign_private), pkg.unb64(previous[0].kx_private)) if previous else None
         )
         uow.commit()
-    target = Path(folder) / package_name(identity.office_code, 0, 0).replace("-e0-000000.aidpkg", ".aidid")
+    target = Path(folder) / identity_name(identity.office_code)
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
         target.write_bytes(pkg.identity_to_bytes(identity, keys, prev_keys))
@@ -700,7 +700,7 @@ def resolve_conflict(ctx: ServiceContext, conflict_id: str, *, take_other: bool)
         if c is None or c.status != "open":
             raise UserError("هذا التعارض غير موجود أو حُسم من قبل.")
         if take_other:
-            if c.entity != "associations" or (c.field in ("registration_number", "office_id") and c.lost_value is None):
+            if c.entity != "associations":
                 raise UserError("هذا التعارض يُحسم يدويًا في سجل الجمعية.")
             association = repo.get(m.Association, c.entity_id)
             if association is None:

@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Date, DateTime, Numeric, Table, delete, inser
 from sqlalchemy.orm import Session
 
 from aidoffice.domain.sync import Outcome, Stamp, merge, next_stamp
+from aidoffice.errors import UserError
 from aidoffice.store import models as m
 from aidoffice.store import search
 from aidoffice.store.matching_keys import rows_for_dicts
@@ -644,10 +645,13 @@ class Applier:
                 "SELECT id FROM associations WHERE registration_number = ?", (row["registration_number"],)
             ).scalar()
             if clash:
-                # The same registration number under two records: a person decides; nothing is overwritten.
-                stamp = _stamp_of(fields["registration_number"])
-                self._conflict("associations", clash, "registration_number", clash, stamp, ident, stamp)
-                return
+                # The same association registered twice under two records: refused whole, with the number (not
+                # personal data) so that a person can settle it; taking one over the other would orphan the
+                # other's projects, visits and board.
+                raise UserError(
+                    f"رقم الإشهار {row['registration_number']} مسجّل لدى هذه الجهة لجمعية في سجل آخر: لم يُطبَّق "
+                    "شيء من الحزمة. صحّحوا رقم الإشهار في المكتب المرسل، أو وحّدوا السجلين، ثم أعيدوا التصدير."
+                )
             values = self._values("associations", row)
             values["version"] = 1
             self.conn.execute(insert(table("associations")), [values])

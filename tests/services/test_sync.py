@@ -614,7 +614,7 @@ def test_the_escrow_key_reopens_an_encrypted_office_whose_passwords_are_lost(tmp
     hq.close()
 
 
-def test_one_registration_number_from_two_offices_is_queued_and_refused_whole(tmp_path):
+def test_one_registration_number_from_two_offices_is_refused_whole(tmp_path):
     from aidoffice.services import aid
 
     hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
@@ -623,6 +623,6 @@ def test_one_registration_number_from_two_offices_is_queued_and_refused_whole(tm
         aid.create_project(o, aid.ProjectInput(association_id=assoc.id, title="سلال غذائية", aid_type="food_basket"))
     sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
     before = state(hq.db.path)
-    with pytest.raises(UserError, match="تشير إلى سجلات غير موجودة"):
+    with pytest.raises(UserError, match="رقم الإشهار R-9 مسجّل"):
         sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path)
     assert state(hq.db.path) == before  # nothing half applied; a person must settle the two records
