@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,6 +12,7 @@ from aidoffice.domain.dates import parse_date, parse_year
 from aidoffice.domain.matching import MatchRecord, PairScore
 from aidoffice.domain.persons import parse_sex
 from aidoffice.errors import UserError
+from aidoffice.formats.atomic import atomic_file
 
 REQUIRED = ("record_id", "full_name", "national_id", "phone", "birth_year", "sex", "district")
 OPTIONAL = ("birth_date", "household_size", "spouse_name", "spouse_national_id")
@@ -100,17 +100,12 @@ def _digits_or_empty(nid: str) -> str:
 
 
 def _write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable]) -> None:
-    partial = path.with_name(path.name + ".partial")
     try:
-        with partial.open("w", encoding="utf-8", newline="") as fh:
+        with atomic_file(path, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
             writer.writerow(header)
             writer.writerows(rows)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(partial, path)
     except OSError as exc:
-        partial.unlink(missing_ok=True)
         raise UserError(f"تعذر كتابة الملف {path.name}: تحقق من المسار والمساحة.") from exc
 
 

@@ -12,6 +12,7 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from aidoffice.errors import UserError
+from aidoffice.formats.atomic import atomic_file
 
 SUFFIX = ".keys"
 _CONTEXT = b"aidoffice database key v1"
@@ -55,13 +56,8 @@ def read(db: Path) -> dict:
 
 def write(db: Path, data: dict) -> None:
     """Atomically: a partial file, flushed, renamed (a power cut never leaves a keyring half written)."""
-    target = path_for(db)
-    partial = target.with_name(target.name + ".partial")
-    with partial.open("w", encoding="utf-8") as fh:
+    with atomic_file(path_for(db), "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1)
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(partial, target)
 
 
 def set_user(db: Path, username: str, password: str, key: bytes) -> None:

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from aidoffice.domain.sync import fingerprint
 from aidoffice.errors import UserError
+from aidoffice.formats.atomic import atomic_file
 
 MAGIC = b"AIDOPKG1"
 FORMAT = 1
@@ -405,20 +406,14 @@ def write_package(
         whole = hashlib.sha256(signed)
         folder = Path(folder)
         target = folder / name
-        partial = folder / (name + ".partial")
         try:
             folder.mkdir(parents=True, exist_ok=True)
-            with partial.open("wb") as fh:
+            with atomic_file(target) as fh:
                 fh.write(signed)
                 while block := sealer.body.read(_BLOCK):
                     whole.update(block)
                     fh.write(block)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.replace(partial, target)
         except OSError as exc:
-            with contextlib.suppress(OSError):  # the folder itself may be gone (a stick pulled out)
-                partial.unlink(missing_ok=True)
             raise UserError(f"تعذّرت كتابة الحزمة في المجلد {folder}: القرص ممتلئ أو محمي من الكتابة أو أُزيل.") from exc
     finally:
         sealer.body.close()

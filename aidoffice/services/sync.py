@@ -17,6 +17,7 @@ from aidoffice.domain.sync import fingerprint as fingerprint_of
 from aidoffice.errors import UserError
 from aidoffice.formats import keyring
 from aidoffice.formats import package as pkg
+from aidoffice.formats.atomic import atomic_file
 from aidoffice.formats.package import Identity, KeyPair, PackageError
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
@@ -117,7 +118,8 @@ def export_identity(ctx: ServiceContext, folder: Path) -> tuple[Path, str]:
     target = Path(folder) / identity_name(identity.office_code)
     try:
         Path(folder).mkdir(parents=True, exist_ok=True)
-        target.write_bytes(pkg.identity_to_bytes(identity, keys, prev_keys))
+        with atomic_file(target) as fh:
+            fh.write(pkg.identity_to_bytes(identity, keys, prev_keys))
     except OSError as exc:
         raise UserError(f"تعذّرت كتابة ملف الهوية في {folder}.") from exc
     return target, identity.fingerprint
@@ -261,7 +263,8 @@ def create_escrow(ctx: ServiceContext, target: Path, passphrase: str) -> str:
         raise UserError("مفتاح الضمان يُنشأ في الديوان فقط.")
     raw, public = pkg.new_escrow_pair()
     try:
-        Path(target).write_bytes(pkg.escrow_file(raw, passphrase))
+        with atomic_file(Path(target)) as fh:
+            fh.write(pkg.escrow_file(raw, passphrase))
     except OSError as exc:
         raise UserError(f"تعذّرت كتابة ملف مفتاح الضمان: {Path(target).name}") from exc
     with ctx.uow() as uow:
