@@ -750,6 +750,12 @@ class FlagRecord:
     score: float
 
 
+def other_offices_of(ctx: ServiceContext, person_id: str) -> list[str]:
+    """The codes of the other offices where headquarters found this person registered too (from its last reply)."""
+    with ctx.uow() as uow:
+        return sorted({f.other_office for f in uow.repo.all(m.SyncFlag, person_id=person_id)})
+
+
 def flags(ctx: ServiceContext) -> list[FlagRecord]:
     """At an office: its persons headquarters found registered by another office too."""
     with ctx.uow() as uow:

@@ -84,3 +84,30 @@ def test_enrol_export_import_and_decide_a_conflict_from_the_page(qtbot, tmp_path
     assert len(sync.history(hq)) == 2
     hq.close()
     office.close()
+
+
+def test_a_person_flagged_by_headquarters_says_so_in_the_record(qtbot, tmp_path):
+    from aidoffice.services import duplicates
+    from aidoffice.ui.pages.persons import PersonDialog
+    from tests.helpers.sync import introduce
+
+    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    a = installation(tmp_path / "a.sqlite3", "A-01")
+    b = installation(tmp_path / "b.sqlite3", "B-01")
+    introduce(hq, a, tmp_path)
+    introduce(hq, b, tmp_path)
+    mine = persons.add_person(a, PersonInput(full_name="عبدالله محمد سالم باعشن", national_id="07070707070"))
+    other = persons.add_person(a, PersonInput(full_name="سعيد علي الكثيري", national_id="08080808080"))
+    persons.add_person(b, PersonInput(full_name="عبد الله محمد سالم باعشن", national_id="07070707070"))
+    for office in (a, b):
+        sync.import_package(hq, sync.export_package(office, tmp_path / "usb").path)
+    duplicates.scan_registry(hq)
+    sync.import_package(a, sync.export_package(hq, tmp_path / "r", to_office="A-01").path)
+    flagged = PersonDialog(a, mine.id)
+    qtbot.addWidget(flagged)
+    assert not flagged.elsewhere.isHidden() and "B-01" in flagged.elsewhere.text()
+    plain = PersonDialog(a, other.id)
+    qtbot.addWidget(plain)
+    assert plain.elsewhere.isHidden()
+    for ctx in (hq, a, b):
+        ctx.close()

@@ -36,6 +36,7 @@ from aidoffice.services.persons import (
     search_persons,
     update_person,
 )
+from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
@@ -161,7 +162,13 @@ class PersonDialog(QDialog):
         self.history_table = QTableWidget()
         self.tabs.addTab(self.household_tab, "الأسرة")
         self.tabs.addTab(self.history_table, "سجل المساعدات")
+        # Headquarters' cross-office flag, where the clerk looks before aid goes out.
+        self.elsewhere = QLabel()
+        self.elsewhere.setObjectName("banner")
+        self.elsewhere.setWordWrap(True)
+        self.elsewhere.hide()
         layout = QVBoxLayout(self)
+        layout.addWidget(self.elsewhere)
         layout.addWidget(self.tabs)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -213,6 +220,12 @@ class PersonDialog(QDialog):
         self.version = getattr(person, "version", None)
         self.form.load(person)
         self.setWindowTitle(f"بيانات المستفيد — {person.full_name}")
+        offices = other_offices_of(self.ctx, self.person_id)
+        self.elsewhere.setText(
+            f"وجد الديوان أن هذا الشخص مسجّل أيضًا لدى: {'، '.join(offices)}. تحقّق قبل صرف المساعدة، "
+            "واتصل بالمكتب الآخر عند الشك."
+        )
+        self.elsewhere.setVisible(bool(offices))
         self.household_id = person.household_id
         if person.household_id:
             household = get_household(self.ctx, person.household_id)
