@@ -567,6 +567,11 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
             uow.commit()
     except _ClockAheadError as ahead:
         _refuse(ctx, _clock_refusal(ahead.stamp, now_ms), {"package_id": package.package_id, "reason": "clock"})
+    except (KeyError, TypeError, ValueError) as exc:
+        # Signed by an enrolled sender but not in the shape this version reads: refused whole, never half applied.
+        raise PackageError(
+            "محتوى الحزمة لا يطابق صيغة هذه النسخة من البرنامج: لم يُطبَّق شيء. حدّثوا البرنامج لدى الطرفين."
+        ) from exc
     log.info(
         "package applied: %d records, %d applied, %d conflicts", records_count, result.applied, len(result.conflicts)
     )

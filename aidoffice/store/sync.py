@@ -10,6 +10,7 @@ back.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
@@ -25,6 +26,7 @@ from aidoffice.domain.sync import Outcome, Stamp, merge, next_stamp
 from aidoffice.errors import UserError
 from aidoffice.store import models as m
 from aidoffice.store import search
+from aidoffice.store.bulk import insert_rows
 from aidoffice.store.matching_keys import rows_for_dicts
 
 CLOCK_SETTING = "sync.clock"
@@ -106,12 +108,34 @@ def _plain(value):
 def _typed(column, value):
     if value is None:
         return None
+    convert = _converter(column)
+    return convert(value) if convert else value
+
+
+def _converter(column) -> Callable | None:
     if isinstance(column.type, DateTime):
-        return datetime.fromisoformat(value)
+        return datetime.fromisoformat
     if isinstance(column.type, Date):
-        return date.fromisoformat(value)
+        return date.fromisoformat
     if isinstance(column.type, Numeric) and column.type.asdecimal:
-        return Decimal(value)
+        return Decimal
+    return None
+
+
+@functools.cache
+def _converters(name: str) -> dict[str, Callable | str]:
+    """Per column of a table: the reference kind of a natural key (str), or the function that types a plain value
+    (identity for values JSON already holds as they are stored). List fields and local columns are left out."""
+    out: dict[str, Callable | str] = {}
+    for column in table(name).columns:
+        if (name, column.key) in LISTS:
+            continue
+        kind = REF_COLUMNS.get((name, column.key))
+        out[column.key] = kind if kind else (_converter(column) or _same)
+    return out
+
+
+def _same(value):
     return value
 
 
@@ -504,13 +528,15 @@ class Applier:
 
     def _values(self, name: str, row: dict) -> dict:
         """A plain row as this database stores it: typed values, local ids for natural keys, list fields left out."""
-        tbl = table(name)
         out = {}
         for key, value in row.items():
-            if (name, key) in LISTS or key not in tbl.c:
+            convert = _converters(name).get(key)
+            if convert is None:
                 continue
-            kind = REF_COLUMNS.get((name, key))
-            out[key] = self.refs.resolve(kind, value) if kind else _typed(tbl.c[key], value)
+            if isinstance(convert, str):
+                out[key] = self.refs.resolve(convert, value)
+            else:
+                out[key] = value if value is None else convert(value)
         return out
 
     def _set_lists(self, name: str, ident: str, row: dict, only: tuple[str, ...] | None = None) -> None:
@@ -605,12 +631,12 @@ class Applier:
             for offset, values in enumerate(new_rows):
                 values["search_rowid"] = first + offset
             with search.index_after_bulk_insert(self.conn, first):
-                self.conn.execute(insert(tbl), new_rows)
+                insert_rows(self.conn, tbl, new_rows)
             keys = rows_for_dicts(new_rows)
             if keys:
                 self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
         elif new_rows:
-            self.conn.execute(insert(tbl), new_rows)
+            insert_rows(self.conn, tbl, new_rows)
         self._set_lists_many(name, listed)
         if stamp_rows:
             self.conn.exec_driver_sql(
