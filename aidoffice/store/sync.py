@@ -539,15 +539,6 @@ class Applier:
                 out[key] = value if value is None else convert(value)
         return out
 
-    def _set_lists(self, name: str, ident: str, row: dict, only: tuple[str, ...] | None = None) -> None:
-        for (tname, list_name), (link, parent, child, kind) in LISTS.items():
-            if tname != name or list_name not in row or (only is not None and list_name not in only):
-                continue
-            self.conn.execute(delete(link).where(link.c[parent] == ident))
-            children = {self.refs.resolve(kind, key) for key in row[list_name] or []}
-            if children:
-                self.conn.execute(insert(link), [{parent: ident, child: c} for c in sorted(children)])
-
     def _reference(self, name: str, record: dict) -> None:
         key, incoming = record["k"], _stamp_of(record["s"])
         ident = self.refs.find(name, key)
@@ -637,7 +628,7 @@ class Applier:
                 self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
         elif new_rows:
             insert_rows(self.conn, tbl, new_rows)
-        self._set_lists_many(name, listed)
+        self._set_lists(name, listed)
         if stamp_rows:
             self.conn.exec_driver_sql(
                 "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
@@ -645,9 +636,10 @@ class Applier:
                 stamp_rows,
             )
 
-    def _set_lists_many(self, name: str, rows: list[tuple[str, dict]]) -> None:
+    def _set_lists(self, name: str, rows: list[tuple[str, dict]], only: tuple[str, ...] | None = None) -> None:
+        """Replace the list fields (link rows) of the given records by those in their rows (`only`: these fields)."""
         for (tname, list_name), (link, parent, child, kind) in LISTS.items():
-            if tname != name or not rows:
+            if tname != name or not rows or (only is not None and list_name not in only):
                 continue
             parents = [ident for ident, row in rows if list_name in row]
             for begin in range(0, len(parents), _CHUNK):
@@ -681,7 +673,7 @@ class Applier:
             values = self._values("associations", row)
             values["version"] = 1
             self.conn.execute(insert(table("associations")), [values])
-            self._set_lists("associations", ident, row)
+            self._set_lists("associations", [(ident, row)])
             for fld, stamp in fields.items():
                 _write_stamp(self.conn, "associations", ident, fld, _stamp_of(stamp))
             self.result.applied += 1
@@ -725,7 +717,7 @@ class Applier:
         if values:
             values["version"] = existing["version"] + 1
             self.conn.execute(update(table("associations")).where(table("associations").c.id == ident).values(**values))
-        self._set_lists("associations", ident, row, only=tuple(f for f in take if ("associations", f) in LISTS))
+        self._set_lists("associations", [(ident, row)], only=tuple(f for f in take if ("associations", f) in LISTS))
         for fld, stamp in take.items():
             _write_stamp(self.conn, "associations", ident, fld, stamp)
         self.result.applied += 1
