@@ -58,7 +58,9 @@ def main() -> None:
     reply = sync.export_package(hq, work / "usb", to_office="HDR-01")
     sync.import_package(office, reply.path)
     for i in range(100):
-        persons.add_person(office, PersonInput(full_name=f"مستفيد جديد رقم {i} العامري", national_id=f"9{i:010d}"))
+        persons.add_person(
+            office, PersonInput(full_name=f"مستفيد جديد رقم {i} العامري", national_id=f"9{(i * 104_729) % 10**10:010d}")
+        )
     start = time.perf_counter()
     small = sync.export_package(office, work / "usb")
     export_small = time.perf_counter() - start

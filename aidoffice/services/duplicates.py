@@ -4,24 +4,32 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules, normalize_text
 from aidoffice.domain.matching import (
+    DEFAULT_LIKELY,
+    DEFAULT_REVIEW,
+    BlockStats,
+    MatchModel,
     MatchRecord,
     NameFrequencies,
     PairScore,
     Scorer,
     blocking_keys,
+    build_index,
     cluster,
+    common_count,
     find_pairs,
     find_pairs_parallel,
+    fit_model,
     key_hash,
 )
 from aidoffice.domain.persons import clean_person
+from aidoffice.domain.vocab import LineStatus
 from aidoffice.errors import UserError
 from aidoffice.formats import dedup_csv
 from aidoffice.services.context import ServiceContext
@@ -31,7 +39,11 @@ from aidoffice.store.base import new_id, utcnow
 log = logging.getLogger("aidoffice.dedup")
 
 THRESHOLDS_SETTING = "dedup_thresholds"
-DEFAULT_THRESHOLDS = {"likely": 12.0, "review": 8.0}
+# Match probabilities (0–1). Chosen on one labelled generator and checked on another (bench/dedup/run.py).
+DEFAULT_THRESHOLDS = {"likely": DEFAULT_LIKELY, "review": DEFAULT_REVIEW}
+MODEL_SETTING = "dedup_model"
+# A registry this small is fitted on the spot when no scan has stored a model yet.
+FIT_ON_DEMAND = 50_000
 REGISTRY_PREFIX = "registry:"
 
 Progress = Callable[[int, int], None]
@@ -45,6 +57,9 @@ class FileDedupResult:
     likely_pairs: int
     review_pairs: int
     registry_matches: int
+    compared_pairs: int = 0
+    split_blocks: int = 0
+    skipped_pairs: int = 0
 
 
 def thresholds(ctx: ServiceContext | None) -> dict[str, float]:
@@ -52,12 +67,19 @@ def thresholds(ctx: ServiceContext | None) -> dict[str, float]:
         return dict(DEFAULT_THRESHOLDS)
     with ctx.uow() as uow:
         stored = uow.repo.setting(THRESHOLDS_SETTING) or {}
-    return {**DEFAULT_THRESHOLDS, **{k: float(v) for k, v in stored.items() if k in DEFAULT_THRESHOLDS}}
+    values = {k: float(v) for k, v in stored.items() if k in DEFAULT_THRESHOLDS}
+    if any(not 0.0 < v < 1.0 for v in values.values()):
+        values = {}  # scores of the earlier, hand-weighted engine: not probabilities
+    return {**DEFAULT_THRESHOLDS, **values}
 
 
 def set_thresholds(ctx: ServiceContext, *, likely: float, review: float) -> None:
-    """A supervisor's choice of how sure the engine must be before it calls a pair likely, or worth a review."""
+    """A supervisor's choice of how sure the engine must be (a match probability) before it calls a pair likely,
+    or worth a review."""
     ctx.require(Permission.SETTINGS)
+    for name, value in (("likely", likely), ("review", review)):
+        if not 0.0 < value < 1.0:
+            raise UserError("الحد احتمال بين ٠ و١ (مثلاً ٠٫٩٩ تعني ٩٩٪).", field=name)
     if not review < likely:
         raise UserError("حد «يحتاج مراجعة» يجب أن يكون أقل من حد «تكرار مرجح».", field="review")
     with ctx.uow() as uow:
@@ -79,15 +101,24 @@ def dedup_file(
     ctx: ServiceContext | None = None,
     country: str | None = None,
     progress: Progress | None = None,
+    thresholds_override: dict[str, float] | None = None,
 ) -> FileDedupResult:
-    """Cluster the persons of a CSV list (and, with a database, against its registry); write CLUSTERS and PAIRS."""
+    """Cluster the persons of a CSV list (and, with a database, against its registry); write CLUSTERS and PAIRS.
+
+    `thresholds_override` ({"likely": p, "review": q}, match probabilities) replaces the office's setting: the
+    benchmark sweeps it."""
     rules: CountryRules = ctx.rules if ctx is not None else COUNTRIES.get(country or "YE", YEMEN)
     inputs = [item.record for item in dedup_csv.read_persons(input_path, rules)]
     registry = registry_records(ctx, prefix=REGISTRY_PREFIX) if ctx is not None else []
     pool = registry + inputs
-    limits = thresholds(ctx)
-    scorer = Scorer(NameFrequencies.from_records(pool), likely=limits["likely"], review=limits["review"])
-    pairs = find_pairs(pool, scorer, start=len(registry), progress=progress)
+    limits = {**thresholds(ctx), **(thresholds_override or {})}
+    freq = NameFrequencies.from_records(pool)
+    index = build_index(pool)
+    # The weights are learned from the list at hand (and the registry it is checked against).
+    model = fit_model(pool, freq, index=index)
+    scorer = Scorer(freq, model=model, likely=limits["likely"], review=limits["review"])
+    stats = BlockStats()
+    pairs = find_pairs(pool, scorer, start=len(registry), progress=progress, index=index, stats=stats)
     # Registry-to-registry pairs are not this file's business (the registry scan handles them).
     pairs = [p for p in pairs if not (p.a.startswith(REGISTRY_PREFIX) and p.b.startswith(REGISTRY_PREFIX))]
     ids = {r.id: r.national_id for r in pool}
@@ -112,12 +143,19 @@ def dedup_file(
         likely_pairs=sum(1 for p in pairs if p.decision == "likely"),
         review_pairs=sum(1 for p in pairs if p.decision == "review"),
         registry_matches=sum(1 for r in inputs if labels[r.id].startswith(REGISTRY_PREFIX)),
+        compared_pairs=stats.compared,
+        split_blocks=stats.split_blocks,
+        skipped_pairs=stats.skipped_pairs,
     )
     log.info(
-        "dedup-file: %d records, %d likely and %d review pairs",
+        "dedup-file: %d records, %d pairs compared, %d likely and %d review pairs; %d blocks split by birth year, "
+        "%d pairs not compared",
         result.records,
+        result.compared_pairs,
         result.likely_pairs,
         result.review_pairs,
+        result.split_blocks,
+        result.skipped_pairs,
     )
     return result
 
@@ -167,7 +205,7 @@ def refresh_frequencies(ctx: ServiceContext) -> NameFrequencies:
         given, family, total = uow.repo.name_frequencies()
         uow.repo.set_setting(FREQUENCIES_SETTING, {"given": given, "family": family, "total": total})
         uow.commit()
-    return NameFrequencies(given, family, total, max(3, total // 5000))
+    return NameFrequencies(given, family, total, common_count(total))
 
 
 def frequencies(ctx: ServiceContext) -> NameFrequencies:
@@ -176,16 +214,47 @@ def frequencies(ctx: ServiceContext) -> NameFrequencies:
         stored = uow.repo.setting(FREQUENCIES_SETTING)
     if not stored:
         return refresh_frequencies(ctx)
-    return NameFrequencies(stored["given"], stored["family"], stored["total"], max(3, stored["total"] // 5000))
+    return NameFrequencies(stored["given"], stored["family"], stored["total"], common_count(stored["total"]))
+
+
+def match_model(ctx: ServiceContext) -> MatchModel:
+    """The weights learned from the registry by the last full scan; a small registry is fitted on the spot, a large
+    one without a scan yet uses the starting values."""
+    with ctx.uow() as uow:
+        stored = uow.repo.setting(MODEL_SETTING)
+        persons = uow.repo.count(m.Person) if not stored else 0
+    if stored:
+        return MatchModel.from_dict(stored)
+    if persons > FIT_ON_DEMAND or persons < 2:
+        return MatchModel()
+    records = registry_records(ctx)
+    model = fit_model(records, NameFrequencies.from_records(records))
+    _store_model(ctx, model)
+    return model
+
+
+def _store_model(ctx: ServiceContext, model: MatchModel) -> None:
+    with ctx.uow() as uow:
+        uow.repo.set_setting(MODEL_SETTING, model.to_dict())
+        uow.commit()
+
+
+def forget_model(ctx: ServiceContext) -> None:
+    """Learn the weights again at the next check (after an import changed the registry a lot)."""
+    with ctx.uow() as uow:
+        uow.repo.set_setting(MODEL_SETTING, {})
+        uow.commit()
 
 
 def scorer_for(ctx: ServiceContext) -> Scorer:
     limits = thresholds(ctx)
-    return Scorer(frequencies(ctx), likely=limits["likely"], review=limits["review"])
+    return Scorer(frequencies(ctx), model=match_model(ctx), likely=limits["likely"], review=limits["review"])
 
 
 @dataclass(frozen=True)
 class Candidate:
+    """A registered person the record may be: why (reasons), who (the fields a clerk compares) and what they got."""
+
     person_id: str
     full_name: str
     national_id: str
@@ -193,17 +262,26 @@ class Candidate:
     score: float
     decision: str
     reasons: tuple[str, ...]
+    birth_year: int | None = None
+    sex: str | None = None
+    phone: str = ""
+    aid: tuple[str, ...] = ()  # newest first, at most AID_LINES: «سلة غذائية — جمعية … — 2026/05/30 — استلم»
 
 
 def check_records(
-    ctx: ServiceContext, records: list[MatchRecord], *, scorer: Scorer | None = None
+    ctx: ServiceContext, records: list[MatchRecord], *, scorer: Scorer | None = None, with_aid: bool = False
 ) -> dict[str, list[Candidate]]:
-    """Each record against the registry through the stored keys: record id → its likely and review candidates."""
+    """Each record against the registry through the stored keys: record id → its likely and review candidates.
+
+    A registered person whose id is the record's own id is the record itself and never its candidate. `with_aid`
+    adds each candidate's latest aid (the form shows it; an import of thousands of rows does not need it)."""
     scorer = scorer or scorer_for(ctx)
     out: dict[str, list[Candidate]] = {}
     with ctx.uow() as uow:
         for record in records:
-            rowids = uow.repo.person_rowids_for_keys([key_hash(k) for k in blocking_keys(record)])
+            rowids = uow.repo.person_rowids_for_keys(
+                [key_hash(k) for k in blocking_keys(record)], year=record.birth_year
+            )
             found: list[Candidate] = []
             for row in uow.repo.match_rows_by_rowids(rowids):
                 if row.id == record.id:
@@ -219,6 +297,10 @@ def check_records(
                             result.score,
                             result.decision,
                             tuple(result.reasons()),
+                            birth_year=row.birth_year,
+                            sex=row.sex,
+                            phone=row.phone or "",
+                            aid=_aid_lines(uow.repo, row.id) if with_aid else (),
                         )
                     )
             out[record.id] = sorted(found, key=lambda c: -c.score)
@@ -226,10 +308,13 @@ def check_records(
 
 
 def check_person(ctx: ServiceContext, data, *, person_id: str = "") -> list[Candidate]:
-    """On entry: who in the registry this person (as typed in the form) may already be."""
+    """On entry: who in the registry this person (as typed in the form) may already be, with their latest aid.
+
+    `person_id` is the record being edited: it, and the persons already decided to be someone else, are left out.
+    A new person is checked under a fresh id, which no registered person can have."""
     clean = clean_person(data, ctx.rules, ctx.today())
     record = MatchRecord(
-        id=person_id or "(new)",
+        id=person_id or new_id(),
         parts=clean.name_parts,
         national_id=clean.national_id,
         phone=clean.phone,
@@ -239,7 +324,11 @@ def check_person(ctx: ServiceContext, data, *, person_id: str = "") -> list[Cand
         spouse_parts=tuple(clean.spouse_name_norm.split()),
         spouse_national_id=clean.spouse_national_id,
     )
-    return check_records(ctx, [record])[record.id]
+    found = check_records(ctx, [record], with_aid=True)[record.id]
+    if person_id:
+        decided = remembered_distinct(ctx, person_id)
+        found = [c for c in found if c.person_id not in decided]
+    return found
 
 
 @dataclass(frozen=True)
@@ -250,6 +339,8 @@ class ScanResult:
     new_pairs: int
     household_links: int
     seconds: float
+    compared_pairs: int = 0
+    skipped_pairs: int = 0
 
 
 def scan_registry(
@@ -261,11 +352,17 @@ def scan_registry(
     records = registry_records(ctx)
     freq = refresh_frequencies(ctx)
     limits = thresholds(ctx)
-    scorer = Scorer(freq, likely=limits["likely"], review=limits["review"])
+    stats = BlockStats()
     try:
-        pairs = find_pairs_parallel(records, scorer, progress=progress, should_cancel=should_cancel)
+        index = build_index(records, should_cancel=should_cancel)
+        model = fit_model(records, freq, index=index)
+        scorer = Scorer(freq, model=model, likely=limits["likely"], review=limits["review"])
+        pairs = find_pairs_parallel(
+            records, scorer, progress=progress, should_cancel=should_cancel, index=index, stats=stats
+        )
     except InterruptedError:
         raise UserError("أُلغي الفحص ولم يتغير شيء في قائمة المراجعة.") from None
+    _store_model(ctx, model)
     new_pairs = _store_pairs(ctx, pairs)
     with ctx.uow() as uow:
         links = _link_households(ctx, uow)
@@ -277,10 +374,15 @@ def scan_registry(
         new_pairs,
         links,
         time.perf_counter() - started,
+        stats.compared,
+        stats.skipped_pairs,
     )
     log.info(
-        "registry scan: %d persons, %d likely, %d review, %d new pairs, %.1f s",
+        "registry scan: %d persons, %d pairs compared, %d not compared (blocks too large), %d likely, %d review, "
+        "%d new pairs, %.1f s",
         result.persons,
+        result.compared_pairs,
+        result.skipped_pairs,
         result.likely,
         result.review,
         result.new_pairs,
@@ -371,3 +473,78 @@ def linked_households(ctx: ServiceContext, household_id: str) -> set[str]:
     """Households that are the same family as this one (feeds the 'already received' rule)."""
     with ctx.uow() as uow:
         return uow.repo.linked_household_ids(household_id)
+
+
+# --- on entry ---
+
+AID_LINES = 3
+
+
+def _aid_lines(repo, person_id: str) -> tuple[str, ...]:
+    """The person's (and household's) latest aid as short lines, newest first, read as the aid history reads it."""
+    person = repo.get(m.Person, person_id)
+    if person is None:
+        return ()
+    person_ids = [person.id, *repo.merged_ids_into(person.id)]
+    household_ids = [person.membership.household_id] if person.membership else []
+    labels = {s.value: s.label for s in LineStatus}
+    return tuple(
+        " — ".join(
+            x
+            for x in (aid_name, assoc_name, f"{dist.distribution_date:%Y/%m/%d}", labels.get(line.status, line.status))
+            if x
+        )
+        for line, dist, aid_name, assoc_name, _code in repo.aid_history(household_ids, person_ids)[:AID_LINES]
+    )
+
+
+def _decided_distinct(repo, person_id: str) -> set[str]:
+    pairs = repo.all(m.DuplicatePair, person_a_id=person_id, status="distinct") + repo.all(
+        m.DuplicatePair, person_b_id=person_id, status="distinct"
+    )
+    return {p.person_b_id if p.person_a_id == person_id else p.person_a_id for p in pairs}
+
+
+def remembered_distinct(ctx: ServiceContext, person_id: str) -> set[str]:
+    """The persons someone already decided are not this person (on entry or in the review queue)."""
+    with ctx.uow() as uow:
+        return _decided_distinct(uow.repo, person_id)
+
+
+def unconfirmed_likely(candidates: list[Candidate], distinct_from: Iterable[str]) -> list[Candidate]:
+    """The likely candidates the user has not said are someone else: any of them stops a save."""
+    confirmed = set(distinct_from)
+    return [c for c in candidates if c.decision == "likely" and c.person_id not in confirmed]
+
+
+def remember_entry_decisions(ctx: ServiceContext, repo, person_id: str, candidates: list[Candidate]) -> int:
+    """'Someone else', said on entry about these candidates, stored as decided pairs: the review queue and later
+    scans never raise them again. Inside the caller's unit of work, so the person and the decision commit together."""
+    now = utcnow()
+    made = 0
+    for candidate in candidates:
+        a, b = sorted((person_id, candidate.person_id))
+        pair = repo.first(m.DuplicatePair, person_a_id=a, person_b_id=b)
+        if pair is None:
+            pair = repo.add(
+                ctx.stamp(
+                    m.DuplicatePair(
+                        id=new_id(),
+                        person_a_id=a,
+                        person_b_id=b,
+                        score=round(candidate.score, 3),
+                        decision=candidate.decision,
+                        reasons=list(candidate.reasons),
+                        contributions=[],
+                    )
+                )
+            )
+        elif pair.status == "distinct":
+            continue
+        pair.status = "distinct"
+        pair.decided_by = ctx.username
+        pair.decided_at = now
+        pair.changed_by = ctx.username
+        repo.audit("distinct", "duplicate_pairs", pair.id, {"a": a, "b": b, "on": "entry"}, office_id=ctx.office_id)
+        made += 1
+    return made

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_text
-from aidoffice.domain.matching import MatchRecord, Scorer, find_pairs
+from aidoffice.domain.matching import MatchRecord, find_pairs
 from aidoffice.domain.persons import clean_person
 from aidoffice.errors import UserError, ValidationError
 from aidoffice.formats import beneficiary_list as bl
@@ -17,7 +17,7 @@ from aidoffice.formats.spreadsheet import read_sheets
 from aidoffice.formats.xlsx_write import Column, write_table
 from aidoffice.services.associations import find_association
 from aidoffice.services.context import ServiceContext
-from aidoffice.services.duplicates import check_records, frequencies, thresholds
+from aidoffice.services.duplicates import check_records, scorer_for
 from aidoffice.store import models as m
 from aidoffice.store.base import new_id, utcnow
 
@@ -145,8 +145,7 @@ def import_beneficiaries(
         )
         for i, (c, _, _) in cleaned.items()
     ]
-    limits = thresholds(ctx)
-    scorer = Scorer(frequencies(ctx), likely=limits["likely"], review=limits["review"])
+    scorer = scorer_for(ctx)
     skip: set[int] = set()
     if not check_duplicates:  # measured on its own in bench/excel.py; the clerk's import always checks
         records = []

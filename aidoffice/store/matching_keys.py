@@ -82,3 +82,31 @@ def install(sessions: sessionmaker[Session]) -> None:
     # Unconditionally: every database gets a new sessionmaker. (An event.contains() guard here once skipped the
     # listener when a new sessionmaker class reused a collected one's id, leaving search_rowid NULL.)
     event.listen(sessions, "after_flush", _refresh_keys)
+
+
+def backfill(conn, *, batch_size: int = 50_000) -> int:
+    """Keys for every live person, written in batches on a migration's connection (the key function of this
+    release); returns how many were written."""
+    from sqlalchemy import text
+
+    rows = conn.execute(
+        text(
+            "SELECT search_rowid, name_parts, national_id, phone, birth_year, district_id FROM persons "
+            "WHERE merged_into_id IS NULL"
+        )
+    )
+    batch: list[dict] = []
+    written = 0
+    insert_keys = text("INSERT OR IGNORE INTO match_keys VALUES (:key_hash, :person_rowid)")
+    for row in rows:
+        batch.extend(
+            key_rows_for(row.search_rowid, row.name_parts, row.national_id, row.phone, row.birth_year, row.district_id)
+        )
+        if len(batch) >= batch_size:
+            conn.execute(insert_keys, batch)
+            written += len(batch)
+            batch.clear()
+    if batch:
+        conn.execute(insert_keys, batch)
+        written += len(batch)
+    return written

@@ -310,14 +310,34 @@ class Repository:
         """The fields the matching engine reads for every person not merged into another (streamed in batches)."""
         yield from self.session.execute(self._match_select().execution_options(yield_per=20_000))
 
-    def person_rowids_for_keys(self, hashes: Sequence[int], per_key: int = 400) -> set[int]:
-        """Persons sharing any of the key hashes; a key holding more than `per_key` persons is read only that far
-        (a very common name combination tells records apart no better than the other keys)."""
+    def person_rowids_for_keys(
+        self, hashes: Sequence[int], per_key: int = 150, *, year: int | None = None, stats: dict | None = None
+    ) -> set[int]:
+        """Persons sharing any of the key hashes. A key holding more than `per_key` persons no longer tells records
+        apart (a very common name combination, an association's phone on every row): it is read for the birth
+        year ±1 only, still at most `per_key`; what is left unread is counted in `stats['skipped']`."""
         found: set[int] = set()
         for h in set(hashes):
-            found.update(
-                self.session.scalars(select(m.MatchKey.person_rowid).where(m.MatchKey.key_hash == h).limit(per_key))
+            rows = list(
+                self.session.scalars(select(m.MatchKey.person_rowid).where(m.MatchKey.key_hash == h).limit(per_key + 1))
             )
+            if len(rows) <= per_key:
+                found.update(rows)
+                continue
+            if year:
+                rows = list(
+                    self.session.scalars(
+                        select(m.MatchKey.person_rowid)
+                        .join(m.Person, m.Person.search_rowid == m.MatchKey.person_rowid)
+                        .where(m.MatchKey.key_hash == h, m.Person.birth_year.between(year - 1, year + 1))
+                        .limit(per_key + 1)
+                    )
+                )
+                found.update(rows[:per_key])
+                if len(rows) <= per_key:
+                    continue
+            if stats is not None:
+                stats["skipped"] = stats.get("skipped", 0) + 1
         return found
 
     def match_rows_by_rowids(self, rowids: Iterable[int]):

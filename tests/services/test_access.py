@@ -27,6 +27,7 @@ from aidoffice.services.office import initialise_office, set_aid_window
 from aidoffice.services.persons import add_person, create_household, get_person, update_person
 from aidoffice.services.review import decide_distinct, review_queue
 from aidoffice.store import models as m
+from tests.helpers.legacy import entered_before_the_check
 
 
 @pytest.fixture
@@ -58,8 +59,11 @@ def _override(ctx, project):
 
 
 def _pair(ctx):
+    # An open pair, as an upgraded office's registry holds them (typed today, the second would be stopped on entry).
     add_person(ctx, PersonInput(full_name="فاطمة علي صالح العمودي", national_id="02020012345", sex="أنثى"))
-    add_person(ctx, PersonInput(full_name="فاطمه علي صالح العمودي", national_id="02020012345", sex="أنثى"))
+    entered_before_the_check(
+        ctx, PersonInput(full_name="فاطمه علي صالح العمودي", national_id="02020012345", sex="أنثى")
+    )
     scan_registry(ctx)
     pair = review_queue(ctx, limit=1)[0]
     return lambda c: decide_distinct(c, pair.id)
@@ -103,7 +107,7 @@ ACTIONS = {
     ),
     "change an aid window": ({"admin"}, lambda ctx, p: lambda c: set_aid_window(c, "food_basket", "days", "20")),
     "change the office profile": ({"admin"}, lambda ctx, p: lambda c: initialise_office(c, name="مكتب أبين")),
-    "change duplicate thresholds": ({"admin"}, lambda ctx, p: lambda c: set_thresholds(c, likely=12, review=8)),
+    "change duplicate thresholds": ({"admin"}, lambda ctx, p: lambda c: set_thresholds(c, likely=0.99, review=0.5)),
     "create a user": (
         {"admin"},
         lambda ctx, p: (

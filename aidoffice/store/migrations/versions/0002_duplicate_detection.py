@@ -110,22 +110,9 @@ def upgrade() -> None:
 
 def _backfill_keys() -> None:
     """Keys for persons who were registered before this migration (the key function of this release)."""
-    from aidoffice.store.matching_keys import key_rows_for
+    from aidoffice.store.matching_keys import backfill
 
-    conn = op.get_bind()
-    rows = conn.execute(sa.text(
-        "SELECT search_rowid, name_parts, national_id, phone, birth_year, district_id FROM persons "
-        "WHERE merged_into_id IS NULL"
-    ))
-    batch: list[dict] = []
-    for row in rows:
-        batch.extend(key_rows_for(row.search_rowid, row.name_parts, row.national_id, row.phone, row.birth_year,
-                                  row.district_id))
-        if len(batch) >= 50_000:
-            conn.execute(sa.text("INSERT OR IGNORE INTO match_keys VALUES (:key_hash, :person_rowid)"), batch)
-            batch.clear()
-    if batch:
-        conn.execute(sa.text("INSERT OR IGNORE INTO match_keys VALUES (:key_hash, :person_rowid)"), batch)
+    backfill(op.get_bind())
 
 
 def downgrade() -> None:
