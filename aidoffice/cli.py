@@ -85,6 +85,24 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=_positive, default=20)
     p.add_argument("--json", action="store_true")
 
+    p = sub.add_parser("person", parents=[common], help="تسجيل مستفيد مع فحص التكرار عند الإدخال")
+    p.add_argument("action", choices=("add",))
+    p.add_argument("--name", required=True, help="الاسم الرباعي")
+    p.add_argument("--national-id", default="")
+    p.add_argument("--phone", default="")
+    p.add_argument("--sex", default="", help="ذكر أو أنثى")
+    p.add_argument("--birth-year", default=None)
+    p.add_argument("--district", default="", help="اسم المديرية")
+    p.add_argument(
+        "--distinct-from",
+        action="extend",
+        nargs="+",
+        default=[],
+        metavar="ID",
+        help="معرف سجل مشابه تؤكد أنه شخص آخر (لكل تكرار مرجح)",
+    )
+    p.add_argument("--json", action="store_true")
+
     from aidoffice.services.overview import LIST_KINDS
 
     p = sub.add_parser("list", parents=[common], help="عرض قائمة من السجلات")
@@ -325,6 +343,8 @@ def _run(args: argparse.Namespace) -> int:
                 for p in search_persons(ctx, args.text, limit=args.limit)
             ]
             _print_json(found) if args.json else _print_table(found)
+        elif args.command == "person":
+            _person_command(ctx, args)
         elif args.command == "import-beneficiaries":
             from aidoffice.services.imports import import_beneficiaries
 
@@ -385,6 +405,54 @@ def _run(args: argparse.Namespace) -> int:
     finally:
         ctx.close()
     return EXIT_OK
+
+
+def _person_command(ctx, args: argparse.Namespace) -> None:
+    """`person add`: the same entry check as the form. A likely duplicate is refused (exit 2, the reason on stderr)
+    with the candidates listed on stdout, the user's own terminal; it is saved once each is named --distinct-from."""
+    from aidoffice.domain.persons import PersonInput
+    from aidoffice.errors import LikelyDuplicateError
+    from aidoffice.services.persons import add_person
+
+    data = PersonInput(
+        full_name=args.name,
+        national_id=args.national_id,
+        phone=args.phone,
+        sex=args.sex,
+        birth_year=args.birth_year,
+        district=args.district,
+    )
+    try:
+        record = add_person(ctx, data, distinct_from=args.distinct_from)
+    except LikelyDuplicateError as exc:
+        labels = {"likely": "تكرار مرجح", "review": "يحتاج مراجعة"}
+        rows = [
+            {
+                "id": c.person_id,
+                "full_name": c.full_name,
+                "decision": c.decision,
+                "national_id": c.national_id,
+                "birth_year": c.birth_year,
+                "district": c.district,
+                "reasons": list(c.reasons),
+                "aid": list(c.aid),
+            }
+            for c in exc.candidates
+        ]
+        if args.json:
+            _print_json({"saved": False, "candidates": rows})
+        else:
+            for row in rows:
+                cells = [labels.get(row["decision"], row["decision"]), row["id"], row["full_name"]]
+                cells += [str(x) for x in (row["national_id"], row["birth_year"], row["district"]) if x]
+                sys.stdout.write(" | ".join(cells) + "\n")
+                sys.stdout.write("    " + "، ".join(row["reasons"]) + "\n")
+            sys.stdout.write("إن كان شخصاً آخر فأعد الأمر مع --distinct-from لكل «تكرار مرجح».\n")
+        raise
+    if args.json:
+        _print_json({"saved": True, "id": record.id, "full_name": record.full_name})
+    else:
+        sys.stdout.write(f"{texts.DONE} {record.id} {record.full_name}\n")
 
 
 def _sync_command(ctx, args: argparse.Namespace) -> None:

@@ -44,3 +44,19 @@ class PermissionDeniedError(UserError):
 
 class StorageError(UserError):
     """The database file cannot be used: locked, read-only, full disk, damaged, or from a newer version."""
+
+
+class LikelyDuplicateError(UserError):
+    """The person being saved is probably registered already; `candidates` says who, the message never does.
+
+    Saving goes ahead only when the user confirms each likely candidate is someone else (`distinct_from`).
+    """
+
+    MESSAGE = (
+        "يبدو أن شخصاً بهذا الاسم مسجّل من قبل. راجع السجلات المشابهة: اختر «هو نفسه» لفتح سجله الموجود، "
+        "أو «شخص آخر» إن كان شخصاً مختلفاً، ثم احفظ."
+    )
+
+    def __init__(self, candidates=()) -> None:
+        super().__init__(self.MESSAGE)
+        self.candidates = tuple(candidates)

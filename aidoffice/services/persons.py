@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_digits, search_tokens
 from aidoffice.domain.persons import PersonInput, clean_person
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation
-from aidoffice.errors import NotFoundError, UserError, ValidationError
+from aidoffice.errors import LikelyDuplicateError, NotFoundError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.duplicates import Candidate, check_person, remember_entry_decisions, unconfirmed_likely
 from aidoffice.services.records import AidHistoryItem, HouseholdRecord, PersonRecord, PersonSummary
 from aidoffice.store import models as m
+from aidoffice.store.base import new_id
 
 MAX_SEARCH_LIMIT = 500
 
@@ -98,25 +101,79 @@ def _load_person(repo, person_id: str) -> m.Person:
     return person
 
 
-def add_person(ctx: ServiceContext, data: PersonInput) -> PersonRecord:
+def _entry_candidates(ctx: ServiceContext, data: PersonInput, person_id: str) -> list[Candidate]:
+    """Who this person may already be; none while the input is invalid (the save then says what is wrong)."""
+    try:
+        return check_person(ctx, data, person_id=person_id)
+    except ValidationError:
+        return []
+
+
+def _gate(candidates: list[Candidate], distinct_from: Iterable[str]) -> list[Candidate]:
+    """The entry check, one rule for the screens and the command line: a likely duplicate is saved only once the
+    user has said it is someone else. Returns the candidates the user said are someone else, to be remembered."""
+    confirmed = set(distinct_from)
+    if unconfirmed_likely(candidates, confirmed):
+        raise LikelyDuplicateError(candidates)
+    return [c for c in candidates if c.person_id in confirmed]
+
+
+def add_person(ctx: ServiceContext, data: PersonInput, *, distinct_from: Iterable[str] = ()) -> PersonRecord:
+    """Register a person. A likely duplicate of someone registered is refused (LikelyDuplicateError, with the
+    candidates) unless each likely candidate's id is in `distinct_from`; that decision is remembered."""
     ctx.require(Permission.ENTER_DATA)
+    person_id = new_id()
+    confirmed = _gate(_entry_candidates(ctx, data, person_id), distinct_from)
     with ctx.uow() as uow:
-        person = ctx.stamp(m.Person())
+        person = ctx.stamp(m.Person(id=person_id))
         _apply(ctx, uow.repo, person, data)
         uow.repo.add(person)
+        uow.flush()
+        remember_entry_decisions(ctx, uow.repo, person.id, confirmed)
         uow.commit()
         return _person_record(person, ctx.can(Permission.VIEW_SENSITIVE))
 
 
+def _identity(person: m.Person) -> tuple:
+    """What the duplicate check reads of a person: when an edit leaves it as it was, there is nothing new to check."""
+    return (
+        tuple(person.name_parts or ()),
+        person.national_id or "",
+        person.phone or "",
+        person.birth_year,
+        person.sex,
+        person.district.id if person.district is not None else None,
+        person.spouse_name_norm or "",
+        person.spouse_national_id or "",
+    )
+
+
 def update_person(
-    ctx: ServiceContext, person_id: str, data: PersonInput, *, expected_version: int | None = None
+    ctx: ServiceContext,
+    person_id: str,
+    data: PersonInput,
+    *,
+    expected_version: int | None = None,
+    distinct_from: Iterable[str] = (),
 ) -> PersonRecord:
+    """Change a person. An edit that makes the record a likely duplicate of someone else is refused like a new
+    person (LikelyDuplicateError) unless confirmed with `distinct_from`; persons already decided to be someone
+    else never stop it, and an edit that leaves the identifying fields alone is not checked again."""
     ctx.require(Permission.ENTER_DATA)
+    distinct_from = set(distinct_from) - {person_id}
+    candidates = _entry_candidates(ctx, data, person_id)
     with ctx.uow() as uow:
         person = _load_person(uow.repo, person_id)
         if expected_version is not None and person.version != expected_version:
             raise UserError("عدّل شخص آخر هذا السجل بعد فتحه. أعد فتحه ثم أعد التعديل.")
+        before = _identity(person)
         _apply(ctx, uow.repo, person, data)
+        changed = _identity(person) != before
+        confirmed = (
+            _gate(candidates, distinct_from) if changed else [c for c in candidates if c.person_id in distinct_from]
+        )
+        uow.flush()
+        remember_entry_decisions(ctx, uow.repo, person.id, confirmed)
         uow.commit()
         return _person_record(person, ctx.can(Permission.VIEW_SENSITIVE))
 
@@ -286,4 +343,6 @@ def search_persons(ctx: ServiceContext, text: str, *, limit: int = 50) -> list[P
         else:
             tokens = search_tokens(query)
             rows = uow.repo.persons_by_search_rowids(uow.repo.person_rowids_matching(tokens, limit))
-        return [PersonSummary(p.id, p.full_name, p.national_id, p.phone, district) for p, district in rows]
+        return [
+            PersonSummary(p.id, p.full_name, p.national_id, p.phone, district, p.birth_year) for p, district in rows
+        ]

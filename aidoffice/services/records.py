@@ -94,6 +94,7 @@ class PersonSummary:
     national_id: str
     phone: str
     district: str | None
+    birth_year: int | None = None  # with the ID and district, tells two namesakes apart in a pick list
 
 
 @dataclass(frozen=True)

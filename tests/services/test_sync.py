@@ -344,8 +344,8 @@ sync.import_package(ctx, sys.argv[2])
 
 def test_a_process_killed_mid_import_leaves_the_old_state(pair):
     hq, a, tmp = pair
-    for i in range(60):
-        add_person(a, f"شخص رقم {i}", f"2{i:010d}")
+    for i in range(60):  # sixty people: IDs five digits apart (one digit apart reads as a mistyped card)
+        add_person(a, f"شخص رقم {i}", "2" + f"{i:02d}" * 5)
     path = sync.export_package(a, tmp / "usb").path
     before = state(hq.db.path)
     hq_path = hq.db.path

@@ -12,6 +12,7 @@ from aidoffice.services.duplicates import scan_registry
 from aidoffice.services.persons import add_person, get_person
 from aidoffice.services.review import MERGE_FIELDS, review_queue
 from aidoffice.ui.pages.review import DIFFERENT, ReviewPage
+from tests.helpers.legacy import entered_before_the_check
 
 SALEM = dict(
     full_name="سالم عوض سعيد بامطرف", national_id="01010012345", birth_year="1980", sex="ذكر", district="المكلا"
@@ -20,10 +21,14 @@ SALEM = dict(
 
 @pytest.fixture
 def two_pairs(ctx):
+    # Open pairs as an upgraded office's registry holds them: the second of each was entered before the check on
+    # entry (typed today, it would be stopped, or remembered «شخص آخر», and never reach the queue).
     a = add_person(ctx, PersonInput(**SALEM))
-    b = add_person(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض بامطرف", "phone": "777123456"}))
+    b = entered_before_the_check(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض بامطرف", "phone": "777123456"}))
     c = add_person(ctx, PersonInput(full_name="فاطمة علي صالح العمودي", national_id="02020012345", sex="أنثى"))
-    d = add_person(ctx, PersonInput(full_name="فاطمه علي صالح العمودي", national_id="02020012345", sex="أنثى"))
+    d = entered_before_the_check(
+        ctx, PersonInput(full_name="فاطمه علي صالح العمودي", national_id="02020012345", sex="أنثى")
+    )
     scan_registry(ctx)
     return a, b, c, d
 
@@ -51,7 +56,10 @@ def test_pair_is_shown_side_by_side_with_differences_highlighted(page):
 
 
 def test_keyboard_merge_with_a_chosen_field_then_undo(qtbot, page, ctx, two_pairs):
+    if "777123456" not in (page.pair.a.values["phone"], page.pair.b.values["phone"]):
+        qtbot.keyClick(page, Qt.Key.Key_F7)  # the queue is ordered by the engine's score: skip to Salem's pair
     first = page.pair
+    assert "777123456" in (first.a.values["phone"], first.b.values["phone"])
     phone_box = page.table.cellWidget(_row("phone"), 3)
     assert isinstance(phone_box, QCheckBox)
     keep_is_a = first.a.values["phone"] == ""
@@ -61,7 +69,7 @@ def test_keyboard_merge_with_a_chosen_field_then_undo(qtbot, page, ctx, two_pair
     survivor = first.a.id if keep_is_a else first.b.id
     qtbot.keyClick(page, Qt.Key.Key_F5)
     assert get_person(ctx, survivor).phone == "777123456"
-    assert page.pair is not None and page.pair.id != first.id
+    assert page.pair is None or page.pair.id != first.id
     qtbot.keyClick(page, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     assert get_person(ctx, survivor).phone == ""
     assert {p.id for p in review_queue(ctx)} >= {first.id}

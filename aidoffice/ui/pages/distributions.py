@@ -38,7 +38,7 @@ from aidoffice.services.office import list_aid_types
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
-from aidoffice.ui.pages.persons import PersonPicker
+from aidoffice.ui.pages.persons import PersonDialog, PersonPicker
 from aidoffice.ui.widgets import DateField, FormDialog, combo, ltr_edit, text_of
 
 
@@ -183,6 +183,10 @@ class DistributionDialog(QDialog):
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.add_selected)
         self.picker.picked.connect(self.add_person)
+        self.new_person_button = QPushButton("مستفيد جديد…")
+        self.new_person_button.setToolTip("تسجيل مستفيد غير مسجل (مع فحص التكرار) ثم إضافته إلى الكشف.")
+        self.new_person_button.clicked.connect(self.add_new_person)
+        self.new_person: PersonDialog | None = None
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("fieldError")
@@ -197,7 +201,11 @@ class DistributionDialog(QDialog):
 
         add_row = QHBoxLayout()
         add_row.addWidget(self.picker, 1)
-        add_row.addWidget(self.add_button)
+        add_buttons = QVBoxLayout()
+        add_buttons.addWidget(self.add_button)
+        add_buttons.addWidget(self.new_person_button)
+        add_buttons.addStretch(1)
+        add_row.addLayout(add_buttons)
         actions = QHBoxLayout()
         for button in (self.received_button, self.not_received_button, self.reverse_button):
             actions.addWidget(button)
@@ -234,6 +242,7 @@ class DistributionDialog(QDialog):
         )
         closed = d.status == DistributionStatus.CLOSED.value
         self.add_button.setEnabled(not closed)
+        self.new_person_button.setEnabled(not closed)
         self.lines.refresh()
 
     def add_selected(self) -> None:
@@ -241,6 +250,22 @@ class DistributionDialog(QDialog):
         if not person_id:
             self.message.setText("اختر المستفيد من نتائج البحث أولاً.")
             return
+        self.add_person(person_id)
+
+    def add_new_person(self) -> PersonDialog:
+        """«مستفيد جديد…»: a person not registered yet, through the person form's check on entry, then onto the list
+        by the same path as a picked person (so "already received" still asks); «هو نفسه» lists the registered one."""
+        self.message.setText("")
+        dialog = PersonDialog(self.ctx, None, self, open_existing=False)
+        dialog.saved.connect(self._on_new_person_saved)
+        dialog.existing_chosen.connect(self.add_person)
+        self.new_person = dialog
+        dialog.open()
+        return dialog
+
+    def _on_new_person_saved(self, person_id: str) -> None:
+        self.new_person.saved.disconnect(self._on_new_person_saved)  # later edits there are that person's own
+        self.new_person.accept()
         self.add_person(person_id)
 
     def add_person(self, person_id: str, override_reason: str | None = None) -> bool:

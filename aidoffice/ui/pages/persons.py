@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
+    QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -14,17 +18,20 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QTableWidget,
     QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from aidoffice.domain.arabic import normalize_digits
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.persons import PersonInput
 from aidoffice.domain.vocab import LineStatus, Relation, Sex
-from aidoffice.errors import UserError
+from aidoffice.errors import LikelyDuplicateError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.duplicates import Candidate, check_person
 from aidoffice.services.persons import (
     add_household_member,
     add_person,
@@ -38,11 +45,32 @@ from aidoffice.services.persons import (
 )
 from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
+from aidoffice.ui import tasks
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
-from aidoffice.ui.widgets import DateField, Form, combo, debounce, ltr_edit, save_row, select_value, text_of
+from aidoffice.ui.widgets import (
+    DateField,
+    Form,
+    combo,
+    debounce,
+    ltr_edit,
+    save_row,
+    select_value,
+    text_of,
+)
 
 RELATIONS = [(r.value, r.label) for r in Relation if r is not Relation.HEAD]
+
+
+def _summary_parts(person) -> tuple[str, ...]:
+    """Name, ID, birth year and district: enough to tell two namesakes apart in a pick list."""
+    year = getattr(person, "birth_year", None)
+    return (
+        person.full_name,
+        f"بطاقة {person.national_id}" if person.national_id else "",
+        f"مواليد {year}" if year else "",
+        person.district or "",
+    )
 
 
 class PersonPicker(QWidget):
@@ -74,7 +102,7 @@ class PersonPicker(QWidget):
         self._timer.stop()
         self.results.clear()
         for person in search_persons(self.ctx, self.edit.text(), limit=30):
-            label = " — ".join(x for x in (person.full_name, person.national_id, person.district or "") if x)
+            label = " — ".join(x for x in _summary_parts(person) if x)
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, person.id)
             self.results.addItem(item)
@@ -95,7 +123,7 @@ class PersonForm(Form):
         self.add("phone", "الهاتف", ltr_edit(digits=True, extra="+ -"))
         self.add("sex", "الجنس", combo([(s.value, s.label) for s in Sex], empty="—"))
         self.add("birth_date", "تاريخ الميلاد", DateField())
-        self.add("birth_year", "أو سنة الميلاد", ltr_edit("مثال: ١٩٨٥", digits=True))
+        self.add("birth_year", "أو سنة الميلاد", ltr_edit("مثال: 1985", digits=True))
         self.add("district", "المديرية", combo(filter_choices(ctx, "persons")["district"], empty="—"))
         self.add("spouse_name", "اسم الزوج/الزوجة", QLineEdit())
         self.add("spouse_national_id", "رقم بطاقة الزوج/الزوجة", ltr_edit(digits=True))
@@ -138,25 +166,258 @@ class PersonForm(Form):
         )
 
 
+DECISION_LABELS = {"likely": "تكرار مرجح", "review": "يحتاج مراجعة"}
+SEX_LABELS = {s.value: s.label for s in Sex}
+CHECK_DELAY_MS = 400
+SAME_HINTS = {
+    True: "هذا هو الشخص نفسه: يُفتح سجله الموجود ولا يُضاف سجل جديد.",
+    False: "هذا هو الشخص نفسه: يُستعمل سجله الموجود ولا يُضاف سجل جديد.",
+}
+# The panel's own look: a confirmed «شخص آخر» stays visibly pressed; a likely card left unanswered at save is marked.
+PANEL_STYLE = """
+QPushButton:checked { background: #cfe6df; border-color: #1f6f5c; font-weight: 600; }
+QFrame#card[attention="true"] { border: 2px solid #b3261e; }
+"""
+# The fields the entry check reads: a change in any of them asks again (after a pause in the typing).
+CHECKED_FIELDS = ("full_name", "national_id", "phone", "sex", "birth_date", "birth_year", "district")
+
+
+def _entry_check(ctx: ServiceContext, data: PersonInput, person_id: str, serial: int, key: tuple, _progress, _cancel):
+    """Off the GUI thread: (serial, key, candidates), the candidates None while the input cannot be checked yet.
+    The serial and the typed key travel with the answer, so that a late answer to older input is recognised."""
+    try:
+        return serial, key, check_person(ctx, data, person_id=person_id)
+    except ValidationError:
+        return serial, key, None
+
+
+def _western(text: str) -> str:
+    """One digit style in the panel, as in the rest of the screens (the engine writes its reasons in ٠-٩)."""
+    return normalize_digits(text)
+
+
+class CandidateCard(QFrame):
+    """One registered person the clerk may be typing again: who, why, what they received, and the two answers."""
+
+    same_clicked = Signal(str)
+    other_toggled = Signal(str, bool)
+
+    def __init__(
+        self, candidate: Candidate, confirmed: bool, parent=None, *, same_hint: str = SAME_HINTS[True]
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        self.candidate = candidate
+        self.person_id = candidate.person_id
+        likely = candidate.decision == "likely"
+        self.name = QLabel(candidate.full_name)
+        font = self.name.font()
+        font.setBold(True)
+        self.name.setFont(font)
+        self.name.setWordWrap(True)
+        self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        decision = DECISION_LABELS.get(candidate.decision, candidate.decision)
+        probability = getattr(candidate, "probability", None)
+        if probability is not None:
+            decision += f" — احتمال {round(float(probability) * 100)}٪"
+        self.decision = QLabel(decision)
+        self.decision.setObjectName("fieldError" if likely else "message")
+        head = QHBoxLayout()
+        head.addWidget(self.name, 1)
+        head.addWidget(self.decision, 0, Qt.AlignmentFlag.AlignTop)
+        facts = [
+            f"رقم البطاقة: {candidate.national_id}" if candidate.national_id else "بلا رقم بطاقة",
+            f"مواليد {candidate.birth_year}" if candidate.birth_year else "",
+            SEX_LABELS.get(candidate.sex or "", ""),
+            candidate.district or "",
+            f"هاتف {candidate.phone}" if candidate.phone else "",
+        ]
+        self.facts = QLabel(" · ".join(f for f in facts if f))
+        self.facts.setWordWrap(True)
+        self.reasons = QLabel("لماذا: " + _western("، ".join(candidate.reasons)) if candidate.reasons else "")
+        self.reasons.setWordWrap(True)
+        self.reasons.setObjectName("message")
+        aid = candidate.aid
+        self.aid = QLabel(("آخر المساعدات:\n" + "\n".join(f"• {line}" for line in aid)) if aid else "لا مساعدات مسجلة.")
+        self.aid.setWordWrap(True)
+        self.same_button = QPushButton("هو نفسه")
+        self.same_button.setToolTip(same_hint)
+        self.same_button.clicked.connect(lambda _checked=False: self.same_clicked.emit(self.person_id))
+        self.other_button = QPushButton()
+        self.other_button.setCheckable(True)
+        self.other_button.setChecked(confirmed)
+        self.other_button.setToolTip("شخص مختلف رغم التشابه: يُحفظ السجل ويُحفظ هذا القرار فلا يُعرض الزوج ثانية.")
+        self._label_other(confirmed)
+        self.other_button.toggled.connect(self._on_other_button_toggled)
+        buttons = QHBoxLayout()
+        buttons.addWidget(self.same_button)
+        buttons.addWidget(self.other_button)
+        buttons.addStretch(1)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(10, 8, 10, 8)
+        column.setSpacing(4)
+        column.addLayout(head)
+        column.addWidget(self.facts)
+        if candidate.reasons:
+            column.addWidget(self.reasons)
+        column.addWidget(self.aid)
+        column.addLayout(buttons)
+
+    def _label_other(self, checked: bool) -> None:
+        self.other_button.setText("✓ شخص آخر" if checked else "شخص آخر")
+
+    def set_attention(self, on: bool) -> None:
+        self.setProperty("attention", on)
+        self.style().unpolish(self)
+        self.style().polish(self)
+
+    def _on_other_button_toggled(self, checked: bool) -> None:
+        self._label_other(checked)
+        self.other_toggled.emit(self.person_id, checked)
+
+
+class CandidatesPanel(QFrame):
+    """Beside the person form: who the person being typed may already be, filled while the clerk types."""
+
+    same_chosen = Signal(str)
+    confirmations_changed = Signal()
+
+    def __init__(self, parent=None, *, same_hint: str = SAME_HINTS[True]) -> None:
+        super().__init__(parent)
+        self.same_hint = same_hint
+        self.setStyleSheet(PANEL_STYLE)
+        self.title = QLabel("سجلات مشابهة في السجل")
+        font = self.title.font()
+        font.setBold(True)
+        self.title.setFont(font)
+        self.status = QLabel("اكتب الاسم الرباعي: تظهر هنا السجلات المشابهة أثناء الكتابة.")
+        self.status.setObjectName("message")
+        self.status.setWordWrap(True)
+        self.message = QLabel()
+        self.message.setObjectName("banner")
+        self.message.setWordWrap(True)
+        self.message.hide()
+        self.cards_box = QWidget()
+        self.cards_layout = QVBoxLayout(self.cards_box)
+        self.cards_layout.setContentsMargins(0, 0, 0, 0)
+        self.cards_layout.addStretch(1)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(self.cards_box)
+        column = QVBoxLayout(self)
+        column.setContentsMargins(0, 0, 0, 0)
+        column.addWidget(self.title)
+        column.addWidget(self.status)
+        column.addWidget(self.message)
+        column.addWidget(scroll, 1)
+        self.candidates: tuple[Candidate, ...] = ()
+        self.cards: list[CandidateCard] = []
+        self.distinct: set[str] = set()  # «شخص آخر»: what the clerk confirmed for this save
+
+    def set_waiting(self, text: str) -> None:
+        self.status.setText(text)
+
+    def show_candidates(self, candidates) -> None:
+        self.candidates = tuple(candidates)
+        for card in self.cards:
+            self.cards_layout.removeWidget(card)
+            card.deleteLater()
+        self.cards = []
+        for candidate in self.candidates:
+            card = CandidateCard(candidate, candidate.person_id in self.distinct, same_hint=self.same_hint)
+            card.same_clicked.connect(self.same_chosen)
+            card.other_toggled.connect(self._on_card_other_toggled)
+            self.cards_layout.insertWidget(self.cards_layout.count() - 1, card)
+            self.cards.append(card)
+        self._show_status()
+
+    def _show_status(self) -> None:
+        likely = [c for c in self.candidates if c.decision == "likely"]
+        if not self.candidates:
+            self.status.setText("لا يوجد سجل مشابه: يمكن الحفظ.")
+        elif self.unconfirmed():
+            self.status.setText(
+                f"قد يكون مسجلاً من قبل — السجلات المشابهة: {len(self.candidates)}، منها تكرار مرجح: {len(likely)}. "
+                "قارن، ثم اختر لكل تكرار مرجح «هو نفسه» أو «شخص آخر»."
+            )
+        else:
+            self.status.setText(f"السجلات المشابهة: {len(self.candidates)} — لا يمنع أيٌّ منها الحفظ.")
+
+    def unconfirmed(self) -> list[Candidate]:
+        return [c for c in self.candidates if c.decision == "likely" and c.person_id not in self.distinct]
+
+    def show_refusal(self, message: str, candidates) -> None:
+        self.show_candidates(candidates)
+        self.message.setText(message)
+        self.message.show()
+        unanswered = {c.person_id for c in self.unconfirmed()}
+        for card in self.cards:
+            card.set_attention(card.person_id in unanswered)
+
+    def clear_refusal(self) -> None:
+        self.message.hide()
+        self.message.setText("")
+        for card in self.cards:
+            card.set_attention(False)
+
+    def card_of(self, person_id: str) -> CandidateCard | None:
+        return next((c for c in self.cards if c.person_id == person_id), None)
+
+    def _on_card_other_toggled(self, person_id: str, checked: bool) -> None:
+        if checked:
+            self.distinct.add(person_id)
+        else:
+            self.distinct.discard(person_id)
+        card = self.card_of(person_id)
+        if card is not None and checked:
+            card.set_attention(False)
+        if self.message.isVisible() and not self.unconfirmed():
+            self.message.setText("أكّدت أن كل تكرار مرجح شخص آخر: اضغط «حفظ».")
+        self._show_status()
+        self.confirmations_changed.emit()
+
+
 class PersonDialog(QDialog):
     """A person: the form (saved only when valid), the household and the aid history across associations."""
 
     saved = Signal(str)
+    existing_chosen = Signal(str)  # «هو نفسه»: the person typed is this registered one
 
-    def __init__(self, ctx: ServiceContext, person_id: str | None = None, parent=None) -> None:
+    def __init__(
+        self, ctx: ServiceContext, person_id: str | None = None, parent=None, *, open_existing: bool = True
+    ) -> None:
+        """`open_existing`: «هو نفسه» opens that record here; a caller that adds the person somewhere (a household,
+        a distribution) says False and takes `existing_chosen` instead."""
         super().__init__(parent)
         self.ctx = ctx
         self.person_id = person_id
+        self.open_existing = open_existing
         self.version: int | None = None
+        self.existing: PersonDialog | None = None
+        self.new_member: PersonDialog | None = None
+        self.household_id: str | None = None
         self.setWindowTitle("مستفيد جديد" if person_id is None else "بيانات المستفيد")
-        self.resize(820, 620)
+        self.resize(980, 660)
         self.form = PersonForm(ctx)
+        self.candidates = CandidatesPanel(same_hint=SAME_HINTS[open_existing])
+        self.candidates.setMinimumWidth(340)
+        self.candidates.same_chosen.connect(self._on_candidates_same_chosen)
         self.tabs = QTabWidget()
         form_page = QWidget()
-        column = QVBoxLayout(form_page)
-        column.addWidget(self.form)
+        form_column = QVBoxLayout()
+        form_column.addWidget(self.form)
+        form_column.addStretch(1)
         row, self.save_button = save_row(self.save)
-        column.addLayout(row)
+        form_column.addLayout(row)
+        columns = QHBoxLayout(form_page)
+        columns.addLayout(form_column, 3)
+        separator = QFrame()
+        separator.setFrameShape(QFrame.Shape.VLine)
+        separator.setFrameShadow(QFrame.Shadow.Sunken)
+        columns.addWidget(separator)
+        columns.addWidget(self.candidates, 2)
         self.tabs.addTab(form_page, "البيانات")
         self.household_tab = QWidget()
         self.history_table = QTableWidget()
@@ -174,7 +435,72 @@ class PersonDialog(QDialog):
         close.rejected.connect(self.reject)
         layout.addWidget(close)
         self._build_household_tab()
+        # The check on entry: after a pause in the typing, off the GUI thread; a late answer to older input is dropped.
+        self.check_task: tasks.BackgroundTask | None = None
+        self._check_serial = 0
+        self._check_timer = debounce(self, CHECK_DELAY_MS, self.check_entry)
+        for key in CHECKED_FIELDS:
+            widget = self.form.fields[key]
+            if isinstance(widget, DateField):
+                widget.edit.textChanged.connect(self._on_checked_field_changed)
+            elif isinstance(widget, QComboBox):
+                widget.currentIndexChanged.connect(self._on_checked_field_changed)
+            else:
+                widget.textChanged.connect(self._on_checked_field_changed)
         self.reload()
+
+    # --- the check on entry ---------------------------------------------------------------------------------
+    def _check_key(self) -> tuple:
+        f = self.form.fields
+        return tuple(text_of(f[key]) if key != "district" else f[key].currentText() for key in CHECKED_FIELDS)
+
+    def _on_checked_field_changed(self, *_args) -> None:
+        self._check_serial += 1  # whatever is on its way describes what was typed before
+        self.candidates.clear_refusal()
+        self._check_timer.start()
+
+    def check_entry(self) -> None:
+        """Ask the registry who this may be (the form's text as it is now), off the GUI thread."""
+        self._check_timer.stop()
+        self._check_serial += 1
+        serial, key = self._check_serial, self._check_key()
+        if not self.form.fields["full_name"].text().strip():
+            self.candidates.show_candidates(())
+            self.candidates.set_waiting("اكتب الاسم الرباعي: تظهر هنا السجلات المشابهة أثناء الكتابة.")
+            return
+        self.candidates.set_waiting("جارٍ البحث عن سجلات مشابهة…")
+        task = tasks.BackgroundTask(
+            partial(_entry_check, self.ctx, self.form.value(), self.person_id or "", serial, key)
+        )
+        task.signals.finished.connect(self._on_check_finished)
+        task.signals.failed.connect(self._on_check_failed)
+        self.check_task = tasks.start(task)
+
+    def _on_check_finished(self, answer: tuple) -> None:
+        serial, key, found = answer
+        if serial != self._check_serial or key != self._check_key():
+            return  # the clerk kept typing: a newer check is on its way
+        self.check_task = None
+        if found is None:
+            self.candidates.show_candidates(())
+            self.candidates.set_waiting("أكمل البيانات ليبدأ البحث عن سجلات مشابهة.")
+            return
+        self.candidates.show_candidates(found)
+
+    def _on_check_failed(self, text: str) -> None:
+        self.check_task = None
+        self.candidates.set_waiting(text)
+
+    def _on_candidates_same_chosen(self, person_id: str) -> None:
+        """«هو نفسه»: nothing new is added; the registered person is opened (or handed to the caller)."""
+        self._check_serial += 1
+        self._check_timer.stop()
+        self.existing_chosen.emit(person_id)
+        if self.open_existing:
+            self.existing = PersonDialog(self.ctx, person_id, self.parentWidget())
+            self.existing.saved.connect(self.saved)
+            self.existing.open()
+        self.reject()
 
     def _build_household_tab(self) -> None:
         layout = QVBoxLayout(self.household_tab)
@@ -197,12 +523,16 @@ class PersonDialog(QDialog):
         self.add_member_button.clicked.connect(self.add_member)
         self.move_button = QPushButton("نقل هذا الشخص إلى أسرة المختار")
         self.move_button.clicked.connect(self.move_to_household)
+        self.new_member_button = QPushButton("فرد جديد…")
+        self.new_member_button.setToolTip("تسجيل شخص غير مسجل (مع فحص التكرار) ثم إضافته إلى الأسرة بالصلة المختارة.")
+        self.new_member_button.clicked.connect(self.add_new_member)
         layout.addWidget(self.picker)
         row = QHBoxLayout()
         row.addWidget(QLabel("صلة القرابة برب الأسرة:"))
         row.addWidget(self.relation)
         row.addStretch(1)
         row.addWidget(self.add_member_button)
+        row.addWidget(self.new_member_button)
         row.addWidget(self.move_button)
         layout.addLayout(row)
         self.household_message = QLabel()
@@ -241,6 +571,7 @@ class PersonDialog(QDialog):
             fill_table(self.members_table, ["الاسم", "الصلة"], [])
         self.create_household_button.setEnabled(not person.household_id)
         self.add_member_button.setEnabled(bool(person.household_id))
+        self.new_member_button.setEnabled(bool(person.household_id))
         labels = {s.value: s.label for s in LineStatus}
         fill_table(
             self.history_table,
@@ -259,13 +590,24 @@ class PersonDialog(QDialog):
         )
 
     def save(self) -> bool:
+        """Save through the service's entry check: a likely duplicate not confirmed «شخص آخر» is refused, and the
+        candidates are shown beside the form with nothing typed lost."""
         self.form.clear_errors()
+        self.candidates.clear_refusal()
+        distinct = set(self.candidates.distinct)
         try:
             if self.person_id is None:
-                record = add_person(self.ctx, self.form.value())
+                record = add_person(self.ctx, self.form.value(), distinct_from=distinct)
                 self.person_id = record.id
             else:
-                record = update_person(self.ctx, self.person_id, self.form.value(), expected_version=self.version)
+                record = update_person(
+                    self.ctx, self.person_id, self.form.value(), expected_version=self.version, distinct_from=distinct
+                )
+        except LikelyDuplicateError as exc:
+            self._check_serial += 1  # this answer is newer than any check on its way
+            self._check_timer.stop()
+            self.candidates.show_refusal(exc.message, exc.candidates)
+            return False
         except UserError as exc:
             self.form.show_error(exc)
             return False
@@ -305,6 +647,30 @@ class PersonDialog(QDialog):
         self._household_action(
             lambda: add_household_member(self.ctx, self.household_id, other, self.relation.currentData())
         )
+
+    def add_new_member(self) -> PersonDialog:
+        """«فرد جديد…»: a person not registered yet, through the same check on entry, joins this household once
+        saved; «هو نفسه» there adds the registered person instead."""
+        self.household_message.setText("")
+        dialog = PersonDialog(self.ctx, None, self, open_existing=False)
+        dialog.setWindowTitle(f"فرد جديد في الأسرة — {self.relation.currentText()}")
+        dialog.saved.connect(self._on_new_member_saved)
+        dialog.existing_chosen.connect(self._on_new_member_existing_chosen)
+        self.new_member = dialog
+        dialog.open()
+        return dialog
+
+    def _on_new_member_saved(self, person_id: str) -> None:
+        self.new_member.saved.disconnect(self._on_new_member_saved)  # later edits there are that person's own
+        self.new_member.accept()
+        self._join_household(person_id)
+
+    def _on_new_member_existing_chosen(self, person_id: str) -> None:
+        self._join_household(person_id)  # the dialog closes itself, having added nobody
+
+    def _join_household(self, person_id: str) -> None:
+        household_id, relation = self.household_id, self.relation.currentData()
+        self._household_action(lambda: add_household_member(self.ctx, household_id, person_id, relation))
 
     def move_to_household(self) -> None:
         other = self.picker.current_id()
