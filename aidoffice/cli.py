@@ -425,7 +425,6 @@ def _person_command(ctx, args: argparse.Namespace) -> None:
     try:
         record = add_person(ctx, data, distinct_from=args.distinct_from)
     except LikelyDuplicateError as exc:
-        labels = {"likely": "تكرار مرجح", "review": "يحتاج مراجعة"}
         rows = [
             {
                 "id": c.person_id,
@@ -443,7 +442,7 @@ def _person_command(ctx, args: argparse.Namespace) -> None:
             _print_json({"saved": False, "candidates": rows})
         else:
             for row in rows:
-                cells = [labels.get(row["decision"], row["decision"]), row["id"], row["full_name"]]
+                cells = [texts.DUPLICATE_DECISIONS.get(row["decision"], row["decision"]), row["id"], row["full_name"]]
                 cells += [str(x) for x in (row["national_id"], row["birth_year"], row["district"]) if x]
                 sys.stdout.write(" | ".join(cells) + "\n")
                 sys.stdout.write("    " + "، ".join(row["reasons"]) + "\n")

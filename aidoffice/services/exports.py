@@ -10,6 +10,7 @@ from aidoffice.domain.reference import CATEGORIES
 from aidoffice.domain.vocab import AssociationStatus, DistributionStatus, LegalForm, LineStatus, ReferralStatus, Sex
 from aidoffice.formats.xlsx_write import Column, write_table, write_template
 from aidoffice.services.context import ServiceContext
+from aidoffice.texts import DUPLICATE_DECISIONS
 
 log = logging.getLogger("aidoffice.export")
 
@@ -135,8 +136,7 @@ _LABELS = {
     **{s.value: s.label for s in DistributionStatus},
     **{s.value: s.label for s in LineStatus},
     **{s.value: s.label for s in ReferralStatus},
-    "likely": "تكرار مرجح",
-    "review": "يحتاج مراجعة",
+    **DUPLICATE_DECISIONS,
 }
 _TRANSLATED = {
     "associations": {3, 4},

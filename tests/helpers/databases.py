@@ -29,3 +29,14 @@ def build_demo(path: Path, persons: int = 2500, seed: int = 7) -> Path:
     finally:
         ctx.close()
     return path
+
+
+def count_persons(ctx: ServiceContext) -> int:
+    """Persons in the file, read with a connection of its own (what was really written, merged records included)."""
+    import sqlite3
+
+    conn = sqlite3.connect(ctx.db.path)
+    try:
+        return conn.execute("SELECT count(*) FROM persons").fetchone()[0]
+    finally:
+        conn.close()

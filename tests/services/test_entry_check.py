@@ -26,18 +26,11 @@ from aidoffice.services.associations import AssociationInput, register_associati
 from aidoffice.services.duplicates import check_person, scan_registry
 from aidoffice.services.persons import add_person, create_household, get_person, search_persons, update_person
 from aidoffice.services.review import queue_size, review_queue
+from tests.helpers.databases import count_persons
 
 AMNA = dict(full_name="آمنة أحمد حسين الجابري", sex="أنثى", birth_year="1960", district="المكلا", phone="777123456")
 AMNA_AGAIN = dict(AMNA, full_name="امنه احمد حسين الجابري")  # as another clerk typed her, without hamza or ta marbuta
 SALEM = dict(full_name="سالم عوض سعيد بامطرف", national_id="01010012345", sex="ذكر", birth_year="1980")
-
-
-def _count_persons(ctx) -> int:
-    conn = sqlite3.connect(ctx.db.path)
-    try:
-        return conn.execute("SELECT count(*) FROM persons").fetchone()[0]
-    finally:
-        conn.close()
 
 
 def _pairs(ctx) -> list[tuple]:
@@ -66,10 +59,10 @@ def test_the_same_woman_typed_again_is_refused_until_confirmed_someone_else(ctx)
     # The message is what logs and crash reports may carry: it names no one; the candidates ride on the attribute.
     assert "«هو نفسه»" in str(error) and "«شخص آخر»" in str(error)
     assert "آمنة" not in str(error) and "الجابري" not in str(error) and amna.id not in str(error)
-    assert _count_persons(ctx) == 1
+    assert count_persons(ctx) == 1
 
     other = add_person(ctx, PersonInput(**AMNA_AGAIN), distinct_from=[amna.id])
-    assert _count_persons(ctx) == 2
+    assert count_persons(ctx) == 2
     a, b = sorted((amna.id, other.id))
     assert _pairs(ctx) == [(a, b, "distinct", "tester")]
     # Remembered: neither the scan nor the queue brings the pair back, and an edit of either is not stopped by it.
@@ -102,7 +95,7 @@ def test_a_review_level_candidate_is_shown_but_does_not_block(ctx):
         pytest.skip("the engine calls this case likely; covered by the refusal test")  # a review-level example
     assert found and all(c.decision == "review" for c in found)
     add_person(ctx, typed)
-    assert _count_persons(ctx) == 2
+    assert count_persons(ctx) == 2
 
 
 def test_candidates_carry_the_latest_aid_newest_first(ctx):
@@ -165,12 +158,12 @@ def test_command_line_refuses_with_exit_2_then_saves_when_confirmed(ctx, capsys)
     listed = json.loads(capsys.readouterr().out)
     assert listed["saved"] is False and listed["candidates"][0]["id"] == amna.id
     assert listed["candidates"][0]["reasons"]
-    assert _count_persons(ctx) == 1
+    assert count_persons(ctx) == 1
 
     assert main([*args, "--distinct-from", amna.id, "--json"]) == 0
     saved = json.loads(capsys.readouterr().out)
     assert saved["saved"] is True and get_person(ctx, saved["id"]).full_name == AMNA_AGAIN["full_name"]
-    assert _count_persons(ctx) == 2
+    assert count_persons(ctx) == 2
     scan_registry(ctx)
     assert review_queue(ctx) == []
     for handler in logging.getLogger("aidoffice").handlers:

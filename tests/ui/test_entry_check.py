@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import sqlite3
 from datetime import date
 
 import pytest
@@ -19,16 +18,9 @@ from aidoffice.services.review import review_queue
 from aidoffice.ui.pages.distributions import DistributionDialog
 from aidoffice.ui.pages.persons import PersonDialog, PersonPicker, PersonsPage
 from aidoffice.ui.widgets import select_value
+from tests.helpers.databases import count_persons
 
 AMNA = dict(full_name="آمنة أحمد حسين الجابري", sex="أنثى", birth_year="1960", district="المكلا", phone="777123456")
-
-
-def _count_persons(ctx) -> int:
-    conn = sqlite3.connect(ctx.db.path)
-    try:
-        return conn.execute("SELECT count(*) FROM persons").fetchone()[0]
-    finally:
-        conn.close()
 
 
 def _type_amna_again(dialog: PersonDialog) -> None:
@@ -75,7 +67,7 @@ def test_candidates_show_while_typing_save_is_refused_then_saved_as_someone_else
     assert not dialog.save()
     assert dialog.candidates.message.isVisible() and "«شخص آخر»" in dialog.candidates.message.text()
     assert dialog.form.fields["full_name"].text() == "امنه احمد حسين الجابري"  # nothing typed is lost
-    assert dialog.person_id is None and _count_persons(ctx) == 1
+    assert dialog.person_id is None and count_persons(ctx) == 1
     assert dialog.candidates.card_of(amna.id).property("attention") is True  # the card that stopped the save
 
     dialog.candidates.card_of(amna.id).other_button.click()
@@ -83,7 +75,7 @@ def test_candidates_show_while_typing_save_is_refused_then_saved_as_someone_else
     assert dialog.candidates.card_of(amna.id).property("attention") is False
     assert "اضغط «حفظ»" in dialog.candidates.message.text()
     assert dialog.save()
-    assert dialog.person_id is not None and _count_persons(ctx) == 2
+    assert dialog.person_id is not None and count_persons(ctx) == 2
     assert get_person(ctx, dialog.person_id).full_name == "امنه احمد حسين الجابري"
     scan_registry(ctx)
     assert review_queue(ctx) == []  # the clerk's «شخص آخر» is remembered
@@ -101,7 +93,7 @@ def test_same_person_opens_the_registered_record_and_adds_nothing(qtbot, ctx, am
     assert opened is not None and opened.isVisible() and opened.person_id == amna.id
     qtbot.addWidget(opened)
     assert opened.form.fields["full_name"].text() == "آمنة أحمد حسين الجابري"
-    assert _count_persons(ctx) == 1
+    assert count_persons(ctx) == 1
 
 
 def test_a_late_answer_to_older_typing_is_dropped(qtbot, ctx, amna, page):
@@ -160,7 +152,7 @@ def test_a_new_recipient_goes_through_the_check_and_the_registered_one_is_listed
     assert not again.save()
     again.candidates.card_of(amna.id).same_button.click()
     assert not again.isVisible() and again.existing is None
-    assert sheet.lines.rowCount() == 2 and _count_persons(ctx) == 2
+    assert sheet.lines.rowCount() == 2 and count_persons(ctx) == 2
     QThreadPool.globalInstance().waitForDone(5_000)
 
 

@@ -38,7 +38,7 @@ from aidoffice.services.office import list_aid_types
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
-from aidoffice.ui.pages.persons import PersonDialog, PersonPicker
+from aidoffice.ui.pages.persons import PersonDialog, PersonPicker, open_new_person
 from aidoffice.ui.widgets import DateField, FormDialog, combo, ltr_edit, text_of
 
 
@@ -256,17 +256,8 @@ class DistributionDialog(QDialog):
         """«مستفيد جديد…»: a person not registered yet, through the person form's check on entry, then onto the list
         by the same path as a picked person (so "already received" still asks); «هو نفسه» lists the registered one."""
         self.message.setText("")
-        dialog = PersonDialog(self.ctx, None, self, open_existing=False)
-        dialog.saved.connect(self._on_new_person_saved)
-        dialog.existing_chosen.connect(self.add_person)
-        self.new_person = dialog
-        dialog.open()
-        return dialog
-
-    def _on_new_person_saved(self, person_id: str) -> None:
-        self.new_person.saved.disconnect(self._on_new_person_saved)  # later edits there are that person's own
-        self.new_person.accept()
-        self.add_person(person_id)
+        self.new_person = open_new_person(self.ctx, self, on_saved=self.add_person, on_existing=self.add_person)
+        return self.new_person
 
     def add_person(self, person_id: str, override_reason: str | None = None) -> bool:
         self.message.setText("")

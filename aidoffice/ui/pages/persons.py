@@ -45,6 +45,7 @@ from aidoffice.services.persons import (
 )
 from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
+from aidoffice.texts import DUPLICATE_DECISIONS
 from aidoffice.ui import tasks
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
@@ -166,7 +167,6 @@ class PersonForm(Form):
         )
 
 
-DECISION_LABELS = {"likely": "تكرار مرجح", "review": "يحتاج مراجعة"}
 SEX_LABELS = {s.value: s.label for s in Sex}
 CHECK_DELAY_MS = 400
 SAME_HINTS = {
@@ -216,7 +216,7 @@ class CandidateCard(QFrame):
         self.name.setFont(font)
         self.name.setWordWrap(True)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        decision = DECISION_LABELS.get(candidate.decision, candidate.decision)
+        decision = DUPLICATE_DECISIONS.get(candidate.decision, candidate.decision)
         probability = getattr(candidate, "probability", None)
         if probability is not None:
             decision += f" — احتمال {round(float(probability) * 100)}٪"
@@ -650,23 +650,16 @@ class PersonDialog(QDialog):
 
     def add_new_member(self) -> PersonDialog:
         """«فرد جديد…»: a person not registered yet, through the same check on entry, joins this household once
-        saved; «هو نفسه» there adds the registered person instead."""
+        saved; «هو نفسه» there adds the registered person instead (the dialog closes itself, having added nobody)."""
         self.household_message.setText("")
-        dialog = PersonDialog(self.ctx, None, self, open_existing=False)
-        dialog.setWindowTitle(f"فرد جديد في الأسرة — {self.relation.currentText()}")
-        dialog.saved.connect(self._on_new_member_saved)
-        dialog.existing_chosen.connect(self._on_new_member_existing_chosen)
-        self.new_member = dialog
-        dialog.open()
-        return dialog
-
-    def _on_new_member_saved(self, person_id: str) -> None:
-        self.new_member.saved.disconnect(self._on_new_member_saved)  # later edits there are that person's own
-        self.new_member.accept()
-        self._join_household(person_id)
-
-    def _on_new_member_existing_chosen(self, person_id: str) -> None:
-        self._join_household(person_id)  # the dialog closes itself, having added nobody
+        self.new_member = open_new_person(
+            self.ctx,
+            self,
+            on_saved=self._join_household,
+            on_existing=self._join_household,
+            title=f"فرد جديد في الأسرة — {self.relation.currentText()}",
+        )
+        return self.new_member
 
     def _join_household(self, person_id: str) -> None:
         household_id, relation = self.household_id, self.relation.currentData()
@@ -685,6 +678,24 @@ class PersonDialog(QDialog):
             move_household_member(self.ctx, self.person_id, target, self.relation.currentData())
 
         self._household_action(work)
+
+
+def open_new_person(ctx: ServiceContext, parent, *, on_saved, on_existing, title: str = "") -> PersonDialog:
+    """A new person's form whose outcome goes back to the caller: the person saved (the form then closes), or a
+    registered person chosen with «هو نفسه» (nobody added)."""
+    dialog = PersonDialog(ctx, None, parent, open_existing=False)
+    if title:
+        dialog.setWindowTitle(title)
+
+    def saved(person_id: str) -> None:
+        dialog.saved.disconnect(saved)  # later edits there are that person's own
+        dialog.accept()
+        on_saved(person_id)
+
+    dialog.saved.connect(saved)
+    dialog.existing_chosen.connect(on_existing)
+    dialog.open()
+    return dialog
 
 
 class PersonsPage(QWidget):

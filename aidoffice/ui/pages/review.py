@@ -32,10 +32,10 @@ from aidoffice.services.review import (
     review_queue,
     undo_merge,
 )
+from aidoffice.texts import DUPLICATE_DECISIONS
 from aidoffice.ui import tasks
 
 DIFFERENT = QColor("#fde2c8")
-DECISION_LABELS = {"likely": "تكرار مرجح", "review": "يحتاج مراجعة"}
 LTR_FIELDS = {"national_id", "phone", "spouse_national_id", "birth_date", "birth_year"}
 
 
@@ -129,7 +129,7 @@ class ReviewPage(QWidget):
             self.header.setText("لا توجد أزواج للمراجعة.")
             self.table.clearContents()
             return
-        self.header.setText(f"{DECISION_LABELS.get(pair.decision, pair.decision)} — الدرجة {pair.score:.1f}")
+        self.header.setText(f"{DUPLICATE_DECISIONS.get(pair.decision, pair.decision)} — الدرجة {pair.score:.1f}")
         self.reasons.addItems(list(pair.reasons))
         for row, (field, label) in enumerate(MERGE_FIELDS.items()):
             differs = field in pair.differing
