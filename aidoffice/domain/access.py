@@ -11,11 +11,11 @@ class Permission(StrEnum):
     ENTER_DATA = "enter_data"  # persons, households, associations, projects, rounds, lines, referrals, imports
     APPROVE_DISTRIBUTION = "approve_distribution"
     OVERRIDE_ALREADY_RECEIVED = "override_already_received"
-    DECIDE_DUPLICATES = "decide_duplicates"  # merge, mark distinct, undo a merge
+    DECIDE_DUPLICATES = "decide_duplicates"  # merge, mark distinct, undo a merge, the engine's thresholds
     EXPORT = "export"  # lists to Excel, indicators to Excel
     VIEW_SENSITIVE = "view_sensitive"  # survivor of gender-based violence, disability details
     MANAGE_USERS = "manage_users"
-    SETTINGS = "settings"  # office profile, country rules, geography, aid windows, duplicate thresholds
+    SETTINGS = "settings"  # office profile, country rules, geography, aid windows
 
 
 LABELS = {

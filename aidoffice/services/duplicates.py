@@ -75,8 +75,8 @@ def thresholds(ctx: ServiceContext | None) -> dict[str, float]:
 
 def set_thresholds(ctx: ServiceContext, *, likely: float, review: float) -> None:
     """A supervisor's choice of how sure the engine must be (a match probability) before it calls a pair likely,
-    or worth a review."""
-    ctx.require(Permission.SETTINGS)
+    or worth a review. The supervisor who decides the review queue sets them."""
+    ctx.require(Permission.DECIDE_DUPLICATES)
     for name, value in (("likely", likely), ("review", review)):
         if not 0.0 < value < 1.0:
             raise UserError("الحد احتمال بين ٠ و١ (مثلاً ٠٫٩٩ تعني ٩٩٪).", field=name)
@@ -266,6 +266,7 @@ class Candidate:
     sex: str | None = None
     phone: str = ""
     aid: tuple[str, ...] = ()  # newest first, at most AID_LINES: «سلة غذائية — جمعية … — 2026/05/30 — استلم»
+    probability: float | None = None  # that the two are one person
 
 
 def check_records(
@@ -301,6 +302,7 @@ def check_records(
                             sex=row.sex,
                             phone=row.phone or "",
                             aid=_aid_lines(uow.repo, row.id) if with_aid else (),
+                            probability=result.probability,
                         )
                     )
             out[record.id] = sorted(found, key=lambda c: -c.score)
@@ -548,3 +550,26 @@ def remember_entry_decisions(ctx: ServiceContext, repo, person_id: str, candidat
         repo.audit("distinct", "duplicate_pairs", pair.id, {"a": a, "b": b, "on": "entry"}, office_id=ctx.office_id)
         made += 1
     return made
+
+
+# --- the supervisor's view of the engine ---
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    """What the settings page shows: the thresholds (match probabilities) and where the weights came from."""
+
+    likely: float
+    review: float
+    fitted_on: int  # records the weights were learned from; 0 = the starting values
+    pairs_trained: int
+    match_share: float  # among candidate pairs, the share EM found to be one person
+
+
+def engine_settings(ctx: ServiceContext) -> EngineSettings:
+    limits = thresholds(ctx)
+    with ctx.uow() as uow:
+        stored = uow.repo.setting(MODEL_SETTING)
+    model = MatchModel.from_dict(stored) if stored else MatchModel()
+    share = 1.0 / (1.0 + 2.0 ** (-model.prior_log2))
+    return EngineSettings(limits["likely"], limits["review"], model.records, model.pairs_trained, share)

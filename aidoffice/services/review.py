@@ -7,9 +7,10 @@ from datetime import date
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import normalize_name
-from aidoffice.domain.matching import id_level
+from aidoffice.domain.matching import MatchModel, id_level
 from aidoffice.errors import NotFoundError, UserError
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.duplicates import MODEL_SETTING
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
 
@@ -44,6 +45,7 @@ class ReviewPair:
     reasons: tuple[str, ...]
     differing: tuple[str, ...]
     status: str
+    probability: float = 0.0  # under the weights the last scan learned
 
 
 def _text(value) -> str:
@@ -64,13 +66,27 @@ def _side(repo, person: m.Person) -> PersonSide:
     return PersonSide(person.id, values, membership.household_id if membership else None)
 
 
-def _review_pair(repo, pair: m.DuplicatePair) -> ReviewPair:
+def _review_pair(repo, pair: m.DuplicatePair, prior_log2: float) -> ReviewPair:
     a = _side(repo, repo.get(m.Person, pair.person_a_id))
     b = _side(repo, repo.get(m.Person, pair.person_b_id))
     differing = tuple(f for f in MERGE_FIELDS if a.values[f] and b.values[f] and a.values[f] != b.values[f])
+    x = float(pair.score) + prior_log2
     return ReviewPair(
-        pair.id, a, b, float(pair.score), pair.decision, tuple(pair.reasons or ()), differing, pair.status
+        pair.id,
+        a,
+        b,
+        float(pair.score),
+        pair.decision,
+        tuple(pair.reasons or ()),
+        differing,
+        pair.status,
+        1.0 / (1.0 + 2.0 ** (-x)) if x > -60 else 0.0,
     )
+
+
+def _prior(repo) -> float:
+    stored = repo.setting(MODEL_SETTING)
+    return (MatchModel.from_dict(stored) if stored else MatchModel()).prior_log2
 
 
 def review_queue(
@@ -78,7 +94,8 @@ def review_queue(
 ) -> list[ReviewPair]:
     """Open pairs, likely duplicates first, strongest first."""
     with ctx.uow() as uow:
-        return [_review_pair(uow.repo, p) for p in uow.repo.review_queue(limit, offset, decision)]
+        prior = _prior(uow.repo)
+        return [_review_pair(uow.repo, p, prior) for p in uow.repo.review_queue(limit, offset, decision)]
 
 
 def queue_size(ctx: ServiceContext) -> dict[str, int]:

@@ -107,7 +107,10 @@ ACTIONS = {
     ),
     "change an aid window": ({"admin"}, lambda ctx, p: lambda c: set_aid_window(c, "food_basket", "days", "20")),
     "change the office profile": ({"admin"}, lambda ctx, p: lambda c: initialise_office(c, name="مكتب أبين")),
-    "change duplicate thresholds": ({"admin"}, lambda ctx, p: lambda c: set_thresholds(c, likely=0.99, review=0.5)),
+    "change duplicate thresholds": (
+        {"supervisor", "admin"},
+        lambda ctx, p: lambda c: set_thresholds(c, likely=0.99, review=0.5),
+    ),
     "create a user": (
         {"admin"},
         lambda ctx, p: (

@@ -45,7 +45,7 @@ from aidoffice.services.persons import (
 )
 from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
-from aidoffice.texts import DUPLICATE_DECISIONS
+from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
@@ -217,9 +217,8 @@ class CandidateCard(QFrame):
         self.name.setWordWrap(True)
         self.name.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         decision = DUPLICATE_DECISIONS.get(candidate.decision, candidate.decision)
-        probability = getattr(candidate, "probability", None)
-        if probability is not None:
-            decision += f" — احتمال {round(float(probability) * 100)}٪"
+        if candidate.probability is not None:
+            decision += f" — احتمال {probability_text(candidate.probability)}"
         self.decision = QLabel(decision)
         self.decision.setObjectName("fieldError" if likely else "message")
         head = QHBoxLayout()

@@ -32,7 +32,7 @@ from aidoffice.services.review import (
     review_queue,
     undo_merge,
 )
-from aidoffice.texts import DUPLICATE_DECISIONS
+from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
 
 DIFFERENT = QColor("#fde2c8")
@@ -129,7 +129,10 @@ class ReviewPage(QWidget):
             self.header.setText("لا توجد أزواج للمراجعة.")
             self.table.clearContents()
             return
-        self.header.setText(f"{DUPLICATE_DECISIONS.get(pair.decision, pair.decision)} — الدرجة {pair.score:.1f}")
+        self.header.setText(
+            f"{DUPLICATE_DECISIONS.get(pair.decision, pair.decision)} — احتمال أن يكونا شخصاً واحداً "
+            f"{probability_text(pair.probability)}"
+        )
         self.reasons.addItems(list(pair.reasons))
         for row, (field, label) in enumerate(MERGE_FIELDS.items()):
             differs = field in pair.differing

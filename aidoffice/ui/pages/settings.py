@@ -1,4 +1,5 @@
-"""Settings: the office profile and the "already received" window of each aid type."""
+"""Settings: the office profile, the "already received" window of each aid type, the duplicate engine's thresholds,
+users and the audit trail."""
 
 from __future__ import annotations
 
@@ -19,12 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.access import Permission, refusal
-from aidoffice.domain.arabic import COUNTRIES
+from aidoffice.domain.arabic import COUNTRIES, parse_decimal
 from aidoffice.domain.vocab import AidWindow, Role
 from aidoffice.errors import UserError
 from aidoffice.services.audit import describe, verify_audit
 from aidoffice.services.backups import backup_folder, list_backups, make_backup, set_backup_folder
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.duplicates import engine_settings, set_thresholds
 from aidoffice.services.office import get_office, initialise_office, list_aid_types, set_aid_window
 from aidoffice.services.users import create_user, list_users, update_user
 from aidoffice.ui import tasks
@@ -125,8 +127,10 @@ class SettingsPage(QWidget):
         column.addStretch(1)
         self.users = UsersPanel(ctx)
         self.audit = AuditPanel(ctx)
+        self.duplicates = DuplicateThresholdsPanel(ctx)
         self.tabs = QTabWidget()
         self.tabs.addTab(general, "عام")
+        self.tabs.addTab(self.duplicates, "كشف التكرار")
         self.tabs.addTab(self.users, "المستخدمون")
         self.tabs.addTab(self.audit, "سجل التدقيق")
         self.tabs.currentChanged.connect(lambda _i: self.ensure_loaded())
@@ -136,7 +140,7 @@ class SettingsPage(QWidget):
 
     def ensure_loaded(self) -> None:
         current = self.tabs.currentWidget()
-        if current in (self.users, self.audit):
+        if current in (self.users, self.audit, self.duplicates):
             current.ensure_loaded()
             return
         office = get_office(self.ctx)
@@ -220,6 +224,80 @@ class SettingsPage(QWidget):
                 ok = False
         self.message.setText("حُفظت الفترات." if ok else "لم تُحفظ بعض الفترات: انظر السبب بجانبها.")
         return ok
+
+
+def _percent(value: float) -> str:
+    return f"{value * 100:.4g}"
+
+
+class DuplicateThresholdsPanel(QWidget):
+    """How sure the engine must be before it stops a clerk («تكرار مرجح») or puts a pair in the review queue."""
+
+    def __init__(self, ctx: ServiceContext, parent=None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        explain = QLabel(
+            "يحسب البرنامج لكل سجلين احتمال أن يكونا لشخص واحد، من أوزان يتعلمها من سجل المستفيدين نفسه عند كل فحص "
+            "شامل. «تكرار مرجح» يوقف الإدخال حتى يختار الموظف «هو نفسه» أو «شخص آخر»، و«يحتاج مراجعة» يظهر في قائمة "
+            "مراجعة التكرار. رفع الحد الأول يقلل الإيقاف الخاطئ ويزيد ما يُراجع يدوياً."
+        )
+        explain.setWordWrap(True)
+        self.form = Form()
+        self.form.add("likely", "تكرار مرجح من احتمال (٪)", ltr_edit("مثال: 99", digits=True, decimals=True))
+        self.form.add("review", "يحتاج مراجعة من احتمال (٪)", ltr_edit("مثال: 50", digits=True, decimals=True))
+        self.form.finish()
+        self.model_label = QLabel()
+        self.model_label.setWordWrap(True)
+        self.save_button = QPushButton("حفظ الحدين")
+        self.save_button.clicked.connect(lambda _checked=False: self.save())
+        self.message = QLabel()
+        self.message.setObjectName("message")
+        layout = QVBoxLayout(self)
+        layout.addWidget(explain)
+        layout.addWidget(self.form)
+        row = QHBoxLayout()
+        row.addWidget(self.save_button)
+        row.addStretch(1)
+        layout.addLayout(row)
+        layout.addWidget(self.model_label)
+        layout.addWidget(self.message)
+        layout.addStretch(1)
+
+    def ensure_loaded(self) -> None:
+        current = engine_settings(self.ctx)
+        self.form.fields["likely"].setText(_percent(current.likely))
+        self.form.fields["review"].setText(_percent(current.review))
+        if current.fitted_on:
+            self.model_label.setText(
+                f"الأوزان الحالية تعلّمها البرنامج من {current.fitted_on:,} سجلاً ({current.pairs_trained:,} زوجاً "
+                f"مرشحاً؛ نسبة التكرار بينها {current.match_share * 100:.0f}٪). "
+                "تتجدد مع كل فحص شامل في صفحة مراجعة التكرار."
+            )
+        else:
+            self.model_label.setText("لم يتعلم البرنامج أوزانه من السجل بعد: شغّل فحصاً شاملاً في صفحة مراجعة التكرار.")
+        allowed = self.ctx.can(Permission.DECIDE_DUPLICATES)
+        self.save_button.setEnabled(allowed)
+        self.save_button.setToolTip("" if allowed else refusal(Permission.DECIDE_DUPLICATES))
+
+    def save(self) -> bool:
+        self.form.clear_errors()
+        values = {}
+        for key in ("likely", "review"):
+            try:
+                number = parse_decimal(self.form.fields[key].text())
+            except ValueError:
+                number = None
+            if number is None:
+                self.form.set_error(key, "اكتب نسبة مئوية، مثل 99 أو 99.5.")
+                return False
+            values[key] = float(number) / 100
+        try:
+            set_thresholds(self.ctx, likely=values["likely"], review=values["review"])
+        except UserError as exc:
+            self.form.show_error(exc)
+            return False
+        self.message.setText("حُفظ الحدان. يُطبقان على الإدخال فوراً وعلى قائمة المراجعة من الفحص الشامل التالي.")
+        return True
 
 
 class UsersPanel(QWidget):
