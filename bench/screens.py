@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import tempfile
+import time
 from pathlib import Path
 
 
@@ -68,6 +69,35 @@ def main() -> None:
         person_dialog.tabs.setCurrentIndex(t)
         shot(person_dialog, f"30-person-tab{t}")
     person_dialog.reject()
+
+    # The check on entry: a registered person typed again, spelled another way, before saving and after حفظ.
+    from aidoffice.services.persons import get_person
+
+    known = get_person(ctx, person.id)
+    typed = window.persons_page.open_person(None)
+    fields = typed.form.fields
+    fields["full_name"].setText(known.full_name.replace("ة", "ه").replace("أ", "ا"))
+    fields["birth_year"].setText(str(known.birth_year or ""))
+    fields["phone"].setText(known.phone)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and not typed.candidates.candidates:
+        settle()
+        time.sleep(0.05)
+    shot(typed, "31-person-new-candidates")
+    typed.save()
+    shot(typed, "32-person-new-refused")
+    typed.reject()
+
+    window.go("review")
+    from aidoffice.services.duplicates import scan_registry
+
+    scan_registry(ctx)
+    window.review_page.refresh()
+    shot(window, "35-review-after-scan")
+    window.go("settings")
+    window.settings_page.tabs.setCurrentWidget(window.settings_page.duplicates)
+    window.settings_page.ensure_loaded()
+    shot(window, "36-settings-duplicates")
 
     window.go("aid")
     distribution = page_rows(ctx, "distributions", TableQuery(), 0, 1)[0]

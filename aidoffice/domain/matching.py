@@ -152,7 +152,7 @@ DEFAULT_M: dict[str, tuple[float, ...]] = {
     "lineage": (0.55, 0.12, 0.25, 0.06, 0.02),
     "national_id": (0.90, 0.07, 0.03),
     "phone": (0.65, 0.35),
-    "birth_year": (0.78, 0.14, 0.04, 0.02, 0.02),
+    "birth_year": (0.78, 0.16, 0.04, 0.015, 0.005),
     "sex": (0.99, 0.01),
     "district": (0.88, 0.12),
     "household_size": (0.85, 0.1, 0.05),
@@ -189,6 +189,7 @@ FIXED_M = frozenset({"spouse", "sex"})
 
 # The prior odds (log2) that two records sharing a blocking key are one person, until a list is fitted.
 DEFAULT_PRIOR_LOG2 = -3.0
+DEFAULT_LAMBDA = 1.0 / (1.0 + 2.0 ** -DEFAULT_PRIOR_LOG2)
 
 
 def _similar(a: str, b: str) -> bool:
@@ -517,7 +518,8 @@ def estimate_m(
                 if level is not None:
                     acc_m[k][level] += w * count
                     acc_u[k][level] += (1.0 - w) * count
-        new_lam = min(0.999, max(1e-6, matched / total))
+        # Pulled towards the starting prior like m and v: five candidate pairs must not decide that most are one.
+        new_lam = min(0.999, max(1e-6, (matched + PSEUDO_PAIRS * DEFAULT_LAMBDA) / (total + PSEUDO_PAIRS)))
         change = abs(new_lam - lam)
         lam = new_lam
         for k, f in enumerate(FIELDS):

@@ -246,6 +246,8 @@ class DuplicateThresholdsPanel(QWidget):
         self.form.add("likely", "تكرار مرجح من احتمال (٪)", ltr_edit("مثال: 99", digits=True, decimals=True))
         self.form.add("review", "يحتاج مراجعة من احتمال (٪)", ltr_edit("مثال: 50", digits=True, decimals=True))
         self.form.finish()
+        for key in ("likely", "review"):
+            self.form.fields[key].setMaximumWidth(140)  # a percentage, not a paragraph
         self.model_label = QLabel()
         self.model_label.setWordWrap(True)
         self.save_button = QPushButton("حفظ الحدين")
