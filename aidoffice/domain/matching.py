@@ -591,6 +591,7 @@ RULE_TWO_GIVEN = "اسمان أولان مختلفان (شخصان)"
 RULE_GENERATION = "اسمان بفارق جيل (أب وابنه)"
 RULE_TWO_IDS = "رقما بطاقة مختلفان: شخصان"
 RULE_TOO_SHORT = "الاسم ناقص: لا يكفي للحكم"
+RULE_TWO_LINEAGES = "أب وجد (أو عائلة) مختلفان: شخصان"
 RULE_YEARS_APART = "سنتا الميلاد متباعدتان ولا رقم بطاقة أو هاتف مشترك"
 RULE_SAME_ID_OTHER_NAME = "نفس رقم البطاقة باسم أول مختلف"
 
@@ -666,6 +667,9 @@ class Scorer:
                 return "distinct", RULE_TWO_GIVEN
         if _shifted(a.parts, b.parts):
             return "distinct", RULE_GENERATION
+        if gamma[_F["lineage"]] == 4 and id_level_ != 0:
+            # The same given name with another father and another grandfather (or family): namesakes, cousins.
+            return "distinct", RULE_TWO_LINEAGES
         if id_level_ == 2:
             # Two cards are two people; two digits slipped (or swapped twice) may still be one card.
             near = DamerauLevenshtein.distance(a.national_id, b.national_id) <= 2
