@@ -679,9 +679,9 @@ class Scorer:
         year = gamma[_F["birth_year"]]
         if year is not None and year >= 2 and id_level_ != 0 and gamma[_F["phone"]] != 0:
             # Siblings given one name (after a child who died), cousins named after one grandfather: the household
-            # agrees, only the birth year tells them apart. Without a card or a phone in common, two or three years
-            # (an age guessed) are worth a look, never a merge; four or more are two people.
-            return ("review" if year == 2 else "distinct"), RULE_YEARS_APART
+            # agrees, only the birth year tells them apart. Without a card or a phone in common, years two or more
+            # apart are worth a look, never a merge.
+            return "review", RULE_YEARS_APART
         return None
 
     def _weight(self, k: int, level: int, names, parts) -> float:

@@ -128,10 +128,10 @@ HARD_CASES = [
         "distinct",
     ),
     (
-        "namesakes without IDs, ten years apart",
+        "namesakes without IDs, ten years apart: never likely",
         rec("a", "محمد علي سالم باعباد", birth_year=1970, sex="M", district="المكلا"),
         rec("b", "محمد علي سالم باعباد", birth_year=1980, sex="M", district="المكلا"),
-        "distinct",
+        "review",
     ),
     (
         "a wife listed under her husband's ID",
@@ -158,10 +158,10 @@ HARD_CASES = [
         "likely",
     ),
     (
-        "three parts against five, same birth year, nothing else (learned weights: enough)",
+        "three parts against five, nothing else shared",
         rec("a", "محمد سالم العمودي", birth_year=1985),
         rec("b", "محمد سالم عوض عمر العمودي", birth_year=1985),
-        "likely",
+        "review",
     ),
     (
         "same person, hamza, split compound and با",
@@ -299,7 +299,7 @@ def test_weights_are_learned_from_the_records_at_hand():
     pool = _labelled_pool(4000)
     frequencies = NameFrequencies.from_records(pool)
     model = fit_model(pool, frequencies)
-    assert model.pairs_trained > 500 and model.em_iterations > 1
+    assert model.pairs_trained > 1000 and model.em_iterations > 1
     # Agreement is far likelier among true duplicates than among the relatives and namesakes a block brings (the
     # given name less so: brothers, whose given names differ, are known non-matches and stay out of EM).
     assert model.m["given"][0] > model.v["given"][0]
