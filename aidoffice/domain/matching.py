@@ -189,7 +189,7 @@ FIXED_M = frozenset({"spouse", "sex"})
 
 # The prior odds (log2) that two records sharing a blocking key are one person, until a list is fitted.
 DEFAULT_PRIOR_LOG2 = -3.0
-DEFAULT_LAMBDA = 1.0 / (1.0 + 2.0 ** -DEFAULT_PRIOR_LOG2)
+DEFAULT_LAMBDA = 1.0 / (1.0 + 2.0**-DEFAULT_PRIOR_LOG2)
 
 
 def _similar(a: str, b: str) -> bool:

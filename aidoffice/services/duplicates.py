@@ -391,14 +391,16 @@ def scan_registry(
 
 
 def _store_pairs(ctx: ServiceContext, pairs: list[PairScore], batch: int = 5_000) -> int:
-    """New pairs inserted, open ones refreshed, decided ones (distinct, merged) left alone — in one transaction,
-    written in batches of plain rows (ORM objects for a million-person scan would take gigabytes)."""
+    """New pairs inserted, open ones refreshed, open ones no longer found dropped (the registry, the weights or the
+    thresholds changed), decided ones (distinct, merged) left alone — in one transaction, written in batches of plain
+    rows (ORM objects for a million-person scan would take gigabytes)."""
     now, office, user = utcnow(), ctx.office_id, ctx.username
     new_pairs = 0
     with ctx.uow() as uow:
         existing = uow.repo.pair_states()
         inserts: list[dict] = []
         updates: list[dict] = []
+        found_again: set[str] = set()
         for pair in pairs:
             a, b = pair_key(pair)
             contributions = [[c.field, round(c.weight, 3), c.reason] for c in pair.contributions]
@@ -425,6 +427,7 @@ def _store_pairs(ctx: ServiceContext, pairs: list[PairScore], batch: int = 5_000
                 )
                 new_pairs += 1
             elif known[1] == "open":
+                found_again.add(known[0])
                 updates.append(
                     {
                         "pid": known[0],
@@ -443,6 +446,9 @@ def _store_pairs(ctx: ServiceContext, pairs: list[PairScore], batch: int = 5_000
                 updates.clear()
         uow.repo.bulk_insert(m.DuplicatePair, inserts)
         uow.repo.update_pairs(updates)
+        uow.repo.drop_open_pairs(
+            [pid for pid, status in existing.values() if status == "open" and pid not in found_again]
+        )
         uow.commit()
     return new_pairs
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any, TypeVar
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import and_, bindparam, delete, func, or_, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -408,6 +408,15 @@ class Repository:
                     updated_at=bindparam("now"),
                 ),
                 rows,
+            )
+
+    def drop_open_pairs(self, pair_ids: Sequence[str]) -> None:
+        """Open pairs a new scan no longer finds (the registry, the weights or the thresholds changed); pairs a person
+        decided, and the merges that point at them, are never touched."""
+        table = m.DuplicatePair.__table__
+        for start in range(0, len(pair_ids), 900):
+            self.session.connection().execute(
+                delete(table).where(table.c.id.in_(pair_ids[start : start + 900]), table.c.status == "open")
             )
 
     def review_queue(self, limit: int, offset: int, decision: str | None) -> list[m.DuplicatePair]:

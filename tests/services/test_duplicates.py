@@ -221,3 +221,19 @@ def test_a_phone_typed_on_hundreds_of_rows_still_finds_the_person_by_birth_year(
         stats: dict = {}
         uow.repo.person_rowids_for_keys(phone_key, stats=stats)
         assert stats["skipped"] == 1
+
+
+def test_a_new_scan_drops_open_pairs_it_no_longer_finds_and_keeps_decided_ones(ctx):
+    add_person(ctx, PersonInput(**SALEM))
+    entered_before_the_check(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض بامطرف", "national_id": ""}))
+    scan_registry(ctx)
+    decide_distinct(ctx, review_queue(ctx)[0].id)
+    c = entered_before_the_check(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض سعيد با مطرف", "national_id": ""}))
+    scan_registry(ctx)
+    assert sum(queue_size(ctx).values()) >= 1
+    # The clerk corrects the third record's given name: its pairs are no longer found, and leave the queue.
+    update_person(ctx, c.id, PersonInput(**{**SALEM, "full_name": "خالد عوض سعيد بامطرف", "national_id": ""}))
+    scan_registry(ctx)
+    assert sum(queue_size(ctx).values()) == 0
+    with ctx.uow() as uow:
+        assert [p.status for p in uow.repo.all(m.DuplicatePair)] == ["distinct"]  # a person's decision stays
