@@ -680,8 +680,8 @@ class Scorer:
         if year is not None and year >= 2 and id_level_ != 0 and gamma[_F["phone"]] != 0:
             # Siblings given one name (after a child who died), cousins named after one grandfather: the household
             # agrees, only the birth year tells them apart. Without a card or a phone in common, years two or more
-            # apart are worth a look, never a merge.
-            return "review", RULE_YEARS_APART
+            # apart are worth a look, never a merge; four or more (more than a guessed age) are two people.
+            return ("distinct" if year >= 3 else "review"), RULE_YEARS_APART
         return None
 
     def _weight(self, k: int, level: int, names, parts) -> float:
@@ -735,9 +735,11 @@ class Scorer:
                          self.model.prior_log2)  # fmt: skip
 
     def two_people(self, a: MatchRecord, b: MatchRecord, gamma) -> bool:
-        """Pairs a hard rule calls two people: known non-matches, left out of EM."""
+        """Pairs a rule on the names or the cards calls two people: known non-matches, left out of EM. (Years far
+        apart decide a pair but stay in EM: they are the evidence the birth-year weights learn from; taken out, the
+        weights learned on list A let more siblings through on list B.)"""
         rule = self._rule(a, b, gamma)
-        return rule is not None and rule[0] == "distinct"
+        return rule is not None and rule[0] == "distinct" and rule[1] != RULE_YEARS_APART
 
 
 def _ids_compatible(left: set[str], right: set[str]) -> bool:
