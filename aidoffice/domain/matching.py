@@ -667,8 +667,10 @@ class Scorer:
                 return "distinct", RULE_TWO_GIVEN
         if _shifted(a.parts, b.parts):
             return "distinct", RULE_GENERATION
-        if gamma[_F["lineage"]] == 4 and id_level_ != 0:
-            # The same given name with another father and another grandfather (or family): namesakes, cousins.
+        lineage = gamma[_F["lineage"]]
+        if (lineage == 4 and id_level_ != 0) or (lineage == 3 and id_level_ != 0 and gamma[_F["phone"]] != 0):
+            # The same given name with another father and grandfather (or family): namesakes, cousins. With one part
+            # of the lineage different (not misspelt: different), only a card or a phone in common makes it a look.
             return "distinct", RULE_TWO_LINEAGES
         if id_level_ == 2:
             # Two cards are two people; two digits slipped (or swapped twice) may still be one card.
