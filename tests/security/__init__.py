@@ -1,0 +1,1 @@
+"""Attacks on AidOffice through the interfaces an attacker would use (issue 15)."""
