@@ -46,5 +46,7 @@ def require_regular_file(path: Path, what: str) -> Path:
     if stat.S_ISDIR(mode):
         raise UserError(f"{path.name} مجلد وليس {what}. اختر الملف نفسه.") from None
     if not stat.S_ISREG(mode):
-        raise UserError(f"{path.name} ليس ملفاً عادياً (أنبوب أو جهاز)، فلا يُقرأ {what} منه. انسخه إلى ملف ثم أعد المحاولة.")
+        raise UserError(
+            f"{path.name} ليس ملفاً عادياً (أنبوب أو جهاز)، فلا يُقرأ {what} منه. انسخه إلى ملف ثم أعد المحاولة."
+        )
     return path
