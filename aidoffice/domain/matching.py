@@ -227,6 +227,11 @@ def id_level(a: str, b: str) -> str | None:
 _ID_LEVEL = {None: None, "id_equal": 0, "id_one_edit": 1, "id_different": 2}
 
 
+def _near_ids(a: str, b: str) -> bool:
+    """Two cards of one length at most two slips apart (digits or neighbours swapped)."""
+    return len(a) == len(b) and DamerauLevenshtein.distance(a, b) <= 2
+
+
 def family_first(parts: Sequence[str]) -> list[str]:
     """A name typed family first, put back in order: «بن بريك محمد بكر» → «محمد بكر بريك»."""
     p = list(parts)
@@ -313,10 +318,23 @@ def compare_names(a: MatchRecord, b: MatchRecord):
     spouse = None
     if a.spouse_national_id and b.spouse_national_id:
         spouse = 0 if a.spouse_national_id == b.spouse_national_id else 1
+    ids = _ID_LEVEL[id_level(a.national_id, b.national_id)]
+    # Two digits slipped on a card whose holder agrees in every name and the birth year: one card mistyped twice
+    # (a brother has another given name, a cousin another father).
+    if (
+        ids == 2
+        and given is not None
+        and given <= 1
+        and lineage is not None
+        and lineage <= 1
+        and _year_level(a.birth_year, b.birth_year) == 0
+        and _near_ids(a.national_id, b.national_id)
+    ):
+        ids = 1
     gamma = (
         given,
         lineage,
-        _ID_LEVEL[id_level(a.national_id, b.national_id)],
+        ids,
         (0 if a.phone == b.phone else 1) if a.phone and b.phone else None,
         _year_level(a.birth_year, b.birth_year),
         (0 if a.sex == b.sex else 1) if a.sex and b.sex else None,
@@ -674,8 +692,7 @@ class Scorer:
             return "distinct", RULE_TWO_LINEAGES
         if id_level_ == 2:
             # Two cards are two people; two digits slipped (or swapped twice) may still be one card.
-            near = DamerauLevenshtein.distance(a.national_id, b.national_id) <= 2
-            return ("review", RULE_TWO_IDS) if near else ("distinct", RULE_TWO_IDS)
+            return ("review", RULE_TWO_IDS) if _near_ids(a.national_id, b.national_id) else ("distinct", RULE_TWO_IDS)
         if len(a.parts) < 2 or len(b.parts) < 2:
             return "review", RULE_TOO_SHORT
         year = gamma[_F["birth_year"]]

@@ -104,10 +104,22 @@ HARD_CASES = [
         "review",
     ),
     (
-        "two wrong ID digits: worth a look, never a merge",
+        "two wrong ID digits, every name and the year agree: one card mistyped twice",
         rec("a", "خالد سعيد عمر الجابري", national_id="01010012345", birth_year=1980),
         rec("b", "خالد سعيد عمر الجابري", national_id="01010019945", birth_year=1980),
+        "likely",
+    ),
+    (
+        "two wrong ID digits and another birth year: worth a look, never a merge",
+        rec("a", "خالد سعيد عمر الجابري", national_id="01010012345", birth_year=1980),
+        rec("b", "خالد سعيد عمر الجابري", national_id="01010019945", birth_year=1981),
         "review",
+    ),
+    (
+        "two wrong ID digits, another grandfather: two people",
+        rec("a", "خالد سعيد عمر الجابري", national_id="01010012345", birth_year=1980),
+        rec("b", "خالد سعيد صالح الجابري", national_id="01010019945", birth_year=1980),
+        "distinct",
     ),
     (
         "brothers محمد/أحمد, same father, grandfather, family",
