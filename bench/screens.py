@@ -15,6 +15,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--out", type=Path, default=Path("screens"))
     parser.add_argument("--persons", type=int, default=3000)
+    parser.add_argument("--size", default="1280x720", help="window size; 1280×720 is the smallest screen supported")
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
 
@@ -30,7 +31,8 @@ def main() -> None:
     ctx = open_context(Path(tempfile.mkdtemp(prefix="aidoffice-screens-")) / "demo.sqlite3", username="desktop")
     generate_demo(ctx, args.persons, seed=3)
     window = MainWindow(ctx)
-    window.resize(1366, 768)  # the most common screen of the offices' PCs
+    width, height = (int(x) for x in args.size.split("x"))
+    window.resize(width, height)  # 1366×768 less a taskbar is the offices' PCs; 1280×720 the smallest supported
     window.show()
 
     def settle() -> None:

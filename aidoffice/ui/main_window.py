@@ -15,6 +15,8 @@ from PySide6.QtWidgets import (
     QListWidget,
     QListWidgetItem,
     QMainWindow,
+    QMessageBox,
+    QScrollArea,
     QStackedWidget,
     QWidget,
 )
@@ -23,8 +25,8 @@ from aidoffice import texts
 from aidoffice.domain.access import Permission
 from aidoffice.errors import UserError
 from aidoffice.services import overview
-from aidoffice.services.backups import backup_if_due, make_backup, restore_backup
-from aidoffice.services.context import ServiceContext, open_context
+from aidoffice.services.backups import backup_if_due, lowers_encryption, make_backup, restore_backup
+from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.office import get_office
 from aidoffice.ui import tasks
@@ -64,6 +66,16 @@ TABLE_PAGES = {
     "distributions": "aid",
     "referrals": "referrals",
 }
+
+
+def _scrolled(page: QWidget) -> QScrollArea:
+    """A page in a frameless scroll area that fills the space it is given and scrolls only when the screen is
+    smaller than the page's own minimum (the settings page needs more than 768 px)."""
+    area = QScrollArea()
+    area.setWidgetResizable(True)
+    area.setFrameShape(QScrollArea.Shape.NoFrame)
+    area.setWidget(page)
+    return area
 
 
 class MainWindow(QMainWindow):
@@ -108,7 +120,7 @@ class MainWindow(QMainWindow):
             item.setSizeHint(QSize(190, 38))
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.navigation.addItem(item)
-            self.stack.addWidget(self.pages[key])
+            self.stack.addWidget(_scrolled(self.pages[key]))
         central = QWidget()
         row = QHBoxLayout(central)
         row.setContentsMargins(0, 0, 0, 0)
@@ -156,8 +168,8 @@ class MainWindow(QMainWindow):
     def _on_navigation_row_changed(self, row: int) -> None:
         if row < 0:
             return
-        page = self.stack.widget(row)
         self.stack.setCurrentIndex(row)
+        page = self.current_page()
         loader = getattr(page, "ensure_loaded", None)
         if loader is not None:
             loader()
@@ -169,8 +181,12 @@ class MainWindow(QMainWindow):
         self.navigation.setCurrentRow(index)
         return self.pages[key]
 
+    def current_page(self) -> QWidget:
+        """The page on screen (each sits in its own scroll area, so the window fits a 1366×768 screen)."""
+        return self.stack.currentWidget().widget()
+
     def current_list(self) -> ListPage | None:
-        page = self.stack.currentWidget()
+        page = self.current_page()
         if isinstance(page, ListPage):
             return page
         current = getattr(page, "current", None)
@@ -264,17 +280,31 @@ class MainWindow(QMainWindow):
         super().closeEvent(event)
 
     def restore_from(self, backup: Path) -> None:
-        """Put a backup in place: the window closes its database, restores, and opens the restored one."""
-        db_path = self.ctx.db.path
-        self.ctx.close()
-        try:
-            restored = restore_backup(db_path, backup, username=self.ctx.username, key=self.ctx.db.key)
-        except UserError as exc:
-            self.ctx = open_context(db_path, username=self.ctx.username, create=False, key=self.ctx.db.key)
-            self.statusBar().showMessage(exc.message, 15_000)
+        """Put a backup of this office in place (the administrator logged in here; the current file is kept beside
+        it): the window's database is closed, restored, and the restored one opened. A plain copy over an encrypted
+        database is asked about first: restoring it drops the encryption."""
+        allow_unencrypted = lowers_encryption(self.ctx, backup)
+        if allow_unencrypted and not self.confirm_unencrypted():
             return
-        restored.role = self.ctx.role
-        self.replaced.emit(restored)
+        try:
+            restored = restore_backup(self.ctx, backup, allow_unencrypted=allow_unencrypted)
+        except UserError as exc:  # refused before the file was touched: the window goes on with it
+            self.statusBar().showMessage(exc.message, 15_000)
+            self.settings_page.message.setText(exc.message)
+            return
+        self.replaced.emit(restored.ctx)
+
+    def confirm_unencrypted(self) -> bool:
+        answer = QMessageBox.question(
+            self,
+            "استعادة نسخة غير مشفرة",
+            "قاعدة البيانات الحالية مشفرة، والنسخة المختارة أُخذت قبل التشفير فهي غير مشفرة. إن استُعيدت صارت بيانات "
+            "المكتب تُقرأ دون كلمة مرور حتى تشفّرها من جديد (تُحفظ القاعدة المشفرة الحالية بجانبها).\n\n"
+            "هل تستعيدها رغم ذلك؟",
+            QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+            QMessageBox.StandardButton.No,
+        )
+        return answer == QMessageBox.StandardButton.Yes
 
     def refresh_status(self) -> None:
         try:

@@ -34,10 +34,10 @@ def test_window_is_right_to_left_with_the_bundled_font_and_counts(window):
 def test_every_page_opens_from_the_navigation_and_alt_keys(qtbot, window):
     for i, (key, label) in enumerate(PAGES):
         window.navigation.setCurrentRow(i)
-        assert window.stack.currentWidget() is window.pages[key]
+        assert window.current_page() is window.pages[key]
         assert window.navigation.item(i).text() == label
     qtbot.keyClick(window, Qt.Key.Key_2, Qt.KeyboardModifier.AltModifier)
-    assert window.stack.currentWidget() is window.associations_page
+    assert window.current_page() is window.associations_page
     assert window.associations_page.model.rowCount() > 0
 
 
@@ -45,7 +45,7 @@ def test_ctrl_f_goes_to_the_search_box_and_esc_clears_it(qtbot, window):
     window.go("home")
     window.focus_search()
     page = window.persons_page.persons
-    assert window.stack.currentWidget() is window.persons_page
+    assert window.current_page() is window.persons_page
     page.search.setText("محمد")
     window.clear_search()
     assert page.search.text() == ""
@@ -73,7 +73,7 @@ def test_home_page_shows_todays_work_and_opens_the_filtered_table(qtbot, window,
     assert int(approvals.count.text().replace(",", "")) == approvals.item.count > 0
     assert approvals.rows.count() == min(approvals.item.count, 8)
     listing = window.show_table("distributions", approvals.item.filters)
-    assert window.stack.currentWidget() is window.aid_page
+    assert window.current_page() is window.aid_page
     assert listing.filters["status"].currentData() == "draft"
     assert listing.model.rowCount() == approvals.item.count
     statuses = {listing.model.index(r, 5).data() for r in range(listing.model.rowCount())}
@@ -162,3 +162,14 @@ def test_demo_office_is_generated_behind_a_progress_bar(qtbot):
         assert "aidoffice-demo-" in str(ctx.db.path)
     finally:
         ctx.close()
+
+
+def test_the_window_fits_an_old_screen_with_its_taskbar(qtbot, window):
+    """1366×768 less a taskbar: every page, at its own minimum, fits 1366×728; at 1280×720 the status bar shows."""
+    for i in range(len(PAGES)):
+        window.navigation.setCurrentRow(i)
+        hint = window.minimumSizeHint().expandedTo(window.minimumSize())
+        assert hint.width() <= 1366 and hint.height() <= 728, (PAGES[i][0], hint)
+    window.resize(1280, 720)
+    qtbot.waitUntil(lambda: window.height() <= 720)
+    assert window.statusBar().geometry().bottom() < 720
