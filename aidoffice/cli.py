@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from aidoffice import __version__, texts
-from aidoffice.domain.access import Permission
 from aidoffice.errors import UserError
 from aidoffice.logs import setup_logging
 
@@ -39,13 +38,33 @@ def _positive(text: str) -> int:
     return value
 
 
+def _db_path(text: str) -> Path:
+    """--db: a database file on this PC. A server address (postgresql://…) would otherwise become folders named after
+    it; it is refused until a server database is supported."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("مسار قاعدة البيانات فارغ.")
+    if "://" in text or text.lower().startswith(("postgres", "sqlite:", "mysql")):
+        raise argparse.ArgumentTypeError(
+            "قيمة --db ليست مسار ملف على هذا الحاسوب. قواعد بيانات الخادم غير مدعومة بعد؛ اكتب مسار ملف قاعدة البيانات."
+        )
+    return Path(text)
+
+
+_DB_HELP = "ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)"
+_USER_HELP = "اسم المستخدم الذي تُسجل باسمه التغييرات"
+
+
 def build_parser() -> argparse.ArgumentParser:
+    # --db and --user are read before or after the command: the main parser holds the defaults, the commands accept
+    # them too without overwriting a value given before the command (SUPPRESS).
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)")
-    common.add_argument("--user", default="cli", help="اسم المستخدم الذي تُسجل باسمه التغييرات")
+    common.add_argument("--db", type=_db_path, default=argparse.SUPPRESS, help=_DB_HELP)
+    common.add_argument("--user", default=argparse.SUPPRESS, help=_USER_HELP)
 
     parser = _ArabicParser(prog="aidoffice-cli", description="AidOffice — سطر الأوامر")
     parser.add_argument("--version", action="version", version=f"AidOffice {__version__}")
+    parser.add_argument("--db", type=_db_path, default=None, help=_DB_HELP)
+    parser.add_argument("--user", default="cli", help=_USER_HELP)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_ArabicParser)
 
     p = sub.add_parser("init", parents=[common], help="إنشاء قاعدة البيانات أو ترقيتها وضبط ملف المكتب")
@@ -55,6 +74,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--country", choices=("YE", "SY"))
     p.add_argument("--admin", help="اسم دخول مدير النظام الأول (كلمة المرور من AIDOFFICE_NEW_PASSWORD أو تُكتب)")
     p.add_argument("--mode", choices=("office", "hq"), help="نوع التثبيت: مكتب محافظة أو ديوان الوزارة")
+    p.add_argument(
+        "--no-encrypt", action="store_true", help="مع --admin: لا تُشفَّر قاعدة البيانات (التشفير هو الافتراضي)"
+    )
 
     p = sub.add_parser("user", parents=[common], help="المستخدمون: إضافة أو عرض (لمدير النظام)")
     p.add_argument("action", choices=("add", "list"))
@@ -67,8 +89,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("restore", parents=[common], help="استعادة نسخة احتياطية مكان قاعدة البيانات")
     p.add_argument("file", type=Path)
+    p.add_argument(
+        "--allow-unencrypted",
+        action="store_true",
+        help="تأكيد استعادة نسخة غير مشفرة مكان قاعدة بيانات مشفرة (تصبح القاعدة غير مشفرة)",
+    )
 
     p = sub.add_parser("encrypt", parents=[common], help="تشفير قاعدة البيانات بـ SQLCipher (لمدير النظام)")
+    p.add_argument(
+        "--old-backups",
+        choices=("keep", "encrypt", "delete"),
+        default="keep",
+        help="النسخ الاحتياطية غير المشفرة: تُبقى كما هي (مع تنبيه) أو تُشفَّر أو تُحذف",
+    )
 
     p = sub.add_parser("audit", parents=[common], help="سجل التدقيق: التحقق من سلسلة البصمات")
     p.add_argument("action", choices=("verify",))
@@ -125,7 +158,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", parents=[common], help="تقرير PDF: الشهري، كشف توزيع، ملف جمعية، خطاب إحالة، بطاقات")
     p.add_argument("kind", choices=("monthly", "sheet", "association", "letter", "cards"))
-    p.add_argument("--month", help="للتقرير الشهري: سنة-شهر مثل 2026-03")
+    p.add_argument("--month", help="للتقرير الشهري: سنة-شهر مثل 2026-03 (الافتراضي: آخر شهر مكتمل)")
     p.add_argument("--distribution", help="لكشف التوزيع: معرف التوزيع")
     p.add_argument("--association", help="لملف الجمعية: رقم الإشهار أو الاسم أو المعرف")
     p.add_argument("--referral", help="لخطاب الإحالة: معرف الإحالة")
@@ -155,9 +188,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True, help="ملف CSV للمجموعات: record_id,cluster_id")
     p.add_argument("--pairs", type=Path, help="ملف CSV للأزواج المرشحة مع الدرجة والأسباب")
-    p.add_argument("--db", type=Path, help="مطابقة القائمة مع سجل المستفيدين في قاعدة البيانات هذه أيضاً")
+    p.add_argument(
+        "--db",
+        type=_db_path,
+        default=argparse.SUPPRESS,
+        help="مطابقة القائمة مع سجل المستفيدين في قاعدة البيانات هذه أيضاً",
+    )
     p.add_argument("--country", choices=("YE", "SY"), help="قواعد الهاتف والبطاقة عند عدم تحديد قاعدة بيانات")
-    p.add_argument("--user", default="cli")
+    p.add_argument("--user", default=argparse.SUPPRESS)
     return parser
 
 
@@ -205,42 +243,63 @@ def _user_command(ctx, args: argparse.Namespace) -> None:
 
 
 def _restore(args: argparse.Namespace) -> int:
-    """Only an administrator of the backup's own data may put it back (the current file may be unreadable); an
-    encrypted backup is unlocked with that administrator's password from the keyring that travels with it."""
-    import shutil
-    import tempfile
-
+    """A backup of this office put back by an administrator of the CURRENT database (services.backups.restore_as);
+    the current file is kept beside it, and encryption is never lowered without --allow-unencrypted."""
     from aidoffice import paths
-    from aidoffice.formats import keyring
-    from aidoffice.services.backups import restore_backup
-    from aidoffice.services.context import open_context
-    from aidoffice.services.users import has_users, login
-    from aidoffice.store.backup import integrity
+    from aidoffice.services.backups import restore_as
 
-    key = None
-    if keyring.exists(args.file):
-        key = keyring.unlock(args.file, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
-    if not args.file.is_file() or integrity(args.file, key) != "ok":
-        raise UserError(f"ملف النسخة غير موجود أو تالف: {args.file}")
-    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as folder:
-        probe_path = Path(folder) / args.file.name
-        shutil.copyfile(args.file, probe_path)  # the backup itself stays untouched (no migration on it)
-        probe = open_context(probe_path, username=args.user, create=False, key=key)
-        try:
-            if has_users(probe):
-                login(probe, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
-            probe.require(Permission.SETTINGS)
-        finally:
-            probe.close()
-    ctx = restore_backup(args.db or paths.default_db_path(), args.file, username=args.user, key=key)
-    ctx.close()
-    sys.stdout.write(f"{texts.DONE} {ctx.db.path}\n")
+    done = restore_as(
+        args.db or paths.default_db_path(),
+        args.file,
+        args.user,
+        lambda: _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "),
+        allow_unencrypted=args.allow_unencrypted,
+    )
+    done.ctx.close()
+    sys.stdout.write(f"{texts.DONE} {done.ctx.db.path}\n")
+    if done.kept is not None:
+        sys.stdout.write(f"حُفظت قاعدة البيانات السابقة كما كانت في: {done.kept}\n")
     return EXIT_OK
+
+
+def _open(args: argparse.Namespace, path: Path, *, create: bool):
+    """The database as the named user: an encrypted file is unlocked with the user's password (a wrong one is
+    counted and locks the account, as on a plain file), a plain one is opened and the user logged in."""
+    from aidoffice.services.context import open_context
+    from aidoffice.services.encryption import is_encrypted, open_encrypted
+
+    if is_encrypted(path):
+        return open_encrypted(path, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+    ctx = open_context(path, username=args.user, create=create)
+    try:
+        _authenticate(ctx, args)
+    except BaseException:
+        ctx.close()
+        raise
+    return ctx
+
+
+def _old_backups(ctx, choice: str) -> None:
+    """Copies taken before encryption are still readable without a password: encrypt them, delete them, or say so."""
+    from aidoffice.services import backups
+
+    plain = backups.plain_backups(ctx)
+    if not plain:
+        return
+    if choice == "encrypt":
+        sys.stdout.write(f"شُفّرت {backups.encrypt_backups(ctx, plain)} نسخة احتياطية قديمة غير مشفرة.\n")
+    elif choice == "delete":
+        sys.stdout.write(f"حُذفت {backups.delete_backups(ctx, plain)} نسخة احتياطية قديمة غير مشفرة.\n")
+    else:
+        folders = "، ".join(sorted({str(p.parent) for p in plain}))
+        sys.stderr.write(
+            f"تنبيه: بقيت {len(plain)} نسخة احتياطية غير مشفرة تُقرأ دون كلمة مرور (في {folders}). "
+            "أعد الأمر encrypt مع --old-backups encrypt لتشفيرها أو --old-backups delete لحذفها.\n"
+        )
 
 
 def _run(args: argparse.Namespace) -> int:
     from aidoffice.services import overview
-    from aidoffice.services.context import open_context
 
     if args.command == "dedup-file":
         return _dedup_file(args)
@@ -261,22 +320,17 @@ def _run(args: argparse.Namespace) -> int:
         sys.stdout.write(f"{texts.DONE} {args.name}\n")
         return EXIT_OK
     from aidoffice import paths
-    from aidoffice.services.encryption import is_encrypted, open_encrypted
 
     read_only = args.command in ("stats", "search", "list")
-    path = args.db or paths.default_db_path()
-    if is_encrypted(path):  # the user's password unlocks the key, then logs in
-        ctx = open_encrypted(path, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
-    else:
-        ctx = open_context(path, username=args.user, create=not read_only)
+    ctx = _open(args, args.db or paths.default_db_path(), create=not read_only)
     try:
-        if ctx.db.key is None:
-            _authenticate(ctx, args)
         if args.command == "encrypt":
             from aidoffice.services.encryption import encrypt_database
 
-            ctx = encrypt_database(ctx, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
-            sys.stdout.write(f"{texts.DONE} {ctx.db.path}\n")
+            if ctx.db.key is None or args.old_backups == "keep":
+                ctx = encrypt_database(ctx, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+                sys.stdout.write(f"{texts.DONE} {ctx.db.path}\n")
+            _old_backups(ctx, args.old_backups)
         elif args.command == "user":
             _user_command(ctx, args)
         elif args.command == "backup":
@@ -306,9 +360,17 @@ def _run(args: argparse.Namespace) -> int:
 
                 set_mode(ctx, args.mode)
             if args.admin:
-                from aidoffice.services.users import create_user
+                from aidoffice.services.users import create_user, has_users, login
 
-                create_user(ctx, args.admin, _secret("AIDOFFICE_NEW_PASSWORD", "كلمة مرور مدير النظام: "), "admin")
+                first = not has_users(ctx)
+                password = _secret("AIDOFFICE_NEW_PASSWORD", "كلمة مرور مدير النظام: ")
+                create_user(ctx, args.admin, password, "admin")
+                if first and not args.no_encrypt and ctx.db.key is None:  # as the desktop: encrypted by default
+                    from aidoffice.services.encryption import encrypt_database
+
+                    login(ctx, args.admin, password)
+                    ctx = encrypt_database(ctx, password)
+                    _old_backups(ctx, "keep")
             log.info("database initialised")
             sys.stdout.write(f"{texts.DONE} {office.name} — {ctx.db.path}\n")
         elif args.command == "demo":
@@ -381,7 +443,9 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "report":
             from aidoffice.services import reports
 
-            needed = {"monthly": "month", "sheet": "distribution", "association": "association", "letter": "referral"}
+            if args.kind == "monthly" and not args.month:
+                args.month = reports.last_full_month(ctx.today())
+            needed = {"sheet": "distribution", "association": "association", "letter": "referral"}
             option = needed.get(args.kind)
             if option and not getattr(args, option):
                 raise UserError(f"التقرير «{args.kind}» يحتاج --{option}.")
@@ -494,13 +558,10 @@ def _sync_command(ctx, args: argparse.Namespace) -> None:
 
 
 def _dedup_file(args: argparse.Namespace) -> int:
-    from aidoffice.services.context import open_context
     from aidoffice.services.duplicates import dedup_file
 
-    ctx = open_context(args.db, username=args.user, create=False) if args.db else None
+    ctx = _open(args, args.db, create=False) if args.db else None  # the registry holds personal data: its users only
     try:
-        if ctx is not None:
-            _authenticate(ctx, args)  # the registry holds personal data: its users only
         result = dedup_file(args.input, args.out, pairs_path=args.pairs, ctx=ctx, country=args.country)
     finally:
         if ctx is not None:

@@ -134,8 +134,30 @@ def test_reports_from_the_command_line(demo_template, tmp_path, capsys):
         capsys, "report", "sheet", "--distribution", "nope", "--db", str(db), "--out", str(tmp_path / "x.pdf")
     )
     assert code == 2 and "التوزيع غير موجود" in err and not (tmp_path / "x.pdf").exists()
-    code, _, err = run(capsys, "report", "monthly", "--db", str(db), "--out", str(tmp_path / "y.pdf"))
-    assert code == 2 and "--month" in err
+    code, out, err = run(capsys, "--db", str(db), "report", "monthly", "--out", str(tmp_path / "y.pdf"))
+    assert code == 0, err  # no --month: the last full month
+    assert (tmp_path / "y.pdf").read_bytes().startswith(b"%PDF")
+
+
+def test_db_and_user_before_or_after_the_command(tmp_path, capsys):
+    db = tmp_path / "order.sqlite3"
+    code, out, err = run(capsys, "--db", str(db), "init", "--office-name", "مكتب لحج", "--governorate", "لحج")
+    assert code == 0, err
+    code, out, _ = run(capsys, "--db", str(db), "--user", "cli", "stats", "--json")
+    assert code == 0 and json.loads(out)["persons"] == 0
+    code, out, _ = run(capsys, "stats", "--json", "--db", str(db))
+    assert code == 0 and json.loads(out)["persons"] == 0
+
+
+@pytest.mark.parametrize("url", ["postgresql://clerk@server/office", "postgresql+psycopg://h/db", "sqlite:///x.db"])
+def test_a_server_address_as_db_is_refused_and_creates_nothing(tmp_path, capsys, monkeypatch, url):
+    monkeypatch.chdir(tmp_path)
+    for argv in (("--db", url, "init"), ("init", "--db", url)):
+        with pytest.raises(SystemExit) as stop:
+            main(list(argv))
+        _out, err = capsys.readouterr()
+        assert stop.value.code == 2 and "ليست مسار ملف" in err
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_command_line_acts_as_a_named_user(tmp_path, capsys, monkeypatch):

@@ -47,6 +47,13 @@ def parse_month(text: str, today: date | None = None) -> tuple[int, int]:
     return year, month
 
 
+def last_full_month(today: date) -> str:
+    """The month before today's, as YYYY-MM: the monthly report's default."""
+    first = today.replace(day=1)
+    before = date(first.year - (first.month == 1), (first.month - 2) % 12 + 1, 1)
+    return f"{before.year:04d}-{before.month:02d}"
+
+
 def _office_name(repo) -> str:
     office = repo.office()
     return office.name if office else ""
