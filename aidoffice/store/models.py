@@ -435,6 +435,8 @@ class User(RecordMixin, Base):
     failed_logins: Mapped[int] = mapped_column(Integer, default=0)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime)
+    # The administrators' signature over (id, username, role, active, password_hash): services/trust.py
+    seal: Mapped[str | None] = mapped_column(String(200))
 
 
 class AuditEntry(Base):
