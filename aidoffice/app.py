@@ -149,15 +149,14 @@ def sign_in(ctx: ServiceContext) -> ServiceContext | None:
 def unlock(db_path: Path) -> ServiceContext | None:
     """An encrypted database: the user's password unlocks the key; the file is checked with it (a damaged one is
     restored from the newest good backup, as for a plain file); then it is opened and the user logged in."""
-    from aidoffice.formats import keyring
     from aidoffice.services.backups import check_database
-    from aidoffice.services.encryption import open_encrypted
+    from aidoffice.services.encryption import open_encrypted, unlock_key
     from aidoffice.ui.login import LoginDialog
 
     opened: dict[str, ServiceContext] = {}
 
     def authenticate(name: str, password: str) -> None:
-        key = keyring.unlock(db_path, name, password)
+        key = unlock_key(db_path, name, password)  # counted: five wrong passwords lock the account, as unencrypted
         problem = check_database(db_path, key)
         if problem != "ok":
             log.error("encrypted database failed its integrity check at start-up")
@@ -233,13 +232,10 @@ class DamagedDialog(QDialog):
         layout.addWidget(buttons)
 
     def restore(self) -> ServiceContext:
-        from aidoffice.services.backups import restore_backup
+        from aidoffice.services.backups import recover_damaged
 
-        damaged = self.db_path.with_name(f"{self.db_path.stem}-damaged-{time.strftime('%Y%m%d-%H%M%S')}.sqlite3")
-        self.db_path.replace(damaged)  # kept aside for support, never deleted
-        for suffix in ("-wal", "-shm"):
-            Path(str(self.db_path) + suffix).unlink(missing_ok=True)
-        return restore_backup(self.db_path, self.good.path, username="desktop", key=self.key)
+        # the damaged file is kept beside it as it was (<name>-damaged-<time>), for support, never deleted
+        return recover_damaged(self.db_path, self.good.path, key=self.key, current_key=self.key, username="desktop").ctx
 
 
 def start_office(db_path: Path | None) -> ServiceContext | None:
@@ -257,6 +253,22 @@ def start_office(db_path: Path | None) -> ServiceContext | None:
     return open_office(path, ask_profile_dialog)
 
 
+def attach_console() -> bool:
+    """A windowed Windows program has no console: for `--self-test` and `cli`, write to the console it was started
+    from (cmd or PowerShell), if any. Returns True when one was attached; elsewhere, where the streams are the
+    terminal's already, it does nothing."""
+    if sys.platform != "win32" or (sys.stdout is not None and sys.stdout.isatty()):
+        return False
+    import ctypes
+
+    attach_parent_process = -1
+    if not ctypes.windll.kernel32.AttachConsole(attach_parent_process):  # type: ignore[attr-defined]
+        return False
+    for name in ("stdout", "stderr"):
+        setattr(sys, name, open("CONOUT$", "w", encoding="utf-8", errors="replace"))  # noqa: SIM115 - program-long
+    return True
+
+
 def _guard_missing_streams() -> None:
     """A windowed Windows program starts with no stdout or stderr: writes to them must not crash it."""
     for name in ("stdout", "stderr"):
@@ -265,10 +277,20 @@ def _guard_missing_streams() -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv[:1] == ["cli"]:
+        # `AidOffice.exe cli <command> …`: the command line from the windowed bundle, printing to its console.
+        attach_console()
+        _guard_missing_streams()
+        from aidoffice import cli
+
+        return cli.main(argv[1:])
     parser = argparse.ArgumentParser(prog="aidoffice")
     parser.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات")
     parser.add_argument("--demo", action="store_true", help="فتح مكتب تجريبي جديد في مجلد مؤقت")
     parser.add_argument("--self-test", action="store_true", help="فحص ذاتي لكل أجزاء البرنامج ثم الخروج")
+    if "--self-test" in argv:
+        attach_console()
     _guard_missing_streams()
     args = parser.parse_args(argv)
     if args.self_test:

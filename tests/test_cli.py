@@ -223,3 +223,19 @@ def test_keys_and_packages_from_the_command_line(tmp_path, capsys):
     assert code == 2 and "معدَّلة" in err
     code, out, _ = run(capsys, "export-package", "--to", str(tmp_path / "usb"), "--db", hq, "--office", "ABY-02")
     assert code == 0 and "reply" in out
+
+
+def test_the_desktop_bundle_runs_the_command_line(tmp_path):
+    """`AidOffice.exe cli …`: the windowed Windows bundle's command line (it attaches to the console it came from)."""
+    db = tmp_path / "bundle.sqlite3"
+    env = {**os.environ, "AIDOFFICE_HOME": str(tmp_path / "home"), "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-m", "aidoffice", "cli", "--db", str(db), "init", "--office-name", "مكتب تعز"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        env=env,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "مكتب تعز" in done.stdout and db.exists()
