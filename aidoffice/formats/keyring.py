@@ -97,3 +97,38 @@ def unlock(db: Path, username: str, password: str) -> bytes:
     if key is None:
         raise UserError("اسم الدخول أو كلمة المرور غير صحيحة.", field="password")
     return key
+
+
+# --- failed logins: a wrong password cannot open the database, so its count is kept here, beside it ----------
+
+_PENDING_KEPT = 100  # failures waiting to be written to the audit trail at the next successful open
+
+
+def has_user(db: Path, username: str) -> bool:
+    return exists(db) and (username or "").strip() in read(db).get("users", {})
+
+
+def login_state(db: Path, username: str) -> dict:
+    """{"count": wrong passwords in a row, "locked_until": ISO time or None, "pending": ISO times not yet audited}."""
+    if not exists(db):
+        return {}
+    state = read(db).get("logins", {}).get((username or "").strip())
+    return dict(state) if isinstance(state, dict) else {}
+
+
+def set_login_state(db: Path, username: str, state: dict) -> None:
+    data = read(db)
+    logins = data.setdefault("logins", {})
+    if state:
+        state = {**state, "pending": list(state.get("pending", []))[-_PENDING_KEPT:]}
+        logins[(username or "").strip()] = state
+    else:
+        logins.pop((username or "").strip(), None)
+    write(db, data)
+
+
+def clear_lock(db: Path, username: str) -> None:
+    """An administrator unlocks the account: the count and the lock go, the failures still to audit stay."""
+    state = login_state(db, username)
+    if state.get("count") or state.get("locked_until"):
+        set_login_state(db, username, {"pending": state.get("pending", [])})

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import logging
+import os
 import re
+import shutil
+import tempfile
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from aidoffice import paths
-from aidoffice.domain.access import Permission
-from aidoffice.errors import StorageError, UserError
+from aidoffice.domain.access import SYSTEM, Permission
+from aidoffice.errors import PermissionDeniedError, StorageError, UserError
 from aidoffice.formats import keyring
-from aidoffice.services.context import ServiceContext, open_context
+from aidoffice.formats.atomic import atomic_file, require_regular_file
+from aidoffice.services import users
+from aidoffice.services.context import ServiceContext, open_context, refuse_missing_keyring
 from aidoffice.store import backup as store_backup
 
 log = logging.getLogger("aidoffice.backup")
@@ -128,39 +134,285 @@ def rotate(folder: Path, now: datetime | None = None) -> list[Path]:
     return removed
 
 
+@dataclass(frozen=True)
+class Restored:
+    """The restored database, opened (its own users must log in), and where the file it replaced was kept."""
+
+    ctx: ServiceContext
+    kept: Path | None
+
+
 def restore_backup(
-    db_path: Path, backup: Path, *, username: str = "system", key: bytes | None = None
-) -> ServiceContext:
-    """Put a backup in place of the database at `db_path` (no connection may be open on it), after checking the
-    backup and keeping a copy of the current file. The restored database takes a new sync identity, so change
-    numbers it hands out can never be mistaken for those of the database it replaces. Returns it opened.
-    An encrypted backup needs its key (the office's key, from the keyring at login)."""
-    backup, db_path = Path(backup), Path(db_path)
-    if not backup.is_file():
-        raise UserError(f"ملف النسخة غير موجود: {backup}")
+    ctx: ServiceContext, backup: Path, *, password: str | None = None, allow_unencrypted: bool = False
+) -> Restored:
+    """Put a backup of THIS office in place of the database `ctx` has open, for an administrator logged in to it.
+
+    Refused, with nothing changed: another office's database (a clerk's own file where they are the administrator),
+    a damaged copy, and a plain copy over an encrypted database unless `allow_unencrypted` (the encryption would
+    silently go). The current file is always kept beside it (`<name>-before-restore-<time>`, its keyring too).
+    `ctx` is closed; the restored database takes a new sync identity, so change numbers it hands out can never be
+    mistaken for those of the database it replaces. `password` (the acting user's) opens an encrypted backup whose
+    key is not the current one, through the keyring that travels with it."""
+    if users.has_users(ctx) and ctx.role == SYSTEM:
+        raise PermissionDeniedError("الاستعادة لمدير النظام بعد تسجيل دخوله إلى قاعدة البيانات الحالية.")
+    ctx.require(Permission.SETTINGS)
+    backup = require_regular_file(Path(backup), "ملف النسخة الاحتياطية")
+    key = _backup_key(backup, ctx.db.key, ctx.username, password)
+    _check_backup(backup, key)
+    with ctx.uow() as uow:
+        office = uow.repo.office()
+    if office is not None and store_backup.office_identity(backup, key) != office.id:  # None: a file never set up
+        raise UserError(
+            "النسخة ليست من قاعدة بيانات هذا المكتب (هويتها مختلفة): لا تُستعاد فوقها. لم يتغير شيء.", field="backup"
+        )
+    _refuse_lowering(ctx.db.key, key, allow_unencrypted)
+    db_path, username = ctx.db.path, ctx.username
+    ctx.close()
+    kept = _keep_aside(db_path, "before-restore", lambda target: store_backup.online_copy(db_path, target, ctx.db.key))
+    return _put_in_place(db_path, backup, key, kept, username)
+
+
+def lowers_encryption(ctx: ServiceContext, backup: Path) -> bool:
+    """Restoring this backup would leave an encrypted database plain (the desktop asks first)."""
+    return bool(ctx.db.key) and Path(backup).is_file() and store_backup.is_plain(Path(backup))
+
+
+def recover_damaged(
+    db_path: Path,
+    backup: Path,
+    *,
+    key: bytes | None = None,
+    current_key: bytes | None = None,
+    username: str = "system",
+    allow_unencrypted: bool = False,
+) -> Restored:
+    """The database failed its integrity check (or is gone): put back a backup, the damaged file kept beside it as
+    it was. Refused over a database that is sound (that is `restore_backup`, for its administrator), over another
+    office's file when its identity can still be read, and from a plain copy over an encrypted file unless allowed.
+    `key` opens the backup, `current_key` the damaged file."""
+    db_path, backup = Path(db_path), require_regular_file(Path(backup), "ملف النسخة الاحتياطية")
+    if current_key is None:
+        refuse_missing_keyring(db_path)  # not damaged: encrypted, its keyring lost
+    if db_path.exists() and store_backup.integrity(db_path, current_key) == "ok":
+        raise UserError("قاعدة البيانات الحالية سليمة: يستعيد نسخة فوقها مدير النظام بعد تسجيل دخوله إليها.")
+    _check_backup(backup, key)
+    office = store_backup.office_identity(db_path, current_key) if db_path.exists() else None
+    if office is not None and store_backup.office_identity(backup, key) != office:
+        raise UserError("النسخة ليست من قاعدة بيانات هذا المكتب (هويتها مختلفة): لم يتغير شيء.", field="backup")
+    _refuse_lowering(current_key, key, allow_unencrypted)
+    kept = _keep_aside(db_path, "damaged", _copy_as_is(db_path)) if db_path.exists() else None
+    return _put_in_place(db_path, backup, key, kept, username)
+
+
+def restore_as(
+    db_path: Path,
+    backup: Path,
+    username: str,
+    ask_password: Callable[[], str],
+    *,
+    allow_unencrypted: bool = False,
+) -> Restored:
+    """The command line's restore: the user logs in to the CURRENT database (an encrypted one unlocked with their
+    password, counted like any login) and must be its administrator. Only when that file is damaged or gone does
+    the user prove instead to be an administrator of the backup (nothing of the current office can be read)."""
+    from aidoffice.services import encryption
+
+    db_path, backup = Path(db_path), require_regular_file(Path(backup), "ملف النسخة الاحتياطية")
+    password: str | None = None
+    current_key = None
+    if encryption.is_encrypted(db_path):
+        password = ask_password()
+        current_key = encryption.unlock_key(db_path, username, password)
+    if db_path.exists() and store_backup.integrity(db_path, current_key) == "ok":
+        if current_key is not None:
+            ctx = encryption.open_encrypted(db_path, username, password)
+        else:
+            ctx = open_context(db_path, username=username, create=False)
+            try:
+                if users.has_users(ctx):
+                    password = ask_password()
+                    users.login(ctx, username, password)
+            except UserError:
+                ctx.close()
+                raise
+        try:
+            return restore_backup(ctx, backup, password=password, allow_unencrypted=allow_unencrypted)
+        except BaseException:
+            ctx.close()
+            raise
+    if password is None and not store_backup.is_plain(backup):
+        password = ask_password()
+    key = _backup_key(backup, current_key, username, password)
+    _check_backup(backup, key)
+    _require_admin_of(backup, key, username, ask_password)
+    return recover_damaged(
+        db_path, backup, key=key, current_key=current_key, username=username, allow_unencrypted=allow_unencrypted
+    )
+
+
+def _backup_key(backup: Path, current_key: bytes | None, username: str, password: str | None) -> bytes | None:
+    """None for a plain backup; the current key when it opens the backup; else the key its own keyring gives the
+    acting user's password."""
+    if store_backup.is_plain(backup):
+        return None
+    if current_key and store_backup.integrity(backup, current_key) == "ok":
+        return current_key
+    if password is not None and keyring.exists(backup):
+        try:
+            return keyring.unlock(backup, username, password)
+        except UserError:
+            pass
+    raise UserError(
+        "النسخة مشفرة بمفتاح غير مفتاح قاعدة البيانات الحالية ولا تفتحها كلمة مرورك (أو ملف مفاتيحها "
+        f"{keyring.path_for(backup).name} غير موجود بجانبها): لم يُستعد شيء.",
+        field="backup",
+    )
+
+
+def _check_backup(backup: Path, key: bytes | None) -> None:
     if store_backup.integrity(backup, key) != "ok":
         raise StorageError("ملف النسخة تالف أو ليس قاعدة بيانات AidOffice (أو مشفر بمفتاح آخر): لم يُستعد شيء.")
-    if db_path.exists() and store_backup.integrity(db_path, key) == "ok":
-        keep = backup.parent if backup.parent != db_path.parent else paths.backups_dir()
-        keep.mkdir(parents=True, exist_ok=True)
-        kept = keep / f"aidoffice-{datetime.now():%Y%m%d-%H%M%S}-before-restore.sqlite3"
-        store_backup.online_copy(db_path, kept, key)
-        if key and keyring.exists(db_path):
-            keyring.write(kept, keyring.read(db_path))
+
+
+def _refuse_lowering(current_key: bytes | None, backup_key: bytes | None, allowed: bool) -> None:
+    if current_key and not backup_key and not allowed:
+        raise UserError(
+            "قاعدة البيانات الحالية مشفرة والنسخة غير مشفرة: استعادتها تترك بيانات المكتب دون تشفير. اختر نسخة "
+            "مشفرة، أو أكّد الاستعادة صراحةً (في سطر الأوامر: --allow-unencrypted) ثم شفّر القاعدة من جديد. "
+            "لم يتغير شيء.",
+            field="backup",
+        )
+
+
+def _require_admin_of(backup: Path, key: bytes | None, username: str, ask_password: Callable[[], str]) -> None:
+    """An administrator of the backup's own data (when the current file cannot say who its administrators are)."""
+    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as folder:
+        probe_path = Path(folder) / "probe.sqlite3"
+        shutil.copyfile(backup, probe_path)  # the backup itself stays untouched (no migration on it)
+        probe = open_context(probe_path, username=username, create=False, key=key)
+        try:
+            if users.has_users(probe):
+                users.login(probe, username, ask_password())
+            probe.require(Permission.SETTINGS)
+        finally:
+            probe.close()
+
+
+def _keep_aside(db_path: Path, why: str, copy: Callable[[Path], None]) -> Path:
+    """A copy of the current file beside it, named by time only (never by office or person), with its keyring."""
+    stamp = f"{datetime.now():%Y%m%d-%H%M%S}"
+    suffix = db_path.suffix or ".sqlite3"
+    kept = db_path.with_name(f"{db_path.stem}-{why}-{stamp}{suffix}")
+    n = 1
+    while kept.exists() or keyring.exists(kept):
+        n += 1
+        kept = db_path.with_name(f"{db_path.stem}-{why}-{stamp}-{n}{suffix}")
+    copy(kept)
+    if keyring.exists(db_path):
+        keyring.write(kept, keyring.read(db_path))
+    log.info("current database kept aside before restoring (%s)", why)
+    return kept
+
+
+def _copy_as_is(db_path: Path) -> Callable[[Path], None]:
+    """A damaged file cannot go through SQLite's backup API: its bytes, and its journal, copied as they are."""
+
+    def copy(target: Path) -> None:
+        try:
+            with atomic_file(target) as out, db_path.open("rb") as src:
+                shutil.copyfileobj(src, out)
+            wal = Path(str(db_path) + "-wal")
+            if wal.is_file():
+                shutil.copyfile(wal, Path(str(target) + "-wal"))
+        except OSError as exc:
+            raise StorageError(f"تعذر حفظ نسخة من الملف الحالي بجانبه ({target.name}): لم يُستعد شيء.") from exc
+
+    return copy
+
+
+def _put_in_place(db_path: Path, backup: Path, key: bytes | None, kept: Path | None, username: str) -> Restored:
+    current_ring = keyring.read(db_path) if keyring.exists(db_path) else None
     store_backup.put_back(backup, db_path, key)
-    if key and keyring.exists(backup):
-        keyring.write(db_path, keyring.read(backup))
+    if key is None:
+        keyring.path_for(db_path).unlink(missing_ok=True)  # kept beside the old file; the new one is plain
+    else:
+        ring = keyring.read(backup) if keyring.exists(backup) else dict(current_ring or {})
+        if current_ring and current_ring.get("logins"):  # a restore does not lift a lock nor forget failures
+            ring["logins"] = current_ring["logins"]
+        keyring.write(db_path, ring)
     ctx = open_context(db_path, username=username, create=False, key=key)
     with ctx.uow() as uow:
         epoch = int(uow.repo.setting(EPOCH_SETTING) or 0) + 1
         uow.repo.set_setting(IDENTITY_SETTING, str(uuid.uuid4()))
         uow.repo.set_setting(EPOCH_SETTING, epoch)
-        uow.repo.audit("restore", "database", backup.name[:36], {"epoch": epoch}, office_id=ctx.office_id)
+        detail = {"epoch": epoch, "kept": kept.name if kept else None}
+        uow.repo.audit("restore", "database", backup.name[:36], detail, office_id=ctx.office_id)
         uow.commit()
+    ctx.role = "nobody" if users.has_users(ctx) else SYSTEM  # the restored file's own users log in again
     log.info("database restored from a backup; sync epoch %d", epoch)
-    return ctx
+    return Restored(ctx, kept)
+
+
+# --- copies taken before the database was encrypted ----------------------------------------------------------
+
+
+def plain_backups(ctx: ServiceContext) -> list[Path]:
+    """Copies of this database that are still plain SQLite (taken before encryption), readable without any password:
+    the backup folders' copies, the copies taken before a migration, and those kept beside the file by a restore."""
+    db_path = ctx.db.path
+    found: set[Path] = {r.path for folder in {backup_folder(ctx), paths.backups_dir()} for r in list_backups(folder)}
+    if paths.backups_dir().is_dir():
+        found |= set(paths.backups_dir().glob("pre-migration-*.sqlite3"))
+    for why in ("before-restore", "damaged"):
+        found |= set(db_path.parent.glob(f"{db_path.stem}-{why}-*"))
+    return sorted(p for p in found if p.is_file() and not p.name.endswith(keyring.SUFFIX) and store_backup.is_plain(p))
+
+
+def encrypt_backups(ctx: ServiceContext, backups: list[Path]) -> int:
+    """Rewrite each plain copy encrypted under the database's key (its keyring beside it), checked before it
+    replaces the plain one. Returns how many."""
+    ctx.require(Permission.SETTINGS)
+    if not ctx.db.key:
+        raise UserError("قاعدة البيانات غير مشفرة: شفّرها أولاً ثم شفّر نسخها.")
+    done = 0
+    for path in backups:
+        if not store_backup.is_plain(path):
+            continue
+        partial = path.with_name(path.name + ".encrypting")
+        partial.unlink(missing_ok=True)
+        try:
+            store_backup.export_encrypted(path, partial, ctx.db.key)
+            if store_backup.integrity(partial, ctx.db.key) != "ok":
+                raise StorageError(f"فشل التحقق من النسخة المشفرة من {path.name}: بقيت كما كانت.")
+            keyring.write(path, keyring.read(ctx.db.path))
+            for journal in ("-wal", "-shm"):
+                Path(str(path) + journal).unlink(missing_ok=True)
+            os.replace(partial, path)
+        finally:
+            partial.unlink(missing_ok=True)
+        done += 1
+    log.info("%d plain backups encrypted", done)
+    return done
+
+
+def delete_backups(ctx: ServiceContext, backups: list[Path]) -> int:
+    """Remove plain copies (the administrator chose to); encrypted ones are never touched here."""
+    ctx.require(Permission.SETTINGS)
+    done = 0
+    for path in backups:
+        if path.is_file() and store_backup.is_plain(path):
+            path.unlink()
+            for journal in ("-wal", "-shm"):
+                Path(str(path) + journal).unlink(missing_ok=True)
+            keyring.path_for(path).unlink(missing_ok=True)
+            done += 1
+    log.info("%d plain backups deleted", done)
+    return done
 
 
 def check_database(db_path: Path, key: bytes | None = None) -> str:
-    """'ok' or what is wrong; the desktop and the command line ask before opening."""
+    """'ok' or what is wrong; the desktop and the command line ask before opening. An encrypted file whose keyring
+    is missing is refused as such (it is not damaged, and no backup must be put in its place)."""
+    if key is None:
+        refuse_missing_keyring(Path(db_path))
     return store_backup.integrity(Path(db_path), key) if Path(db_path).exists() else "ok"

@@ -10,7 +10,9 @@ from pathlib import Path
 from aidoffice import paths
 from aidoffice.domain.access import SYSTEM, Permission, allowed, refusal
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules
-from aidoffice.errors import PermissionDeniedError, UserError
+from aidoffice.errors import PermissionDeniedError, StorageError, UserError
+from aidoffice.formats import keyring
+from aidoffice.store.backup import is_plain
 from aidoffice.store.engine import Database, open_database
 from aidoffice.store.uow import UnitOfWork
 
@@ -80,5 +82,23 @@ def open_context(
     """Open the database at `db_path` (default: the user's data folder), migrating it after a safety copy;
     `key` opens an encrypted one (see services.encryption)."""
     path = Path(db_path) if db_path else paths.default_db_path()
+    if key is None:
+        refuse_missing_keyring(path)
     db = open_database(path, create=create, backups=paths.backups_dir(), key=key)
     return ServiceContext(db=db, username=username)
+
+
+def refuse_missing_keyring(path: Path) -> None:
+    """A file shaped like an encrypted database (whole pages, no SQLite header) with no keyring beside it: say that
+    the key file is missing and where it belongs, rather than "not a database" (and never offer to replace it)."""
+    path = Path(path)
+    try:
+        size = path.stat().st_size if path.is_file() else 0
+    except OSError:
+        return
+    if size >= 1024 and size % 512 == 0 and not is_plain(path) and not keyring.exists(path):
+        raise StorageError(
+            f"قاعدة البيانات {path.name} مشفرة على ما يبدو، لكن ملف مفاتيحها مفقود: يجب أن يكون بجانبها باسم "
+            f"{keyring.path_for(path).name} في المجلد {path.parent}. انسخه إلى هناك (يُحفظ مع كل نسخة احتياطية مشفرة) "
+            "ثم أعد المحاولة. لم يُغيَّر شيء في الملف."
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import replace
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
@@ -17,8 +18,8 @@ from aidoffice.errors import StorageError, UserError
 from aidoffice.formats import keyring
 from aidoffice.services import users
 from aidoffice.services.context import ServiceContext, open_context
-from aidoffice.store.backup import export_encrypted, integrity
-from aidoffice.store.engine import SQLITE_MAGIC
+from aidoffice.store.backup import export_encrypted, integrity, is_plain
+from aidoffice.store.base import utcnow
 
 log = logging.getLogger("aidoffice.security")
 
@@ -27,17 +28,53 @@ def is_encrypted(db_path: Path) -> bool:
     """A keyring beside a file that no longer starts as plain SQLite (a keyring beside a plain file is the trace of
     an encryption cut short before the new file was put in place: the plain file is still the database)."""
     db_path = Path(db_path)
-    if not keyring.exists(db_path) or not db_path.exists():
-        return False
-    with db_path.open("rb") as fh:
-        return fh.read(len(SQLITE_MAGIC)) != SQLITE_MAGIC
+    return keyring.exists(db_path) and db_path.exists() and not is_plain(db_path)
+
+
+def unlock_key(db_path: Path, username: str, password: str) -> bytes:
+    """The database key, if this user's password opens their wrap, with the lock-out of a plain database's login:
+    a wrong password cannot open the file to count itself, so the count and the lock are kept in the keyring beside
+    it (per user with a wrap), and the failures are written to the audit trail at the next successful open."""
+    db_path, name = Path(db_path), (username or "").strip()
+    now = utcnow()
+    state = keyring.login_state(db_path, name)
+    locked_until = _when(state.get("locked_until"))
+    if locked_until is not None and locked_until > now:
+        raise users.locked_refusal(locked_until, now)
+    try:
+        return keyring.unlock(db_path, name, password)
+    except UserError:
+        if keyring.has_user(db_path, name):
+            count = int(state.get("count") or 0) + 1
+            state = {"count": count, "locked_until": None, "pending": [*state.get("pending", []), now.isoformat()]}
+            if count >= users.MAX_FAILED_LOGINS:
+                state.update(count=0, locked_until=(now + timedelta(minutes=users.LOCKOUT_MINUTES)).isoformat())
+                log.warning("account locked after repeated failed logins (encrypted database)")
+            keyring.set_login_state(db_path, name, state)
+        raise
+
+
+def _when(text: str | None) -> datetime | None:
+    try:
+        return datetime.fromisoformat(text) if text else None
+    except ValueError:
+        return None
+
+
+def _audit_failures_before_unlock(ctx: ServiceContext, username: str) -> None:
+    """The wrong passwords counted in the keyring, written to the audit trail now that the file is open."""
+    pending = keyring.login_state(ctx.db.path, username).get("pending", [])
+    if pending:
+        users.audit_failed_logins(ctx, username, pending)
+    keyring.set_login_state(ctx.db.path, username, {})
 
 
 def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:
     """Unlock the key with the user's password, open the file with it, then log the user in."""
-    key = keyring.unlock(Path(db_path), username, password)
+    key = unlock_key(Path(db_path), username, password)
     ctx = open_context(db_path, username=username, create=create, key=key)
     try:
+        _audit_failures_before_unlock(ctx, (username or "").strip())
         users.login(ctx, username, password)
     except UserError:
         ctx.close()

@@ -95,6 +95,12 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
         return _record(user)
 
 
+def locked_refusal(until: datetime, now: datetime) -> UserError:
+    """The refusal of a locked account, the same whether the count was kept in the database or in its keyring."""
+    minutes = max(1, int((until - now).total_seconds() // 60) + 1)
+    return UserError(f"الحساب مقفل بعد محاولات خاطئة متكررة: حاول بعد {minutes} دقيقة.", field="password")
+
+
 def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
     """Check the password; on success the context acts as this user with this role. Five wrong passwords in a row
     lock the account for fifteen minutes. The message never says whether the name or the password was wrong."""
@@ -106,8 +112,7 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
             _hasher.hash(password or "x")  # the same cost whether or not the name exists
             raise wrong
         if user.locked_until is not None and user.locked_until > now:
-            minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-            raise UserError(f"الحساب مقفل بعد محاولات خاطئة متكررة: حاول بعد {minutes} دقيقة.", field="password")
+            raise locked_refusal(user.locked_until, now)
         try:
             _hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
@@ -131,6 +136,18 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
     ctx.username, ctx.role = record.username, record.role
     log.info("login with role %s", record.role)
     return record
+
+
+def audit_failed_logins(ctx: ServiceContext, username: str, times: list[str]) -> None:
+    """Wrong passwords counted where the database could not be written (its keyring): one `login_failed` entry
+    each, with the time it happened."""
+    with ctx.uow() as uow:
+        user = uow.repo.first(m.User, username=(username or "").strip())
+        if user is None:
+            return
+        for when in times:
+            uow.repo.audit("login_failed", "users", user.id, {"at": when, "kept": "keyring"}, office_id=user.office_id)
+        uow.commit()
 
 
 def logout(ctx: ServiceContext) -> None:
@@ -172,6 +189,8 @@ def update_user(
             _wrap_key(ctx, user.username, password)
         if unlock:
             user.locked_until, user.failed_logins = None, 0
+            if ctx.db.key:  # the count kept in the keyring, where a wrong password could write it
+                keyring.clear_lock(ctx.db.path, user.username)
         user.changed_by = ctx.username
         uow.commit()
         return _record(user)

@@ -7,7 +7,7 @@ import os
 from pathlib import Path
 
 from aidoffice.errors import StorageError
-from aidoffice.store.engine import is_driver_error, raw_connect, raw_key, sqlcipher_driver
+from aidoffice.store.engine import SQLITE_MAGIC, is_driver_error, raw_connect, raw_key, sqlcipher_driver
 
 STEP_PAGES = 4096  # copied per step, so other connections are not held up for the whole copy
 
@@ -25,6 +25,30 @@ def integrity(path: Path, key: bytes | None = None) -> str:
             raise
         return str(exc)
     return result
+
+
+def is_plain(path: Path) -> bool:
+    """The file starts as plain SQLite (an encrypted file's first bytes are random)."""
+    try:
+        with Path(path).open("rb") as fh:
+            return fh.read(len(SQLITE_MAGIC)) == SQLITE_MAGIC
+    except OSError:
+        return False
+
+
+def office_identity(path: Path, key: bytes | None = None) -> str | None:
+    """The id of the office a database (or a backup) belongs to; None when it cannot be read."""
+    try:
+        conn = raw_connect(path, key, read_only=True)
+        try:
+            row = conn.execute("SELECT id FROM office_profile ORDER BY rowid LIMIT 1").fetchone()
+        finally:
+            conn.close()
+    except Exception as exc:
+        if not is_driver_error(exc):
+            raise
+        return None
+    return row[0] if row else None
 
 
 def _fsync(path: Path) -> None:

@@ -12,6 +12,7 @@ from aidoffice.cli import main
 from aidoffice.domain.persons import PersonInput
 from aidoffice.errors import StorageError, UserError
 from aidoffice.services import backups
+from aidoffice.services.context import open_context
 from aidoffice.services.persons import add_person, search_persons
 from aidoffice.store.backup import integrity
 
@@ -62,15 +63,16 @@ def test_restore_puts_the_copy_back_with_a_new_identity(ctx, tmp_path):
         uow.commit()
     add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
     db_path = ctx.db.path
-    ctx.close()
-    restored = backups.restore_backup(db_path, record.path)
+    done = backups.restore_backup(ctx, record.path)
+    restored = done.ctx
     try:
         assert [p.full_name for p in search_persons(restored, "بامطرف")] == []
         assert len(search_persons(restored, "الجابري")) == 1
         with restored.uow() as uow:
             assert uow.repo.setting(backups.IDENTITY_SETTING) not in (None, "the-old-identity")
             assert uow.repo.setting(backups.EPOCH_SETTING) == 1
-        assert any(r.kind == "before-restore" for r in backups.list_backups(tmp_path / "usb"))
+        assert done.kept.parent == db_path.parent and "before-restore" in done.kept.name  # kept beside the file
+        assert integrity(done.kept) == "ok"
     finally:
         restored.close()
 
@@ -82,8 +84,10 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(ctx, tmp_path):
     db_path = ctx.db.path
     ctx.close()
     before = db_path.read_bytes()
+    ctx = open_context(db_path, create=False)
     with pytest.raises((StorageError, UserError)):
-        backups.restore_backup(db_path, bad)
+        backups.restore_backup(ctx, bad)
+    ctx.close()
     assert db_path.read_bytes() == before
 
 

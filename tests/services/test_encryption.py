@@ -63,9 +63,8 @@ def test_backups_of_an_encrypted_database_stay_encrypted_and_restore(encrypted, 
     assert not record.path.read_bytes().startswith(b"SQLite format 3")
     assert keyring.exists(record.path)  # the keyring travels with the copy
     add_person(encrypted, PersonInput(full_name="سالم عوض بامطرف"))
-    path, key = encrypted.db.path, encrypted.db.key
-    encrypted.close()
-    restored = backups.restore_backup(path, record.path, key=key)
+    path = encrypted.db.path
+    restored = backups.restore_backup(encrypted, record.path).ctx
     try:
         assert search_persons(restored, "بامطرف") == [] and len(search_persons(restored, "القعيطي")) == 1
     finally:

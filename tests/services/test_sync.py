@@ -461,9 +461,7 @@ def test_a_restored_office_starts_a_new_stream_without_a_fork(pair):
     backup = backups.make_backup(a, tmp / "backups")
     add_person(a, "بعد النسخة الاحتياطية", "25252525252")
     sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
-    db_path = a.db.path
-    a.close()
-    restored = backups.restore_backup(db_path, backup.path, username="admin")
+    restored = backups.restore_backup(a, backup.path).ctx
     try:
         add_person(restored, "بعد الاستعادة مباشرة", "26262626262")
         package = sync.export_package(restored, tmp / "usb")
