@@ -392,6 +392,83 @@ def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecor
         return _line_record(line)
 
 
+@dataclass(frozen=True)
+class MarkResult:
+    """What marking several lines at once did: how many were marked, and how many were left as they were."""
+
+    marked: int
+    already_marked: int
+    reversed: int
+
+    def message(self, received: bool) -> str:
+        done = "استلم" if received else "لم يستلم"
+        text = f"سُجّل «{done}» لـ {self.marked} سطر."
+        if self.already_marked:
+            text += f" {self.already_marked} سطر مسجّل من قبل فبقي كما هو (يُصحَّح بقيد عكسي)."
+        if self.reversed:
+            text += f" {self.reversed} سطر ملغى بقيد عكسي فلم يُمسّ."
+        return text
+
+
+def mark_lines(ctx: ServiceContext, distribution_id: str, line_ids: list[str], *, received: bool) -> MarkResult:
+    """Mark many lines of one round at once, in one transaction; lines already marked or reversed are counted and
+    left alone, and a line of another round refuses the whole request."""
+    ctx.require(Permission.ENTER_DATA)
+    if not line_ids:
+        raise UserError("اختر سطراً أو أكثر من الكشف أولاً.")
+    marked = already = reversed_ = 0
+    with ctx.uow() as uow:
+        status = (LineStatus.RECEIVED if received else LineStatus.NOT_RECEIVED).value
+        for line_id in dict.fromkeys(line_ids):
+            line = uow.repo.get(m.DistributionLine, line_id)
+            if line is None or line.distribution_id != distribution_id:
+                raise NotFoundError("أحد الأسطر المختارة ليس في هذا الكشف؛ لم يُسجَّل شيء.")
+            if line.status == LineStatus.REVERSAL.value or uow.repo.reversal_of(line.id) is not None:
+                reversed_ += 1
+            elif line.status != LineStatus.LISTED.value:
+                already += 1
+            else:
+                line.status = status
+                line.changed_by = ctx.username
+                marked += 1
+        uow.commit()
+    return MarkResult(marked, already, reversed_)
+
+
+class CardRefusedError(UserError):
+    """A scanned card that does not mark a line: forged, of another office, not on this round, or marked before."""
+
+
+def mark_by_card(ctx: ServiceContext, distribution_id: str, scanned: str) -> LineRecord:
+    """«استلم» for the line of the person whose card was scanned (a USB scanner types the QR's text into a field).
+    The card's check value must verify under this office's key; nothing is ever added to the round."""
+    from aidoffice.services.reports import check_card
+
+    ctx.require(Permission.ENTER_DATA)
+    person_id = check_card(ctx, scanned)
+    if person_id is None:
+        raise CardRefusedError("البطاقة مرفوضة: ليست بطاقة صادرة من هذا المكتب أو أن رمزها مُعدَّل. لم يُسجَّل شيء.")
+    with ctx.uow() as uow:
+        person = uow.repo.get(m.Person, person_id)
+        if person is None:
+            raise CardRefusedError("صاحب البطاقة غير موجود في السجل (ربما دُمج أو حُذف). لم يُسجَّل شيء.")
+        household_id = person.membership.household_id if person.membership else None
+        lines = [
+            line for line in uow.repo.lines_for(distribution_id, person_id, household_id)
+            if uow.repo.reversal_of(line.id) is None
+        ]  # fmt: skip
+        if not lines:
+            raise CardRefusedError("صاحب البطاقة ليس في هذا الكشف، ولا أسرته. أضفه من «إضافة إلى الكشف» إن كان مستحقاً.")
+        listed = [line for line in lines if line.status == LineStatus.LISTED.value]
+        if not listed:
+            raise CardRefusedError("سُجّل استلام هذه الأسرة في هذا الكشف من قبل؛ لم يُسجَّل شيء جديد.")
+        line = listed[0]
+        line.status = LineStatus.RECEIVED.value
+        line.changed_by = ctx.username
+        uow.commit()
+        return _line_record(line)
+
+
 def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecord:
     """Cancel a line by appending a reversal that points at it; the original stays as it was."""
     ctx.require(Permission.ENTER_DATA)

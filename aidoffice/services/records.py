@@ -95,6 +95,7 @@ class PersonSummary:
     phone: str
     district: str | None
     birth_year: int | None = None  # with the ID and district, tells two namesakes apart in a pick list
+    household: str = ""  # «رب الأسرة» or «زوج/زوجة في أسرة <head>»: who the person is at home
 
 
 @dataclass(frozen=True)

@@ -93,3 +93,99 @@ def test_already_received_is_said_at_once_and_kept_only_with_a_reason(qtbot, off
     other.reason_dialog.confirm_button.click()
     assert other.lines.rowCount() == 2
     assert "reversed" in other.lines.index(0, 0).data(FLAGS_ROLE)
+
+
+def _listed_round(qtbot, ctx, page, association_id, heads):
+    sheet = _new_round(qtbot, page, association_id, "سلال نوفمبر", date(2026, 11, 2))
+    for head in heads:
+        assert sheet.add_person(head.id)
+    return sheet
+
+
+def _more_heads(ctx, n):
+    heads = []
+    for i, name in enumerate(("فرج سعيد عمر العمودي", "مبارك صالح سالم الكثيري", "عوض محمد أحمد باعباد")[:n]):
+        head = add_person(ctx, PersonInput(full_name=name, birth_year=str(1970 + 9 * i)))
+        create_household(ctx, head.id)
+        heads.append(head)
+    return heads
+
+
+def _status_column(sheet):
+    return [sheet.lines.index(r, 3).data() for r in range(sheet.lines.rowCount())]
+
+
+def test_many_lines_are_marked_at_once(qtbot, office):
+    ctx, first, _second, head = office
+    page = AidPage(ctx)
+    qtbot.addWidget(page)
+    page.ensure_loaded()
+    sheet = _listed_round(qtbot, ctx, page, first.id, [head, *_more_heads(ctx, 3)])
+    assert sheet.lines.rowCount() == 4
+    sheet.table.selectRow(0)
+    sheet.received_button.click()
+    qtbot.keyClick(sheet.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # then select all four
+    assert len(sheet.selected_lines()) == 4
+    sheet.received_button.click()
+    assert _status_column(sheet) == ["استلم"] * 4
+    assert "3" in sheet.message.text() and "من قبل" in sheet.message.text()
+
+
+def test_a_scanned_card_marks_its_line_and_a_forged_one_is_refused(qtbot, office, monkeypatch):
+    from aidoffice.domain.cards import card_payload
+    from aidoffice.services.reports import _card_key
+
+    ctx, first, _second, head = office
+    page = AidPage(ctx)
+    qtbot.addWidget(page)
+    page.ensure_loaded()
+    others = _more_heads(ctx, 1)
+    sheet = _listed_round(qtbot, ctx, page, first.id, [head, *others])
+    beeps = []
+    monkeypatch.setattr("aidoffice.ui.pages.distributions.QApplication.beep", lambda: beeps.append(1))
+    payload = card_payload(others[0].id, _card_key(ctx))
+    sheet.scan.setFocus()
+    qtbot.keyClicks(sheet.scan, payload)  # a USB scanner types the QR's text, then Enter
+    qtbot.keyClick(sheet.scan, Qt.Key.Key_Return)
+    assert sorted(_status_column(sheet)) == sorted(["استلم", "في الكشف"]) or "استلم" in _status_column(sheet)
+    assert sheet.lines.rowCount() == 2 and _status_column(sheet).count("استلم") == 1
+    assert "سُجّل استلام" in sheet.scan_result.text() and sheet.scan.text() == ""
+    forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
+    for scanned in (forged, "garbage-١٢٣", payload):  # forged, garbage, and the same card a second time
+        qtbot.keyClicks(sheet.scan, scanned)
+        qtbot.keyClick(sheet.scan, Qt.Key.Key_Return)
+        assert sheet.message.text() and sheet.lines.rowCount() == 2
+    assert len(beeps) == 3 and _status_column(sheet).count("استلم") == 1
+
+
+def test_the_sheet_prints_from_the_round(qtbot, office, tmp_path, monkeypatch):
+    ctx, first, _second, head = office
+    page = AidPage(ctx)
+    qtbot.addWidget(page)
+    page.ensure_loaded()
+    sheet = _listed_round(qtbot, ctx, page, first.id, [head])
+    opened = []
+    monkeypatch.setattr(
+        "aidoffice.ui.pages.distributions.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile())
+    )
+    sheet.print_sheet(tmp_path / "sheet.pdf")
+    qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
+    assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF") and opened == [str(tmp_path / "sheet.pdf")]
+
+
+def test_the_picker_adds_on_enter_never_on_a_stray_click(qtbot, office):
+    ctx, first, _second, head = office
+    page = AidPage(ctx)
+    qtbot.addWidget(page)
+    page.ensure_loaded()
+    sheet = _new_round(qtbot, page, first.id, "سلال ديسمبر", date(2026, 12, 1))
+    sheet.show()
+    qtbot.keyClicks(sheet.picker.edit, "سالم عوض")
+    qtbot.keyClick(sheet.picker.edit, Qt.Key.Key_Down)  # the search runs and the cursor goes into the results
+    assert sheet.picker.results.count() == 1 and "رب الأسرة" in sheet.picker.results.item(0).text()
+    assert "1 نتيجة" in sheet.picker.count.text()
+    rect = sheet.picker.results.visualItemRect(sheet.picker.results.item(0))
+    qtbot.mouseDClick(sheet.picker.results.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert sheet.lines.rowCount() == 0  # a double click only highlights
+    qtbot.keyClick(sheet.picker.results, Qt.Key.Key_Return)
+    assert sheet.lines.rowCount() == 1

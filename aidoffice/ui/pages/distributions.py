@@ -3,10 +3,16 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import Signal
+from pathlib import Path
+
+from PySide6.QtCore import QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -23,6 +29,7 @@ from aidoffice.domain.vocab import Currency, DistributionStatus, Sector
 from aidoffice.errors import UserError
 from aidoffice.services.aid import (
     AlreadyReceivedError,
+    CardRefusedError,
     DistributionInput,
     ProjectInput,
     add_distribution_line,
@@ -30,12 +37,15 @@ from aidoffice.services.aid import (
     create_distribution,
     create_project,
     get_distribution,
-    mark_line,
+    mark_by_card,
+    mark_lines,
     reverse_line,
 )
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import list_aid_types
+from aidoffice.services.reports import write_distribution_sheet
 from aidoffice.services.tables import filter_choices
+from aidoffice.ui import tasks
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.pages.persons import PersonDialog, PersonPicker, open_new_person
@@ -178,7 +188,17 @@ class DistributionDialog(QDialog):
         self.lines = PagedTableModel(ctx, "lines", self)
         self.lines.query.filters = {"distribution": distribution_id}
         self.table = RegistryTable(self.lines)
-        self.picker = PersonPicker(ctx, placeholder="أضف مستفيداً: ابحث بالاسم أو رقم البطاقة…")
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)  # mark many at once
+        self.scan = QLineEdit()
+        self.scan.setPlaceholderText("امسح بطاقة المستفيد هنا بقارئ الرمز (QR) لتسجيل استلامه…")
+        self.scan.setToolTip("ضع المؤشر هنا ثم امسح البطاقة: يُسجَّل «استلم» لسطر صاحبها إن كان في الكشف.")
+        self.scan.returnPressed.connect(self.scan_card)
+        self.print_button = QPushButton("طباعة الكشف…")
+        self.print_button.setToolTip("كشف التوزيع للتوقيع أو البصمة، ملف PDF يُفتح للطباعة.")
+        self.print_button.clicked.connect(self.print_sheet)
+        self.print_task: tasks.BackgroundTask | None = None
+        self.last_sheet: Path | None = None
+        self.picker = PersonPicker(ctx, placeholder="أضف مستفيداً: ابحث بالاسم أو رقم البطاقة…", rows=8)
         self.add_button = QPushButton("إضافة إلى الكشف")
         self.add_button.setObjectName("primary")
         self.add_button.clicked.connect(self.add_selected)
@@ -190,8 +210,11 @@ class DistributionDialog(QDialog):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("fieldError")
+        self.scan_result = QLabel()
         self.received_button = QPushButton("استلم")
+        self.received_button.setToolTip("للأسطر المحددة كلها (Shift أو Ctrl لتحديد أكثر من سطر).")
         self.not_received_button = QPushButton("لم يستلم")
+        self.not_received_button.setToolTip("للأسطر المحددة كلها (Shift أو Ctrl لتحديد أكثر من سطر).")
         self.reverse_button = QPushButton("قيد عكسي…")
         self.approve_button = QPushButton("اعتماد التوزيع")
         self.received_button.clicked.connect(lambda: self.mark(True))
@@ -209,7 +232,8 @@ class DistributionDialog(QDialog):
         actions = QHBoxLayout()
         for button in (self.received_button, self.not_received_button, self.reverse_button):
             actions.addWidget(button)
-        actions.addStretch(1)
+        actions.addWidget(self.scan, 1)
+        actions.addWidget(self.print_button)
         actions.addWidget(self.approve_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.header)
@@ -217,6 +241,7 @@ class DistributionDialog(QDialog):
         layout.addWidget(self.table, 1)
         layout.addLayout(actions)
         layout.addLayout(add_row)
+        layout.addWidget(self.scan_result)
         layout.addWidget(self.message)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
@@ -285,16 +310,83 @@ class DistributionDialog(QDialog):
             self.message.setText("اختر سطراً من الكشف أولاً.")
         return line_id
 
+    def selected_lines(self) -> list[str]:
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        if not rows and self.table.currentIndex().isValid():
+            rows = [self.table.currentIndex().row()]
+        return [line_id for line_id in (self.lines.id_at(row) for row in rows) if line_id]
+
     def mark(self, received: bool) -> None:
-        line_id = self._selected_line()
-        if not line_id:
+        """«استلم» / «لم يستلم» for every selected line, in one go; lines marked before are counted, not changed."""
+        line_ids = self.selected_lines()
+        if not line_ids:
+            self.message.setText("اختر سطراً أو أكثر من الكشف أولاً.")
             return
         try:
-            mark_line(self.ctx, line_id, received=received)
+            result = mark_lines(self.ctx, self.distribution_id, line_ids, received=received)
         except UserError as exc:
             self.message.setText(exc.message)
             return
         self.reload()
+        self.message.setText(result.message(received) if len(line_ids) > 1 or result.marked != 1 else "")
+
+    def scan_card(self) -> None:
+        """A USB scanner types the card's QR text and Enter: the card's line is marked received, or refused aloud."""
+        scanned = self.scan.text()
+        self.scan.clear()
+        try:
+            line = mark_by_card(self.ctx, self.distribution_id, scanned)
+        except CardRefusedError as exc:
+            QApplication.beep()
+            self.scan_result.setText("")
+            self.message.setText(exc.message)
+            return
+        except UserError as exc:
+            self.message.setText(exc.message)
+            return
+        self.reload()
+        self.message.setText("")
+        self.scan_result.setText(f"✔ سُجّل استلام السطر: {self._line_name(line.id)}")
+
+    def _line_name(self, line_id: str) -> str:
+        for row in range(self.lines.rowCount()):
+            if self.lines.id_at(row) == line_id:
+                return str(self.lines.index(row, 0).data() or "")
+        return ""
+
+    def print_sheet(self, target: Path | None = None) -> None:
+        """The round's sheet as a PDF, written off the GUI thread and opened in the system's viewer to print."""
+        if target is None:
+            name = f"كشف-توزيع-{self.ctx.today().isoformat()}.pdf"
+            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ كشف التوزيع", name, "PDF (*.pdf)")
+            if not chosen:
+                return
+            target = Path(chosen)
+        self.print_button.setEnabled(False)
+        self.message.setText("جارٍ إعداد الكشف…")
+        ctx, distribution_id = self.ctx, self.distribution_id
+        task = tasks.BackgroundTask(lambda _p, _c: write_distribution_sheet(ctx, distribution_id, target))
+        task.signals.finished.connect(self._on_sheet_written)
+        task.signals.failed.connect(self._on_sheet_failed)
+        task.signals.crashed.connect(self._on_sheet_crashed)
+        self.print_task = tasks.start(task)
+
+    def _on_sheet_written(self, path) -> None:
+        self.print_task = None
+        self.print_button.setEnabled(True)
+        self.last_sheet = Path(path)
+        self.message.setText(f"حُفظ الكشف: {self.last_sheet.name}")
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_sheet)))
+
+    def _on_sheet_failed(self, text: str) -> None:
+        self.print_task = None
+        self.print_button.setEnabled(True)
+        self.message.setText(text)
+
+    def _on_sheet_crashed(self, exc: BaseException) -> None:
+        self.print_task = None
+        self.print_button.setEnabled(True)
+        raise exc
 
     def reverse(self) -> None:
         line_id = self._selected_line()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -71,49 +71,84 @@ def _summary_parts(person) -> tuple[str, ...]:
         f"بطاقة {person.national_id}" if person.national_id else "",
         f"مواليد {year}" if year else "",
         person.district or "",
+        getattr(person, "household", ""),
     )
 
 
 class PersonPicker(QWidget):
-    """Find a person as you type (name, ID or phone) and pick one; `picked` carries the person's id."""
+    """Find a person as you type (name, ID or phone) and pick one; `picked` carries the person's id.
+
+    Down moves from the box into the results; Enter (in either) picks the highlighted person; a click or a double
+    click only highlights, so a slip of the mouse adds nobody. The count of matches shows above the list."""
 
     picked = Signal(str)
 
-    def __init__(self, ctx: ServiceContext, parent=None, *, placeholder: str = "ابحث بالاسم أو رقم البطاقة…") -> None:
+    def __init__(
+        self, ctx: ServiceContext, parent=None, *, placeholder: str = "ابحث بالاسم أو رقم البطاقة…", rows: int = 6
+    ) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.edit = QLineEdit()
         self.edit.setPlaceholderText(placeholder)
         self.edit.setClearButtonEnabled(True)
+        self.count = QLabel()
+        self.count.setObjectName("hint")
         self.results = QListWidget()
-        self.results.setMaximumHeight(150)
+        self.results.setMaximumHeight(26 * rows)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit)
+        layout.addWidget(self.count)
         layout.addWidget(self.results)
         self._timer = debounce(self, 250, self.search)
         self.edit.textChanged.connect(self._on_edit_text_changed)
-        self.results.itemActivated.connect(self._on_results_item_activated)
-        self.results.itemDoubleClicked.connect(self._on_results_item_activated)
+        self.edit.installEventFilter(self)
+        self.results.installEventFilter(self)
 
     def _on_edit_text_changed(self, _text: str) -> None:
         self._timer.start()
 
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if watched is self.edit and key == Qt.Key.Key_Down:
+                if self._timer.isActive():
+                    self.search()
+                if self.results.count():
+                    self.results.setFocus()
+                    self.results.setCurrentRow(max(0, self.results.currentRow()))
+                return True
+            if key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+                if watched is self.edit and self._timer.isActive():
+                    self.search()
+                    if self.results.count():
+                        self.results.setCurrentRow(0)
+                person_id = self.current_id()
+                if person_id:
+                    self.picked.emit(person_id)
+                return True
+        return super().eventFilter(watched, event)
+
     def search(self) -> None:
         self._timer.stop()
         self.results.clear()
-        for person in search_persons(self.ctx, self.edit.text(), limit=30):
+        found = search_persons(self.ctx, self.edit.text(), limit=30)
+        for person in found:
             label = " — ".join(x for x in _summary_parts(person) if x)
             item = QListWidgetItem(label)
             item.setData(Qt.ItemDataRole.UserRole, person.id)
             self.results.addItem(item)
+        if not self.edit.text().strip():
+            self.count.setText("")
+        elif not found:
+            self.count.setText("لا أحد بهذا الاسم أو الرقم.")
+        else:
+            more = " (أول 30: زد حروفاً لتضييق البحث)" if len(found) >= 30 else ""
+            self.count.setText(f"{len(found)} نتيجة{more} — ↓ للتنقل، Enter للاختيار")
 
     def current_id(self) -> str | None:
         item = self.results.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
-
-    def _on_results_item_activated(self, item: QListWidgetItem) -> None:
-        self.picked.emit(item.data(Qt.ItemDataRole.UserRole))
 
 
 class PersonForm(Form):
