@@ -206,8 +206,13 @@ def test_keys_and_packages_from_the_command_line(tmp_path, capsys):
         ]
         == 0
     )
-    assert run(capsys, "keys", "export", str(tmp_path / "ids"), "--db", hq)[0] == 0
-    assert run(capsys, "keys", "enrol", str(tmp_path / "ids" / "HQ.aidid"), "--db", office)[0] == 0
+    code, out, _ = run(capsys, "keys", "export", str(tmp_path / "ids"), "--db", hq)
+    assert code == 0
+    hq_fingerprint = out.split("البصمة:")[1].strip()
+    hq_id = str(tmp_path / "ids" / "HQ.aidid")
+    code, _, err = run(capsys, "keys", "enrol", hq_id, "--db", office)
+    assert code == 2 and "البصمة مطلوبة" in err  # never without the fingerprint read over the phone
+    assert run(capsys, "keys", "enrol", hq_id, "--db", office, "--fingerprint", hq_fingerprint)[0] == 0
     code, out, _ = run(capsys, "export-package", "--to", str(tmp_path / "usb"), "--db", office)
     assert code == 0 and "snapshot" in out
     package = tmp_path / "usb" / "ABY-02-e0-000001.aidpkg"

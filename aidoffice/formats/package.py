@@ -34,12 +34,18 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 from aidoffice.domain.sync import fingerprint
 from aidoffice.errors import UserError
-from aidoffice.formats.atomic import atomic_file
+from aidoffice.formats.atomic import atomic_file, require_regular_file
 
 MAGIC = b"AIDOPKG1"
 FORMAT = 1
 CHUNK = 1 << 20  # plaintext bytes per encrypted chunk
 MAX_MANIFEST = 1 << 20
+# What a package may unfold to, checked while it is decompressed and before the bytes are kept: a few kilobytes of
+# zlib can stand for gigabytes (a 1.5 MB package with one 1.5 GB record once made headquarters use 5.2 GB).
+MAX_RECORD = 1 << 20  # one record's line (a person is about 1-2 KB; a spreadsheet cell holds at most 32,767 letters)
+MAX_CHUNK_OUTPUT = 64 << 20  # decompressed bytes from one 1 MiB chunk (real records shrink 3-15 times, zlib 1,000)
+MAX_PAYLOAD = 8 << 30  # decompressed bytes of a whole package (a million-person snapshot is about 1.5 GB)
+_PIECE = 1 << 20  # decompressed bytes produced at a time
 IDENTITY_FORMAT = "aidoffice-identity/1"
 _RAW = serialization.Encoding.Raw
 _PUB = serialization.PublicFormat.Raw
@@ -276,8 +282,14 @@ class Package:
         return self._cached
 
     def iter_records(self) -> Iterator[dict]:
-        """Decrypt chunk by chunk, decompress and parse line by line. Each chunk is authenticated with its number and
-        the final-chunk flag, so a file changed after the checks still fails here, before anything is committed."""
+        for _size, record in self.iter_sized():
+            yield record
+
+    def iter_sized(self) -> Iterator[tuple[int, dict]]:
+        """Decrypt chunk by chunk, decompress at most `_PIECE` bytes at a time and parse line by line, yielding each
+        record with the size of its line. Each chunk is authenticated with its number and the final-chunk flag, so a
+        file changed after the checks still fails here, before anything is committed. A record, a chunk's output or
+        the whole payload past its limit is refused as soon as the limit is passed, before more is decompressed."""
         aes = AESGCM(self._key)
         prefix = unb64(self.manifest["nonce_prefix"])
         aad = self.package_id.encode()
@@ -286,28 +298,63 @@ class Package:
         count = max(1, -(-total // size))
         inflate = zlib.decompressobj()
         carry = b""
-        seen = 0
+        seen = produced = 0
         try:
             with _opened(self._source) as fh:
                 fh.seek(self._offset)
                 for number in range(count):
-                    piece = fh.read(size)
-                    plain = inflate.decompress(aes.decrypt(_nonce(prefix, number, number == count - 1), piece, aad))
-                    lines = (carry + plain).split(b"\n")
-                    carry = lines.pop()
-                    for line in lines:
-                        seen += 1
-                        yield json.loads(line)
-                carry += inflate.flush()
+                    data = aes.decrypt(_nonce(prefix, number, number == count - 1), fh.read(size), aad)
+                    from_chunk = 0
+                    while True:
+                        plain = inflate.decompress(data, _PIECE)
+                        data = inflate.unconsumed_tail
+                        from_chunk += len(plain)
+                        produced += len(plain)
+                        if from_chunk > MAX_CHUNK_OUTPUT or produced > MAX_PAYLOAD:
+                            raise _TooLargeError(_TOO_MUCH)
+                        lines = (carry + plain).split(b"\n")
+                        carry = lines.pop()
+                        for line in lines:
+                            seen += 1
+                            yield len(line), _parse(line)
+                        if len(carry) > MAX_RECORD:
+                            raise _TooLargeError(_RECORD_TOO_LARGE)
+                        if not data and len(plain) < _PIECE:
+                            break  # this chunk's input is used up and nothing is left pending in the inflater
                 if not inflate.eof:
                     raise ValueError("truncated stream")
                 if carry:
                     seen += 1
-                    yield json.loads(carry)
-        except (InvalidTag, zlib.error, ValueError, OSError) as exc:
+                    yield len(carry), _parse(carry)
+        except _TooLargeError as exc:
+            raise PackageError(exc.args[0]) from None
+        except (InvalidTag, zlib.error, ValueError, RecursionError, OSError) as exc:
             raise PackageError("تعذّر فك تشفير محتوى الحزمة: الحزمة تالفة أو تغيّرت بعد فحصها.") from exc
         if seen != int(self.manifest.get("records", -1)):
             raise PackageError("عدد السجلات في الحزمة لا يطابق رأسها.")
+
+
+_RECORD_TOO_LARGE = (
+    "في الحزمة سجل أكبر من الحد المسموح لسجل واحد: رُفضت الحزمة كلها ولم يُطبَّق منها شيء. "
+    "ليست حزمة يصنعها البرنامج؛ راجعوا الجهة المرسلة."
+)
+_TOO_MUCH = (
+    "محتوى الحزمة بعد فك ضغطه أكبر من الحد المسموح: رُفضت الحزمة كلها قبل حجز الذاكرة ولم يُطبَّق منها شيء. "
+    "ليست حزمة يصنعها البرنامج؛ راجعوا الجهة المرسلة."
+)
+
+
+class _TooLargeError(Exception):
+    """A limit passed while a package is read (kept apart from the damaged-file errors)."""
+
+
+def _parse(line: bytes) -> dict:
+    if len(line) > MAX_RECORD:
+        raise _TooLargeError(_RECORD_TOO_LARGE)
+    record = json.loads(line)
+    if not isinstance(record, dict):
+        raise ValueError("record")
+    return record
 
 
 @contextlib.contextmanager
@@ -316,7 +363,8 @@ def _opened(source: bytes | Path) -> Iterator:
     if isinstance(source, bytes | bytearray):
         yield io.BytesIO(source)
     else:
-        with Path(source).open("rb") as fh:
+        # a named pipe would block open() for good, a device would never end: a regular file only
+        with require_regular_file(Path(source), "ملف الحزمة").open("rb") as fh:
             yield fh
 
 

@@ -12,12 +12,21 @@ from datetime import datetime
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
-from aidoffice.domain.sync import Mode, PackageKind, identity_name, next_stamp, package_name, too_far_ahead
+from aidoffice.domain.sync import (
+    MAX_AHEAD_MS,
+    Mode,
+    PackageKind,
+    hlc_ms,
+    identity_name,
+    next_stamp,
+    package_name,
+    too_far_ahead,
+)
 from aidoffice.domain.sync import fingerprint as fingerprint_of
 from aidoffice.errors import UserError
 from aidoffice.formats import keyring
 from aidoffice.formats import package as pkg
-from aidoffice.formats.atomic import atomic_file
+from aidoffice.formats.atomic import atomic_file, require_regular_file
 from aidoffice.formats.package import Identity, KeyPair, PackageError
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
@@ -29,7 +38,10 @@ log = logging.getLogger("aidoffice.sync")
 MODE_SETTING = "sync.mode"
 EPOCH_SETTING = "sync.epoch"  # raised when a backup is restored (services.backups)
 ESCROW_SETTING = "sync.escrow_public"
+HQ_TIME_SETTING = "sync.hq_time"  # at an office: the clock stamp of headquarters' newest reply, a time not this PC's
 MAX_PACKAGE = 2 << 30
+MAX_IDENTITY = 64 * 1024
+_FLAGS_PER_RECORD = 200  # cross-office flags travel in records of this many, each well under a record's size limit
 
 
 def _ms() -> int:
@@ -126,10 +138,14 @@ def export_identity(ctx: ServiceContext, folder: Path) -> tuple[Path, str]:
 
 
 def read_identity(path: Path) -> Identity:
+    path = require_regular_file(Path(path), "ملف الهوية")
     try:
-        raw = Path(path).read_bytes()[: 64 * 1024]
+        with path.open("rb") as fh:
+            raw = fh.read(MAX_IDENTITY + 1)
     except OSError as exc:
-        raise UserError(f"تعذّرت قراءة ملف الهوية: {Path(path).name}") from exc
+        raise UserError(f"تعذّرت قراءة ملف الهوية: {path.name}") from exc
+    if len(raw) > MAX_IDENTITY:
+        raise UserError(f"{path.name} أكبر من أي ملف هوية: ليس ملف هوية AidOffice.", field="file")
     return pkg.identity_from_bytes(raw)
 
 
@@ -151,14 +167,29 @@ def _peer(row: m.SyncPeer) -> PeerRecord:
     )
 
 
-def enrol(ctx: ServiceContext, path: Path, *, expected_fingerprint: str | None = None) -> PeerRecord:
-    """Headquarters enrols an office; an office trusts its headquarters. The fingerprint read over the phone, when
-    given, must match. A new identity of a known office is taken only when its previous key endorses it."""
+def _digits(text: str | None) -> str:
+    return "".join((text or "").split())
+
+
+def enrol(
+    ctx: ServiceContext, path: Path, *, expected_fingerprint: str | None = None, reenrol: bool = False
+) -> PeerRecord:
+    """Headquarters enrols an office; an office trusts its headquarters. The fingerprint read over the phone is
+    required and must match. One office code, one office: a second installation under a code already enrolled is
+    refused. A new identity of a known office is taken only when its active key endorses it. A revoked office comes
+    back only with `reenrol` (an administrator's explicit decision, audited), and never with a revoked key."""
     ctx.require(Permission.SETTINGS)
     identity = read_identity(path)
-    typed = "".join((expected_fingerprint or "").split())
-    if expected_fingerprint is not None and typed != "".join(identity.fingerprint.split()):
+    typed = _digits(expected_fingerprint)
+    if not typed:
+        raise UserError(
+            "البصمة مطلوبة لتسجيل أي جهة: اطلبها من الجهة صاحبة الملف بالهاتف واكتبها كما قُرئت (25 رقمًا). لم يُسجَّل شيء.",
+            field="fingerprint",
+        )
+    if typed != _digits(identity.fingerprint):
         raise UserError("البصمة لا تطابق ملف الهوية: لا تسجّله، واتصل بالجهة المرسلة.", field="fingerprint")
+    code = identity.office_code.strip().upper()
+    me = ctx.office_id  # read before the write transaction opens (it would wait for itself)
     with ctx.uow() as uow:
         repo = uow.repo
         here = Mode(repo.setting(MODE_SETTING) or Mode.OFFICE.value)
@@ -170,19 +201,41 @@ def enrol(ctx: ServiceContext, path: Path, *, expected_fingerprint: str | None =
         office = repo.office()
         if office is not None and identity.office_id == office.id:
             raise UserError("هذا ملف هوية هذا الجهاز نفسه.", field="file")
-        known = repo.all(m.SyncPeer, office_id=identity.office_id)
+        everyone = repo.all(m.SyncPeer)
+        known = [p for p in everyone if p.office_id == identity.office_id]
         same = [p for p in known if p.sign_public == pkg.b64(identity.sign_public)]
         if same and same[0].status == "revoked":
             raise UserError("هذا المفتاح أُلغي من قبل ولا يُسجَّل ثانية: اطلب من الجهة مفتاحًا جديدًا.")
         if same:
             return _peer(same[0])
+        namesakes = [p for p in everyone if p.office_code.strip().upper() == code and p.office_id != identity.office_id]
+        group = known + namesakes
+        revoked = [p for p in group if p.status == "revoked"]
+        if any(p.status != "revoked" for p in namesakes):
+            raise UserError(
+                f"الرمز {identity.office_code} مسجّل لجهة أخرى (تثبيت آخر بمعرّف آخر): لا تُسجَّل جهتان برمز واحد. "
+                "تحقّق بالهاتف من الجهة صاحبة الملف.",
+                field="file",
+            )
+        if revoked and not any(p.status == "active" for p in group) and not reenrol:
+            raise UserError(
+                f"الجهة {identity.office_code} ملغاة: لا تعود بمفتاح جديد إلا بإعادة تسجيل صريحة يؤكدها مدير النظام "
+                "(keys enrol FILE --fingerprint … --reenrol، أو «إعادة تسجيل جهة ملغاة» في صفحة المزامنة) بعد "
+                "التحقق من البصمة بالهاتف.",
+                field="file",
+            )
+        if reenrol and not revoked:
+            raise UserError(
+                f"الجهة {identity.office_code} ليست ملغاة: إعادة التسجيل لجهة ملغاة فقط؛ سجّلها تسجيلًا عاديًا.",
+                field="file",
+            )
         active = [p for p in known if p.status == "active"]
         if active:
             endorsed = identity.endorsed_by and any(pkg.b64(identity.endorsed_by) == p.sign_public for p in active)
             if not endorsed:
                 raise UserError(
                     "هذه الجهة مسجّلة بمفتاح آخر، والملف الجديد غير مصدَّق بالمفتاح السابق. ألغِ المفتاح السابق "
-                    "أولًا إن كان التغيير مقصودًا (بعد التحقق بالهاتف).",
+                    "أولًا إن كان التغيير مقصودًا (بعد التحقق بالهاتف)، ثم أعد تسجيلها.",
                     field="file",
                 )
             for p in active:
@@ -208,13 +261,15 @@ def enrol(ctx: ServiceContext, path: Path, *, expected_fingerprint: str | None =
         if wanted == "hq" and identity.escrow_public and ctx.db.key:
             keyring.set_escrow(ctx.db.path, ctx.db.key, identity.escrow_public)
         repo.audit(
-            "sync-enrol",
+            "sync-reenrol" if reenrol else "sync-enrol",
             "sync_peers",
             row.id,
-            {"office_code": identity.office_code, "role": identity.role},
-            office_id=ctx.office_id,
+            {"office_code": identity.office_code, "role": identity.role, "fingerprint": identity.fingerprint},
+            office_id=me,
         )
         uow.commit()
+        if reenrol:
+            log.warning("revoked peer re-enrolled by an administrator")
         return _peer(row)
 
 
@@ -226,15 +281,14 @@ def peers(ctx: ServiceContext) -> list[PeerRecord]:
 def revoke(ctx: ServiceContext, office_code: str) -> int:
     """Revoke every key of an office (a stolen PC, a lost key): its packages are refused from now on."""
     ctx.require(Permission.SETTINGS)
+    me = ctx.office_id
     with ctx.uow() as uow:
         rows = [p for p in uow.repo.all(m.SyncPeer, office_code=office_code.strip()) if p.status != "revoked"]
         if not rows:
             raise UserError(f"لا توجد جهة مسجّلة بالرمز {office_code}.", field="office_code")
         for p in rows:
             p.status, p.changed_at = "revoked", m.utcnow()
-        uow.repo.audit(
-            "sync-revoke", "sync_peers", rows[0].office_id, {"office_code": office_code}, office_id=ctx.office_id
-        )
+        uow.repo.audit("sync-revoke", "sync_peers", rows[0].office_id, {"office_code": office_code}, office_id=me)
         uow.commit()
         return len(rows)
 
@@ -243,12 +297,13 @@ def rotate_keys(ctx: ServiceContext) -> str:
     """A new key pair signs from now on; the old one is retired (it still opens late packages wrapped for it) and
     endorses the new identity file, so peers take it without another phone call. Returns the new fingerprint."""
     ctx.require(Permission.SETTINGS)
+    me = ctx.office_id
     with ctx.uow() as uow:
         for row in uow.repo.all(m.SyncKey, status="active"):
             row.status = "retired"
         uow.flush()
         keys = _active_key(uow.repo)
-        uow.repo.audit("sync-rotate", "sync_keys", "", {"fingerprint": keys.fingerprint}, office_id=ctx.office_id)
+        uow.repo.audit("sync-rotate", "sync_keys", "", {"fingerprint": keys.fingerprint}, office_id=me)
         uow.commit()
     return keys.fingerprint
 
@@ -267,16 +322,17 @@ def create_escrow(ctx: ServiceContext, target: Path, passphrase: str) -> str:
             fh.write(pkg.escrow_file(raw, passphrase))
     except OSError as exc:
         raise UserError(f"تعذّرت كتابة ملف مفتاح الضمان: {Path(target).name}") from exc
+    me = ctx.office_id
     with ctx.uow() as uow:
         uow.repo.set_setting(ESCROW_SETTING, pkg.b64(public))
-        uow.repo.audit("sync-escrow", "settings", "", {}, office_id=ctx.office_id)
+        uow.repo.audit("sync-escrow", "settings", "", {}, office_id=me)
         uow.commit()
     return fingerprint_of(public)
 
 
 def open_with_escrow(path: Path, escrow: Path, passphrase: str, sender_public: bytes) -> pkg.Package:
     """Recovery: open a package with the escrow key (headquarters' own key lost)."""
-    private = pkg.escrow_open(Path(escrow).read_bytes(), passphrase)
+    private = pkg.escrow_open(require_regular_file(Path(escrow), "ملف مفتاح الضمان").read_bytes()[:4096], passphrase)
     return pkg.open_package(Path(path), [sender_public], [private])
 
 
@@ -351,8 +407,12 @@ def export_package(
                 ids = store_sync.all_ids(conn, tables, owner=None)
             else:
                 ids = store_sync.changed_ids(conn, after, upto, tables, local_only=False)
-            flags = {"t": "flags", "items": store_sync.cross_office_pairs(conn, peer.office_id)}
-            records = itertools.chain(store_sync.iter_records(conn, ids, office.id), [flags])
+            pairs = store_sync.cross_office_pairs(conn, peer.office_id)
+            flags = [
+                {"t": "flags", "items": pairs[i : i + _FLAGS_PER_RECORD]}
+                for i in range(0, max(len(pairs), 1), _FLAGS_PER_RECORD)
+            ]
+            records = itertools.chain(store_sync.iter_records(conn, ids, office.id), flags)
         applied = _stream(repo, "sync.applied", peer.office_id)
         stamp = next_stamp(store_sync.clock(conn), _ms())
         manifest = {
@@ -427,10 +487,9 @@ class ImportResult:
 
 def _refuse(ctx: ServiceContext, reason: str, detail: dict) -> None:
     """Refused packages are named in the audit trail (in their own transaction), then refused."""
+    me = ctx.office_id
     with ctx.uow() as uow:
-        uow.repo.audit(
-            "sync-refused", "sync_packages", str(detail.get("package_id", ""))[:36], detail, office_id=ctx.office_id
-        )
+        uow.repo.audit("sync-refused", "sync_packages", str(detail.get("package_id", ""))[:36], detail, office_id=me)
         uow.commit()
     raise PackageError(reason)
 
@@ -441,11 +500,38 @@ class _ClockAheadError(Exception):
         self.stamp = stamp
 
 
+class _ForeignRecordsError(Exception):
+    """The package changes or removes records another office owns: refused whole, after the transaction."""
+
+    def __init__(self, applied: store_sync.Applied) -> None:
+        super().__init__("foreign")
+        self.applied = applied
+
+
 def _clock_refusal(stamp: int, now_ms: int) -> str:
     ahead = (stamp >> 16) - now_ms
     return (
-        f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز (الفارق بالأيام: {ahead / 86_400_000:.0f}): صحّح "
-        "التاريخ والوقت في الجهاز المخطئ ثم أعد التصدير. لم يُطبَّق شيء."
+        f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز (الفارق بالأيام: {ahead / 86_400_000:.0f}): لم يُطبَّق "
+        "شيء. إن كانت ساعة المكتب هي المخطئة فلا يكفي تصحيحها، لأن ما عُدّل أثناء الخطأ يحمل ذلك الوقت: صحّحوا "
+        "التاريخ والوقت في المكتب، واستوردوا فيه ردًّا حديثًا من الديوان، ثم صدّروا الحزمة مع إعادة الختم "
+        "(export-package --restamp، أو «إعادة الختم» في صفحة المزامنة)."
+    )
+
+
+def _refuse_foreign(ctx: ServiceContext, package_id: str, applied: store_sync.Applied) -> None:
+    """A package that changes or removes another office's records: nothing of it is applied; what it tried is put
+    in the conflict queue (once per package) for a person to see, and the refusal is audited."""
+    with ctx.uow() as uow:
+        conn = uow.session.connection()
+        if not uow.repo.all(m.SyncConflict, package_id=package_id, limit=1):
+            store_sync.save_conflicts(conn, applied.foreign_conflicts)
+        uow.commit()
+    log.warning("package refused: %d records of another office", applied.foreign)
+    _refuse(
+        ctx,
+        f"الحزمة تغيّر أو تحذف {applied.foreign:,} سجلًا يملكه مكتب آخر (أو تنسبه إلى غير مرسلها): رُفضت كلها ولم "
+        "يُطبَّق منها شيء. كل مكتب يغيّر سجلاته وحده؛ السجلات المعنية في قائمة التعارضات، فراجعوا المكتب المرسل.",
+        {"package_id": package_id, "reason": "ownership", "records": applied.foreign},
     )
 
 
@@ -456,7 +542,7 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
     with the same sequence and other content (a fork) is refused."""
     ctx.require(Permission.EXPORT)
     now_ms = _ms() if now_ms is None else now_ms
-    path = Path(path)
+    path = require_regular_file(Path(path), "ملف الحزمة")  # a named pipe would hang the reading for good
     try:
         if path.stat().st_size > MAX_PACKAGE:
             raise PackageError("الملف أكبر من أي حزمة معقولة: ليس حزمة AidOffice.")
@@ -529,12 +615,16 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
         with ctx.uow() as uow:
             repo = uow.repo
             applier = store_sync.Applier(uow.session, sender=sender, at_hq=here is Mode.HQ)
-            result = applier.apply(package.iter_records(), package.package_id, check)
+            result = applier.apply(package.iter_sized(), package.package_id, check)
+            if result.foreign:
+                raise _ForeignRecordsError(result)  # leaving the block rolls everything back
             conn = uow.session.connection()
             store_sync.save_conflicts(conn, result.conflicts)
-            for extra in result.extras:
-                if extra.get("t") == "flags" and here is Mode.OFFICE:
-                    store_sync.replace_flags(conn, extra.get("items", []))
+            flags = [extra for extra in result.extras if extra.get("t") == "flags"]
+            if flags and here is Mode.OFFICE:
+                store_sync.replace_flags(conn, [item for extra in flags for item in extra.get("items", [])])
+            if here is Mode.OFFICE:
+                _note_hq_time(repo, int(manifest.get("hlc", 0)))
             _note_ack(repo, sender, manifest.get("ack") or {})
             _note_applied(repo, sender, epoch, change_to)
             repo.add(
@@ -567,6 +657,11 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
             uow.commit()
     except _ClockAheadError as ahead:
         _refuse(ctx, _clock_refusal(ahead.stamp, now_ms), {"package_id": package.package_id, "reason": "clock"})
+    except _ForeignRecordsError as foreign:
+        _refuse_foreign(ctx, package.package_id, foreign.applied)
+    except PackageError as exc:
+        # a chunk that fails its check, a record or a payload past its limit: refused whole, and named in the audit
+        _refuse(ctx, exc.message, {"package_id": package.package_id, "reason": "content"})
     except (KeyError, TypeError, ValueError) as exc:
         # Signed by an enrolled sender but not in the shape this version reads: refused whole, never half applied.
         raise PackageError(
@@ -606,11 +701,94 @@ def _note_ack(repo, sender: str, ack: dict) -> None:
             row.status = "acknowledged"
 
 
+def _note_hq_time(repo, stamp: int) -> None:
+    """Headquarters' clock in its newest reply: the trusted time an office re-stamps from after a clock slip."""
+    if stamp > int(repo.setting(HQ_TIME_SETTING) or 0):
+        repo.set_setting(HQ_TIME_SETTING, stamp)
+
+
 def _note_applied(repo, sender: str, epoch: int, change_to: int) -> None:
     current = dict(repo.setting(f"sync.applied.{sender}") or {})
     stored_epoch = int(current.get("epoch", -1))
     if epoch > stored_epoch or (epoch == stored_epoch and change_to > int(current.get("change_no", 0))):
         repo.set_setting(f"sync.applied.{sender}", {"epoch": epoch, "change_no": change_to})
+
+
+# --- a clock slip -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RestampResult:
+    records: int  # stamps moved back (and stamp-less rows given one)
+    ahead_until: datetime  # where the slipped clock stood: the furthest stamp found (local time, as are the others)
+    hq_time: datetime  # headquarters' time in its newest reply
+    now: datetime  # this PC's clock
+
+
+def _local(ms: int) -> datetime:
+    """This PC's local time of a millisecond count (what its clock shows the administrator)."""
+    return datetime.fromtimestamp(ms / 1000)
+
+
+def restamp(ctx: ServiceContext, *, now_ms: int | None = None) -> RestampResult:
+    """An office whose clock ran ahead: every stamp it made past the present (this PC's clock, once set right, and
+    never before headquarters' time in its newest reply) takes a new stamp just after both, in the same order. An
+    edit made during the slip would otherwise win every later merge, and headquarters rightly refuses it, package
+    after package. Headquarters' check is not loosened: the new stamps are of the present. Audited, and the result
+    tells the administrator what was found."""
+    ctx.require(Permission.SETTINGS)
+    now_ms = _ms() if now_ms is None else now_ms
+    me = ctx.office_id
+    with ctx.uow() as uow:
+        repo = uow.repo
+        if Mode(repo.setting(MODE_SETTING) or Mode.OFFICE.value) is not Mode.OFFICE:
+            raise UserError("إعادة الختم للمكتب الذي تقدّمت ساعته؛ الديوان يرفض الحزم المتقدمة ولا يعيد ختمها.")
+        hq_time = int(repo.setting(HQ_TIME_SETTING) or 0)
+        if not hq_time:
+            raise UserError(
+                "لا يوجد رد من الديوان يُعتمد وقته: اطلبوا من الديوان حزمة رد لهذا المكتب واستوردوها هنا أولًا، ثم "
+                "أعيدوا الختم."
+            )
+        hq_ms = hlc_ms(hq_time)
+        if now_ms < hq_ms - MAX_AHEAD_MS:
+            raise UserError(
+                f"ساعة هذا الجهاز ({_local(now_ms):%Y-%m-%d %H:%M}) متأخرة عن وقت الديوان في آخر رد منه "
+                f"({_local(hq_ms):%Y-%m-%d %H:%M}): صحّح التاريخ والوقت أولًا، ثم أعد الختم. لم يتغير شيء."
+            )
+        present = max(now_ms, hq_ms)
+        limit = ((present + 1) << 16) - 1  # anything stamped after this millisecond was stamped in the future
+        done = store_sync.restamp_ahead(uow.session.connection(), limit, max(hq_time, present << 16))
+        if not done.records:
+            raise UserError(
+                f"لا سجلات مختومة بوقت بعد ساعة هذا الجهاز ({_local(now_ms):%Y-%m-%d %H:%M}): لا شيء يُعاد ختمه. إن "
+                "رفض الديوان الحزمة لتقدّم الساعة فساعة هذا الجهاز ما زالت متقدمة: صحّحها ثم أعد الختم (آخر وقت "
+                f"من الديوان: {_local(hq_ms):%Y-%m-%d %H:%M})."
+            )
+        result = RestampResult(done.records, _local(hlc_ms(done.furthest)), _local(hq_ms), _local(now_ms))
+        repo.audit(
+            "sync-restamp",
+            "sync_stamps",
+            "",
+            {
+                "records": done.records,
+                "ahead_until": result.ahead_until.isoformat(timespec="seconds"),
+                "hq_time": result.hq_time.isoformat(timespec="seconds"),
+                "now": result.now.isoformat(timespec="seconds"),
+            },
+            office_id=me,
+        )
+        uow.commit()
+    log.warning("clock slip: %d stamps re-stamped from the present", done.records)
+    return result
+
+
+def restamp_message(result: RestampResult) -> str:
+    """What the administrator is told (the command line and the Sync page say the same)."""
+    return (
+        f"أُعيد ختم {result.records:,} سجلًا كانت مختومة بوقت في المستقبل (حتى {result.ahead_until:%Y-%m-%d %H:%M}) "
+        f"لأن ساعة الجهاز كانت متقدمة. خُتمت بالوقت الحاضر: ساعة الجهاز الآن {result.now:%Y-%m-%d %H:%M}، وآخر وقت "
+        f"من الديوان {result.hq_time:%Y-%m-%d %H:%M}. سُجّل ذلك في سجل التدقيق؛ صدّر الحزمة الآن."
+    )
 
 
 # --- history, conflicts, flags ------------------------------------------------------------------------------
@@ -681,6 +859,9 @@ def conflicts(ctx: ServiceContext, *, open_only: bool = True) -> list[ConflictRe
             if c.entity == "associations":
                 found = repo.get(m.Association, c.entity_id)
                 name = found.name if found else ""
+            kept, lost = c.kept_value, c.lost_value
+            if c.field in ("office_id", "deleted"):  # another office's record: the owners by their codes
+                kept, lost = codes.get(kept, kept), codes.get(lost, lost)
             out.append(
                 ConflictRecord(
                     c.id,
@@ -688,9 +869,9 @@ def conflicts(ctx: ServiceContext, *, open_only: bool = True) -> list[ConflictRe
                     c.entity_id,
                     name,
                     c.field,
-                    c.kept_value,
+                    kept,
                     codes.get(c.kept_origin, "?"),
-                    c.lost_value,
+                    lost,
                     codes.get(c.lost_origin, "?"),
                     c.status,
                     c.created_at,

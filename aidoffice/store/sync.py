@@ -10,6 +10,7 @@ back.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 from collections import defaultdict
@@ -22,7 +23,7 @@ from decimal import Decimal
 from sqlalchemy import Connection, Date, DateTime, Numeric, Table, delete, insert, select, update
 from sqlalchemy.orm import Session
 
-from aidoffice.domain.sync import Outcome, Stamp, merge, next_stamp
+from aidoffice.domain.sync import Outcome, Stamp, hlc_ms, merge, next_stamp
 from aidoffice.errors import UserError
 from aidoffice.store import models as m
 from aidoffice.store import search
@@ -91,6 +92,8 @@ LISTS = {
 _LOCAL_COLUMNS = {"version", "search_rowid"}
 _CHUNK = 500
 _APPLY_CHUNK = 2000
+_APPLY_BYTES = 16 << 20  # a chunk of owned records is applied once its lines pass this size, whatever their number
+_FOREIGN_KEPT = 1000  # conflicts noted for a package that touches other offices' records (all of them are counted)
 
 
 def table(name: str) -> Table:
@@ -193,6 +196,62 @@ def stamp_pending(session: Session, now_ms: int) -> None:
     )
     _set_number(conn, STAMPED_SETTING, newest)
     _set_number(conn, CLOCK_SETTING, stamp)
+
+
+@dataclass(frozen=True)
+class Restamped:
+    records: int  # stamps (and stamp-less rows) given a new stamp
+    furthest: int  # the furthest stamp found ahead: where the slipped clock stood
+
+
+def restamp_ahead(conn: Connection, limit: int, floor: int) -> Restamped:
+    """A way out of a clock slip that keeps every stamp honest: this installation's stamps past `limit` (made while
+    its clock ran ahead) take new stamps just after `floor` and every stamp this database holds, in their old order;
+    the stamps they replaced (`base`) follow the same order, so an edit made after another still reads as such. Rows
+    bulk-added meanwhile, which travel with their creation time as stamp, get a stamp of their own. The clock goes
+    back to the newest new stamp. Nothing leaves the outbox: what was not acknowledged still goes in the next
+    package, with the new stamps."""
+    me = office_id(conn)
+    rows = conn.exec_driver_sql(
+        "SELECT entity, entity_id, field, hlc, base FROM sync_stamps WHERE origin = ? AND (hlc > ? OR base > ?)",
+        (me, limit, limit),
+    ).all()
+    ahead = sorted({r[3] for r in rows if r[3] > limit})
+    sound = conn.exec_driver_sql("SELECT coalesce(max(hlc), 0) FROM sync_stamps WHERE hlc <= ?", (limit,)).scalar()
+    start = max(floor, sound or 0) + 2  # start - 1 is the stamp of the stamp-less rows
+
+    def moved(stamp: int) -> int:
+        # a stamp past the limit goes to its rank among those that moved: start - 1 + how many are not after it
+        return stamp if stamp <= limit else start - 1 + bisect.bisect_right(ahead, stamp)
+
+    changed = [(moved(hlc), moved(base), entity, ident, fld) for entity, ident, fld, hlc, base in rows]
+    if changed:
+        conn.exec_driver_sql(
+            "UPDATE sync_stamps SET hlc = ?, base = ? WHERE entity = ? AND entity_id = ? AND field = ?", changed
+        )
+    threshold = datetime.fromtimestamp(hlc_ms(limit) / 1000)  # as `_fallback` reads a row's time
+    stamps = table("sync_stamps")
+    bare: list[tuple] = []
+    furthest = max(ahead, default=0)
+    for name in OWNED:
+        tbl = table(name)
+        stamped = select(stamps.c.entity_id).where(stamps.c.entity == name, stamps.c.field == "")
+        query = select(tbl.c.id, tbl.c.updated_at).where(
+            tbl.c.office_id == me, tbl.c.updated_at > threshold, tbl.c.id.not_in(stamped)
+        )
+        for ident, at in conn.execute(query):
+            bare.append((name, ident, "", start - 1, me, 0, 0))
+            furthest = max(furthest, int(at.timestamp() * 1000) << 16)
+    if bare:
+        conn.exec_driver_sql(
+            "INSERT INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?)",
+            bare,
+        )
+    if changed or bare:
+        newest = conn.exec_driver_sql("SELECT coalesce(max(hlc), 0) FROM sync_stamps").scalar() or 0
+        _set_number(conn, CLOCK_SETTING, max(newest, start - 1))
+    return Restamped(len(changed) + len(bare), furthest)
 
 
 BULK_MIN_ROWS = 1000  # below this, the per-row triggers cost less than setting them aside (DDL)
@@ -432,6 +491,8 @@ class Applied:
     conflicts: list[dict] = field(default_factory=list)
     newest: int = 0
     extras: list[dict] = field(default_factory=list)
+    foreign: int = 0  # records of another office this package tried to change or remove (the package is refused)
+    foreign_conflicts: list[dict] = field(default_factory=list)
 
 
 def _stamp_of(values: list) -> Stamp:
@@ -467,22 +528,31 @@ class Applier:
         self.result = Applied()
         self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # records may point at later ones
 
-    def apply(self, records: Iterable[dict], package_id: str, check: Callable[[dict], None] | None = None) -> Applied:
-        """Apply records as they are read; owned records gather in chunks of one table. `check` may refuse a record
-        (an exception leaves the caller's transaction to roll back). Records of other kinds (flags) are kept aside
-        in the result."""
+    def apply(
+        self, sized: Iterable[tuple[int, dict]], package_id: str, check: Callable[[dict], None] | None = None
+    ) -> Applied:
+        """Apply records (each with the size of its line) as they are read; owned records gather in chunks of one
+        table, bounded in number and in bytes. `check` may refuse a record (an exception leaves the caller's
+        transaction to roll back). Flags from headquarters are kept aside in the result; other kinds are skipped.
+        Records of another office are not applied but counted in `foreign` (the caller refuses the package)."""
         self.package_id = package_id
         buffer: list[dict] = []
+        buffered = 0
 
         def flush() -> None:
+            nonlocal buffered
             if buffer:
                 self._owned(buffer[0]["t"], list(buffer))
                 buffer.clear()
+                buffered = 0
 
-        for record in records:
+        for size, record in sized:
             name = record.get("t")
             if name not in REFERENCE and name != "associations" and name not in OWNED:
-                self.result.extras.append(record)
+                if name == "flags" and not self.at_hq:
+                    self.result.extras.append(record)
+                else:
+                    self.result.skipped += 1  # an office sends no flags; a kind this version does not know
                 continue
             if check is not None:
                 check(record)
@@ -490,9 +560,10 @@ class Applier:
             for stamp in stamps:
                 self.result.newest = max(self.result.newest, int(stamp[0]))
             if name in OWNED:
-                if buffer and (buffer[0]["t"] != name or len(buffer) >= _APPLY_CHUNK):
+                if buffer and (buffer[0]["t"] != name or len(buffer) >= _APPLY_CHUNK or buffered >= _APPLY_BYTES):
                     flush()
                 buffer.append(record)
+                buffered += size
                 continue
             flush()
             if name in REFERENCE:
@@ -585,15 +656,13 @@ class Applier:
         listed: list[tuple[str, dict]] = []
         for record in records:
             ident, incoming, row = record["id"], _stamp_of(record["s"]), record["row"]
-            if self.at_hq and row is not None and row.get("office_id") != self.sender:
-                # Each record has an owning office: another office's record is never changed through this one.
-                self._conflict(name, ident, "office_id", None, incoming, row.get("office_id"), incoming)
-                continue
             current = stamps.get((ident, ""))
+            present = existing.get(ident)
+            if self._foreign(name, ident, row, incoming, present, current):
+                continue
             if current is not None and incoming.key() <= (current[0], current[1]):
                 self.result.skipped += 1
                 continue
-            present = existing.get(ident)
             if row is None:
                 if present is not None and name not in ("distributions", "distribution_lines", "aid_refusals"):
                     self.conn.execute(delete(tbl).where(tbl.c.id == ident))
@@ -635,6 +704,37 @@ class Applier:
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
                 stamp_rows,
             )
+
+    def _foreign(self, name: str, ident: str, row: dict | None, incoming: Stamp, present, current) -> bool:
+        """Each record has an owning office, and only that office changes or removes it. The owner is read from the
+        row stored here (or, for a removed row, from the stamp of its removal), never only from what the package
+        claims: a package may carry only its sender's records, stamped by its sender. Anything else is counted and
+        noted for the conflict queue, not applied."""
+        owner = present["office_id"] if present is not None else (current[1] if current is not None else None)
+        claimed = row.get("office_id") if row is not None else None
+        if owner in (None, self.sender) and (row is None or claimed == self.sender) and incoming.origin == self.sender:
+            return False
+        self.result.foreign += 1
+        if len(self.result.foreign_conflicts) < _FOREIGN_KEPT:
+            kept = Stamp(current[0], current[1], current[2]) if current is not None else Stamp(0, owner or "", 0)
+            self.result.foreign_conflicts.append(
+                {
+                    "id": m.new_id(),
+                    "entity": name,
+                    "entity_id": ident,
+                    "field": "office_id" if row is not None else "deleted",
+                    "kept_value": owner,
+                    "kept_origin": owner or "",
+                    "kept_hlc": kept.hlc,
+                    "lost_value": claimed,
+                    "lost_origin": self.sender,
+                    "lost_hlc": incoming.hlc,
+                    "package_id": self.package_id,
+                    "status": "open",
+                    "created_at": m.utcnow(),
+                }
+            )
+        return True
 
     def _set_lists(self, name: str, rows: list[tuple[str, dict]], only: tuple[str, ...] | None = None) -> None:
         """Replace the list fields (link rows) of the given records by those in their rows (`only`: these fields)."""

@@ -272,8 +272,8 @@ def test_wrong_recipient_unknown_and_revoked_senders_are_refused(tmp_path):
     add_person(a, "مريم سعيد", "09090909090")
     path = sync.export_package(a, tmp_path / "usb").path
     # another headquarters that enrolled the same office still cannot open what was sealed for the first one
-    ident, _ = sync.export_identity(a, tmp_path / "ids2")
-    sync.enrol(other_hq, ident)
+    ident, fp = sync.export_identity(a, tmp_path / "ids2")
+    sync.enrol(other_hq, ident, expected_fingerprint=fp)
     with pytest.raises(PackageError, match="ليست موجّهة"):
         sync.import_package(other_hq, path)
     # an office nobody enrolled
@@ -288,8 +288,8 @@ def test_wrong_recipient_unknown_and_revoked_senders_are_refused(tmp_path):
 
 
 def introduce_only_office_side(hq, office_ctx, folder):
-    hq_file, _ = sync.export_identity(hq, folder / "ids3")
-    sync.enrol(office_ctx, hq_file)
+    hq_file, hq_fp = sync.export_identity(hq, folder / "ids3")
+    sync.enrol(office_ctx, hq_file, expected_fingerprint=hq_fp)
 
 
 def test_a_fork_is_detected(pair):
@@ -372,18 +372,20 @@ def test_enrolment_checks_fingerprint_role_and_rotation(tmp_path):
     assert len(a_fp.replace(" ", "")) == 25
     with pytest.raises(UserError, match="البصمة لا تطابق"):
         sync.enrol(hq, a_file, expected_fingerprint="00000 00000 00000 00000 00000")
-    b_file, _ = sync.export_identity(b, tmp_path / "ids")
+    b_file, b_fp = sync.export_identity(b, tmp_path / "ids")
     with pytest.raises(UserError, match="النوع الآخر"):
-        sync.enrol(a, b_file)  # an office does not trust another office
+        sync.enrol(a, b_file, expected_fingerprint=b_fp)  # an office does not trust another office
     sync.enrol(hq, a_file, expected_fingerprint=a_fp)
-    hq_file, _ = sync.export_identity(hq, tmp_path / "ids")
-    sync.enrol(a, hq_file)
+    hq_file, hq_fp = sync.export_identity(hq, tmp_path / "ids")
+    sync.enrol(a, hq_file, expected_fingerprint=hq_fp)
     add_person(a, "قبل التدوير", "15151515151")
     old_package = sync.export_package(a, tmp_path / "usb").path
     new_fp = sync.rotate_keys(a)
     assert new_fp != a_fp
-    rotated, _ = sync.export_identity(a, tmp_path / "ids-new")
-    sync.enrol(hq, rotated)  # endorsed by the previous key: taken without a phone call
+    rotated, rotated_fp = sync.export_identity(a, tmp_path / "ids-new")
+    assert rotated_fp == new_fp
+    # endorsed by the previous key: taken (the fingerprint is still read over the phone, as for every enrolment)
+    sync.enrol(hq, rotated, expected_fingerprint=new_fp)
     assert [p.status for p in sync.peers(hq)] == ["retired", "active"]
     sync.import_package(hq, old_package)  # a package signed before the rotation still opens
     add_person(a, "بعد التدوير", "16161616161")
@@ -488,7 +490,7 @@ def test_an_unwritable_folder_leaves_no_file_and_only_a_gap(pair):
     assert sync.import_package(hq, written.path).status == "applied"
 
 
-def test_a_record_of_another_office_is_queued_not_applied(tmp_path):
+def test_a_record_of_another_office_is_queued_and_its_package_refused(tmp_path):
     hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
     person = add_person(a, "ملك المكتب الأول", "28282828282")
     sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
@@ -519,10 +521,12 @@ def test_a_record_of_another_office_is_queued_not_applied(tmp_path):
         _keys(b),
         {"recipient": _kx_public(hq)},
     ).path
-    result = sync.import_package(hq, path)
-    assert result.applied == 0 and result.conflicts == 1
+    with pytest.raises(PackageError, match="يملكه مكتب آخر"):
+        sync.import_package(hq, path)
     assert persons.get_person(hq, person.id).full_name == "ملك المكتب الأول"
-    assert [c.field for c in sync.conflicts(hq)] == ["office_id"]
+    queued = sync.conflicts(hq)
+    assert [(c.field, c.kept_value, c.lost_office) for c in queued] == [("office_id", "A-01", "B-01")]
+    assert all(r.sequence != 7 for r in sync.history(hq))  # refused whole: not recorded as applied
 
 
 def _office_of(ctx) -> str:
@@ -589,12 +593,12 @@ def test_the_escrow_key_reopens_an_encrypted_office_whose_passwords_are_lost(tmp
     office_ctx = installation(tmp_path / "a.sqlite3", "A-01")
     users.create_user(office_ctx, "admin", "كلمة-سر-قوية", "admin")
     users.login(office_ctx, "admin", "كلمة-سر-قوية")
-    hq_file, _ = sync.export_identity(hq, tmp_path / "ids")
+    hq_file, hq_fp = sync.export_identity(hq, tmp_path / "ids")
     if encrypt_first:
         office_ctx = encryption.encrypt_database(office_ctx, "كلمة-سر-قوية")
-        sync.enrol(office_ctx, hq_file)
+        sync.enrol(office_ctx, hq_file, expected_fingerprint=hq_fp)
     else:
-        sync.enrol(office_ctx, hq_file)
+        sync.enrol(office_ctx, hq_file, expected_fingerprint=hq_fp)
         office_ctx = encryption.encrypt_database(office_ctx, "كلمة-سر-قوية")
     add_person(office_ctx, "نادر سعيد الكثيري", "29292929292")
     path = office_ctx.db.path

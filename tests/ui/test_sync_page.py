@@ -37,6 +37,8 @@ def test_enrol_export_import_and_decide_a_conflict_from_the_page(qtbot, tmp_path
     assert "البصمة لا تطابق" in hq_page.message.text() and hq_page.peers_table.rowCount() == 0
     hq_page.enrol(office_id, office_page.fingerprint_label.text())
     office_page.enrol(hq_id, "")
+    assert "البصمة مطلوبة" in office_page.message.text() and office_page.peers_table.rowCount() == 0
+    office_page.enrol(hq_id, hq_page.fingerprint_label.text())
     assert hq_page.peers_table.rowCount() == 1 and office_page.peers_table.rowCount() == 1
     assert hq_page.office_choice.count() == 1 and not office_page.office_choice.isVisibleTo(office_page)
 

@@ -51,6 +51,7 @@ FIELD_LABELS = {
     "fields": "مجالات العمل",
     "districts": "المديريات",
     "office_id": "مكتب المالك",
+    "deleted": "حذف سجل مكتب آخر",
 }
 
 
@@ -194,6 +195,13 @@ class SyncPage(QWidget):
         row.addWidget(self.fingerprint_label, 1)
         row.addWidget(export_identity)
         row.addWidget(rotate)
+        self.restamp_button = QPushButton("إعادة الختم بعد تقدّم الساعة")
+        self.restamp_button.setToolTip(
+            "إن رفض الديوان الحزم لأن ساعة هذا الجهاز كانت متقدمة: صحّح الساعة، واستورد ردًّا حديثًا من الديوان، ثم "
+            "أعد ختم ما خُتم في المستقبل بالوقت الحاضر."
+        )
+        self.restamp_button.clicked.connect(self.restamp)
+        row.addWidget(self.restamp_button)
         enrol_box = QGroupBox("تسجيل جهة (مكتب في الديوان، أو الديوان في المكتب)")
         self.enrol_path = ltr_edit("ملف الهوية .aidid")
         choose = QPushButton("اختيار…")
@@ -201,11 +209,17 @@ class SyncPage(QWidget):
         self.enrol_fingerprint = ltr_edit("البصمة كما قُرئت بالهاتف")
         enrol = QPushButton("تسجيل")
         enrol.setObjectName("primary")
-        enrol.clicked.connect(lambda: self.enrol(Path(self.enrol_path.text().strip()), self.enrol_fingerprint.text()))
+        enrol.clicked.connect(
+            lambda: self.enrol(
+                Path(self.enrol_path.text().strip()), self.enrol_fingerprint.text(), reenrol=self.reenrol.isChecked()
+            )
+        )
+        self.reenrol = QCheckBox("إعادة تسجيل جهة ملغاة (قرار مدير النظام)")
         line = QHBoxLayout(enrol_box)
         line.addWidget(self.enrol_path, 2)
         line.addWidget(choose)
         line.addWidget(self.enrol_fingerprint, 2)
+        line.addWidget(self.reenrol)
         line.addWidget(enrol)
         self.peers_table = QTableWidget()
         self.peers_table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
@@ -235,6 +249,7 @@ class SyncPage(QWidget):
             if p.role == "office" and p.status == "active":
                 self.office_choice.addItem(f"{p.office_code} — {p.name}", p.office_code)
         self.office_choice.setVisible(self.is_hq)
+        self.restamp_button.setVisible(not self.is_hq)
         self._peers = peers
         fill_table(
             self.peers_table,
@@ -384,14 +399,18 @@ class SyncPage(QWidget):
             return None
         return items[row]
 
-    def enrol(self, path: Path, fingerprint: str) -> None:
+    def enrol(self, path: Path, fingerprint: str, *, reenrol: bool = False) -> None:
         peer = self._act(
-            lambda: sync.enrol(self.ctx, path, expected_fingerprint=fingerprint.strip() or None),
-            lambda p: f"سُجّلت الجهة {p.office_code} ({p.name}).",
+            lambda: sync.enrol(self.ctx, path, expected_fingerprint=fingerprint.strip() or None, reenrol=reenrol),
+            lambda p: f"{'أُعيد تسجيل' if reenrol else 'سُجّلت'} الجهة {p.office_code} ({p.name}).",
         )
         if peer is not None:
             self.enrol_path.clear()
             self.enrol_fingerprint.clear()
+            self.reenrol.setChecked(False)
+
+    def restamp(self) -> None:
+        self._act(lambda: sync.restamp(self.ctx), sync.restamp_message)
 
     def revoke_selected(self) -> None:
         peer = self._selected(self.peers_table, self._peers, "اختر جهة من الجدول أولًا.")
