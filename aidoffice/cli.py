@@ -168,7 +168,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("keys", parents=[common], help="مفاتيح المزامنة: الهوية والبصمة وتسجيل الجهات والتدوير والإلغاء")
     p.add_argument("action", choices=("show", "export", "enrol", "list", "rotate", "revoke", "escrow"))
     p.add_argument("target", nargs="?", help="export/escrow: المجلد أو الملف؛ enrol: ملف الهوية؛ revoke: رمز المكتب")
-    p.add_argument("--fingerprint", help="enrol: البصمة كما قُرئت بالهاتف (25 رقمًا)")
+    p.add_argument("--fingerprint", help="enrol: البصمة كما قُرئت بالهاتف (25 رقمًا، إلزامية)")
+    p.add_argument(
+        "--reenrol", action="store_true", help="enrol: إعادة تسجيل جهة ملغاة بمفتاح جديد (قرار مدير النظام، يُسجَّل)"
+    )
 
     p = sub.add_parser("recover", parents=[common], help="فتح قاعدة مشفرة بمفتاح ضمان الديوان عند فقد كل كلمات المرور")
     p.add_argument(
@@ -179,6 +182,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("export-package", parents=[common], help="تصدير حزمة مزامنة إلى مجلد أو ذاكرة USB")
     p.add_argument("--to", type=Path, required=True)
     p.add_argument("--full", action="store_true", help="نسخة كاملة بدل التغييرات منذ آخر إقرار")
+    p.add_argument(
+        "--restamp",
+        action="store_true",
+        help="في المكتب بعد تقدّم الساعة: إعادة ختم ما خُتم في المستقبل بالوقت الحاضر (لمدير النظام) ثم التصدير",
+    )
     p.add_argument("--office", help="في الديوان: رمز المكتب الذي تُصدَّر له الحزمة")
 
     p = sub.add_parser("import-package", parents=[common], help="استيراد حزمة مزامنة (تُفحص كاملة قبل التطبيق)")
@@ -527,6 +535,8 @@ def _sync_command(ctx, args: argparse.Namespace) -> None:
         return args.target
 
     if args.command == "export-package":
+        if args.restamp:
+            sys.stdout.write(sync.restamp_message(sync.restamp(ctx)) + "\n")
         r = sync.export_package(ctx, args.to, full=args.full, to_office=args.office)
         sys.stdout.write(f"{texts.DONE} {r.path} — {r.kind}، {r.records:,} سجل، {r.size / 1e6:.2f} MB\n")
     elif args.command == "import-package":
@@ -544,7 +554,7 @@ def _sync_command(ctx, args: argparse.Namespace) -> None:
         path, fp = sync.export_identity(ctx, Path(need_target()))
         sys.stdout.write(f"{texts.DONE} {path}\nالبصمة: {fp}\n")
     elif args.action == "enrol":
-        peer = sync.enrol(ctx, Path(need_target()), expected_fingerprint=args.fingerprint)
+        peer = sync.enrol(ctx, Path(need_target()), expected_fingerprint=args.fingerprint, reenrol=args.reenrol)
         sys.stdout.write(f"{texts.DONE} {peer.office_code} ({peer.role}) — {peer.fingerprint}\n")
     elif args.action == "list":
         _print_json([p.__dict__ for p in sync.peers(ctx)])
