@@ -587,8 +587,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     log_file = setup_logging()
+    from aidoffice.store.engine import write_lock_first
+
     try:
-        return _run(args)
+        with write_lock_first():  # commands started at once on one file wait their turn (busy timeout), not fail
+            return _run(args)
     except UserError as exc:
         log.info("command %s refused: %s", args.command, type(exc).__name__)
         sys.stderr.write(exc.message + "\n")

@@ -49,9 +49,9 @@ def main() -> None:
     record = make_backup(ctx, work / "usb")
     took = time.perf_counter() - start
     print(f"backup of {db.stat().st_size / 1e9:.2f} GB (integrity check before and after included): {took:.1f} s")
-    ctx.close()
+    users.login(ctx, "admin", "كلمة-سر-قوية")  # an administrator of the current file restores
     start = time.perf_counter()
-    restored = restore_backup(db, record.path)
+    restored = restore_backup(ctx, record.path).ctx
     print(
         f"restore (backup checked, current file kept aside, copy, reopen): {time.perf_counter() - start:.1f} s; "
         f"peak memory {peak_rss_mb():.0f} MB"

@@ -63,10 +63,11 @@ def _when(text: str | None) -> datetime | None:
 
 def _audit_failures_before_unlock(ctx: ServiceContext, username: str) -> None:
     """The wrong passwords counted in the keyring, written to the audit trail now that the file is open."""
-    pending = keyring.login_state(ctx.db.path, username).get("pending", [])
-    if pending:
-        users.audit_failed_logins(ctx, username, pending)
-    keyring.set_login_state(ctx.db.path, username, {})
+    state = keyring.login_state(ctx.db.path, username)
+    if state.get("pending"):
+        users.audit_failed_logins(ctx, username, state["pending"])
+    if state:  # written only when there is something to clear: most opens leave the keyring untouched
+        keyring.set_login_state(ctx.db.path, username, {})
 
 
 def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:

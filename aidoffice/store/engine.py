@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sqlite3
 import stat
+import threading
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -37,11 +41,8 @@ def busy_timeout_ms() -> int:
 # --- sorting SQLite failures into the user's environment and bugs -------------------------------------------
 
 _KNOWN = (
-    (
-        "database is locked",
-        "قاعدة البيانات مشغولة أو مقفلة من برنامج آخر. أغلق النسخة الأخرى من البرنامج ثم أعد المحاولة.",
-    ),
-    ("database table is locked", "قاعدة البيانات مشغولة. أعد المحاولة بعد قليل."),
+    ("database is locked", "BUSY"),
+    ("database table is locked", "BUSY"),
     ("readonly", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
     ("read-only", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
     ("disk is full", "القرص ممتلئ: لم يُحفظ شيء. أفرغ مساحة على القرص ثم أعد المحاولة."),
@@ -66,8 +67,17 @@ def storage_error_for(exc: BaseException) -> StorageError | None:
     text = str(original).lower()
     for needle, message in _KNOWN:
         if needle in text:
-            return StorageError(message)
+            return StorageError(busy_message() if message == "BUSY" else message)
     return None
+
+
+def busy_message() -> str:
+    """After waiting the whole busy timeout for another command or window to finish writing."""
+    seconds = max(1, round(busy_timeout_ms() / 1000))
+    return (
+        f"قاعدة البيانات مشغولة بعمل آخر (أمر آخر أو نافذة البرنامج) ولم تتحرر بعد انتظار {seconds} ثانية: "
+        "لم يُحفظ شيء. أعد المحاولة بعد انتهاء العمل الآخر، أو أغلق النسخة الأخرى من البرنامج."
+    )
 
 
 def raise_storage_error(exc: BaseException) -> None:
@@ -98,7 +108,46 @@ def _install_pragmas(engine: Engine, *, foreign_keys: bool) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # IMMEDIATE (when the caller asked, see write_lock_first): a unit of work that reads then writes (a login,
+        # an entry check) takes the write lock at its start, so another program's writer makes it wait up to the
+        # busy timeout; a deferred one fails at once when it writes after the other committed (its snapshot is
+        # stale, and SQLite does not wait for that). A unit of work opened inside another in the same thread (the
+        # office's id read while a record is built) stays deferred: it would otherwise wait for its own caller.
+        held = _held_engines()
+        immediate = _WRITE_LOCK_FIRST.get() and id(engine) not in held
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if immediate:
+            held.add(id(engine))
+            connection.info[_IMMEDIATE] = True
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def _on_end(connection) -> None:
+        if connection.info.pop(_IMMEDIATE, False):
+            _held_engines().discard(id(engine))
+
+
+_WRITE_LOCK_FIRST: ContextVar[bool] = ContextVar("aidoffice_write_lock_first", default=False)
+_IMMEDIATE = "aidoffice_immediate"
+_holding = threading.local()
+
+
+def _held_engines() -> set[int]:
+    if not hasattr(_holding, "engines"):
+        _holding.engines = set()
+    return _holding.engines
+
+
+@contextlib.contextmanager
+def write_lock_first() -> Iterator[None]:
+    """Within this block, units of work take the write lock when they begin (BEGIN IMMEDIATE) and so wait their
+    turn behind another program's writer, up to the busy timeout. For the command line, whose commands may run at
+    once on one file; the desktop's reads stay deferred, so a long import in the background never blocks them."""
+    token = _WRITE_LOCK_FIRST.set(True)
+    try:
+        yield
+    finally:
+        _WRITE_LOCK_FIRST.reset(token)
 
 
 def sqlcipher_driver():
@@ -119,9 +168,11 @@ def raw_connect(path: Path, key: bytes | None = None, *, read_only: bool = False
     """A DB-API connection outside SQLAlchemy (copies, checks): plain sqlite3, or SQLCipher with the key set."""
     module = sqlcipher_driver() if key else sqlite3
     target = f"file:{path}?mode=ro" if read_only else str(path)
-    conn = module.connect(target, uri=read_only, timeout=timeout if timeout is not None else 5.0)
+    seconds = timeout if timeout is not None else busy_timeout_ms() / 1000
+    conn = module.connect(target, uri=read_only, timeout=seconds)
     if key:
         conn.execute(f'PRAGMA key = "{raw_key(key)}"')
+        conn.execute(f"PRAGMA busy_timeout = {int(seconds * 1000)}")  # SQLCipher's driver: the same wait, stated
     return conn
 
 
