@@ -230,10 +230,13 @@ def _secret(variable: str, prompt: str) -> str:
 
 def _authenticate(ctx, args: argparse.Namespace) -> None:
     """Once the office has users, the command line acts as one of them, with that user's role."""
+    from aidoffice.services.trust import users_intact
     from aidoffice.services.users import has_users, login
 
     if has_users(ctx):
         login(ctx, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+    else:
+        users_intact(ctx)  # an emptied users table is not a first start
 
 
 def _user_command(ctx, args: argparse.Namespace) -> None:
@@ -287,6 +290,36 @@ def _open(args: argparse.Namespace, path: Path, *, create: bool):
     return ctx
 
 
+def _audit(args: argparse.Namespace) -> int:
+    """`audit verify` walks the chain BEFORE the command writes anything: its own login appends entries and moves the
+    stored head, which would hide a cut-off tail. An encrypted file is unlocked (nothing written), the chain checked
+    against the anchors and the head kept in the keyring, and only then the user logged in."""
+    from aidoffice import paths
+    from aidoffice.services.audit import describe, verify_audit
+    from aidoffice.services.context import open_context
+    from aidoffice.services.encryption import is_encrypted, unlock_key
+    from aidoffice.services.users import login
+
+    path = args.db or paths.default_db_path()
+    password = key = None
+    if is_encrypted(path):
+        password = _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: ")
+        key = unlock_key(path, args.user, password)
+    ctx = open_context(path, username=args.user, create=False, key=key)
+    try:
+        report = verify_audit(ctx)
+        if password is not None:
+            login(ctx, args.user, password)
+        else:
+            _authenticate(ctx, args)
+    finally:
+        ctx.close()
+    if report.broken_at is not None or report.reason:
+        raise UserError(describe(report))
+    sys.stdout.write(describe(report) + "\n")
+    return EXIT_OK
+
+
 def _old_backups(ctx, choice: str) -> None:
     """Copies taken before encryption are still readable without a password: encrypt them, delete them, or say so."""
     from aidoffice.services import backups
@@ -329,6 +362,8 @@ def _run(args: argparse.Namespace) -> int:
         return EXIT_OK
     from aidoffice import paths
 
+    if args.command == "audit":
+        return _audit(args)
     read_only = args.command in ("stats", "search", "list")
     ctx = _open(args, args.db or paths.default_db_path(), create=not read_only)
     try:
@@ -346,13 +381,6 @@ def _run(args: argparse.Namespace) -> int:
 
             record = make_backup(ctx, args.to)
             sys.stdout.write(f"{texts.DONE} {record.path} ({record.size / 1e6:.1f} MB)\n")
-        elif args.command == "audit":
-            from aidoffice.services.audit import describe, verify_audit
-
-            report = verify_audit(ctx)
-            if report.broken_at is not None or report.reason:
-                raise UserError(describe(report))
-            sys.stdout.write(describe(report) + "\n")
         elif args.command == "init":
             from aidoffice.services.office import initialise_office
 

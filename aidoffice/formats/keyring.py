@@ -32,17 +32,17 @@ def _kek(password: str, salt: bytes) -> bytes:
     return hash_secret_raw(password.encode("utf-8"), salt, hash_len=32, type=Type.ID, **_KDF)
 
 
-def wrap(key: bytes, password: str) -> dict:
+def wrap(key: bytes, password: str, context: bytes = _CONTEXT) -> dict:
     salt, nonce = os.urandom(16), os.urandom(12)
-    sealed = AESGCM(_kek(password, salt)).encrypt(nonce, key, _CONTEXT)
+    sealed = AESGCM(_kek(password, salt)).encrypt(nonce, key, context)
     return {"salt": salt.hex(), "nonce": nonce.hex(), "wrapped": sealed.hex()}
 
 
-def unwrap(entry: dict, password: str) -> bytes | None:
+def unwrap(entry: dict, password: str, context: bytes = _CONTEXT) -> bytes | None:
     try:
         kek = _kek(password, bytes.fromhex(entry["salt"]))
-        return AESGCM(kek).decrypt(bytes.fromhex(entry["nonce"]), bytes.fromhex(entry["wrapped"]), _CONTEXT)
-    except (InvalidTag, KeyError, ValueError):
+        return AESGCM(kek).decrypt(bytes.fromhex(entry["nonce"]), bytes.fromhex(entry["wrapped"]), context)
+    except (InvalidTag, KeyError, ValueError, TypeError):
         return None
 
 
@@ -116,6 +116,14 @@ def login_state(db: Path, username: str) -> dict:
     return dict(state) if isinstance(state, dict) else {}
 
 
+def login_states(db: Path) -> dict[str, dict]:
+    """Every user's state that holds something (see login_state)."""
+    if not exists(db):
+        return {}
+    found = read(db).get("logins", {})
+    return {name: dict(state) for name, state in found.items() if isinstance(state, dict) and state}
+
+
 def set_login_state(db: Path, username: str, state: dict) -> None:
     data = read(db)
     logins = data.setdefault("logins", {})
@@ -132,3 +140,22 @@ def clear_lock(db: Path, username: str) -> None:
     state = login_state(db, username)
     if state.get("count") or state.get("locked_until"):
         set_login_state(db, username, {"pending": state.get("pending", [])})
+
+
+# --- what a database edit cannot reach: the administrators' public key and the audit chain's head --------------
+
+
+def trust(db: Path) -> dict:
+    """{"admin_public": hex, "audit_head": {"seq", "hash"}, "audit_anchor": {"seq", "hash", "key", "sig"}}, as far as
+    they were written (services/trust.py)."""
+    if not exists(db):
+        return {}
+    value = read(db).get("trust")
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def set_trust(db: Path, **values) -> None:
+    data = read(db)
+    section = data.get("trust") if isinstance(data.get("trust"), dict) else {}
+    data["trust"] = {**section, **values}
+    write(db, data)

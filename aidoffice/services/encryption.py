@@ -16,7 +16,7 @@ from pathlib import Path
 from aidoffice.domain.access import Permission
 from aidoffice.errors import StorageError, UserError
 from aidoffice.formats import keyring
-from aidoffice.services import users
+from aidoffice.services import trust, users
 from aidoffice.services.context import ServiceContext, open_context
 from aidoffice.store.backup import export_encrypted, integrity, is_plain
 from aidoffice.store.base import utcnow
@@ -62,12 +62,15 @@ def _when(text: str | None) -> datetime | None:
 
 
 def _audit_failures_before_unlock(ctx: ServiceContext, username: str) -> None:
-    """The wrong passwords counted in the keyring, written to the audit trail now that the file is open."""
-    state = keyring.login_state(ctx.db.path, username)
-    if state.get("pending"):
-        users.audit_failed_logins(ctx, username, state["pending"])
-    if state:  # written only when there is something to clear: most opens leave the keyring untouched
-        keyring.set_login_state(ctx.db.path, username, {})
+    """Every user's wrong passwords counted in the keyring, written to the audit trail now that the file is open
+    (whoever opens it: an administrator sees them at once). The opener's own count goes (their password was right);
+    another user's count and lock stay. Most opens find nothing and leave the keyring untouched."""
+    for name, state in keyring.login_states(ctx.db.path).items():
+        if state.get("pending"):
+            users.audit_failed_logins(ctx, name, state["pending"])
+        rest = {} if name == username else {k: v for k, v in state.items() if k != "pending"}
+        if rest != state:
+            keyring.set_login_state(ctx.db.path, name, rest)
 
 
 def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:
@@ -137,6 +140,7 @@ def recover_with_escrow(db_path: Path, escrow: Path, passphrase: str, username: 
     key = keyring.recover(Path(db_path), escrow_open(sealed, passphrase))
     ctx = open_context(db_path, username="escrow-recovery", create=False, key=key)
     try:
+        trust.rekey(ctx)  # every administrator's password lost means their key too: the escrow proof makes a new one
         record = users.update_user(ctx, username, password=new_password, active=True, unlock=True)
         with ctx.uow() as uow:
             uow.repo.audit("escrow-recovery", "users", record.id, {"username": username}, office_id=ctx.office_id)

@@ -13,9 +13,10 @@ from aidoffice.domain.access import Permission
 from aidoffice.domain.vocab import Role
 from aidoffice.errors import NotFoundError, UserError, ValidationError
 from aidoffice.formats import keyring
+from aidoffice.services import trust
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
-from aidoffice.store.base import utcnow
+from aidoffice.store.base import new_id, utcnow
 
 log = logging.getLogger("aidoffice.security")
 
@@ -75,11 +76,16 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
     problems = _check(username, password, role)
     if problems:
         raise ValidationError(problems)
+    if first:
+        trust.users_intact(ctx)
     with ctx.uow() as uow:
         if uow.repo.first(m.User, username=username.strip()) is not None:
             raise UserError("اسم الدخول مستخدم من قبل.", field="username")
+        # the first administrator makes the administrators' key; every later user is sealed with it
+        private = trust.new_key(ctx, uow.repo) if first else trust.require_key(ctx)
         user = ctx.stamp(
             m.User(
+                id=new_id(),
                 username=username.strip(),
                 full_name=" ".join(full_name.split()),
                 role=role,
@@ -88,9 +94,15 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
                 failed_logins=0,
             )
         )
+        trust.seal(private, user)
+        if role == Role.ADMIN.value:
+            trust.wrap_for(uow.repo, user.id, private, password)
         uow.repo.add(user)
         uow.commit()
         _wrap_key(ctx, user.username, password)
+        if first:
+            trust.hold(ctx, private)
+            trust.pin(ctx, private)
         log.info("user created with role %s", role)
         return _record(user)
 
@@ -124,16 +136,25 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
                 log.warning("account locked after repeated failed logins")
             uow.commit()
             raise wrong from None
-        if _hasher.check_needs_rehash(user.password_hash):
+        problem, private = trust.check_user(ctx, uow, user, password or "")
+        if problem is not None:
+            uow.repo.audit("login_refused", "users", user.id, {"reason": problem}, office_id=user.office_id)
+            uow.commit()
+            log.warning("login refused: the user row does not hold the administrators' seal (%s)", problem)
+            raise UserError(trust.REFUSALS[problem], field="password")
+        if _hasher.check_needs_rehash(user.password_hash) and private is not None:  # the new hash needs a new seal
             user.password_hash = _hasher.hash(password)
+            trust.seal(private, user)
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
         uow.session.info["actor"] = user.username
         uow.repo.audit("login", "users", user.id, office_id=user.office_id)
+        anchored = trust.anchor(ctx, uow, private) if private is not None else None
         uow.commit()
         record = _record(user)
     ctx.username, ctx.role = record.username, record.role
+    trust.after_login(ctx, private, anchored)
     log.info("login with role %s", record.role)
     return record
 
@@ -151,6 +172,7 @@ def audit_failed_logins(ctx: ServiceContext, username: str, times: list[str]) ->
 
 
 def logout(ctx: ServiceContext) -> None:
+    trust.release(ctx)
     ctx.username, ctx.role = "", "nobody"
 
 
@@ -170,15 +192,21 @@ def update_user(
     unlock: bool = False,
 ) -> UserRecord:
     ctx.require(Permission.MANAGE_USERS)
+    private = trust.require_key(ctx)
     with ctx.uow() as uow:
         user = uow.repo.first(m.User, username=username)
         if user is None:
             raise NotFoundError("المستخدم غير موجود.")
         if user.username == ctx.username and (active is False or (role and role != user.role)):
             raise UserError("لا يغيّر مدير النظام دوره أو يعطّل حسابه بنفسه.", field="role")
+        was_admin = user.role == Role.ADMIN.value
         if role is not None:
             if role not in {r.value for r in Role}:
                 raise UserError("الدور غير معروف.", field="role")
+            if role == Role.ADMIN.value and not was_admin and password is None:
+                raise UserError(
+                    "مدير نظام جديد يحتاج كلمة مرور جديدة في الطلب نفسه: بها يُلفّ له مفتاح المديرين.", field="password"
+                )
             user.role = role
         if active is not None:
             user.active = active
@@ -191,6 +219,11 @@ def update_user(
             user.locked_until, user.failed_logins = None, 0
             if ctx.db.key:  # the count kept in the keyring, where a wrong password could write it
                 keyring.clear_lock(ctx.db.path, user.username)
+        if user.role == Role.ADMIN.value and password is not None:
+            trust.wrap_for(uow.repo, user.id, private, password)
+        elif was_admin and user.role != Role.ADMIN.value:
+            trust.drop_wrap(uow.repo, user.id)
+        trust.seal(private, user)
         user.changed_by = ctx.username
         uow.commit()
         return _record(user)
@@ -207,7 +240,17 @@ def change_own_password(ctx: ServiceContext, old: str, new: str) -> None:
             raise UserError("كلمة المرور الحالية غير صحيحة.", field="old_password") from None
         if len(new) < MIN_PASSWORD_LENGTH:
             raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
+        private = trust.held(ctx)
+        if private is None and trust.sealed(ctx, uow.repo):
+            raise UserError(
+                "كلمة المرور الجديدة يضعها مدير النظام (صفحة المستخدمين): سجل كل مستخدم موقّع بمفتاح المديرين.",
+                field="password",
+            )
         user.password_hash = _hasher.hash(new)
+        if private is not None:
+            trust.seal(private, user)
+            if user.role == Role.ADMIN.value:
+                trust.wrap_for(uow.repo, user.id, private, new)
         user.changed_by = ctx.username
         uow.commit()
         _wrap_key(ctx, user.username, new)

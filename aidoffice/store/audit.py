@@ -2,7 +2,9 @@
 merge, override), written in the same transaction as a hash chain, and its verification.
 
 Each entry's hash is SHA-256 over the previous entry's hash and the entry's own canonical JSON, and the newest hash
-is also kept in the settings table: an edited, deleted or inserted row, or a cut-off tail, breaks the chain.
+is also kept in the settings table: an edited, deleted or inserted row, or a cut-off tail, breaks the chain. Anyone who
+writes may append, so the chain alone cannot tell an edit followed by recomputing every hash: `audit_anchor` entries,
+signed with the administrators' key, and the head copied outside the database do (services/trust.py).
 """
 
 from __future__ import annotations
@@ -21,6 +23,9 @@ from aidoffice.store.base import RecordMixin, new_id, utcnow
 
 HEAD_SETTING = "audit.head"
 GENESIS = "0" * 64
+ANCHOR_ACTION = "audit_anchor"  # after = {"seq", "hash", "key", "sig"}: the entry just before, signed
+_HEAD_SINK = "audit_head_sink"
+_NEW_HEAD = "audit_new_head"
 # Bookkeeping that changes with every merge or scan and says nothing a person did on its own.
 _SKIPPED = {"match_keys", "duplicate_pairs", "settings", "audit_log", "household_links"}
 _PENDING = "audit_pending"
@@ -90,15 +95,25 @@ def entry_hash(prev_hash: str, entry: dict) -> str:
     return hashlib.sha256(prev_hash.encode("ascii") + canonical(entry)).hexdigest()
 
 
-def _head(session: Session) -> str:
-    last = session.execute(select(m.AuditEntry.hash).order_by(m.AuditEntry.seq.desc()).limit(1)).scalar()
-    return last or GENESIS
+def head(session: Session) -> tuple[int, str]:
+    """The newest entry's (seq, hash); (0, GENESIS) for an empty trail."""
+    last = session.execute(select(m.AuditEntry.seq, m.AuditEntry.hash).order_by(m.AuditEntry.seq.desc()).limit(1))
+    row = last.first()
+    return (row[0], row[1]) if row is not None else (0, GENESIS)
+
+
+def hash_at(session: Session, seq: int) -> str | None:
+    if seq == 0:
+        return GENESIS
+    return session.execute(select(m.AuditEntry.hash).where(m.AuditEntry.seq == seq)).scalar()
 
 
 def append(session: Session, actor: str, rows: list[tuple]) -> None:
     """Add entries (action, entity, entity_id, before, after, office_id) to the chain, in the current transaction."""
     connection = session.connection()
-    prev = _head(session)
+    prev_seq, prev = head(session)
+    start = (prev_seq, prev)
+    seq = prev_seq
     now = utcnow()
     for action, entity, entity_id, before, after, office_id in rows:
         entry = {
@@ -111,7 +126,7 @@ def append(session: Session, actor: str, rows: list[tuple]) -> None:
             "after": after,
         }
         digest = entry_hash(prev, entry)
-        connection.execute(
+        done = connection.execute(
             insert(m.AuditEntry.__table__).values(
                 id=new_id(),
                 office_id=office_id or "",
@@ -127,15 +142,41 @@ def append(session: Session, actor: str, rows: list[tuple]) -> None:
             )
         )
         prev = digest
-    _set_head(session, prev)
+        seq = done.inserted_primary_key[0]
+    _set_head(session, start[1], prev)
+    first = session.info.get(_NEW_HEAD, (start, None))[0]
+    session.info[_NEW_HEAD] = (first, (seq, prev))
 
 
-def _set_head(session: Session, digest: str) -> None:
+def _set_head(session: Session, old: str, digest: str) -> None:
+    """Move the stored head on, unless it no longer names the newest row: then the tail was cut, and the stale head
+    is the evidence that `verify` reports (a later append must not paper over it)."""
     table = m.Setting.__table__
     connection = session.connection()
-    done = connection.execute(update(table).where(table.c.key == HEAD_SETTING).values(value=digest))
-    if done.rowcount == 0:
+    stored = connection.execute(select(table.c.value).where(table.c.key == HEAD_SETTING)).scalar()
+    if stored is None:
         connection.execute(insert(table).values(key=HEAD_SETTING, value=digest))
+    elif stored == old:
+        connection.execute(update(table).where(table.c.key == HEAD_SETTING).values(value=digest))
+
+
+def set_head_sink(sessions: sessionmaker[Session], sink) -> None:
+    """After each commit that appended, call `sink((seq, hash) before, (seq, hash) after)`: how services copy the head
+    outside the database (the keyring of an encrypted one)."""
+    info = dict(sessions.kw.get("info") or {})
+    info[_HEAD_SINK] = sink
+    sessions.configure(info=info)
+
+
+def _publish_head(session: Session) -> None:
+    moved = session.info.pop(_NEW_HEAD, None)
+    sink = session.info.get(_HEAD_SINK)
+    if moved is not None and sink is not None:
+        sink(*moved)
+
+
+def _forget_head(session: Session, *_args) -> None:
+    session.info.pop(_NEW_HEAD, None)
 
 
 @dataclass(frozen=True)
@@ -143,13 +184,27 @@ class ChainReport:
     entries: int
     broken_at: int | None  # the seq of the first entry that does not hold
     reason: str = ""
+    at: int | None = None  # the entry a reason names (an anchor, a head kept outside)
+    last: tuple[int, str] = (0, GENESIS)
+    hashes: dict[int, str] | None = None  # the hash of each entry asked for that exists
+    anchors: tuple[tuple[int, dict, bool], ...] = ()  # (anchor entry's seq, its detail, names the entry before it)
 
 
-def verify(session: Session) -> ChainReport:
-    """Walk the chain from the first entry; the first link that does not hold, or that it holds."""
-    prev = GENESIS
+def verify(session: Session, want: tuple[int, ...] = (), since: tuple[int, str] | None = None) -> ChainReport:
+    """Walk the chain from the first entry (or from `since`, an anchored (seq, hash) whose row must still carry that
+    hash); the first link that does not hold, or that it holds, with the hashes of the entries in `want`."""
+    prev_seq, prev = 0, GENESIS
     count = 0
-    rows = session.execute(select(m.AuditEntry).order_by(m.AuditEntry.seq).execution_options(yield_per=5000))
+    wanted, hashes, anchors = set(want), {}, []
+    query = select(m.AuditEntry).order_by(m.AuditEntry.seq)
+    if since is not None and since[0] > 0:
+        if hash_at(session, since[0]) != since[1]:
+            return ChainReport(0, None, "anchor", at=since[0])
+        prev_seq, prev = since
+        if prev_seq in wanted:
+            hashes[prev_seq] = prev
+        query = query.where(m.AuditEntry.seq > since[0])
+    rows = session.execute(query.execution_options(yield_per=5000))
     for (row,) in rows:
         count += 1
         entry = {
@@ -165,13 +220,21 @@ def verify(session: Session) -> ChainReport:
             return ChainReport(count, row.seq, "previous link missing or changed")
         if entry_hash(prev, entry) != row.hash:
             return ChainReport(count, row.seq, "entry changed")
-        prev = row.hash
+        if row.action == ANCHOR_ACTION:
+            detail = row.after if isinstance(row.after, dict) else {}
+            anchors.append((row.seq, detail, (detail.get("seq"), detail.get("hash")) == (prev_seq, prev)))
+        if row.seq in wanted:
+            hashes[row.seq] = row.hash
+        prev_seq, prev = row.seq, row.hash
+    found = {"hashes": hashes, "anchors": tuple(anchors), "last": (prev_seq, prev)}
     stored = session.execute(select(m.Setting.value).where(m.Setting.key == HEAD_SETTING)).scalar()
     if (stored or GENESIS) != prev:
-        return ChainReport(count, None, "newest entries removed")
-    return ChainReport(count, None)
+        return ChainReport(count, None, "newest entries removed", **found)
+    return ChainReport(count, None, **found)
 
 
 def install(sessions: sessionmaker[Session]) -> None:
     event.listen(sessions, "before_flush", _collect)
     event.listen(sessions, "after_flush", _write_pending)
+    event.listen(sessions, "after_commit", _publish_head)
+    event.listen(sessions, "after_rollback", _forget_head)

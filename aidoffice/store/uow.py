@@ -251,6 +251,16 @@ class Repository:
     def reversal_of(self, line_id: str) -> m.DistributionLine | None:
         return self.first(m.DistributionLine, reversal_of_id=line_id)
 
+    def lines_for(self, distribution_id: str, person_id: str, household_id: str | None) -> list[m.DistributionLine]:
+        """The round's lines (not reversals) of a person, or of the household they belong to."""
+        who = m.DistributionLine.person_id == person_id
+        if household_id:
+            who = or_(who, m.DistributionLine.household_id == household_id)
+        stmt = select(m.DistributionLine).where(
+            m.DistributionLine.distribution_id == distribution_id, who, m.DistributionLine.status != "reversal"
+        )
+        return list(self.session.scalars(stmt))
+
     # --- referrals ------------------------------------------------------------------------------------------
     def overdue_referrals(self, today: date) -> list[m.Referral]:
         return list(
@@ -671,8 +681,24 @@ class Repository:
             self.session, self.session.info.get("actor", ""), [(action, entity, entity_id, None, detail, office_id)]
         )
 
-    def verify_audit(self) -> audit.ChainReport:
-        return audit.verify(self.session)
+    def verify_audit(self, want: tuple[int, ...] = (), since: tuple[int, str] | None = None) -> audit.ChainReport:
+        return audit.verify(self.session, want, since)
+
+    def audit_head(self) -> tuple[int, str]:
+        return audit.head(self.session)
+
+    def audit_hash_at(self, seq: int) -> str | None:
+        return audit.hash_at(self.session, seq)
+
+    def last_audit_anchor(self) -> tuple[int, dict] | None:
+        """The newest `audit_anchor` entry: its seq and detail."""
+        row = self.session.execute(
+            select(m.AuditEntry.seq, m.AuditEntry.after)
+            .where(m.AuditEntry.action == audit.ANCHOR_ACTION)
+            .order_by(m.AuditEntry.seq.desc())
+            .limit(1)
+        ).first()
+        return (row[0], row[1] if isinstance(row[1], dict) else {}) if row is not None else None
 
     def optimize(self) -> None:
         """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize)."""

@@ -115,8 +115,9 @@ ACTIONS = {
         {"admin"},
         lambda ctx, p: (
             users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin"),  # the first user, made at set-up
-            lambda c: users.create_user(c, f"u-{c.role}", "كلمة-سر-قوية", "clerk"),
-        )[1],
+            users.login(replace(ctx), "admin", "كلمة-سر-قوية"),  # its key opens only at its login
+            lambda c: users.create_user(replace(c, username="admin"), f"u-{c.role}", "كلمة-سر-قوية", "clerk"),
+        )[2],
     ),
     "list users": ({"admin"}, lambda ctx, p: lambda c: users.list_users(c)),
 }
