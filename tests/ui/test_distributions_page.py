@@ -122,8 +122,12 @@ def test_many_lines_are_marked_at_once(qtbot, office):
     page.ensure_loaded()
     sheet = _listed_round(qtbot, ctx, page, first.id, [head, *_more_heads(ctx, 3)])
     assert sheet.lines.rowCount() == 4
-    sheet.table.selectRow(0)
+    sheet.show()
+    rect = sheet.table.visualRect(sheet.lines.index(0, 1))
+    qtbot.mouseClick(sheet.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # the clerk clicks a row
+    assert len(sheet.selected_lines()) == 1
     sheet.received_button.click()
+    assert _status_column(sheet).count("استلم") == 1
     qtbot.keyClick(sheet.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # then select all four
     assert len(sheet.selected_lines()) == 4
     sheet.received_button.click()
@@ -147,11 +151,10 @@ def test_a_scanned_card_marks_its_line_and_a_forged_one_is_refused(qtbot, office
     sheet.scan.setFocus()
     qtbot.keyClicks(sheet.scan, payload)  # a USB scanner types the QR's text, then Enter
     qtbot.keyClick(sheet.scan, Qt.Key.Key_Return)
-    assert sorted(_status_column(sheet)) == sorted(["استلم", "في الكشف"]) or "استلم" in _status_column(sheet)
     assert sheet.lines.rowCount() == 2 and _status_column(sheet).count("استلم") == 1
     assert "سُجّل استلام" in sheet.scan_result.text() and sheet.scan.text() == ""
     forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
-    for scanned in (forged, "garbage-١٢٣", payload):  # forged, garbage, and the same card a second time
+    for scanned in (forged, "garbage-123%$", payload):  # forged, garbage, and the same card a second time
         qtbot.keyClicks(sheet.scan, scanned)
         qtbot.keyClick(sheet.scan, Qt.Key.Key_Return)
         assert sheet.message.text() and sheet.lines.rowCount() == 2
@@ -174,13 +177,13 @@ def test_the_sheet_prints_from_the_round(qtbot, office, tmp_path, monkeypatch):
 
 
 def test_the_picker_adds_on_enter_never_on_a_stray_click(qtbot, office):
-    ctx, first, _second, head = office
+    ctx, first, _second, _head = office
     page = AidPage(ctx)
     qtbot.addWidget(page)
     page.ensure_loaded()
     sheet = _new_round(qtbot, page, first.id, "سلال ديسمبر", date(2026, 12, 1))
     sheet.show()
-    qtbot.keyClicks(sheet.picker.edit, "سالم عوض")
+    sheet.picker.edit.setText("سالم عوض")  # (QTest types ASCII only)
     qtbot.keyClick(sheet.picker.edit, Qt.Key.Key_Down)  # the search runs and the cursor goes into the results
     assert sheet.picker.results.count() == 1 and "رب الأسرة" in sheet.picker.results.item(0).text()
     assert "1 نتيجة" in sheet.picker.count.text()

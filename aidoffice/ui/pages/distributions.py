@@ -311,7 +311,7 @@ class DistributionDialog(QDialog):
         return line_id
 
     def selected_lines(self) -> list[str]:
-        rows = sorted({index.row() for index in self.table.selectionModel().selectedRows()})
+        rows = sorted({index.row() for index in self.table.selectionModel().selectedIndexes()})
         if not rows and self.table.currentIndex().isValid():
             rows = [self.table.currentIndex().row()]
         return [line_id for line_id in (self.lines.id_at(row) for row in rows) if line_id]
