@@ -134,6 +134,35 @@ def _fold_slow(text: str) -> str:
     return _SPACES.sub(" ", "".join(out)).strip()
 
 
+# What text from outside (a form, a list, a CSV) may not carry into the registry: C0/C1 control characters (NUL
+# breaks Excel and PDF export), DEL, the bidi embeddings/overrides (U+202A–U+202E) and isolates (U+2066–U+2069)
+# that can make a name or a number read differently from what is stored, the interlinear annotation marks, the
+# byte-order mark and unpaired surrogates (not encodable). Kept on purpose: ZWNJ/ZWJ (U+200C/U+200D, part of how
+# Persian and Kurdish names are spelled; normalize_text drops them for matching) and the LRM/RLM/ALM marks, which
+# only steer neutral characters such as the digits of a phone number and cannot reorder a run.
+_FORBIDDEN = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb\ud800-\udfff]"
+)
+_LINE_BREAKS = re.compile(r"\r\n?|[\u2028\u2029\x85]")
+
+
+def drop_control_characters(text: str) -> str:
+    """`text` without the characters `clean_text` removes, spacing untouched (for text already stored)."""
+    return _FORBIDDEN.sub("", text)
+
+
+def clean_text(value: object, *, multiline: bool = False) -> str:
+    """Text as it may be stored: forbidden characters removed (never refused, since Excel and copied text carry
+    them innocently); one line with single spaces, or with `multiline` the lines kept (``\\n``) and trimmed."""
+    if value is None:
+        return ""
+    text = _FORBIDDEN.sub("", str(value))
+    if not multiline:
+        return " ".join(text.split())
+    lines = _LINE_BREAKS.sub("\n", text).split("\n")
+    return "\n".join(line.strip() for line in lines).strip()
+
+
 def normalize_text(text: str | None) -> str:
     """Rules 1–7 of ARABIC.md: the searchable form of any Arabic text (names of associations, sites, items).
 

@@ -5,7 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from aidoffice.domain.arabic import MAX_NAME_PARTS, MIN_NAME_PARTS, CountryRules, normalize_name, parse_name
+from aidoffice.domain.arabic import (
+    MAX_NAME_PARTS,
+    MIN_NAME_PARTS,
+    CountryRules,
+    clean_text,
+    normalize_name,
+    parse_name,
+)
 from aidoffice.domain.dates import MIN_YEAR, parse_date, parse_year
 from aidoffice.domain.vocab import Sex
 from aidoffice.errors import ValidationError
@@ -63,22 +70,25 @@ class CleanPerson:
 
 
 def clean_person(data: PersonInput, rules: CountryRules, today: date) -> CleanPerson:
-    """The stored form of a person; raises ValidationError naming every wrong field (in Arabic)."""
+    """The stored form of a person; raises ValidationError naming every wrong field (in Arabic).
+
+    Every text passes `clean_text` first: this is where a form, a list and the command line all meet, so a NUL or a
+    bidi override typed or pasted anywhere never reaches the registry."""
     problems: dict[str, str] = {}
-    name = " ".join(str(data.full_name or "").split())
+    name = clean_text(data.full_name)
     parts = parse_name(name)
     if not name:
         problems["full_name"] = "الاسم مطلوب."
     elif not parts.is_valid:
         problems["full_name"] = f"الاسم يجب أن يتكون من {MIN_NAME_PARTS} إلى {MAX_NAME_PARTS} أجزاء (الاسم الرباعي)."
 
-    nid = rules.national_id.normalize(data.national_id)
+    nid = rules.national_id.normalize(clean_text(data.national_id))
     if nid and not rules.national_id.is_valid(nid):
         lengths = "، ".join(str(n) for n in rules.national_id.lengths) or "الطول المحدد"
         problems["national_id"] = f"رقم البطاقة غير صالح: أرقام فقط وبطول {lengths}."
 
-    phone = rules.phone.normalize(data.phone)
-    if data.phone and str(data.phone).strip() and not rules.phone.is_valid(phone):
+    phone = rules.phone.normalize(clean_text(data.phone))
+    if clean_text(data.phone) and not rules.phone.is_valid(phone):
         problems["phone"] = "رقم الهاتف غير صالح لهذا البلد."
 
     sex = None
@@ -108,7 +118,7 @@ def clean_person(data: PersonInput, rules: CountryRules, today: date) -> CleanPe
             problems["birth_year"] = "سنة الميلاد لا تطابق تاريخ الميلاد."
         birth_year = birth_date.year
 
-    spouse_nid = rules.national_id.normalize(data.spouse_national_id)
+    spouse_nid = rules.national_id.normalize(clean_text(data.spouse_national_id))
     if spouse_nid and not rules.national_id.is_valid(spouse_nid):
         problems["spouse_national_id"] = "رقم بطاقة الزوج/الزوجة غير صالح."
     if spouse_nid and spouse_nid == nid:
@@ -116,7 +126,7 @@ def clean_person(data: PersonInput, rules: CountryRules, today: date) -> CleanPe
 
     if problems:
         raise ValidationError(problems)
-    spouse_name = " ".join(str(data.spouse_name or "").split())
+    spouse_name = clean_text(data.spouse_name)
     return CleanPerson(
         full_name=name,
         name_norm=parts.normalized,
@@ -129,5 +139,5 @@ def clean_person(data: PersonInput, rules: CountryRules, today: date) -> CleanPe
         spouse_name=spouse_name,
         spouse_name_norm=normalize_name(spouse_name),
         spouse_national_id=spouse_nid,
-        notes=str(data.notes or "").strip(),
+        notes=clean_text(data.notes, multiline=True),
     )

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from aidoffice.domain.arabic import normalize_digits, normalize_text
+from aidoffice.domain.arabic import clean_text, normalize_digits, normalize_text
 from aidoffice.domain.persons import PersonInput
 from aidoffice.errors import UserError
 from aidoffice.formats.spreadsheet import Sheet
@@ -167,7 +167,8 @@ def find_table(sheets: list[Sheet], mapping: dict[str, str] | None = None) -> Ta
 
 
 def cell_text(value) -> str:
-    """A cell as the clerk meant it: whole numbers without '.0' (IDs, phones), dates as dd/mm/yyyy."""
+    """A cell as the clerk meant it: whole numbers without '.0' (IDs, phones), dates as dd/mm/yyyy, text on one line
+    without control characters."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -178,7 +179,7 @@ def cell_text(value) -> str:
         return value.strftime("%d/%m/%Y")
     if isinstance(value, date):
         return value.strftime("%d/%m/%Y")
-    return " ".join(str(value).split())
+    return clean_text(value)  # control characters and bidi overrides stop here, at the file's edge
 
 
 # Raw fragments of the footer words, to skip normalising the ordinary rows (most of a 100,000-row list).

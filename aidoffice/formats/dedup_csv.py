@@ -7,12 +7,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from aidoffice.domain.arabic import CountryRules, normalize_text, parse_int
+from aidoffice.domain.arabic import CountryRules, clean_text, normalize_text, parse_int
 from aidoffice.domain.dates import parse_date, parse_year
 from aidoffice.domain.matching import MatchRecord, PairScore
 from aidoffice.domain.persons import parse_sex
 from aidoffice.errors import UserError
-from aidoffice.formats.atomic import atomic_file
+from aidoffice.formats.atomic import atomic_file, require_regular_file
+from aidoffice.formats.cells import csv_cell
 
 REQUIRED = ("record_id", "full_name", "national_id", "phone", "birth_year", "sex", "district")
 OPTIONAL = ("birth_date", "household_size", "spouse_name", "spouse_national_id")
@@ -33,7 +34,9 @@ def _lenient(parse, value):
 
 
 def read_persons(path: Path, rules: CountryRules) -> list[InputRecord]:
-    """Read a UTF-8 CSV with the dedup-file header; structural problems raise UserError naming the line."""
+    """Read a UTF-8 CSV with the dedup-file header; structural problems raise UserError naming the line. Only a
+    regular file is opened (a named pipe would hang the command), and every value is cleaned as typed text."""
+    require_regular_file(path, "ملف القائمة")
     try:
         handle = path.open("r", encoding="utf-8-sig", newline="")
     except OSError as exc:
@@ -57,7 +60,7 @@ def read_persons(path: Path, rules: CountryRules) -> list[InputRecord]:
                     continue
                 if len(row) != len(header):
                     raise UserError(f"السطر {line}: عدد الأعمدة {len(row)} والمتوقع {len(header)}.")
-                get = lambda name, row=row: row[col[name]].strip() if name in col else ""  # noqa: E731
+                get = lambda name, row=row: clean_text(row[col[name]]) if name in col else ""  # noqa: E731
                 rid = get("record_id")
                 if not rid:
                     raise UserError(f"السطر {line}: رقم السجل (record_id) فارغ.")
@@ -103,8 +106,8 @@ def _write_atomically(path: Path, header: Iterable[str], rows: Iterable[Iterable
     try:
         with atomic_file(path, "w", encoding="utf-8", newline="") as fh:
             writer = csv.writer(fh)
-            writer.writerow(header)
-            writer.writerows(rows)
+            writer.writerow([csv_cell(v) for v in header])
+            writer.writerows([csv_cell(v) for v in row] for row in rows)
     except OSError as exc:
         raise UserError(f"تعذر كتابة الملف {path.name}: تحقق من المسار والمساحة.") from exc
 

@@ -1,4 +1,5 @@
-"""Writing Arabic workbooks: right-to-left sheets, styled header row, frozen panes, real dates, IDs as text."""
+"""Writing Arabic workbooks: right-to-left sheets, styled header row, frozen panes, real dates, IDs as text, and
+every text written as text (never a live formula)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
+from aidoffice.domain.arabic import drop_control_characters
 from aidoffice.errors import UserError
+from aidoffice.formats.cells import starts_formula
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E78")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -29,13 +32,26 @@ class Column:
     width: int = 18
 
 
+def _text_cell(cell, value):
+    """Put `value` in `cell`; text stays text: a name typed as `=HYPERLINK(…)` is shown, never run (openpyxl would
+    store any text that starts with '=' as a formula), and is marked quote-prefixed so that editing it in Excel does
+    not turn it into one either. Control characters (which openpyxl refuses, with the value in its message) go."""
+    if isinstance(value, str):
+        value = drop_control_characters(value)
+    cell.value = value
+    if starts_formula(value):
+        cell.data_type = "s"
+        cell.quotePrefix = True
+    return cell
+
+
 def _cell(ws, value, column: Column, *, fill=None):
     if column.kind == "date" and isinstance(value, str) and value:
         with contextlib.suppress(ValueError):
             value = date.fromisoformat(value[:10])
     if column.kind == "code" and value is not None:
         value = str(value)
-    cell = WriteOnlyCell(ws, value=value)
+    cell = _text_cell(WriteOnlyCell(ws), value)
     if column.kind == "date" and isinstance(value, (date, datetime)):
         cell.number_format = "DD/MM/YYYY"
     elif column.kind == "code":
@@ -70,7 +86,7 @@ def write_sheets(
             ws.column_dimensions[get_column_letter(i)].width = column.width
         header = []
         for column in columns:
-            cell = WriteOnlyCell(ws, value=column.header)
+            cell = _text_cell(WriteOnlyCell(ws), column.header)
             cell.font, cell.fill = HEADER_FONT, HEADER_FILL
             cell.alignment = Alignment(horizontal="center", vertical="center", wrap_text=True)
             header.append(cell)
@@ -107,7 +123,7 @@ def write_template(path: Path, columns: list[Column], choices: dict[str, list[st
         if column.header in choices:
             values = choices[column.header]
             for r, value in enumerate(values, start=1):
-                lists.cell(row=r, column=i, value=value)
+                _text_cell(lists.cell(row=r, column=i), value)
             validation = DataValidation(
                 type="list",
                 formula1=f"'القوائم'!${letter}$1:${letter}${len(values)}",

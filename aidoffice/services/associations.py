@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from aidoffice.domain.access import Permission
-from aidoffice.domain.arabic import normalize_digits, normalize_text
+from aidoffice.domain.arabic import clean_text, normalize_digits, normalize_text
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
 from aidoffice.errors import NotFoundError, UserError, ValidationError
@@ -85,10 +85,10 @@ def _date_field(value, field: str, label: str, problems: dict[str, str]) -> date
 
 def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInput) -> None:
     problems: dict[str, str] = {}
-    name = " ".join((data.name or "").split())
+    name = clean_text(data.name)
     if not name:
         problems["name"] = "اسم الجمعية مطلوب."
-    reg = "".join(normalize_digits(data.registration_number or "").split())
+    reg = "".join(normalize_digits(clean_text(data.registration_number)).split())
     if not reg:
         problems["registration_number"] = "رقم الإشهار مطلوب."
     proclaimed = _date_field(data.proclamation_date, "proclamation_date", "تاريخ الإشهار", problems)
@@ -129,11 +129,11 @@ def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInp
     assoc.district_id = district.id if district else None
     assoc.districts = districts
     assoc.fields = fields
-    assoc.address = data.address.strip()
-    assoc.phone = ctx.rules.phone.normalize(data.phone) if data.phone else ""
-    assoc.email = data.email.strip()
+    assoc.address = clean_text(data.address, multiline=True)
+    assoc.phone = ctx.rules.phone.normalize(clean_text(data.phone))
+    assoc.email = clean_text(data.email)
     assoc.licence_expiry = licence
-    assoc.notes = data.notes.strip()
+    assoc.notes = clean_text(data.notes, multiline=True)
     assoc.changed_by = ctx.username
 
 
@@ -236,7 +236,7 @@ def change_association_status(
 
 def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, role: str, phone: str = "") -> str:
     ctx.require(Permission.ENTER_DATA)
-    if not full_name.strip():
+    if not clean_text(full_name):
         raise UserError("اسم عضو مجلس الإدارة مطلوب.", field="full_name")
     try:
         role_value = BoardRole.parse(role).value
@@ -248,7 +248,7 @@ def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, r
             raise UserError("للجمعية رئيس مجلس إدارة مسجل: عدّل صفته أولاً.", field="role")
         member = ctx.stamp(
             m.BoardMember(
-                full_name=" ".join(full_name.split()), role=role_value, phone=ctx.rules.phone.normalize(phone)
+                full_name=clean_text(full_name), role=role_value, phone=ctx.rules.phone.normalize(clean_text(phone))
             )
         )
         assoc.board.append(member)
@@ -261,7 +261,7 @@ def add_contact(
 ) -> str:
     ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
-    if not name.strip():
+    if not clean_text(name):
         problems["name"] = "اسم جهة الاتصال مطلوب."
     nsn = ctx.rules.phone.normalize(phone)
     if phone.strip() and not ctx.rules.phone.is_valid(nsn):
@@ -273,7 +273,7 @@ def add_contact(
     with ctx.uow() as uow:
         assoc = _load(uow.repo, association_id)
         contact = ctx.stamp(
-            m.AssociationContact(name=" ".join(name.split()), role=role.strip(), phone=nsn, email=email.strip())
+            m.AssociationContact(name=clean_text(name), role=clean_text(role), phone=nsn, email=clean_text(email))
         )
         assoc.contacts.append(contact)
         uow.commit()
@@ -301,7 +301,7 @@ def add_field_visit(
     due = _date_field(follow_up_due, "follow_up_due", "موعد المتابعة", problems)
     if rating is not None and not 1 <= rating <= 5:
         problems["rating"] = "التقييم من 1 إلى 5."
-    if not visitors.strip():
+    if not clean_text(visitors):
         problems["visitors"] = "أسماء الزائرين مطلوبة."
     if problems:
         raise ValidationError(problems)
@@ -310,10 +310,10 @@ def add_field_visit(
         visit = ctx.stamp(
             m.FieldVisit(
                 visit_date=when,
-                visitors=visitors.strip(),
-                findings=findings.strip(),
+                visitors=clean_text(visitors, multiline=True),
+                findings=clean_text(findings, multiline=True),
                 rating=rating,
-                follow_up=follow_up.strip(),
+                follow_up=clean_text(follow_up, multiline=True),
                 follow_up_due=due,
             )
         )
@@ -345,11 +345,11 @@ def update_field_visit(
         if visit is None:
             raise NotFoundError("الزيارة غير موجودة.")
         if findings is not None:
-            visit.findings = findings.strip()
+            visit.findings = clean_text(findings, multiline=True)
         if rating is not None:
             visit.rating = rating
         if follow_up is not None:
-            visit.follow_up = follow_up.strip()
+            visit.follow_up = clean_text(follow_up, multiline=True)
         if follow_up_due is not None:
             visit.follow_up_due = due
         if follow_up_done is not None:

@@ -6,7 +6,7 @@ import re
 from collections.abc import Iterable
 
 from aidoffice.domain.access import Permission
-from aidoffice.domain.arabic import normalize_digits, search_tokens
+from aidoffice.domain.arabic import clean_text, normalize_digits, search_tokens
 from aidoffice.domain.persons import PersonInput, clean_person
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation
 from aidoffice.errors import LikelyDuplicateError, NotFoundError, UserError, ValidationError
@@ -240,7 +240,7 @@ def create_household(
                 size=size,
                 income_band=IncomeBand.parse(income_band).value if income_band else None,
                 housing=Housing.parse(housing).value if housing else None,
-                address=address.strip(),
+                address=clean_text(address, multiline=True),
             )
         )
         household.members.append(ctx.stamp(m.HouseholdMember(person=head, relation=Relation.HEAD.value)))
@@ -344,5 +344,21 @@ def search_persons(ctx: ServiceContext, text: str, *, limit: int = 50) -> list[P
             tokens = search_tokens(query)
             rows = uow.repo.persons_by_search_rowids(uow.repo.person_rowids_matching(tokens, limit))
         return [
-            PersonSummary(p.id, p.full_name, p.national_id, p.phone, district, p.birth_year) for p, district in rows
+            PersonSummary(p.id, p.full_name, p.national_id, p.phone, district, p.birth_year, _home_of(p))
+            for p, district in rows
         ]
+
+
+def _home_of(person: m.Person) -> str:
+    """Where the person sits in a household, for pick lists: «رب الأسرة (٥ أفراد)», «ابن في أسرة سالم أحمد»."""
+    member = person.membership
+    if member is None:
+        return ""
+    household = member.household
+    size = f" ({household.size} أفراد)" if household.size else ""
+    if household.head_person_id == person.id:
+        return f"رب الأسرة{size}"
+    head = household.head
+    head_name = " ".join(head.full_name.split()[:2]) if head is not None else "—"
+    relation = next((r.label for r in Relation if r.value == member.relation), Relation.OTHER.label)
+    return f"{relation} في أسرة {head_name}{size}"
