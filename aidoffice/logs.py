@@ -13,6 +13,10 @@ from aidoffice import paths
 LOG_FILE_NAME = "aidoffice.log"
 
 
+_CAUSE = "\n\nThe above exception was the direct cause of the following exception:"
+_CONTEXT = "\n\nDuring handling of the above exception, another exception occurred:"
+
+
 def safe_traceback(exc: BaseException) -> str:
     """An exception as a log may hold it: the type and the stack (file, line, function, source line) of it and of
     its causes, never its message. A message can carry a value (openpyxl puts the refused text in its error, a
@@ -20,15 +24,20 @@ def safe_traceback(exc: BaseException) -> str:
     blocks: list[str] = []
     seen: set[int] = set()
     current: BaseException | None = exc
+    link = ""
     while current is not None and id(current) not in seen:
         seen.add(id(current))
         frames = traceback.format_list(traceback.extract_tb(current.__traceback__))
         kind = type(current)
-        blocks.append(
-            "Traceback (most recent call last):\n" + "".join(frames) + f"{kind.__module__}.{kind.__qualname__}"
-        )
-        current = current.__cause__ or (None if current.__suppress_context__ else current.__context__)
-    return "\n\nwhile handling or caused by:\n".join(reversed(blocks))
+        name = f"{kind.__module__}.{kind.__qualname__}"
+        blocks.append(f"Traceback (most recent call last):\n{''.join(frames)}{name}{link}")
+        if current.__cause__ is not None:
+            current, link = current.__cause__, _CAUSE
+        elif current.__context__ is not None and not current.__suppress_context__:
+            current, link = current.__context__, _CONTEXT
+        else:
+            current = None
+    return "\n\n".join(reversed(blocks))
 
 
 class SafeFormatter(logging.Formatter):

@@ -50,6 +50,8 @@ def read_sheets(path: Path) -> list[Sheet]:
         return [Sheet(path.stem, _read_csv(path))]
     if suffix in (".xlsx", ".xlsm", ".ods"):
         check_workbook_bounds(path)
+    elif suffix == ".xls":
+        check_xls_bounds(path)
     import python_calamine as calamine
 
     try:
@@ -77,6 +79,8 @@ def read_sheets(path: Path) -> list[Sheet]:
 def _too_large(path: Path, rows: int, columns: int, cells: int = 0) -> UserError:
     if rows > MAX_ROWS:
         reach = f"تمتد إحدى أوراقه إلى الصف {rows:,}، والحد {MAX_ROWS:,} صف"
+    elif not rows:
+        reach = f"تبلغ أوراقه معاً {cells:,} خلية، والحد {MAX_CELLS:,} خلية"
     else:
         reach = f"تمتد إحدى أوراقه إلى {max(rows * columns, cells):,} خلية، والحد {MAX_CELLS:,} خلية"
     return UserError(
@@ -114,8 +118,10 @@ def check_workbook_bounds(path: Path) -> None:
             if "content.xml" in names and path.suffix.lower() == ".ods":
                 _check_ods_content(path, archive)
             else:
-                for name in _xlsx_sheet_members(archive, names):
-                    _check_xlsx_sheet(path, archive, name)
+                # every sheet is read, so their blocks add up
+                blocks = sum(_check_xlsx_sheet(path, archive, name) for name in _xlsx_sheet_members(archive, names))
+                if blocks > MAX_CELLS:
+                    raise _too_large(path, 0, 0, blocks)
         except (zipfile.BadZipFile, OSError, EOFError, ValueError, NotImplementedError) as exc:
             # zipfile checks each member's CRC and declared size as it streams: a lying header ends here
             raise UserError(f"تعذرت قراءة الملف {path.name}: ليس جدول بيانات صالحاً أو أنه تالف.") from exc
@@ -186,8 +192,9 @@ def _highest(numbers: set[bytes]) -> int:
     return max((int(n) for n in numbers if n), default=0)
 
 
-def _check_xlsx_sheet(path: Path, archive: zipfile.ZipFile, name: str) -> None:
-    """Refuse a sheet whose block from A1 to the farthest cell, or whose number of cells, is beyond the bounds.
+def _check_xlsx_sheet(path: Path, archive: zipfile.ZipFile, name: str) -> int:
+    """The size of the sheet's block from A1 to its farthest cell; a sheet whose block, or whose number of cells,
+    is beyond the bounds is refused as soon as it is seen.
 
     The fast way counts tags and collects references with C-speed searches; a sheet written another way (cells
     without a reference, prefixed tags, single quotes) is followed tag by tag as calamine places the cells."""
@@ -209,10 +216,10 @@ def _check_xlsx_sheet(path: Path, archive: zipfile.ZipFile, name: str) -> None:
         max_column = max(max_column, *(_column_number(c) for c in columns), 0)
         if max_row > MAX_ROWS or max_row * max_column > MAX_CELLS or cells > MAX_CELLS:
             raise _too_large(path, max_row, max_column, cells)
-    return None
+    return max_row * max_column
 
 
-def _check_xlsx_sheet_tag_by_tag(path: Path, archive: zipfile.ZipFile, name: str) -> None:
+def _check_xlsx_sheet_tag_by_tag(path: Path, archive: zipfile.ZipFile, name: str) -> int:
     row = column = max_row = max_column = cells = 0
     for tag, attributes in _stream_tags(archive, name, _XLSX_TAG):
         reference = _REFERENCE.search(attributes)
@@ -228,6 +235,7 @@ def _check_xlsx_sheet_tag_by_tag(path: Path, archive: zipfile.ZipFile, name: str
         max_row = max(max_row, row)
         if max_row > MAX_ROWS or max_row * max_column > MAX_CELLS or cells > MAX_CELLS:
             raise _too_large(path, max_row, max_column, cells)
+    return max_row * max_column
 
 
 _ODS_TAG = re.compile(rb"<(/?)(?:[\w.-]+:)?(table|table-row|table-cell|covered-table-cell)(?=[\s/>])([^>]*?)(/?)>")
@@ -268,6 +276,55 @@ def _check_ods_content(path: Path, archive: zipfile.ZipFile) -> None:
             column += span
         if max_row > MAX_ROWS or max_row * max_column > MAX_CELLS or cells > MAX_CELLS:
             raise _too_large(path, max_row, max_column)
+
+
+# BIFF cell records (row, column first) and the two that cover a run of columns (last column at the end).
+_BIFF_CELLS = {0x0006, 0x00FD, 0x0203, 0x027E, 0x0201, 0x0205, 0x0204, 0x00D6, 0x0406, 0x0001, 0x0002, 0x0003,
+               0x0004, 0x0005}  # fmt: skip
+_BIFF_RUNS = {0x00BD, 0x00BE}  # MULRK, MULBLANK
+_BIFF_BOF = {0x0809, 0x0409, 0x0209, 0x0009}
+
+
+def check_xls_bounds(path: Path) -> None:
+    """The same bounds for an old .xls: calamine reads every sheet when it opens the file, so a 6 KB file with one
+    cell at IV65536 would cost more than 1 GB of memory. The cell records of the Workbook stream are walked first."""
+    import struct
+
+    import olefile
+
+    try:
+        if not olefile.isOleFile(str(path)):
+            return  # not an OLE file: calamine says what it is not
+        with olefile.OleFileIO(str(path)) as ole:
+            stream = next((name for name in ("Workbook", "Book") if ole.exists(name)), None)
+            if stream is None:
+                return
+            data = ole.openstream(stream).read()
+    except (OSError, ValueError, struct.error) as exc:
+        raise UserError(f"تعذرت قراءة الملف {path.name}: ليس جدول بيانات صالحاً أو أنه تالف.") from exc
+    max_row = max_column = cells = blocks = 0  # blocks: of the sheets before this one (calamine reads them all)
+    position, end = 0, len(data) - 4
+    while position <= end:
+        kind, size = struct.unpack_from("<HH", data, position)
+        body = position + 4
+        position = body + size
+        if kind in _BIFF_BOF:
+            blocks, max_row, max_column = blocks + max_row * max_column, 0, 0  # a new sheet
+            continue
+        if size < 4 or position > len(data):
+            continue
+        if kind in _BIFF_CELLS:
+            row, column = struct.unpack_from("<HH", data, body)
+            last, cells = column, cells + 1
+        elif kind in _BIFF_RUNS and size >= 6:
+            row, column = struct.unpack_from("<HH", data, body)
+            (last,) = struct.unpack_from("<H", data, position - 2)
+            cells += max(last - column + 1, 1)
+        else:
+            continue
+        max_row, max_column = max(max_row, row + 1), max(max_column, last + 1)
+        if max_row > MAX_ROWS or blocks + max_row * max_column > MAX_CELLS or cells > MAX_CELLS:
+            raise _too_large(path, max_row, max_column, cells)
 
 
 def _read_csv(path: Path) -> list[list]:

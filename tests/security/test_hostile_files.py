@@ -216,6 +216,17 @@ def hand_made_ods(path: Path, rows: int, columns: int) -> Path:
     return path
 
 
+def old_excel_with_a_far_cell(path: Path) -> Path:
+    import xlwt
+
+    book = xlwt.Workbook(encoding="utf-8")
+    sheet = book.add_sheet("كشف")
+    sheet.write(0, 0, "الاسم الرباعي")
+    sheet.write(65535, 255, "x")  # IV65536, the last cell of the format
+    book.save(str(path))
+    return path
+
+
 _CHILD = """
 import json, sys
 from pathlib import Path
@@ -268,10 +279,11 @@ def test_sheets_reaching_too_far_are_refused_before_reading(tmp_path):
         hand_made_xlsx(tmp_path / "wide.xlsx", wide),  # 399 rows × 16,384 columns: 6.5 million cells
         hand_made_xlsx(tmp_path / "prefixed.xlsx", PREFIXED_ROWS),
         hand_made_ods(tmp_path / "repeated.ods", rows=5_000, columns=2_000),  # 10 million cells in 1 KB
+        old_excel_with_a_far_cell(tmp_path / "far.xls"),  # 6 KB, more than 1 GB once calamine opened it
         hand_made_xlsx(tmp_path / "fine.xlsx", _HEADER + _PERSON),
     )
-    assert [kind for kind, _ in found] == ["refused"] * 4 + ["read"]
-    assert all("قبل قراءته" in message for _, message in found[:4])
+    assert [kind for kind, _ in found] == ["refused"] * 5 + ["read"]
+    assert all("قبل قراءته" in message for _, message in found[:5])
 
 
 def test_rows_and_cells_without_references_are_counted(tmp_path, monkeypatch):
