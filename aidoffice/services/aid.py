@@ -392,6 +392,20 @@ def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecor
         return _line_record(line)
 
 
+def open_rounds(ctx: ServiceContext, *, limit: int = 200) -> list[tuple[str, str]]:
+    """Rounds a person can still be listed on (draft or approved, newest first), as (id, label) for a pick list."""
+    with ctx.uow() as uow:
+        rounds = uow.repo.all(m.Distribution, order_by=m.Distribution.distribution_date.desc(), limit=limit * 2)
+        out = []
+        for d in rounds:
+            if d.status == DistributionStatus.CLOSED.value:
+                continue
+            status = DistributionStatus(d.status).label
+            association = d.project.association.name if d.project and d.project.association else ""
+            out.append((d.id, f"{d.distribution_date:%Y/%m/%d} — {d.aid_type.name} — {association} ({status})"))
+        return out[:limit]
+
+
 @dataclass(frozen=True)
 class MarkResult:
     """What marking several lines at once did: how many were marked, and how many were left as they were."""

@@ -139,6 +139,8 @@ class MainWindow(QMainWindow):
 
         self.navigation.currentRowChanged.connect(self._on_navigation_row_changed)
         self.home_page.show_table.connect(self.show_table)
+        self.home_page.search_requested.connect(self.find_person)
+        self.home_page.new_person_requested.connect(self.new_person)
         self.reports_page.export_requested.connect(self.export)
         self.settings_page.restore_requested.connect(self.restore_from)
         self.import_page.reload_associations()
@@ -198,6 +200,18 @@ class MainWindow(QMainWindow):
         listing = page.select_table(table) if hasattr(page, "select_table") else page
         listing.set_filters(filters)
         return listing
+
+    def find_person(self, text: str) -> ListPage:
+        """The home page's search box: the beneficiaries' list, searched for `text`."""
+        self.go("persons")
+        listing = self.persons_page.select_table("persons")
+        listing.search.setText(text)
+        listing.search.setFocus()
+        return listing
+
+    def new_person(self) -> None:
+        self.go("persons")
+        self.persons_page.open_person(None)
 
     def focus_search(self) -> None:
         listing = self.current_list()

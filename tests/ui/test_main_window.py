@@ -173,3 +173,20 @@ def test_the_window_fits_an_old_screen_with_its_taskbar(qtbot, window):
     window.resize(1280, 720)
     qtbot.waitUntil(lambda: window.height() <= 720)
     assert window.statusBar().geometry().bottom() < 720
+
+
+def test_home_finds_a_beneficiary_and_registers_a_new_one(qtbot, window):
+    window.go("home")
+    home = window.home_page
+    name = window.persons_page.persons.model.row_at(0).values[0] if window.persons_page.persons.model.rowCount() else ""
+    family = (name or "محمد").split()[-1]
+    home.search.setText(family)
+    qtbot.keyClick(home.search, Qt.Key.Key_Return)
+    listing = window.persons_page.persons
+    assert window.current_page() is window.persons_page and listing.search.text() == family
+    qtbot.waitUntil(lambda: listing.model.rowCount() > 0)
+    window.go("home")
+    home.new_person_button.click()
+    dialog = window.persons_page.dialog
+    assert dialog is not None and dialog.isVisible() and dialog.person_id is None
+    dialog.reject()

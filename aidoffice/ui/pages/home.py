@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QFrame, QGridLayout, QLabel, QListWidget, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from aidoffice.domain.dates import hijri_text
 from aidoffice.errors import UserError
@@ -42,6 +52,8 @@ class WorkCard(QFrame):
 
 class HomePage(QWidget):
     show_table = Signal(str, dict)
+    search_requested = Signal(str)  # find a beneficiary: the persons' list opens with this search
+    new_person_requested = Signal()
 
     def __init__(self, ctx: ServiceContext, parent=None) -> None:
         super().__init__(parent)
@@ -50,13 +62,31 @@ class HomePage(QWidget):
         self.greeting.setObjectName("pageTitle")
         self.error = QLabel()
         self.error.setObjectName("fieldError")
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("ابحث عن مستفيد بالاسم أو رقم البطاقة أو الهاتف ثم اضغط Enter…")
+        self.search.setClearButtonEnabled(True)
+        self.search.returnPressed.connect(self._on_search)
+        self.new_person_button = QPushButton("مستفيد جديد…")
+        self.new_person_button.setObjectName("primary")
+        self.new_person_button.setToolTip("تسجيل مستفيد مع فحص التكرار أثناء الكتابة (Ctrl+N في صفحة المستفيدين).")
+        self.new_person_button.clicked.connect(self.new_person_requested.emit)
+        find_row = QHBoxLayout()
+        find_row.addWidget(self.search, 1)
+        find_row.addWidget(self.new_person_button)
         self.grid = QGridLayout()
         layout = QVBoxLayout(self)
         layout.addWidget(self.greeting)
+        layout.addLayout(find_row)
         layout.addWidget(self.error)
         layout.addLayout(self.grid)
         layout.addStretch(1)
         self.cards: dict[str, WorkCard] = {}
+
+    def _on_search(self) -> None:
+        text = self.search.text().strip()
+        if text:
+            self.search_requested.emit(text)
+            self.search.clear()
 
     def ensure_loaded(self) -> None:
         self.refresh()

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from functools import partial
+from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, Signal
+from PySide6.QtCore import QEvent, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -43,6 +46,7 @@ from aidoffice.services.persons import (
     search_persons,
     update_person,
 )
+from aidoffice.services.reports import write_cards
 from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
 from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
@@ -149,6 +153,19 @@ class PersonPicker(QWidget):
     def current_id(self) -> str | None:
         item = self.results.currentItem()
         return item.data(Qt.ItemDataRole.UserRole) if item else None
+
+    def preset(self, person_id: str, label: str) -> None:
+        """Start with this person chosen (a referral opened from the person's record)."""
+        self._timer.stop()
+        self.edit.blockSignals(True)
+        self.edit.clear()
+        self.edit.blockSignals(False)
+        self.results.clear()
+        item = QListWidgetItem(label)
+        item.setData(Qt.ItemDataRole.UserRole, person_id)
+        self.results.addItem(item)
+        self.results.setCurrentRow(0)
+        self.count.setText("")
 
 
 class PersonForm(Form):
@@ -462,9 +479,34 @@ class PersonDialog(QDialog):
         self.elsewhere.setObjectName("banner")
         self.elsewhere.setWordWrap(True)
         self.elsewhere.hide()
+        # What a clerk does next with a registered person, without leaving the record.
+        self.to_round_button = QPushButton("إضافة إلى توزيع…")
+        self.to_round_button.setToolTip("إدراج المستفيد (أسرته) في كشف توزيع مفتوح، مع تنبيه «استلم من قبل».")
+        self.to_round_button.clicked.connect(self.add_to_round)
+        self.refer_button = QPushButton("إحالة إلى جمعية…")
+        self.refer_button.clicked.connect(self.refer)
+        self.household_button = QPushButton("الأسرة")
+        self.household_button.clicked.connect(lambda: self.tabs.setCurrentWidget(self.household_tab))
+        self.card_button = QPushButton("طباعة البطاقة…")
+        self.card_button.setToolTip("بطاقة المستفيد برمز QR يُمسح عند الاستلام.")
+        self.card_button.clicked.connect(self.print_card)
+        self.next_steps = QHBoxLayout()
+        for button in (self.to_round_button, self.refer_button, self.household_button, self.card_button):
+            self.next_steps.addWidget(button)
+        self.next_steps.addStretch(1)
+        self.next_message = QLabel()
+        self.next_message.setObjectName("fieldError")
+        self.next_message.setWordWrap(True)
+        self.round_chooser: QDialog | None = None
+        self.round_dialog: QDialog | None = None
+        self.referral_dialog: QDialog | None = None
+        self.card_task: tasks.BackgroundTask | None = None
+        self.last_card: Path | None = None
         layout = QVBoxLayout(self)
         layout.addWidget(self.elsewhere)
         layout.addWidget(self.tabs)
+        layout.addLayout(self.next_steps)
+        layout.addWidget(self.next_message)
         close = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
         close.rejected.connect(self.reject)
         layout.addWidget(close)
@@ -578,6 +620,8 @@ class PersonDialog(QDialog):
         has_person = self.person_id is not None
         self.tabs.setTabEnabled(1, has_person)
         self.tabs.setTabEnabled(2, has_person)
+        for button in (self.to_round_button, self.refer_button, self.household_button, self.card_button):
+            button.setEnabled(has_person)
         if not has_person:
             return
         person = get_person(self.ctx, self.person_id)
@@ -648,6 +692,90 @@ class PersonDialog(QDialog):
         self.reload()
         self.saved.emit(record.id)
         return True
+
+    # --- next steps -----------------------------------------------------------------------------------------
+    def add_to_round(self) -> QDialog:
+        """Choose an open round; its sheet opens with this person being added (so "already received" still asks)."""
+        from aidoffice.services.aid import open_rounds
+
+        self.next_message.setText("")
+        rounds = open_rounds(self.ctx)
+        chooser = QDialog(self)
+        chooser.setWindowTitle("إضافة إلى توزيع")
+        choice = combo(rounds, empty="— اختر جولة التوزيع —")
+        hint = QLabel("الجولات المفتوحة (مسودة أو معتمدة)، الأحدث أولاً." if rounds else "لا توجد جولة توزيع مفتوحة: "
+                      "أنشئ جولة من «المشاريع والتوزيعات» أولاً.")  # fmt: skip
+        hint.setWordWrap(True)
+        buttons = QDialogButtonBox()
+        ok = buttons.addButton("إضافة", QDialogButtonBox.ButtonRole.AcceptRole)
+        ok.setObjectName("primary")
+        buttons.addButton("إلغاء", QDialogButtonBox.ButtonRole.RejectRole)
+        ok.setEnabled(False)
+        choice.currentIndexChanged.connect(lambda _i: ok.setEnabled(bool(choice.currentData())))
+        buttons.accepted.connect(chooser.accept)
+        buttons.rejected.connect(chooser.reject)
+        column = QVBoxLayout(chooser)
+        column.addWidget(hint)
+        column.addWidget(choice)
+        column.addWidget(buttons)
+        chooser.choice = choice
+        chooser.accepted.connect(lambda: self._open_round(choice.currentData()))
+        self.round_chooser = chooser
+        chooser.open()
+        return chooser
+
+    def _open_round(self, distribution_id: str) -> None:
+        from aidoffice.ui.pages.distributions import DistributionDialog
+
+        dialog = DistributionDialog(self.ctx, distribution_id, self)
+        self.round_dialog = dialog
+        dialog.open()
+        if dialog.add_person(self.person_id):
+            dialog.message.setText("أُضيف المستفيد إلى الكشف.")
+            self.reload()
+
+    def refer(self) -> QDialog:
+        from aidoffice.ui.pages.referrals import NewReferralDialog
+
+        dialog = NewReferralDialog(self.ctx, self)
+        person = get_person(self.ctx, self.person_id)
+        dialog.picker.preset(person.id, " — ".join(x for x in _summary_parts(person) if x))
+        dialog.saved.connect(lambda _rid: self.next_message.setText("سُجّلت الإحالة."))
+        self.referral_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def print_card(self, target: Path | None = None) -> None:
+        if target is None:
+            name = f"بطاقة-مستفيد-{self.ctx.today().isoformat()}.pdf"
+            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ البطاقة", name, "PDF (*.pdf)")
+            if not chosen:
+                return
+            target = Path(chosen)
+        ctx, person_id = self.ctx, self.person_id
+        self.card_button.setEnabled(False)
+        task = tasks.BackgroundTask(lambda _p, _c: write_cards(ctx, [person_id], target))
+        task.signals.finished.connect(self._on_card_written)
+        task.signals.failed.connect(self._on_card_failed)
+        task.signals.crashed.connect(self._on_card_crashed)
+        self.card_task = tasks.start(task)
+
+    def _on_card_written(self, path) -> None:
+        self.card_task = None
+        self.card_button.setEnabled(True)
+        self.last_card = Path(path)
+        self.next_message.setText("")
+        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_card)))
+
+    def _on_card_failed(self, text: str) -> None:
+        self.card_task = None
+        self.card_button.setEnabled(True)
+        self.next_message.setText(text)
+
+    def _on_card_crashed(self, exc: BaseException) -> None:
+        self.card_task = None
+        self.card_button.setEnabled(True)
+        raise exc
 
     def _household_action(self, action) -> None:
         self.household_message.setText("")
