@@ -244,3 +244,25 @@ def test_the_desktop_bundle_runs_the_command_line(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert "مكتب تعز" in done.stdout and db.exists()
+
+
+def test_cards_print_when_they_are_the_first_document_of_the_process(tmp_path):
+    """`report cards` in a fresh process measured the bold font before registering it (KeyError 'AidOffice-Bold')."""
+    db = tmp_path / "cards.sqlite3"
+    env = {**os.environ, "AIDOFFICE_HOME": str(tmp_path / "home")}
+    script = (
+        "import sys\n"
+        "from aidoffice.cli import main\n"
+        "from aidoffice.services.context import open_context\n"
+        "from aidoffice.services.persons import add_person\n"
+        "from aidoffice.domain.persons import PersonInput\n"
+        f"assert main(['--db', {str(db)!r}, 'init']) == 0\n"
+        f"ctx = open_context({str(db)!r}, username='cli')\n"
+        "pid = add_person(ctx, PersonInput(full_name='سعيد مبارك عمر باسلامة')).id\n"
+        "ctx.close()\n"
+        f"out = {str(tmp_path / 'c.pdf')!r}\n"
+        f"sys.exit(main(['--db', {str(db)!r}, 'report', 'cards', '--person', pid, '--out', out]))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, env=env, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert (tmp_path / "c.pdf").read_bytes().startswith(b"%PDF")

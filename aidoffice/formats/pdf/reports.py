@@ -26,7 +26,7 @@ from aidoffice.formats.pdf.layout import (
     signatures,
     usable_width,
 )
-from aidoffice.formats.pdf.text import FONT, FONT_BOLD, visual, wrap
+from aidoffice.formats.pdf.text import FONT, FONT_BOLD, register_fonts, visual, wrap
 
 MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
 
@@ -385,6 +385,7 @@ class CardsData:
 
 def beneficiary_cards(data: CardsData, target: Path) -> Path:
     """Eight cards to an A4 page (two columns), each with a QR code to scan back offline."""
+    register_fonts()  # the office's name is measured in bold before any page is built (cards may come first)
     width = usable_width()
     card_width, card_height = width / 2 - 3 * mm, 58 * mm
 
