@@ -20,7 +20,7 @@ from aidoffice.services import associations, duplicates, office, persons, sync
 from aidoffice.services.associations import AssociationInput
 from aidoffice.services.context import open_context
 from aidoffice.store import sync as store_sync
-from tests.helpers.sync import installation, introduce
+from tests.helpers.sync import forge_package, installation, introduce, keys_of, now_stamp, office_id_of
 
 # Columns that differ between databases by nature (local keys, optimistic-lock counters, local stamps of writing).
 _LOCAL = {"search_rowid", "version"}
@@ -220,20 +220,11 @@ def test_reference_data_and_cross_office_flags_come_back_without_others_personal
 
 
 def _sign_public(ctx) -> bytes:
-    with ctx.uow() as uow:
-        row = uow.repo.first(store_models().SyncKey, status="active")
-        return pkg.KeyPair(pkg.unb64(row.sign_private), pkg.unb64(row.kx_private)).sign_public
+    return keys_of(ctx).sign_public
 
 
 def _kx_private(ctx) -> bytes:
-    with ctx.uow() as uow:
-        return pkg.unb64(uow.repo.first(store_models().SyncKey, status="active").kx_private)
-
-
-def store_models():
-    from aidoffice.store import models
-
-    return models
+    return keys_of(ctx).kx_private
 
 
 # --- adversarial --------------------------------------------------------------------------------------------
@@ -422,12 +413,6 @@ def test_sync_needs_its_permissions(pair):
         sync.rotate_keys(a)
 
 
-def _keys(ctx) -> pkg.KeyPair:
-    with ctx.uow() as uow:
-        row = uow.repo.first(store_models().SyncKey, status="active")
-        return pkg.KeyPair(pkg.unb64(row.sign_private), pkg.unb64(row.kx_private))
-
-
 def _acknowledged(hq, office_ctx, code: str, tmp: Path) -> None:
     sync.import_package(hq, sync.export_package(office_ctx, tmp / "usb").path)
     sync.import_package(office_ctx, sync.export_package(hq, tmp / "r", to_office=code).path)
@@ -494,48 +479,16 @@ def test_a_record_of_another_office_is_queued_and_its_package_refused(tmp_path):
     hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
     person = add_person(a, "ملك المكتب الأول", "28282828282")
     sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
-    with b.uow() as uow:
-        b_office = uow.repo.office().id
-    with hq.uow() as uow:
-        hq_office = uow.repo.office().id
-    row = {"id": person.id, "office_id": person.id and _office_of(a), "full_name": "اسم مزوّر من مكتب آخر"}
-    manifest = {
-        "kind": "changes",
-        "sender": b_office,
-        "sender_code": "B-01",
-        "recipient": hq_office,
-        "epoch": 0,
-        "sequence": 7,
-        "prev_digest": "",
-        "change_range": [0, 1],
-        "schema": "0008",
-        "hlc": int(time.time() * 1000) << 16,
-        "ack": {},
-    }
-    stamp = [int(time.time() * 1000) << 16, b_office, 0]
-    path = pkg.write_package(
-        tmp_path / "forged",
-        "B-01-e0-000007.aidpkg",
-        manifest,
-        [{"t": "persons", "id": person.id, "row": row, "s": stamp}],
-        _keys(b),
-        {"recipient": _kx_public(hq)},
-    ).path
+    # B claims nothing of its own: the row names A as owner, the stamp names B as writer
+    row = {"id": person.id, "office_id": office_id_of(a), "full_name": "اسم مزوّر من مكتب آخر"}
+    record = {"t": "persons", "id": person.id, "row": row, "s": [now_stamp(), office_id_of(b), 0]}
+    path = forge_package(b, hq, tmp_path / "forged", [record], sequence=7)
     with pytest.raises(PackageError, match="يملكه مكتب آخر"):
         sync.import_package(hq, path)
     assert persons.get_person(hq, person.id).full_name == "ملك المكتب الأول"
     queued = sync.conflicts(hq)
     assert [(c.field, c.kept_value, c.lost_office) for c in queued] == [("office_id", "A-01", "B-01")]
     assert all(r.sequence != 7 for r in sync.history(hq))  # refused whole: not recorded as applied
-
-
-def _office_of(ctx) -> str:
-    with ctx.uow() as uow:
-        return uow.repo.office().id
-
-
-def _kx_public(ctx) -> bytes:
-    return _keys(ctx).kx_public
 
 
 def test_a_whole_demo_office_arrives_at_headquarters(demo_ctx, tmp_path):
