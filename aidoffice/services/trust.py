@@ -228,8 +228,7 @@ def check_user(ctx: ServiceContext, uow, user: m.User, password: str) -> tuple[s
 
 
 def after_login(ctx: ServiceContext, private: bytes | None, anchored: dict | None) -> None:
-    """Outside the transaction: hold an administrator's key, pin it, keep the anchor in the keyring, and from now on
-    copy the chain's head to the keyring after each commit (encrypted databases)."""
+    """Outside the transaction: hold an administrator's key, pin it and keep the anchor in the keyring."""
     if private is not None:
         hold(ctx, private)
         try:
@@ -238,7 +237,6 @@ def after_login(ctx: ServiceContext, private: bytes | None, anchored: dict | Non
                 keyring.set_trust(ctx.db.path, audit_anchor=anchored)
         except (OSError, UserError):
             log.warning("could not write the administrators' key or the audit anchor to the keyring")
-    watch_head(ctx)
 
 
 def watch_head(ctx: ServiceContext) -> None:
@@ -281,7 +279,7 @@ def examine(
             kept = keyring.trust(ctx.db.path)
         except UserError:
             kept = {}
-    pins = [p for p in (kept.get("audit_anchor"), kept.get("audit_head")) if isinstance(p, dict) and p.get("seq")]
+    pins = [p for p in (kept.get("audit_head"), kept.get("audit_anchor")) if isinstance(p, dict) and p.get("seq")]
     report = repo.verify_audit(tuple(int(p["seq"]) for p in pins), since)
     if report.broken_at is not None or report.reason:
         return report
@@ -303,10 +301,9 @@ def examine(
         seq = int(kept_pin["seq"])
         if since is not None and seq < since[0]:
             continue  # before the anchor this walk started from: checked when that anchor was made
-        if seq > last_seq:
-            return replace(report, reason="cut", at=seq)
-        if hashes.get(seq) != kept_pin.get("hash"):
-            return replace(report, reason="anchor", at=seq)
+        if seq > last_seq or hashes.get(seq) != kept_pin.get("hash"):
+            # gone, or its number reused by entries appended after a cut (or rewritten with the rest)
+            return replace(report, reason="cut" if "sig" not in kept_pin or seq > last_seq else "anchor", at=seq)
         signed_here = "sig" in kept_pin and public is not None and kept_pin.get("key") == key
         if signed_here and not _signed(public, kept_pin.get("sig"), anchor_message(seq, str(kept_pin.get("hash")))):
             return replace(report, reason="signature", at=seq)

@@ -118,6 +118,7 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
     lock the account for fifteen minutes. The message never says whether the name or the password was wrong."""
     wrong = UserError("اسم الدخول أو كلمة المرور غير صحيحة.", field="password")
     now = utcnow()
+    trust.watch_head(ctx)  # from this commit on, the chain's head is copied to the keyring (encrypted file)
     with ctx.uow() as uow:
         user = uow.repo.first(m.User, username=(username or "").strip())
         if user is None or not user.active:
