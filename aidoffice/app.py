@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice import APP_NAME, paths, texts
+from aidoffice.console import attach_console, guard_missing_streams
 from aidoffice.errors import UserError
 from aidoffice.logs import setup_logging
 from aidoffice.services.context import ServiceContext, open_context
@@ -253,45 +253,15 @@ def start_office(db_path: Path | None) -> ServiceContext | None:
     return open_office(path, ask_profile_dialog)
 
 
-def attach_console() -> bool:
-    """A windowed Windows program has no console: for `--self-test` and `cli`, write to the console it was started
-    from (cmd or PowerShell), if any. Returns True when one was attached; elsewhere, where the streams are the
-    terminal's already, it does nothing."""
-    if sys.platform != "win32" or (sys.stdout is not None and sys.stdout.isatty()):
-        return False
-    import ctypes
-
-    attach_parent_process = -1
-    if not ctypes.windll.kernel32.AttachConsole(attach_parent_process):  # type: ignore[attr-defined]
-        return False
-    for name in ("stdout", "stderr"):
-        setattr(sys, name, open("CONOUT$", "w", encoding="utf-8", errors="replace"))  # noqa: SIM115 - program-long
-    return True
-
-
-def _guard_missing_streams() -> None:
-    """A windowed Windows program starts with no stdout or stderr: writes to them must not crash it."""
-    for name in ("stdout", "stderr"):
-        if getattr(sys, name) is None:
-            setattr(sys, name, open(os.devnull, "w", encoding="utf-8"))  # noqa: SIM115 - lives as long as the program
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    if argv[:1] == ["cli"]:
-        # `AidOffice.exe cli <command> …`: the command line from the windowed bundle, printing to its console.
-        attach_console()
-        _guard_missing_streams()
-        from aidoffice import cli
-
-        return cli.main(argv[1:])
     parser = argparse.ArgumentParser(prog="aidoffice")
     parser.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات")
     parser.add_argument("--demo", action="store_true", help="فتح مكتب تجريبي جديد في مجلد مؤقت")
     parser.add_argument("--self-test", action="store_true", help="فحص ذاتي لكل أجزاء البرنامج ثم الخروج")
     if "--self-test" in argv:
         attach_console()
-    _guard_missing_streams()
+    guard_missing_streams()
     args = parser.parse_args(argv)
     if args.self_test:
         from aidoffice.ui import selftest
