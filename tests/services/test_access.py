@@ -214,3 +214,40 @@ def test_users_change_their_own_password(ctx):
         users.change_own_password(session, "wrong-password", "كلمة-سر-جديدة")
     users.change_own_password(session, "كلمة-سر-قوية", "كلمة-سر-جديدة")
     assert users.login(replace(ctx), "admin", "كلمة-سر-جديدة").username == "admin"
+
+
+def test_an_office_from_before_seals_is_sealed_at_its_administrators_first_login(tmp_path):
+    """An office upgraded to revision 0010: its rows have no seal and there is no administrators' key yet. Users
+    still log in; the first administrator's login makes the key and seals every row as it stands; from then on a row
+    edited outside the program is refused."""
+    import sqlite3
+
+    from alembic import command
+
+    from aidoffice.services.context import open_context
+    from aidoffice.store.migrate import alembic_config
+    from tests.helpers.databases import new_office
+
+    path = tmp_path / "old.sqlite3"
+    ctx = new_office(path)
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    users.create_user(ctx, "clerk1", "كلمة-سر-الموظف", "clerk")
+    ctx.close()
+    conn = sqlite3.connect(path)
+    conn.execute("DELETE FROM settings WHERE key = 'security.admin_key'")
+    conn.commit()
+    conn.close()
+    command.downgrade(alembic_config(path), "0009")
+    ctx = open_context(path)  # migrated again: the seal column comes back empty
+    try:
+        assert users.login(replace(ctx), "clerk1", "كلمة-سر-الموظف").role == "clerk"
+        users.login(replace(ctx), "admin", "كلمة-سر-قوية")
+        conn = sqlite3.connect(path)
+        assert conn.execute("SELECT count(*) FROM users WHERE seal IS NULL").fetchone() == (0,)
+        conn.execute("UPDATE users SET role = 'supervisor' WHERE username = 'clerk1'")
+        conn.commit()
+        conn.close()
+        with pytest.raises(UserError, match="توقيع مدير النظام"):
+            users.login(replace(ctx), "clerk1", "كلمة-سر-الموظف")
+    finally:
+        ctx.close()
