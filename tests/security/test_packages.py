@@ -15,6 +15,7 @@ import pytest
 
 from aidoffice.cli import main
 from aidoffice.domain.persons import PersonInput
+from aidoffice.errors import UserError
 from aidoffice.formats import package as pkg
 from aidoffice.formats.package import PackageError
 from aidoffice.services import persons, sync
@@ -183,9 +184,9 @@ def test_restamping_needs_a_time_from_headquarters(tmp_path):
     hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
     a = installation(tmp_path / "a.sqlite3", "A-01")
     introduce(hq, a, tmp_path)
-    with pytest.raises(Exception, match="لا يوجد رد من الديوان"):
+    with pytest.raises(UserError, match="لا يوجد رد من الديوان"):
         sync.restamp(a)
-    with pytest.raises(Exception, match="للمكتب"):
+    with pytest.raises(UserError, match="للمكتب"):
         sync.restamp(hq)
     hq.close()
     a.close()
@@ -321,7 +322,7 @@ def test_a_named_pipe_is_refused_as_a_package_and_as_an_identity(tmp_path, capsy
         capsys, identity, "keys", "enrol", str(identity), "--db", hq_db, "--fingerprint", fingerprint
     )
     assert code == 2 and "ليس ملفاً عادياً" in err
-    with pytest.raises(Exception, match="ليس ملفاً عادياً"):
+    with pytest.raises(UserError, match="ليس ملفاً عادياً"):
         pkg.read_manifest(package)  # the format's own reader refuses it too
     assert sync.history(hq) == [] and sync.peers(hq) == []
     hq.close()

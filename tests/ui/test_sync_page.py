@@ -41,6 +41,10 @@ def test_enrol_export_import_and_decide_a_conflict_from_the_page(qtbot, tmp_path
     office_page.enrol(hq_id, hq_page.fingerprint_label.text())
     assert hq_page.peers_table.rowCount() == 1 and office_page.peers_table.rowCount() == 1
     assert hq_page.office_choice.count() == 1 and not office_page.office_choice.isVisibleTo(office_page)
+    # re-stamping after a clock slip is the office's way out; headquarters has none to offer
+    assert office_page.restamp_button.isVisibleTo(office_page) and not hq_page.restamp_button.isVisibleTo(hq_page)
+    office_page.restamp()
+    assert "لا يوجد رد من الديوان" in office_page.message.text()
 
     assoc = associations.register_association(hq, AssociationInput(name="جمعية النور", registration_number="N-1"))
     hq_page.export_to(tmp_path / "usb")
