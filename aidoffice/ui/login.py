@@ -5,9 +5,10 @@ from __future__ import annotations
 import time
 
 from PySide6.QtCore import QEvent, QObject, QTimer, Signal
-from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QVBoxLayout
+from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QMessageBox, QVBoxLayout
 
 from aidoffice.errors import UserError
+from aidoffice.services.backups import delete_backups, encrypt_backups, plain_backups
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.encryption import encrypt_database
 from aidoffice.services.users import IDLE_LOCK_MINUTES, create_user, login
@@ -107,11 +108,38 @@ class AdminDialog(QDialog):
             login(self.ctx, self.username.text(), self.password.text())
             if self.encrypt.isChecked():
                 self.ctx = encrypt_database(self.ctx, self.password.text())
+                self.treat_old_backups()
         except UserError as exc:
             self.form.show_error(exc)
             return False
         self.accept()
         return True
+
+    def treat_old_backups(self) -> None:
+        """Copies taken before encryption are still readable without a password: the administrator chooses."""
+        old = plain_backups(self.ctx)
+        if not old:
+            return
+        choice = self.ask_old_backups(len(old))
+        if choice == "encrypt":
+            encrypt_backups(self.ctx, old)
+        elif choice == "delete":
+            delete_backups(self.ctx, old)
+
+    def ask_old_backups(self, count: int) -> str:
+        """'encrypt', 'delete' or 'keep'."""
+        box = QMessageBox(self)
+        box.setWindowTitle("نسخ احتياطية غير مشفرة")
+        box.setText(
+            f"توجد {count} نسخة احتياطية أُخذت قبل التشفير، وهي تُقرأ دون كلمة مرور. "
+            "هل تُشفَّر الآن بمفتاح قاعدة البيانات، أم تُحذف، أم تبقى كما هي؟"
+        )
+        encrypt = box.addButton("تشفيرها", QMessageBox.ButtonRole.AcceptRole)
+        delete = box.addButton("حذفها", QMessageBox.ButtonRole.DestructiveRole)
+        box.addButton("إبقاؤها", QMessageBox.ButtonRole.RejectRole)
+        box.exec()
+        clicked = box.clickedButton()
+        return "encrypt" if clicked is encrypt else "delete" if clicked is delete else "keep"
 
 
 class IdleLock(QObject):

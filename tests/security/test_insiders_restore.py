@@ -233,6 +233,25 @@ def test_the_desktop_asks_before_a_plain_backup_replaces_an_encrypted_database(q
     assert not is_plain(kept) and keyring.exists(kept)
 
 
+def test_the_desktop_offers_to_encrypt_the_plain_backups_when_it_encrypts(qtbot, ctx):
+    from aidoffice.ui.login import AdminDialog
+
+    old = backups.make_backup(ctx).path  # taken before the office had users, in the default folder
+    dialog = AdminDialog(ctx)
+    qtbot.addWidget(dialog)
+    asked = []
+    dialog.ask_old_backups = lambda count: asked.append(count) or "encrypt"
+    dialog.username.setText("admin")
+    dialog.password.setText(ADMIN_PW)
+    dialog.confirm.setText(ADMIN_PW)
+    assert dialog.create()
+    try:
+        assert asked == [1] and is_encrypted(dialog.ctx.db.path)
+        assert not is_plain(old) and keyring.exists(old)
+    finally:
+        dialog.ctx.close()
+
+
 # --- 10. other points ---------------------------------------------------------------------------------------------
 
 
