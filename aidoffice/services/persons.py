@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 
 from aidoffice.domain.access import Permission
-from aidoffice.domain.arabic import clean_text, normalize_digits, search_tokens
+from aidoffice.domain.arabic import clean_text, normalize_digits, normalize_name, search_tokens
 from aidoffice.domain.persons import PersonInput, clean_person
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation
 from aidoffice.errors import LikelyDuplicateError, NotFoundError, UserError, ValidationError
@@ -244,6 +245,126 @@ def create_household(
             )
         )
         household.members.append(ctx.stamp(m.HouseholdMember(person=head, relation=Relation.HEAD.value)))
+        uow.repo.add(household)
+        uow.commit()
+        return _household_record(household)
+
+
+@dataclass(frozen=True)
+class FamilyMember:
+    """One row of the family form: a new person (`person`) or a registered one chosen with «هو نفسه» (`existing_id`),
+    the relation to the head, and the registered persons the clerk said are someone else (`distinct_from`)."""
+
+    relation: str
+    person: PersonInput | None = None
+    existing_id: str | None = None
+    distinct_from: tuple[str, ...] = ()
+
+
+class FamilyDuplicateError(LikelyDuplicateError):
+    """A row of the family form is probably registered already; `row` (0-based) says which, `candidates` who."""
+
+    def __init__(self, row: int, candidates=()) -> None:
+        super().__init__(candidates)
+        self.row = row
+        self.message = f"الصف {row + 1}: " + self.MESSAGE
+        self.args = (self.message,)
+
+
+def _row_problems(row: int, problems: dict[str, str]) -> dict[str, str]:
+    return {f"members.{row}.{key}": f"الصف {row + 1}: {text}" for key, text in problems.items()}
+
+
+def register_family(
+    ctx: ServiceContext,
+    members: Sequence[FamilyMember],
+    *,
+    size: int | None = None,
+    income_band: str | None = None,
+    housing: str | None = None,
+    address: str = "",
+) -> HouseholdRecord:
+    """A whole household from one form, all or nothing: the head (first row) and the members, each new person
+    checked for duplicates on entry as `add_person` does; a registered person may join if in no household yet."""
+    ctx.require(Permission.ENTER_DATA)
+    rows = list(members)
+    problems = _check_household_fields(size, income_band, housing)
+    if not rows:
+        raise ValidationError({"members": "أضف رب الأسرة في الصف الأول."})
+    relations: list[str] = []
+    for i, row in enumerate(rows):
+        try:
+            relations.append(_relation(row.relation))
+        except UserError as exc:
+            problems.update(_row_problems(i, {"relation": exc.message}))
+            relations.append("")
+        if row.person is None and not row.existing_id:
+            problems.update(_row_problems(i, {"full_name": "الاسم مطلوب."}))
+        elif row.person is not None:
+            try:
+                clean_person(row.person, ctx.rules, ctx.today())
+            except ValidationError as exc:
+                problems.update(_row_problems(i, exc.problems))
+    heads = [i for i, r in enumerate(relations) if r == Relation.HEAD.value]
+    if heads != [0]:
+        problems["members"] = "الصف الأول لرب الأسرة، وللأسرة رب واحد فقط."
+    seen: dict[tuple, int] = {}
+    for i, row in enumerate(rows):
+        key = (row.existing_id,) if row.existing_id else None
+        if row.person is not None and not row.existing_id:
+            name = normalize_name(clean_text(row.person.full_name))
+            key = (name, str(row.person.national_id or "").strip(), str(row.person.birth_year or row.person.birth_date))
+        if key is not None and key in seen:
+            problems.update(_row_problems(i, {"full_name": f"يكرر الصف {seen[key] + 1}."}))
+        elif key is not None:
+            seen[key] = i
+    if problems:
+        raise ValidationError(problems)
+    new_ids: list[str | None] = []
+    confirmed: list[list[Candidate]] = []
+    for i, row in enumerate(rows):
+        if row.existing_id:
+            new_ids.append(None)
+            confirmed.append([])
+            continue
+        person_id = new_id()
+        try:
+            confirmed.append(_gate(_entry_candidates(ctx, row.person, person_id), row.distinct_from))
+        except LikelyDuplicateError as exc:
+            raise FamilyDuplicateError(i, exc.candidates) from None
+        new_ids.append(person_id)
+    with ctx.uow() as uow:
+        people: list[m.Person] = []
+        for i, row in enumerate(rows):
+            if row.existing_id:
+                person = _load_person(uow.repo, row.existing_id)
+                if person.membership is not None:
+                    raise UserError(f"الصف {i + 1}: هذا الشخص عضو في أسرة أخرى؛ انقله منها من سجله.", field="members")
+            else:
+                person = ctx.stamp(m.Person(id=new_ids[i]))
+                try:
+                    _apply(ctx, uow.repo, person, row.person)
+                except ValidationError as exc:
+                    raise ValidationError(_row_problems(i, exc.problems)) from None
+                uow.repo.add(person)
+            people.append(person)
+        uow.flush()
+        for i, decided in enumerate(confirmed):
+            if decided:
+                remember_entry_decisions(ctx, uow.repo, people[i].id, decided)
+        head = people[0]
+        household = ctx.stamp(
+            m.Household(
+                head_person_id=head.id,
+                district_id=head.district_id,
+                size=size or len(people),
+                income_band=IncomeBand.parse(income_band).value if income_band else None,
+                housing=Housing.parse(housing).value if housing else None,
+                address=clean_text(address, multiline=True),
+            )
+        )
+        for person, relation in zip(people, relations, strict=True):
+            household.members.append(ctx.stamp(m.HouseholdMember(person=person, relation=relation)))
         uow.repo.add(household)
         uow.commit()
         return _household_record(household)

@@ -870,7 +870,7 @@ class PersonsPage(QWidget):
             ctx, "persons", "المستفيدون", placeholder="ابحث بالاسم أو رقم البطاقة أو الهاتف… (Ctrl+F)"
         )
         self.households = ListPage(
-            ctx, "households", "الأسر", placeholder="ابحث باسم رب الأسرة أو رقم بطاقته…", new_label=None
+            ctx, "households", "الأسر", placeholder="ابحث باسم رب الأسرة أو رقم بطاقته…", new_label="أسرة جديدة…"
         )
         self.tabs = QTabWidget()
         self.tabs.addTab(self.persons, "المستفيدون")
@@ -881,6 +881,8 @@ class PersonsPage(QWidget):
         self.persons.opened.connect(self.open_person)
         self.persons.new_requested.connect(lambda: self.open_person(None))
         self.households.opened.connect(self.open_household)
+        self.households.new_requested.connect(self.open_family)
+        self.family: QDialog | None = None
         self.tabs.currentChanged.connect(lambda _i: self.current().ensure_loaded())
         self.dialog: PersonDialog | None = None
 
@@ -900,6 +902,15 @@ class PersonsPage(QWidget):
         self.dialog.saved.connect(lambda _id: (self.persons.model.refresh(), self.households.model.refresh()))
         self.dialog.open()
         return self.dialog
+
+    def open_family(self) -> QDialog:
+        """«أسرة جديدة…»: the head and every member in one form."""
+        from aidoffice.ui.pages.family import FamilyDialog
+
+        self.family = FamilyDialog(self.ctx, self)
+        self.family.saved.connect(lambda _id: (self.persons.model.refresh(), self.households.model.refresh()))
+        self.family.open()
+        return self.family
 
     def open_household(self, household_id: str) -> PersonDialog | None:
         head = get_household(self.ctx, household_id).head_person_id
