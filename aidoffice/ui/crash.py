@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import logging
 import platform
-import re
 import sys
-import traceback
 from types import TracebackType
 
 from PySide6 import __version__ as pyside_version
@@ -14,29 +12,20 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QDialog, QDialogButtonBox, QLabel, QPlainTextEdit, QVBoxLayout
 
 from aidoffice import __version__, texts
+from aidoffice.logs import safe_traceback
 
 log = logging.getLogger("aidoffice.crash")
 
-# Inside an exception's text any run of Arabic letters or of five or more digits may be a name, an ID or a phone.
-_ARABIC_RUN = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]+")
-_LONG_NUMBER = re.compile(r"\d{5,}")
-
-
-def scrub(text: str) -> str:
-    """The text with Arabic words and long numbers replaced, so a report can be sent to support safely."""
-    return _LONG_NUMBER.sub("#####", _ARABIC_RUN.sub("…", text))
-
-
 def crash_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
-    """Program version, platform, the exception type, its scrubbed message and the stack of file:line:function."""
-    frames = [f"  {f.filename.rsplit('aidoffice', 1)[-1]}:{f.lineno} in {f.name}" for f in traceback.extract_tb(tb)]
+    """Program version, platform, the exception's type and stack (and its causes'), never its message: a message can
+    carry a name in any script, an ID or a phone (see logs.safe_traceback)."""
+    if exc.__traceback__ is None:
+        exc = exc.with_traceback(tb)
     return "\n".join(
         [
             f"AidOffice {__version__} — Python {platform.python_version()} — PySide6 {pyside_version}",
             f"{platform.system()} {platform.release()} {platform.machine()}",
-            f"{exc_type.__name__}: {scrub(str(exc))}",
-            "Traceback (most recent call last):",
-            *frames,
+            safe_traceback(exc),
         ]
     )
 
