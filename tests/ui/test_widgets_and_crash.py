@@ -65,8 +65,9 @@ def test_crash_report_holds_no_personal_data(app, qtbot, caplog):
     assert "Salem" not in report and "777123456" not in report
     assert "RuntimeError" in report and "test_widgets_and_crash.py" in report
     with caplog.at_level(logging.ERROR, logger="aidoffice.crash"):
+        phone = "777123456"
         try:
-            raise ValueError("رقم 777123456")
+            raise ValueError(f"رقم {phone}")
         except ValueError:
             crash.handle_exception(*sys.exc_info())
     dialog = crash._open_dialogs[-1]
