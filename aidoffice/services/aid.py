@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.aid_rules import AidPeriod, PriorAid, already_received
-from aidoffice.domain.arabic import parse_decimal
+from aidoffice.domain.arabic import clean_text, parse_decimal
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import Currency, DistributionStatus, LineStatus, Sector
 from aidoffice.errors import NotFoundError, UserError, ValidationError
@@ -139,8 +139,8 @@ def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
             m.Project(
                 association_id=assoc.id,
                 campaign_id=data.campaign_id,
-                title=" ".join(data.title.split()),
-                donor=data.donor.strip(),
+                title=clean_text(data.title),
+                donor=clean_text(data.donor),
                 sector=sector,
                 aid_type=aid_type,
                 start_date=start,
@@ -168,7 +168,13 @@ def create_campaign(
         raise ValidationError(problems)
     with ctx.uow() as uow:
         campaign = ctx.stamp(
-            m.Campaign(name=name.strip(), kind=kind, start_date=start, end_date=end, description=description.strip())
+            m.Campaign(
+                name=clean_text(name),
+                kind=kind,
+                start_date=start,
+                end_date=end,
+                description=clean_text(description, multiline=True),
+            )
         )
         uow.repo.add(campaign)
         uow.commit()
@@ -218,12 +224,12 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
                 project_id=project.id,
                 campaign_id=project.campaign_id,
                 distribution_date=when,
-                site=data.site.strip(),
+                site=clean_text(data.site),
                 district_id=district.id if district else None,
                 aid_type=aid_type,
-                item=data.item.strip(),
+                item=clean_text(data.item),
                 quantity_per_household=quantity,
-                unit=data.unit.strip(),
+                unit=clean_text(data.unit),
                 amount_per_household=amount,
                 currency=currency,
                 status=DistributionStatus.DRAFT.value,
@@ -334,7 +340,7 @@ def add_distribution_line(
         ]
         if live:
             raise UserError("هذه الأسرة مدرجة في كشف هذا التوزيع بالفعل.")
-        reason = (override_reason or "").strip()
+        reason = clean_text(override_reason, multiline=True)
         period, prior = _already(uow.repo, dist, household_id, person_id)
         if prior and reason:
             ctx.require(Permission.OVERRIDE_ALREADY_RECEIVED)
@@ -505,7 +511,7 @@ def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecor
                 amount=line.amount,
                 status=LineStatus.REVERSAL.value,
                 reversal_of_id=line.id,
-                reason=reason.strip(),
+                reason=clean_text(reason, multiline=True),
             )
         )
         uow.repo.add(reversal)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from aidoffice.domain.access import Permission
+from aidoffice.domain.arabic import clean_text
 from aidoffice.domain.dates import parse_date
 from aidoffice.domain.vocab import REFERRAL_TRANSITIONS, ReferralStatus
 from aidoffice.errors import NotFoundError, UserError, ValidationError
@@ -71,7 +72,7 @@ def create_referral(
                 person_id=person.id,
                 association_id=assoc.id,
                 aid_type_id=aid.id if aid else None,
-                need=need.strip(),
+                need=clean_text(need, multiline=True),
                 referred_on=when,
                 due_on=when + timedelta(days=due_in_days),
                 status=ReferralStatus.SENT.value,
@@ -120,7 +121,10 @@ def advance_referral(
         referral.history.append(
             ctx.stamp(
                 m.ReferralStatusChange(
-                    status_from=current.value, status_to=new_status.value, changed_on=when, note=note.strip()
+                    status_from=current.value,
+                    status_to=new_status.value,
+                    changed_on=when,
+                    note=clean_text(note, multiline=True),
                 )
             )
         )
@@ -128,7 +132,7 @@ def advance_referral(
         if not REFERRAL_TRANSITIONS[new_status]:
             referral.closed_on = when
         if outcome.strip():
-            referral.outcome = outcome.strip()
+            referral.outcome = clean_text(outcome, multiline=True)
         referral.changed_by = ctx.username
         uow.commit()
         return _record(referral)

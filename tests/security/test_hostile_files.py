@@ -24,8 +24,17 @@ from aidoffice.domain.persons import PersonInput
 from aidoffice.errors import UserError
 from aidoffice.formats import spreadsheet
 from aidoffice.logs import setup_logging
+from aidoffice.services.aid import (
+    DistributionInput,
+    ProjectInput,
+    add_distribution_line,
+    create_distribution,
+    create_project,
+    reverse_line,
+)
 from aidoffice.services.associations import AssociationInput, register_association
 from aidoffice.services.persons import add_person, create_household
+from aidoffice.services.referrals import create_referral
 from tests.helpers.databases import count_persons
 
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
@@ -368,6 +377,10 @@ def stored_texts(db: Path) -> list[str]:
             ("persons", "full_name, national_id, phone, spouse_name, notes"),
             ("households", "address"),
             ("associations", "name, address, email, notes"),
+            ("projects", "title, donor"),
+            ("distributions", "site, item"),
+            ("distribution_lines", "reason"),
+            ("referrals", "need"),
         ):
             for row in conn.execute(f"SELECT {columns} FROM {table}"):
                 out.extend(v for v in row if isinstance(v, str))
@@ -393,10 +406,22 @@ def test_control_characters_never_reach_the_registry_and_export_works(office, tm
     assert code == 0, err
     person = add_person(office, PersonInput(full_name="عمر\u2067 حسن\x7f الجابري", notes="أ\x00ب\r\nج"))
     create_household(office, person.id, address="حي\x00 السلام\u202e")
-    register_association(
+    assoc = register_association(
         office, AssociationInput(name="جمعية\x00 النور\u202e", registration_number="13\x00/2011", notes="\x00")
     )
+    # the free text of projects, rounds and referrals too
+    project = create_project(
+        office,
+        ProjectInput(association_id=assoc.id, title="سلال\x00 الشتاء\u202e", aid_type="winter_kit", donor="مانح\x1b"),
+    )
+    dist = create_distribution(
+        office, DistributionInput(project_id=project.id, distribution_date="01/12/2026", site="مدرسة\u2066 النور\x00")
+    )
+    line = add_distribution_line(office, dist.id, person_id=person.id)
+    reverse_line(office, line.id, reason="أُدرج\x00 خطأً\u202e")
+    create_referral(office, person.id, assoc.id, "علاج\x00 طبيعي\u202d")
     texts = stored_texts(db)
+    assert "سلال الشتاء" in texts and "مدرسة النور" in texts and "أُدرج خطأً" in texts and "علاج طبيعي" in texts
     assert "سالم عوض سعيد بامطرف" in texts and "هدى علي صالح العمودي" in texts and "01010012345" in texts
     assert "أب\nج" in texts and "حي السلام" in texts and "جمعية النور" in texts
     assert not [t for t in texts if any(ch in t for ch in FORBIDDEN)]
