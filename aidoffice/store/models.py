@@ -457,6 +457,29 @@ class AuditEntry(Base):
     hash: Mapped[str] = mapped_column(String(64), default="")
 
 
+class Request(RecordMixin, Base):
+    """What a clerk may not do alone, asked of a supervisor: the exact parameters, the clerk's reason, the decision
+    and what came of it (services/requests.py). Local to this office: never sent in a sync package."""
+
+    __tablename__ = "requests"
+    __table_args__ = (
+        CheckConstraint("kind IN ('keep_already_received','merge','export')", name="kind"),
+        CheckConstraint("status IN ('pending','approved','refused','closed')", name="status"),
+        Index("ix_requests_status_kind", "status", "kind"),
+    )
+    kind: Mapped[str] = mapped_column(String(30))
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    reason: Mapped[str] = mapped_column(Text, default="")
+    requested_by: Mapped[str] = mapped_column(String(80), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="pending")
+    decided_by: Mapped[str | None] = mapped_column(String(80))
+    decided_at: Mapped[datetime | None] = mapped_column(DateTime)
+    note: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[str] = mapped_column(Text, default="")
+    result: Mapped[dict | None] = mapped_column(JSON)
+    seen_at: Mapped[datetime | None] = mapped_column(DateTime)
+
+
 # --- duplicate detection ----------------------------------------------------------------------------------
 
 
