@@ -3,13 +3,16 @@ user's password (Argon2id), so any user unlocks the file at login and no passwor
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 from argon2.low_level import Type, hash_secret_raw
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from filelock import FileLock, Timeout
 
 from aidoffice.errors import UserError
 from aidoffice.formats.atomic import atomic_file
@@ -56,14 +59,45 @@ def read(db: Path) -> dict:
 
 def write(db: Path, data: dict) -> None:
     """Atomically: a partial file, flushed, renamed (a power cut never leaves a keyring half written)."""
+    with _locked(db):
+        _write(db, data)
+
+
+def _write(db: Path, data: dict) -> None:
     with atomic_file(path_for(db), "w", encoding="utf-8") as fh:
         json.dump(data, fh, indent=1)
 
 
+_LOCK_WAIT_S = 30
+
+
+@contextlib.contextmanager
+def _locked(db: Path) -> Iterator[None]:
+    """One writer at a time on the keyring (two commands, or the desktop and a command, may write at once: a failed
+    login, a new wrap, the audit head); re-entrant within a process."""
+    lock = FileLock(str(path_for(db)) + ".lock", timeout=_LOCK_WAIT_S)
+    try:
+        with lock:
+            yield
+    except Timeout:
+        raise UserError(
+            f"ملف مفاتيح قاعدة البيانات مشغول ببرنامج آخر منذ {_LOCK_WAIT_S} ثانية: {path_for(db).name}. أعد المحاولة."
+        ) from None
+
+
+@contextlib.contextmanager
+def _update(db: Path, *, create: bool = False) -> Iterator[dict]:
+    """Read, change and write the keyring under its lock, so that no other writer's change is lost in between."""
+    with _locked(db):
+        data = read(db) if (exists(db) or not create) else {"version": 1, "users": {}}
+        yield data
+        _write(db, data)
+
+
 def set_user(db: Path, username: str, password: str, key: bytes) -> None:
-    data = read(db) if exists(db) else {"version": 1, "users": {}}
-    data.setdefault("users", {})[username] = wrap(key, password)
-    write(db, data)
+    entry = wrap(key, password)  # Argon2 outside the lock
+    with _update(db, create=True) as data:
+        data.setdefault("users", {})[username] = entry
 
 
 _ESCROW_LABEL = "aidoffice-database-key"
@@ -74,9 +108,9 @@ def set_escrow(db: Path, key: bytes, escrow_public: bytes) -> None:
     escrow key, kept offline at headquarters, still opens the file."""
     from aidoffice.formats.package import wrap_key
 
-    data = read(db) if exists(db) else {"version": 1, "users": {}}
-    data["escrow"] = wrap_key(key, _ESCROW_LABEL, escrow_public, "escrow")
-    write(db, data)
+    entry = wrap_key(key, _ESCROW_LABEL, escrow_public, "escrow")
+    with _update(db, create=True) as data:
+        data["escrow"] = entry
 
 
 def recover(db: Path, escrow_private: bytes) -> bytes:
@@ -125,14 +159,13 @@ def login_states(db: Path) -> dict[str, dict]:
 
 
 def set_login_state(db: Path, username: str, state: dict) -> None:
-    data = read(db)
-    logins = data.setdefault("logins", {})
-    if state:
-        state = {**state, "pending": list(state.get("pending", []))[-_PENDING_KEPT:]}
-        logins[(username or "").strip()] = state
-    else:
-        logins.pop((username or "").strip(), None)
-    write(db, data)
+    with _update(db) as data:
+        logins = data.setdefault("logins", {})
+        if state:
+            state = {**state, "pending": list(state.get("pending", []))[-_PENDING_KEPT:]}
+            logins[(username or "").strip()] = state
+        else:
+            logins.pop((username or "").strip(), None)
 
 
 def clear_lock(db: Path, username: str) -> None:
@@ -155,7 +188,6 @@ def trust(db: Path) -> dict:
 
 
 def set_trust(db: Path, **values) -> None:
-    data = read(db)
-    section = data.get("trust") if isinstance(data.get("trust"), dict) else {}
-    data["trust"] = {**section, **values}
-    write(db, data)
+    with _update(db) as data:
+        section = data.get("trust") if isinstance(data.get("trust"), dict) else {}
+        data["trust"] = {**section, **values}

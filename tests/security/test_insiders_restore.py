@@ -370,3 +370,24 @@ def test_a_command_waits_for_a_writer_then_says_so_in_arabic(tmp_path, capsys, m
         release.join()
         holder.close()
     assert code == 0, err
+
+
+def _many_login_states(db: str, prefix: str, n: int) -> None:
+    for i in range(n):
+        keyring.set_login_state(Path(db), f"{prefix}{i}", {"count": 1, "pending": []})
+
+
+def test_two_writers_on_the_keyring_lose_nothing(tmp_path):
+    """Two commands writing the .keys file at once (failed logins, the audit head): each change survives."""
+    import multiprocessing
+
+    db = tmp_path / "office.sqlite3"
+    keyring.write(db, {"version": 1, "users": {}})
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_many_login_states, args=(str(db), p, 40)) for p in ("a", "b")]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(120)
+    assert [w.exitcode for w in workers] == [0, 0]
+    assert len(keyring.login_states(db)) == 80
