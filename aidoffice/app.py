@@ -303,6 +303,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             window.enable_idle_lock()
             window.enable_backups()
         window.replaced.connect(on_replaced)
+        window.user_switched.connect(on_switched)
         window.show()
         holder["window"] = window
 
@@ -316,6 +317,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             app.quit()
             return
         show_window(signed)
+
+    def on_switched(context: ServiceContext) -> None:
+        holder["window"].retire()  # the same database stays open: the new user's window works on it
+        show_window(context)
 
     show_window(ctx)
     log.info("main window shown")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from pathlib import Path
 
 from PySide6.QtCore import QSize, Qt, Signal
@@ -16,6 +17,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QMainWindow,
     QMessageBox,
+    QPushButton,
     QScrollArea,
     QStackedWidget,
     QWidget,
@@ -29,16 +31,19 @@ from aidoffice.services.backups import backup_if_due, lowers_encryption, make_ba
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.office import get_office
+from aidoffice.services.requests import request_export
+from aidoffice.services.users import logout
 from aidoffice.ui import tasks
 from aidoffice.ui.login import IdleLock, LoginDialog
 from aidoffice.ui.pages.associations import AssociationsPage
-from aidoffice.ui.pages.distributions import AidPage
+from aidoffice.ui.pages.distributions import REQUEST_SENT, AidPage, RequestDialog
 from aidoffice.ui.pages.home import HomePage
 from aidoffice.ui.pages.import_page import ImportPage
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.pages.persons import PersonsPage
 from aidoffice.ui.pages.referrals import ReferralsPage
 from aidoffice.ui.pages.reports import ReportsPage
+from aidoffice.ui.pages.requests import RequestsPage
 from aidoffice.ui.pages.review import ReviewPage
 from aidoffice.ui.pages.settings import SettingsPage
 from aidoffice.ui.pages.sync import SyncPage
@@ -57,6 +62,7 @@ PAGES = (
     ("reports", "التقارير"),
     ("sync", "المزامنة"),
     ("settings", "الإعدادات"),
+    ("requests", "الطلبات والموافقات"),  # the eleventh: no Alt key (Alt+1 … Alt+0 are the first ten)
 )
 TABLE_PAGES = {
     "associations": "associations",
@@ -65,6 +71,7 @@ TABLE_PAGES = {
     "projects": "aid",
     "distributions": "aid",
     "referrals": "referrals",
+    "requests": "requests",
 }
 
 
@@ -80,6 +87,7 @@ def _scrolled(page: QWidget) -> QScrollArea:
 
 class MainWindow(QMainWindow):
     replaced = Signal(object)  # a restored database's context: the application opens a new window on it
+    user_switched = Signal(object)  # another user logged in on the same database: a new window on their context
 
     def __init__(self, ctx: ServiceContext) -> None:
         super().__init__()
@@ -97,6 +105,7 @@ class MainWindow(QMainWindow):
         self.reports_page = ReportsPage(ctx)
         self.sync_page = SyncPage(ctx)
         self.settings_page = SettingsPage(ctx)
+        self.requests_page = RequestsPage(ctx)
         self.pages: dict[str, QWidget] = {
             "home": self.home_page,
             "associations": self.associations_page,
@@ -108,6 +117,7 @@ class MainWindow(QMainWindow):
             "reports": self.reports_page,
             "sync": self.sync_page,
             "settings": self.settings_page,
+            "requests": self.requests_page,
         }
         self.navigation = QListWidget()
         self.navigation.setObjectName("navigation")
@@ -134,8 +144,18 @@ class MainWindow(QMainWindow):
         self.status_user = QLabel()
         self.status_file = QLabel(str(ctx.db.path))
         self.status_file.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
-        for label in (self.status_user, self.status_office, self.status_counts, self.status_file):
+        self.status_view = QLabel()  # the list on screen: its rows and sums
+        self.status_view.setObjectName("statusView")
+        for label in (self.status_user, self.status_office, self.status_counts, self.status_view, self.status_file):
             self.statusBar().addPermanentWidget(label)
+        for listing in self.findChildren(ListPage):
+            listing.summary_changed.connect(lambda _text: self.show_view_summary())
+
+        self.switch_user_button = QPushButton("تبديل المستخدم")
+        self.switch_user_button.setFlat(True)
+        self.switch_user_button.setToolTip("دخول مستخدم آخر دون إغلاق البرنامج (Ctrl+Shift+L)")
+        self.switch_user_button.clicked.connect(lambda _checked=False: self.switch_user())
+        self.statusBar().insertPermanentWidget(0, self.switch_user_button)
 
         self.navigation.currentRowChanged.connect(self._on_navigation_row_changed)
         self.home_page.show_table.connect(self.show_table)
@@ -148,21 +168,32 @@ class MainWindow(QMainWindow):
         QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
         QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_record)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_search)
-        for i, (key, _label) in enumerate(PAGES, start=1):  # Alt+1 … Alt+9, then Alt+0 for the tenth
+        for i, (key, _label) in enumerate(PAGES[:10], start=1):  # Alt+1 … Alt+9, then Alt+0 for the tenth
             QShortcut(QKeySequence(f"Alt+{i % 10}"), self, activated=lambda key=key: self.go(key))
+        self.requests_page.decided.connect(lambda _id: self.home_page.refresh())
+
+        self.user_menu = self.menuBar().addMenu("المستخدم")
+        switch = self.user_menu.addAction("تبديل المستخدم…")
+        switch.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        switch.triggered.connect(lambda _checked=False: self.switch_user())
+        self.switch_dialog: LoginDialog | None = None
 
         self.export_menu = self.menuBar().addMenu("تصدير")
         for kind, (title, _columns) in EXPORTS.items():
             action = self.export_menu.addAction(f"{title} إلى Excel…")
             action.triggered.connect(lambda _checked=False, kind=kind: self.export(kind))
         self.export_menu.addSeparator()
+        view_to_excel = self.export_menu.addAction("القائمة المعروضة إلى Excel…")
+        view_to_excel.triggered.connect(lambda _checked=False: self._on_view_output("export_view"))
+        view_to_pdf = self.export_menu.addAction("طباعة القائمة المعروضة…")
+        view_to_pdf.setShortcut(QKeySequence.StandardKey.Print)
+        view_to_pdf.triggered.connect(lambda _checked=False: self._on_view_output("print_view"))
+        self.export_menu.addSeparator()
         template = self.export_menu.addAction("نموذج قائمة مستفيدين فارغ…")
         template.triggered.connect(lambda _checked=False: self.export("template"))
         self.export_task: tasks.BackgroundTask | None = None
-        exports = ctx.can(Permission.EXPORT)  # screens follow the role; the services enforce it regardless
-        self.export_menu.setEnabled(exports)
-        for kind, button in self.reports_page.buttons.items():
-            button.setEnabled(exports or kind == "template")
+        # A clerk may export too, by a request to the supervisor (the services enforce it regardless).
+        self.request_dialog: RequestDialog | None = None
         self.refresh_status()
         self.navigation.setCurrentRow(0)
 
@@ -177,6 +208,19 @@ class MainWindow(QMainWindow):
             loader()
         if page is self.home_page:
             self.refresh_status()
+        self.show_view_summary()
+
+    def show_view_summary(self) -> None:
+        """The status bar's word on the list on screen: its rows and the sums of its number columns."""
+        listing = self.current_list()
+        self.status_view.setText(listing.summary if listing is not None else "")
+
+    def _on_view_output(self, method: str) -> None:
+        listing = self.current_list()
+        if listing is None:
+            self.statusBar().showMessage("افتح قائمة أولاً (الجمعيات، المستفيدون…) ثم صدّرها أو اطبعها.", 10_000)
+            return
+        getattr(listing, method)()
 
     def go(self, key: str) -> QWidget:
         index = [k for k, _ in PAGES].index(key)
@@ -240,6 +284,9 @@ class MainWindow(QMainWindow):
             if not name:
                 return
             target = Path(name)
+        if kind != "template" and not self.ctx.can(Permission.EXPORT):
+            self.ask_export(kind, target)
+            return
 
         def work(_progress, _cancelled):
             if kind == "template":
@@ -252,6 +299,47 @@ class MainWindow(QMainWindow):
         task.signals.failed.connect(self._on_export_failed)
         self.statusBar().showMessage("جارٍ التصدير…")
         self.export_task = tasks.start(task)
+
+    def ask_export(self, kind: str, target: Path, reason: str = "") -> RequestDialog:
+        """A clerk's export: the list and the file chosen, sent to the supervisor with the reason; written when
+        approved."""
+        ctx = self.ctx
+
+        def send(text: str):
+            return request_export(ctx, kind, target, reason=text)
+
+        message = f"تصدير «{EXPORTS[kind][0]}» إلى الملف {target.name}: يُكتب الملف حين يوافق المشرف."
+        self.request_dialog = RequestDialog("طلب تصدير", message, send, self, reason=reason)
+        self.request_dialog.sent.connect(lambda _record: self.statusBar().showMessage(REQUEST_SENT, 15_000))
+        self.request_dialog.open()
+        return self.request_dialog
+
+    # --- users ----------------------------------------------------------------------------------------------
+    def switch_user(self) -> LoginDialog:
+        """Another user logs in on the same open database; the window then reopens on their context (their role,
+        their pages). Cancelling leaves the current user as they were."""
+        fresh = replace(self.ctx)
+        dialog = LoginDialog(fresh, self)
+        dialog.setWindowTitle("تبديل المستخدم")
+        dialog.accepted.connect(lambda: self._on_switch_dialog_accepted(fresh))
+        self.switch_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _on_switch_dialog_accepted(self, fresh: ServiceContext) -> None:
+        if fresh.username != self.ctx.username:
+            logout(self.ctx)  # the old session holds nothing any more (an administrator's key is released)
+        self.user_switched.emit(fresh)
+
+    def retire(self) -> None:
+        """Close for a replacement window on the same database: no backup on exit, no idle lock left watching."""
+        self.backup_on_exit = False
+        lock = getattr(self, "idle_lock", None)
+        if lock is not None:
+            lock.timer.stop()
+            QApplication.instance().removeEventFilter(lock)
+            lock.active = False
+        self.close()
 
     def _on_export_finished(self, target: Path, count: int) -> None:
         self.export_task = None

@@ -110,7 +110,7 @@ def test_administrator_manages_users_and_reads_the_audit_trail(qtbot, admin):
     other = SettingsPage(clerk)
     qtbot.addWidget(other)
     other.tabs.setCurrentWidget(other.audit)
-    assert other.audit.listing is None and "لمدير النظام فقط" in other.audit.result.text()
+    assert other.audit.view == "mine" and "لمدير النظام فقط" in other.audit.result.text()  # their own day only
     other.tabs.setCurrentWidget(other.users)
     assert "ليست لديك صلاحية" in other.users.message.text()
 
@@ -123,10 +123,12 @@ def test_screens_follow_the_role(qtbot, admin):
     users.login(clerk, "clerk1", "كلمة-سر-الموظف")
     window = MainWindow(clerk)
     qtbot.addWidget(window)
-    assert not window.export_menu.isEnabled()
-    assert (
-        not window.reports_page.buttons["persons"].isEnabled() and window.reports_page.buttons["template"].isEnabled()
-    )
+    # a clerk's export is a request to the supervisor: the dialog asks the reason first, and no file is written
+    window.export("persons", admin.db.path.parent / "persons.xlsx")
+    assert window.request_dialog.isVisible() and "موافقة المشرف" in window.request_dialog.message.text()
+    assert window.export_task is None and not (admin.db.path.parent / "persons.xlsx").exists()
+    window.request_dialog.reject()
+    assert window.review_page.merge_button.text().startswith("نفس الشخص — طلب دمج")
     users.login(admin, "admin", "كلمة-سر-قوية")
     other = MainWindow(admin)
     qtbot.addWidget(other)

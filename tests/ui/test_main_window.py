@@ -68,7 +68,7 @@ def test_home_page_shows_todays_work_and_opens_the_filtered_table(qtbot, window,
     window.go("associations")
     window.go("home")  # coming back to the home page reads the database again
     cards = window.home_page.cards
-    assert set(cards) == {"overdue_referrals", "pending_referrals", "dormant", "licences", "approvals"}
+    assert set(cards) == {"requests", "overdue_referrals", "pending_referrals", "dormant", "licences", "approvals"}
     approvals = cards["approvals"]
     assert int(approvals.count.text().replace(",", "")) == approvals.item.count > 0
     assert approvals.rows.count() == min(approvals.item.count, 8)

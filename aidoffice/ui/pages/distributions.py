@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from aidoffice.domain.access import Permission
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import Currency, DistributionStatus, Sector
-from aidoffice.errors import UserError
+from aidoffice.errors import PermissionDeniedError, UserError
 from aidoffice.services.aid import (
     AlreadyReceivedError,
     CardRefusedError,
@@ -44,6 +44,7 @@ from aidoffice.services.aid import (
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import list_aid_types
 from aidoffice.services.reports import write_distribution_sheet
+from aidoffice.services.requests import request_keep_already_received
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui import tasks
 from aidoffice.ui.models.paged import PagedTableModel
@@ -80,6 +81,40 @@ class ReasonDialog(QDialog):
 
     def text(self) -> str:
         return self.reason.toPlainText().strip()
+
+
+SEND_REQUEST = "إرسال طلب إلى المشرف"
+NEEDS_SUPERVISOR = (
+    "هذا يحتاج موافقة المشرف. اكتب السبب واضغط «إرسال طلب إلى المشرف»: يصله الطلب بسببك كما كتبته، "
+    "وترى قراره في صفحة «الطلبات» وعلى الصفحة الرئيسية."
+)
+REQUEST_SENT = "أُرسل الطلب إلى المشرف مع السبب. ترى قراره في صفحة «الطلبات» وعلى الصفحة الرئيسية."
+
+
+class RequestDialog(ReasonDialog):
+    """What the user may not do alone, sent to a supervisor as a request with the reason typed; a refused sending
+    (a request already waiting, a record gone) is said here and the reason stays in the box."""
+
+    sent = Signal(object)  # the RequestRecord
+
+    def __init__(self, title: str, message: str, send, parent=None, *, reason: str = "") -> None:
+        super().__init__(title, f"{message}\n\n{NEEDS_SUPERVISOR}", SEND_REQUEST, parent)
+        self.send = send
+        self.record = None
+        self.error = QLabel()
+        self.error.setWordWrap(True)
+        self.error.setObjectName("fieldError")
+        self.layout().insertWidget(self.layout().count() - 1, self.error)
+        self.reason.setPlainText(reason)
+
+    def accept(self) -> None:
+        try:
+            self.record = self.send(self.text())
+        except UserError as exc:
+            self.error.setText(exc.message)
+            return
+        self.sent.emit(self.record)
+        super().accept()
 
 
 class ProjectDialog(FormDialog):
@@ -291,6 +326,12 @@ class DistributionDialog(QDialog):
         except AlreadyReceivedError as exc:
             self._ask_override(person_id, exc)
             return False
+        except PermissionDeniedError as exc:  # the reason typed is kept: it goes to the supervisor
+            if override_reason:
+                self._ask_supervisor(person_id, exc.message, override_reason)
+            else:
+                self.message.setText(exc.message)
+            return False
         except UserError as exc:
             self.message.setText(exc.message)
             return False
@@ -299,9 +340,23 @@ class DistributionDialog(QDialog):
         return True
 
     def _ask_override(self, person_id: str, exc: AlreadyReceivedError) -> None:
-        """Say at once what was received, where and when; keep the line only with the supervisor's reason."""
+        """Say at once what was received, where and when; keep the line only with the supervisor's reason (a clerk's
+        reason goes to the supervisor as a request, said before it is typed)."""
+        if not self.ctx.can(Permission.OVERRIDE_ALREADY_RECEIVED):
+            self._ask_supervisor(person_id, exc.message)
+            return
         self.reason_dialog = ReasonDialog("استلم من قبل", exc.message, "إبقاء في الكشف بهذا السبب", self)
         self.reason_dialog.accepted.connect(lambda: self.add_person(person_id, self.reason_dialog.text()))
+        self.reason_dialog.open()
+
+    def _ask_supervisor(self, person_id: str, message: str, reason: str = "") -> None:
+        ctx, distribution_id = self.ctx, self.distribution_id
+
+        def send(text: str):
+            return request_keep_already_received(ctx, distribution_id, person_id=person_id, reason=text)
+
+        self.reason_dialog = RequestDialog("استلم من قبل", message, send, self, reason=reason)
+        self.reason_dialog.sent.connect(lambda _record: self.message.setText(REQUEST_SENT))
         self.reason_dialog.open()
 
     def _selected_line(self) -> str | None:

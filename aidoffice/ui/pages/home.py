@@ -20,6 +20,7 @@ from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.home import WorkItem, todays_work
 from aidoffice.services.office import get_office
+from aidoffice.services.requests import requests_work
 
 
 class WorkCard(QFrame):
@@ -96,7 +97,8 @@ class HomePage(QWidget):
         office = get_office(self.ctx)
         self.greeting.setText(f"{office.name if office else ''} — عمل اليوم {today:%Y/%m/%d} ({hijri_text(today)})")
         try:
-            work = todays_work(self.ctx)
+            requests = requests_work(self.ctx)  # a supervisor's queue, or a clerk's decisions not yet read: first
+            work = ([requests] if requests is not None else []) + todays_work(self.ctx)
             self.error.setText("")
         except UserError as exc:
             self.error.setText(exc.message)

@@ -23,6 +23,7 @@ from aidoffice.domain.access import Permission
 from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import scan_registry
+from aidoffice.services.requests import request_merge
 from aidoffice.services.review import (
     MERGE_FIELDS,
     ReviewPair,
@@ -34,6 +35,7 @@ from aidoffice.services.review import (
 )
 from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
+from aidoffice.ui.pages.distributions import REQUEST_SENT, RequestDialog
 
 DIFFERENT = QColor("#fde2c8")
 LTR_FIELDS = {"national_id", "phone", "spouse_national_id", "birth_date", "birth_year"}
@@ -122,6 +124,10 @@ class ReviewPage(QWidget):
         decides = self.ctx.can(Permission.DECIDE_DUPLICATES)  # a courtesy: the service refuses anyway
         for b in (self.merge_button, self.distinct_button, self.swap_button):
             b.setEnabled(has_pair and decides)
+        if not decides:  # a clerk asks the supervisor for the merge, with the record kept and the fields chosen
+            self.merge_button.setText("نفس الشخص — طلب دمج من المشرف (F5)")
+            self.merge_button.setEnabled(has_pair)
+            self.swap_button.setEnabled(has_pair)
         self.skip_button.setEnabled(has_pair)
         self.undo_button.setEnabled(self.last_merge is not None and decides)
         self.reasons.clear()
@@ -184,12 +190,35 @@ class ReviewPage(QWidget):
         if self.pair is None:
             return
         pair, keep, fields = self.pair, self.keep, self.chosen_fields()
+        if not self.ctx.can(Permission.DECIDE_DUPLICATES):
+            self.ask_merge(pair, keep, fields)
+            return
 
         def do() -> None:
             self.last_merge = merge_pair(self.ctx, pair.id, survivor=keep, take_from_other=fields)
             self.message.setText("تم الدمج. يمكن التراجع بـ Ctrl+Z.")
 
         self._act(do)
+
+    def ask_merge(self, pair: ReviewPair, keep: str, fields: tuple[str, ...], reason: str = "") -> RequestDialog:
+        """The merge as the clerk set it up (the record kept, the fields taken from the other), sent with a reason."""
+        kept = (pair.a if keep == "a" else pair.b).values["full_name"]
+        message = f"دمج السجلين مع إبقاء سجل «{kept}»" + (
+            f" وأخذ {('، '.join(MERGE_FIELDS[f] for f in fields))} من الآخر." if fields else "."
+        )
+
+        def send(text: str):
+            return request_merge(self.ctx, pair.id, reason=text, survivor=keep, take_from_other=fields)
+
+        self.request_dialog = RequestDialog("طلب دمج", message, send, self, reason=reason)
+        self.request_dialog.sent.connect(lambda _record: self._on_merge_requested(pair.id))
+        self.request_dialog.open()
+        return self.request_dialog
+
+    def _on_merge_requested(self, pair_id: str) -> None:
+        self.skipped.add(pair_id)  # waits for the supervisor: the next pair meanwhile
+        self.refresh()
+        self.message.setText(REQUEST_SENT)
 
     def mark_distinct(self) -> None:
         if self.pair is not None:
