@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.reference import CATEGORIES
 from aidoffice.domain.vocab import AssociationStatus, DistributionStatus, LegalForm, LineStatus, ReferralStatus, Sex
+from aidoffice.errors import UserError
+from aidoffice.formats.pdf.listing import ListingData, listing_pdf
 from aidoffice.formats.xlsx_write import Column, write_table, write_template
+from aidoffice.services import tables
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.office import get_office
 from aidoffice.texts import DUPLICATE_DECISIONS
 
 log = logging.getLogger("aidoffice.export")
@@ -170,6 +175,82 @@ def export_list(ctx: ServiceContext, kind: str, out: Path) -> int:
         uow.commit()
     log.info("exported %s: %d rows", kind, count)
     return count
+
+
+PRINT_LIMIT = 5_000  # rows a printed list may hold; more is a book nobody reads: narrow the view first
+_XLSX_KINDS = {"code": CODE, "number": NUM, "date": DATE}
+
+
+def _cell_value(value):
+    if isinstance(value, datetime):  # the audit's local times: a date and a time, read as written
+        return value.strftime("%Y/%m/%d %H:%M")
+    if isinstance(value, bool):
+        return "نعم" if value else ""
+    return value
+
+
+def _view_values(ctx: ServiceContext, kind: str, query: tables.TableQuery):
+    for chunk in tables.view_rows(ctx, kind, query):
+        for row in chunk:
+            yield [_cell_value(v) for v in row.values]
+
+
+def _audited_view(ctx: ServiceContext, action: str, kind: str, count: int) -> None:
+    with ctx.uow() as uow:
+        uow.repo.audit(action, kind, "", {"rows": count, "view": True}, office_id=ctx.office_id)
+        uow.commit()
+
+
+def export_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: Path) -> int:
+    """The list as it is on screen (its search, filters and order, its columns) to `out` (.xlsx); the rows written.
+    Text that would start a formula stays text (formats/cells.py), as in every other export."""
+    ctx.require(Permission.EXPORT)
+    spec = tables.TABLES[kind]
+    columns = [Column(c.title, _XLSX_KINDS.get(c.kind, C), max(10, c.width // 7)) for c in spec.columns]
+    if kind == "audit":
+        columns[0] = Column(spec.columns[0].title, C, 18)  # local date and time, as text
+    count = write_table(out, spec.title, columns, _view_values(ctx, kind, query))
+    _audited_view(ctx, "export", kind, count)
+    log.info("exported the view of %s: %d rows", kind, count)
+    return count
+
+
+def print_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: Path) -> int:
+    """The list as it is on screen to a PDF: the view in words, the rows, and a totals row (the count and the sums
+    of the summed columns). Refused above PRINT_LIMIT rows, before anything is written."""
+    ctx.require(Permission.EXPORT)
+    spec = tables.TABLES[kind]
+    rows: list[list] = []
+    for values in _view_values(ctx, kind, query):
+        rows.append(values)
+        if len(rows) > PRINT_LIMIT:
+            raise UserError(
+                f"القائمة المعروضة أطول من {PRINT_LIMIT:,} صف فلا تُطبع: ضيّقها بالبحث أو التصفية ثم اطبعها، "
+                "أو صدّرها إلى Excel. لم يُكتب أي ملف."
+            )
+    sums = tables.view_totals(ctx, kind, query).sums
+    totals = None
+    if rows:
+        totals = [sums.get(c.key, "") if c.summed else "" for c in spec.columns]
+        totals[0] = f"المجموع: {len(rows):,} صف"
+    office = get_office(ctx)
+    listing_pdf(
+        ListingData(
+            office=office.name if office else "",
+            title=spec.title,
+            printed_on=ctx.today(),
+            view=tables.describe_view(ctx, kind, query),
+            headers=[c.title for c in spec.columns],
+            widths=[c.width for c in spec.columns],
+            rows=rows,
+            numeric=[i for i, c in enumerate(spec.columns) if c.kind in ("number", "code", "date")],
+            totals=totals,
+        ),
+        out,
+    )
+    _audited_view(ctx, "report", kind, len(rows))
+    log.info("printed the view of %s: %d rows", kind, len(rows))
+    return len(rows)
 
 
 TEMPLATE_COLUMNS = [

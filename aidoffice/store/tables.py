@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text
 from sqlalchemy.orm import Session
 
 from aidoffice.store import models as m
+from aidoffice.store.reporting import dormant_clause, last_activity
 from aidoffice.store.search import match_expression
 
 
@@ -26,6 +27,11 @@ class ListingQuery:
     descending: bool = False
     today: date | None = None
     match_limit: int | None = None  # the first N name matches only (in registration order): bounded work per key
+    # The column headers' filters: (column key, "is" | "contains", value); "is" with None means an empty cell.
+    columns: list[tuple[str, str, object]] = field(default_factory=list)
+    # The audit trail's time window, [since, until) in UTC, and whose entries only.
+    since: datetime | None = None
+    until: datetime | None = None
 
 
 def _prefix(column, value: str):
@@ -46,22 +52,6 @@ def _name_matches(tokens: list[tuple[str, ...]], limit: int | None = None):
     return matches
 
 
-def _last_activity():
-    """The association's latest distribution date or report submission, whichever is later (NULL if none)."""
-    last_distribution = (
-        select(func.max(m.Distribution.distribution_date))
-        .join(m.Project, m.Project.id == m.Distribution.project_id)
-        .where(m.Project.association_id == m.Association.id)
-        .scalar_subquery()
-    )
-    last_report = (
-        select(func.max(m.ComplianceRecord.submitted_on))
-        .where(m.ComplianceRecord.association_id == m.Association.id)
-        .scalar_subquery()
-    )
-    return func.max(func.coalesce(last_distribution, last_report), func.coalesce(last_report, last_distribution))
-
-
 def _associations(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
     cols = {
         "name": m.Association.name,
@@ -70,7 +60,7 @@ def _associations(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], li
         "status": m.Association.status,
         "district": m.District.name,
         "licence_expiry": m.Association.licence_expiry,
-        "last_activity": _last_activity(),
+        "last_activity": last_activity(),
         "proclamation_date": m.Association.proclamation_date,
     }
     stmt = select(m.Association.id, *[c.label(k) for k, c in cols.items()])
@@ -105,10 +95,7 @@ def _associations(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], li
     if f.get("licence") == "expiring":
         stmt = stmt.where(m.Association.licence_expiry <= today + timedelta(days=int(f.get("licence_days", 60))))
     if f.get("activity") == "dormant":
-        # The SQL form of domain.aid_rules.is_dormant (tested against it): twelve months without activity,
-        # counted from the proclamation when there was never any; active or dormant associations only.
-        since = func.coalesce(_last_activity(), m.Association.proclamation_date)
-        stmt = stmt.where(since < today - timedelta(days=365), m.Association.status.in_(("active", "dormant")))
+        stmt = stmt.where(dormant_clause(today))  # domain.aid_rules.is_dormant, as every report counts it
     return stmt, cols, [m.Association.name_norm]
 
 
@@ -279,11 +266,17 @@ def _audit(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
         "action": m.AuditEntry.action,
         "entity": m.AuditEntry.entity,
         "entity_id": m.AuditEntry.entity_id,
+        "before": m.AuditEntry.before,
+        "after": m.AuditEntry.after,
     }
     stmt = select(m.AuditEntry.id, *[c.label(k) for k, c in cols.items()]).select_from(m.AuditEntry)
     for key in ("action", "username", "entity"):
         if q.filters.get(key):
             stmt = stmt.where(cols[key] == q.filters[key])
+    if q.since is not None:
+        stmt = stmt.where(m.AuditEntry.at >= q.since)
+    if q.until is not None:
+        stmt = stmt.where(m.AuditEntry.at < q.until)
     if q.like:
         stmt = stmt.where(m.AuditEntry.entity_id.contains(q.like))
     return stmt, cols, [m.AuditEntry.seq.desc()]
@@ -317,7 +310,16 @@ INDEX_ORDERED = {"persons": ("national_id", "phone")}
 
 
 def _statement(kind: str, q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
-    return BUILDERS[kind](q)
+    stmt, cols, order = BUILDERS[kind](q)
+    for key, op, value in q.columns:
+        column = cols[key]  # the service lets only the table's own columns through
+        if op == "contains":
+            stmt = stmt.where(column.contains(str(value), autoescape=True))
+        elif value is None:
+            stmt = stmt.where(or_(column.is_(None), column == ""))
+        else:
+            stmt = stmt.where(column == value)
+    return stmt, cols, order
 
 
 def _rowid(kind: str):
@@ -335,6 +337,42 @@ def count(session: Session, kind: str, q: ListingQuery, cap: int | None = None) 
     return int(session.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
 
 
+def totals(session: Session, kind: str, q: ListingQuery, keys: list[str]) -> list:
+    """The sums of the columns `keys` over every row that matches, in one query (no row leaves SQLite)."""
+    stmt, _cols, _order = _statement(kind, q)
+    inner = stmt.subquery()
+    return list(session.execute(select(*[func.sum(inner.c[k]) for k in keys])).one()) if keys else []
+
+
+def values(session: Session, kind: str, q: ListingQuery, key: str, limit: int) -> list[tuple[object, int]]:
+    """The most frequent values of one column among the rows that match, with how many rows hold each."""
+    stmt, _cols, _order = _statement(kind, q)
+    inner = stmt.subquery()
+    column = inner.c[key]
+    grouped = select(column, func.count()).group_by(column).order_by(func.count().desc(), column).limit(limit)
+    return [(r[0], int(r[1])) for r in session.execute(grouped)]
+
+
+def _order(kind: str, q: ListingQuery, cols: dict, default_order: list) -> list:
+    rowid = _rowid(kind)
+    if q.sort in cols:
+        column = cols[q.sort]
+        order = [column.desc() if q.descending else column.asc()]
+        if q.sort not in INDEX_ORDERED.get(kind, ()):
+            order.append(rowid)
+        return order
+    return [*default_order, rowid]
+
+
+def stream(session: Session, kind: str, q: ListingQuery, chunk: int = 1000):
+    """The keys, then every matching row in the table's order, fetched `chunk` at a time (an export of the view)."""
+    stmt, cols, default_order = _statement(kind, q)
+    yield list(cols)
+    result = session.execute(stmt.order_by(*_order(kind, q, cols, default_order)).execution_options(yield_per=chunk))
+    for rows in result.partitions(chunk):
+        yield [tuple(r) for r in rows]
+
+
 def page(session: Session, kind: str, q: ListingQuery, offset: int, limit: int) -> tuple[list[str], list[tuple]]:
     """One page of rows as (id, value, value, …), and the keys of those values in order.
 
@@ -344,13 +382,110 @@ def page(session: Session, kind: str, q: ListingQuery, offset: int, limit: int) 
     """
     stmt, cols, default_order = _statement(kind, q)
     rowid = _rowid(kind)
-    if q.sort in cols:
-        column = cols[q.sort]
-        order = [column.desc() if q.descending else column.asc()]
-        if q.sort not in INDEX_ORDERED.get(kind, ()):
-            order.append(rowid)
-    else:
-        order = [*default_order, rowid]
+    order = _order(kind, q, cols, default_order)
     ids = stmt.with_only_columns(rowid).order_by(*order).offset(max(0, offset)).limit(limit)
     rows = session.execute(stmt.where(rowid.in_(ids)).order_by(*order))
     return list(cols), [tuple(r) for r in rows]
+
+
+def _record_names_query(entity: str, ids: list[str]):
+    """(id, name) of `ids` in the table `entity`; None for a table whose records have no name of their own."""
+    person, head = m.Person, m.Person.__table__.alias("head")
+    if entity == "persons":
+        return select(person.id, person.full_name).where(person.id.in_(ids))
+    if entity in ("households", "household_members", "distribution_lines", "aid_refusals", "referrals"):
+        model = {
+            "households": m.Household,
+            "household_members": m.HouseholdMember,
+            "distribution_lines": m.DistributionLine,
+            "aid_refusals": m.AidRefusal,
+            "referrals": m.Referral,
+        }[entity]
+        stmt = select(model.id, person.full_name).where(model.id.in_(ids))
+        if entity == "households":
+            return stmt.join(person, person.id == m.Household.head_person_id)
+        if entity in ("household_members", "referrals"):
+            return stmt.join(person, person.id == model.person_id)
+        household = m.Household.__table__.alias("household")
+        return (
+            select(model.id, func.coalesce(person.full_name, head.c.full_name))
+            .outerjoin(person, person.id == model.person_id)
+            .outerjoin(household, household.c.id == model.household_id)
+            .outerjoin(head, head.c.id == household.c.head_person_id)
+            .where(model.id.in_(ids))
+        )
+    if entity == "referral_status_changes":
+        return (
+            select(m.ReferralStatusChange.id, person.full_name)
+            .join(m.Referral, m.Referral.id == m.ReferralStatusChange.referral_id)
+            .join(person, person.id == m.Referral.person_id)
+            .where(m.ReferralStatusChange.id.in_(ids))
+        )
+    if entity == "duplicate_pairs":
+        other = m.Person.__table__.alias("other")
+        return (
+            select(m.DuplicatePair.id, person.full_name + " / " + other.c.full_name)
+            .join(person, person.id == m.DuplicatePair.person_a_id)
+            .join(other, other.c.id == m.DuplicatePair.person_b_id)
+            .where(m.DuplicatePair.id.in_(ids))
+        )
+    if entity == "person_merges":
+        return (
+            select(m.PersonMerge.id, person.full_name)
+            .join(person, person.id == m.PersonMerge.survivor_id)
+            .where(m.PersonMerge.id.in_(ids))
+        )
+    if entity == "distributions":
+        return (
+            select(m.Distribution.id, m.Project.title + " — " + func.coalesce(m.Distribution.site, ""))
+            .join(m.Project, m.Project.id == m.Distribution.project_id)
+            .where(m.Distribution.id.in_(ids))
+        )
+    by_association = {
+        "field_visits": m.FieldVisit,
+        "compliance_records": m.ComplianceRecord,
+        "association_status_changes": m.AssociationStatusChange,
+    }
+    if entity in by_association:
+        model = by_association[entity]
+        return (
+            select(model.id, m.Association.name)
+            .join(m.Association, m.Association.id == model.association_id)
+            .where(model.id.in_(ids))
+        )
+    own = {
+        "associations": (m.Association, m.Association.name),
+        "projects": (m.Project, m.Project.title),
+        "users": (m.User, func.coalesce(func.nullif(m.User.full_name, ""), m.User.username)),
+        "districts": (m.District, m.District.name),
+        "sub_districts": (m.SubDistrict, m.SubDistrict.name),
+        "governorates": (m.Governorate, m.Governorate.name),
+        "aid_types": (m.AidType, m.AidType.name),
+        "campaigns": (m.Campaign, m.Campaign.name),
+        "board_members": (m.BoardMember, m.BoardMember.full_name),
+        "association_contacts": (m.AssociationContact, m.AssociationContact.name),
+        "office_profile": (m.OfficeProfile, m.OfficeProfile.name),
+        "fields_of_work": (m.FieldOfWork, m.FieldOfWork.name),
+        "vulnerability_categories": (m.VulnerabilityCategory, m.VulnerabilityCategory.name),
+        "import_batches": (m.ImportBatch, m.ImportBatch.file_name),
+    }
+    if entity in own:
+        model, column = own[entity]
+        return select(model.id, column).where(model.id.in_(ids))
+    return None
+
+
+def record_names(session: Session, wanted: dict[str, set[str]]) -> dict[tuple[str, str], str]:
+    """The name a person knows each record by (a person's or household head's name, an association's, a project's
+    title…), for (table, id) pairs named in an audit page; records deleted since are simply absent."""
+    found: dict[tuple[str, str], str] = {}
+    for entity, ids in wanted.items():
+        ids = sorted(i for i in ids if i)
+        for start in range(0, len(ids), 500):
+            stmt = _record_names_query(entity, ids[start : start + 500])
+            if stmt is None:
+                break
+            for ident, name in session.execute(stmt):
+                if name:
+                    found[(entity, ident)] = name
+    return found

@@ -1,24 +1,44 @@
-"""ListPage: a registry table with search as you type, filters, paging from SQL, and its layout remembered."""
+"""ListPage: a registry table with search as you type, filters (drop-downs and column headers), paging from SQL,
+the view's count and sums, its export and print, and its layout remembered."""
 
 from __future__ import annotations
 
-from PySide6.QtCore import QSettings, Qt, Signal
+from pathlib import Path
+
+from PySide6.QtCore import QPoint, QSettings, Qt, QUrl, Signal
+from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QFileDialog,
     QHBoxLayout,
     QHeaderView,
+    QInputDialog,
     QLabel,
     QLineEdit,
+    QMenu,
     QPushButton,
     QTableView,
+    QToolButton,
     QVBoxLayout,
     QWidget,
 )
 
 from aidoffice import APP_NAME
+from aidoffice.domain.access import Permission, refusal
+from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
-from aidoffice.services.tables import FILTER_TITLES, TableQuery, filter_choices
+from aidoffice.services.exports import export_view, print_view
+from aidoffice.services.tables import (
+    FILTER_TITLES,
+    SORT_ANY_UP_TO,
+    ColumnFilter,
+    TableQuery,
+    column_values,
+    filter_choices,
+    view_totals,
+)
+from aidoffice.ui import tasks
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.widgets import debounce
 
@@ -69,11 +89,17 @@ class RegistryTable(QTableView):
         return self.model().id_at(index.row()) if index.isValid() else None
 
 
+def _number(value) -> str:
+    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
+
+
 class ListPage(QWidget):
-    """Title, search box, one drop-down per filter, action buttons, the table and a count line."""
+    """Title, search box, one drop-down per filter, action buttons, the table, the column filters in force and a
+    line with the view's count and sums. A right click on a column's title (or on a cell) filters by that column."""
 
     opened = Signal(str)  # a record's id: double-click or Enter
     new_requested = Signal()
+    summary_changed = Signal(str)  # the view's row count and sums, for the status bar
 
     def __init__(
         self,
@@ -97,7 +123,15 @@ class ListPage(QWidget):
         self.search.setClearButtonEnabled(True)
         self.count_label = QLabel()
         self.count_label.setObjectName("message")
+        self.message = QLabel()
+        self.message.setObjectName("message")
         self.filters: dict[str, QComboBox] = {}
+        self.fixed_filters: dict[str, str] = {}  # set by the page that holds the list (the audit's views)
+        self.column_filters: dict[str, ColumnFilter] = {}
+        self.summary = ""
+        self.output_task: tasks.BackgroundTask | None = None
+        self._totals_task: tasks.BackgroundTask | None = None
+        self._totals_generation = 0
 
         top = QHBoxLayout()
         top.addWidget(self.title)
@@ -108,6 +142,19 @@ class ListPage(QWidget):
         if new_label:
             self.new_button = self.add_button(new_label, self.new_requested.emit, primary=True)
         self.add_button("فتح", self._open_current)
+        self.output_button = QToolButton()
+        self.output_button.setText("تصدير وطباعة")
+        self.output_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
+        output = QMenu(self.output_button)
+        output.addAction("القائمة المعروضة إلى Excel…", lambda: self.export_view())
+        output.addAction("طباعة القائمة المعروضة (PDF)…", lambda: self.print_view())
+        self.output_button.setMenu(output)
+        allowed = ctx.can(Permission.EXPORT)  # a courtesy: the service refuses regardless
+        self.output_button.setEnabled(allowed)
+        self.output_button.setToolTip(
+            "ما في الجدول الآن (البحث والتصفية والترتيب)" if allowed else refusal(Permission.EXPORT)
+        )
+        self.buttons.addWidget(self.output_button)
 
         bar = QHBoxLayout()
         bar.addWidget(self.search, 3)
@@ -119,11 +166,27 @@ class ListPage(QWidget):
             bar.addWidget(box, 1)
         self.refresh_choices()
 
+        self.chips_bar = QWidget()
+        self.chips = QHBoxLayout(self.chips_bar)
+        self.chips.setContentsMargins(0, 0, 0, 0)
+        self.chips_bar.hide()
+
         layout = QVBoxLayout(self)
         layout.addLayout(top)
         layout.addLayout(bar)
+        layout.addWidget(self.chips_bar)
         layout.addWidget(self.table, 1)
-        layout.addWidget(self.count_label)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.count_label)
+        bottom.addStretch(1)
+        bottom.addWidget(self.message)
+        layout.addLayout(bottom)
+
+        header = self.table.horizontalHeader()
+        header.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        header.customContextMenuRequested.connect(self._on_header_menu_requested)
+        self.table.setContextMenuPolicy(Qt.ContextMenuPolicy.CustomContextMenu)
+        self.table.customContextMenuRequested.connect(self._on_table_menu_requested)
 
         self._timer = debounce(self, SEARCH_DELAY_MS, self.reload)
         self.search.textChanged.connect(self._on_search_text_changed)
@@ -146,12 +209,171 @@ class ListPage(QWidget):
         self._timer.start()
 
     def query(self) -> TableQuery:
+        """The view on screen: search text, drop-down and header filters, and the order of the table."""
         return TableQuery(
             text=self.search.text(),
-            filters={k: box.currentData() or "" for k, box in self.filters.items()},
+            filters={**{k: box.currentData() or "" for k, box in self.filters.items()}, **self.fixed_filters},
             sort=self.model.query.sort,
             descending=self.model.query.descending,
+            columns=dict(self.column_filters),
         )
+
+    # --- column header filters ------------------------------------------------------------------------------
+    def set_column_filter(self, key: str, wanted: ColumnFilter | None) -> None:
+        """Filter the column `key` (None: stop filtering it), and show the filters in force."""
+        if wanted is None:
+            self.column_filters.pop(key, None)
+        else:
+            self.column_filters[key] = wanted
+        self._show_chips()
+        self.reload()
+
+    def clear_filters(self) -> None:
+        """Every filter off: the header filters, the drop-downs and the search box (the order stays)."""
+        self.column_filters.clear()
+        for box in self.filters.values():
+            box.blockSignals(True)
+            box.setCurrentIndex(0)
+            box.blockSignals(False)
+        self.search.blockSignals(True)
+        self.search.clear()
+        self.search.blockSignals(False)
+        self._show_chips()
+        self.reload()
+
+    def _show_chips(self) -> None:
+        while self.chips.count():
+            item = self.chips.takeAt(0)
+            if item.widget() is not None:
+                item.widget().deleteLater()
+        titles = {c.key: c.title for c in self.model.spec.columns}
+        for key, wanted in self.column_filters.items():
+            shown = wanted.label or ("(فارغ)" if wanted.value is None else str(wanted.value))
+            text = f"{titles[key]} يحتوي «{shown}»" if wanted.op == "contains" else f"{titles[key]}: {shown}"
+            chip = QToolButton()
+            chip.setObjectName(f"chip_{key}")
+            chip.setText(f"{text}  ✕")
+            chip.setToolTip("إزالة هذه التصفية")
+            chip.clicked.connect(lambda _checked=False, key=key: self.set_column_filter(key, None))
+            self.chips.addWidget(chip)
+        if self.column_filters:
+            clear = QPushButton("مسح كل التصفيات")
+            clear.setObjectName("clear_filters")
+            clear.clicked.connect(lambda _checked=False: self.clear_filters())
+            self.chips.addWidget(clear)
+        self.chips.addStretch(1)
+        self.chips_bar.setVisible(bool(self.column_filters))
+        self.model.headerDataChanged.emit(Qt.Orientation.Horizontal, 0, len(self.model.spec.columns) - 1)
+
+    def column_menu(self, section: int) -> QMenu:
+        """What a right click on a column's title offers: its values in the view (with how many rows hold each),
+        "contains…", and removing its filter. Values are listed when the view is small enough to count them."""
+        column = self.model.spec.columns[section]
+        menu = QMenu(self)
+        if column.computed:
+            menu.addAction("لا يُصفّى الجدول بهذا العمود").setEnabled(False)
+            return menu
+        key = column.key
+        if self.model.total() <= SORT_ANY_UP_TO:
+            try:
+                values = column_values(self.ctx, self.model.kind, self.query(), key)
+            except UserError as exc:
+                values = []
+                self.message.setText(exc.message)
+            for found in values:
+                action = menu.addAction(f"{found.label}  ({found.count:,})")
+                action.setCheckable(True)
+                current = self.column_filters.get(key)
+                action.setChecked(current is not None and current.op == "is" and current.value == found.value)
+                action.triggered.connect(
+                    lambda _checked=False, v=found.value, label=found.label: self.set_column_filter(
+                        key, ColumnFilter("is", v, label)
+                    )
+                )
+        else:
+            menu.addAction("القائمة طويلة: ابحث أو صفِّ أولاً لتظهر قيم العمود").setEnabled(False)
+        menu.addSeparator()
+        menu.addAction("يحتوي على…", lambda: self._ask_contains(key, column.title))
+        if key in self.column_filters:
+            menu.addAction("إزالة تصفية هذا العمود", lambda: self.set_column_filter(key, None))
+        if self.column_filters:
+            menu.addAction("مسح كل التصفيات", self.clear_filters)
+        return menu
+
+    def cell_menu(self, row: int, section: int) -> QMenu:
+        """A right click on a cell: show only the rows with this value (spreadsheets' "filter by selection")."""
+        menu = QMenu(self)
+        column = self.model.spec.columns[section]
+        found = self.model.row_at(row)
+        if found is not None and not column.computed and found.raw:
+            raw, shown = found.raw[section], found.values[section]
+            label = "(فارغ)" if shown in (None, "") else str(self.model.index(row, section).data())
+            menu.addAction(
+                f"إظهار ما يساوي «{label}» فقط",
+                lambda: self.set_column_filter(column.key, ColumnFilter("is", None if raw == "" else raw, label)),
+            )
+        menu.addAction("تصفية هذا العمود…", lambda: self.column_menu(section).exec(self.cursor().pos()))
+        if self.column_filters:
+            menu.addAction("مسح كل التصفيات", self.clear_filters)
+        return menu
+
+    def _ask_contains(self, key: str, title: str) -> None:
+        current = self.column_filters.get(key)
+        text, ok = QInputDialog.getText(
+            self,
+            "تصفية",
+            f"أظهر الصفوف التي يحتوي عمود «{title}» فيها على:",
+            text=str(current.value) if current is not None and current.op == "contains" else "",
+        )
+        if ok:
+            text = text.strip()
+            self.set_column_filter(key, ColumnFilter("contains", text, text) if text else None)
+
+    def _on_header_menu_requested(self, pos: QPoint) -> None:
+        header = self.table.horizontalHeader()
+        section = header.logicalIndexAt(pos)
+        if section >= 0:
+            self.column_menu(section).exec(header.mapToGlobal(pos))
+
+    def _on_table_menu_requested(self, pos: QPoint) -> None:
+        index = self.table.indexAt(pos)
+        if index.isValid():
+            self.cell_menu(index.row(), index.column()).exec(self.table.viewport().mapToGlobal(pos))
+
+    # --- the view out: Excel and print -----------------------------------------------------------------------
+    def export_view(self, target: Path | None = None) -> tasks.BackgroundTask | None:
+        """The table as it is on screen to an Excel file (asked for unless given), written in the background."""
+        return self._output(export_view, target, "xlsx", "Excel (*.xlsx)", "صُدّر")
+
+    def print_view(self, target: Path | None = None) -> tasks.BackgroundTask | None:
+        """The table as it is on screen to a PDF to print (opened when the clerk chose where to save it)."""
+        return self._output(print_view, target, "pdf", "PDF (*.pdf)", "طُبع")
+
+    def _output(self, work, target: Path | None, suffix: str, pattern: str, done: str):
+        chosen = target is None
+        if target is None:
+            name, _ = QFileDialog.getSaveFileName(self, "حفظ", f"{self.model.spec.title}.{suffix}", pattern)
+            if not name:
+                return None
+            target = Path(name)
+        query = self.query()
+        task = tasks.BackgroundTask(lambda _p, _c: work(self.ctx, self.kind, query, target))
+
+        def finished(count: int) -> None:
+            self.output_task = None
+            self.message.setText(f"{done} {count:,} صف في {target.name}")
+            if chosen and suffix == "pdf":
+                QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
+
+        task.signals.finished.connect(finished)
+        task.signals.failed.connect(self._on_output_failed)
+        self.message.setText("جارٍ التحضير…")
+        self.output_task = tasks.start(task)
+        return task
+
+    def _on_output_failed(self, text: str) -> None:
+        self.output_task = None
+        self.message.setText(text)
 
     def set_filters(self, filters: dict[str, str]) -> None:
         """Show the table with these filters (the home page's "show all"); other filters back to "all"."""
@@ -185,12 +407,33 @@ class ListPage(QWidget):
         self.reload()
 
     def _show_count(self) -> None:
+        self._totals_generation += 1
         if self.model.error:
-            self.count_label.setText(self.model.error)
+            self._set_summary(self.model.error)
             return
         total = self.model.total()
         more = "أكثر من " if self.model.capped else ""
-        self.count_label.setText(f"{more}{total:,} سجل")
+        count = f"{more}{total:,} سجل"
+        self._set_summary(count)
+        summed = [c for c in self.model.spec.columns if c.summed]
+        if not summed or not total:
+            return
+        generation, query = self._totals_generation, self.query()
+        task = tasks.BackgroundTask(lambda _p, _c: view_totals(self.ctx, self.kind, query))
+
+        def finished(totals) -> None:
+            if generation == self._totals_generation:  # still the view on screen
+                sums = " — ".join(f"مجموع {c.title}: {_number(totals.sums[c.key])}" for c in summed)
+                self._set_summary(f"{count} — {sums}")
+
+        task.signals.finished.connect(finished)
+        task.signals.failed.connect(self.message.setText)
+        self._totals_task = tasks.start(task)
+
+    def _set_summary(self, text: str) -> None:
+        self.summary = text
+        self.count_label.setText(text)
+        self.summary_changed.emit(text)
 
     def _open_current(self) -> None:
         ident = self.table.current_id()

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
+    QButtonGroup,
     QFileDialog,
     QGroupBox,
     QHBoxLayout,
@@ -28,6 +29,7 @@ from aidoffice.services.backups import backup_folder, list_backups, make_backup,
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import engine_settings, set_thresholds
 from aidoffice.services.office import get_office, initialise_office, list_aid_types, set_aid_window
+from aidoffice.services.tables import AUDIT_VIEWS
 from aidoffice.services.users import create_user, list_users, update_user
 from aidoffice.ui import tasks
 from aidoffice.ui.login import password_edit
@@ -394,30 +396,58 @@ class UsersPanel(QWidget):
 
 
 class AuditPanel(QWidget):
-    """The audit trail for the administrator, newest first, with its chain checked on demand."""
+    """The audit trail read like a diary, newest first, in local time with names: «ما فعلته اليوم» for anyone,
+    «ما تغيّر اليوم» and the whole trail for the administrator; its chain checked on demand."""
 
     def __init__(self, ctx: ServiceContext, parent=None) -> None:
         super().__init__(parent)
         self.ctx = ctx
         self.listing: ListPage | None = None
+        self.view = ""
+        self.view_buttons: dict[str, QPushButton] = {}
+        views = QHBoxLayout()
+        group = QButtonGroup(self)
+        for key, label in AUDIT_VIEWS.items():
+            button = QPushButton(label)
+            button.setCheckable(True)
+            button.setObjectName(f"audit_{key}")
+            button.clicked.connect(lambda _checked=False, key=key: self.show_view(key))
+            group.addButton(button)
+            views.addWidget(button)
+            self.view_buttons[key] = button
         self.verify_button = QPushButton("التحقق من سلامة السلسلة")
         self.verify_button.clicked.connect(self.verify)
+        views.addStretch(1)
+        views.addWidget(self.verify_button)
         self.result = QLabel()
         self.result.setWordWrap(True)
         self.layout_ = QVBoxLayout(self)
-        row = QHBoxLayout()
-        row.addWidget(self.verify_button)
-        row.addWidget(self.result, 1)
-        self.layout_.addLayout(row)
+        self.layout_.addLayout(views)
+        self.layout_.addWidget(self.result)
 
     def ensure_loaded(self) -> None:
-        if not self.ctx.can(Permission.MANAGE_USERS):
-            self.result.setText("سجل التدقيق لمدير النظام فقط.")
-            self.verify_button.setEnabled(False)
-            return
+        admin = self.ctx.can(Permission.MANAGE_USERS)
+        for key, button in self.view_buttons.items():
+            button.setVisible(admin or key == "mine")
+        self.verify_button.setEnabled(admin)
+        if not admin:
+            self.result.setText("هنا ما فعلته أنت اليوم. السجل كله وما فعله غيرك لمدير النظام فقط.")
         if self.listing is None:
-            self.listing = ListPage(self.ctx, "audit", "سجل التدقيق", placeholder="ابحث بمعرف السجل…", new_label=None)
+            self.listing = ListPage(self.ctx, "audit", "", placeholder="ابحث بمعرف السجل…", new_label=None)
+            if not admin:  # one's own entries: who did it needs no choosing
+                self.listing.filters["username"].hide()
             self.layout_.addWidget(self.listing, 1)
+        self.show_view(self.view if admin and self.view else ("today" if admin else "mine"))
+
+    def show_view(self, key: str) -> None:
+        """One of the views: «mine» (the user's own entries today), «today» (everyone's) or «all»."""
+        if key != "mine" and not self.ctx.can(Permission.MANAGE_USERS):
+            key = "mine"
+        self.view = key
+        self.view_buttons[key].setChecked(True)
+        assert self.listing is not None
+        self.listing.fixed_filters = {"view": key}
+        self.listing.title.setText(AUDIT_VIEWS[key])
         self.listing.ensure_loaded()
 
     def verify(self) -> str:
