@@ -104,9 +104,29 @@ def already_received(
     return period, sorted(hits, key=lambda p: p.distribution_date, reverse=True)
 
 
-def is_dormant(last_activity: date | None, registered_on: date | None, today: date) -> bool:
-    """No distribution and no report for twelve months (counted from registration when there was never any)."""
+# Dormancy, the one rule behind the registry's flag and filter, the home page and every report: an association is
+# dormant when the office recorded it so, or when it is active but has had no distribution and no report for twelve
+# months (counted from its proclamation when there was never any). Suspended and dissolved ones are neither.
+DORMANT_STATUS = "dormant"
+ACTIVE_STATUS = "active"
+
+
+def dormant_before(today: date) -> date:
+    """Activity older than this day (strictly before it) no longer keeps an active association out of dormancy."""
+    return today - timedelta(days=DORMANT_AFTER_DAYS)
+
+
+def is_dormant(last_activity: date | None, registered_on: date | None, today: date, status: str = ACTIVE_STATUS) -> bool:
+    """Recorded dormant, or active with no distribution and no report for twelve months."""
+    if status == DORMANT_STATUS:
+        return True
+    if status != ACTIVE_STATUS:
+        return False
     since = last_activity or registered_on
     if since is None:
         return False
-    return (today - since).days > DORMANT_AFTER_DAYS
+    return since < dormant_before(today)
+
+
+# Only approved rounds (approved, then closed) count in reports: a draft is a plan, not aid given.
+APPROVED_ROUND_STATUSES = ("approved", "closed")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from pathlib import Path
 
 from aidoffice.domain import reference
 from aidoffice.domain.access import Permission
@@ -216,3 +218,86 @@ def set_aid_window(ctx: ServiceContext, code: str, window: str, days: int | str 
         aid_type.changed_by = ctx.username
         uow.commit()
         return AidTypeRecord(aid_type.code, aid_type.name, aid_type.window, aid_type.window_days)
+
+
+# --- the letterhead of printed documents -----------------------------------------------------------------
+
+LETTERHEAD_SETTING = "office.letterhead"
+STATE_LINES = {"YE": "الجمهورية اليمنية", "SY": "الجمهورية العربية السورية"}
+DEFAULT_MINISTRY = "وزارة الشؤون الاجتماعية والعمل"
+EMBLEM_TYPES = (".png", ".jpg", ".jpeg")
+EMBLEM_MAX_BYTES = 2_000_000
+
+
+@dataclass(frozen=True)
+class LetterheadRecord:
+    """The top of every document: state, ministry, office, department, in that order; an optional emblem image."""
+
+    state: str
+    ministry: str
+    office: str
+    department: str
+    emblem: str  # a file path, or ""
+    office_code: str
+    country: str
+
+
+def get_letterhead(ctx: ServiceContext) -> LetterheadRecord:
+    """The office's letterhead; a state line the office left empty follows its country."""
+    with ctx.uow() as uow:
+        office = uow.repo.office()
+        stored = uow.repo.setting(LETTERHEAD_SETTING) or {}
+    country = office.country if office else "YE"
+    stored = stored if isinstance(stored, dict) else {}
+    return LetterheadRecord(
+        state=str(stored.get("state") or STATE_LINES.get(country, "")),
+        ministry=str(stored.get("ministry") or DEFAULT_MINISTRY),
+        office=office.name if office else "",
+        department=str(stored.get("department") or ""),
+        emblem=str(stored.get("emblem") or ""),
+        office_code=office.office_code if office else "",
+        country=country,
+    )
+
+
+def set_letterhead(
+    ctx: ServiceContext,
+    *,
+    state: str | None = None,
+    ministry: str | None = None,
+    department: str | None = None,
+    emblem: str | Path | None = None,
+) -> LetterheadRecord:
+    """Change the given lines (an empty state or ministry goes back to the country's own); an emblem must be a
+    PNG or JPEG image that opens, an empty one removes it."""
+    ctx.require(Permission.SETTINGS)
+    with ctx.uow() as uow:
+        stored = dict(uow.repo.setting(LETTERHEAD_SETTING) or {})
+    for key, value in (("state", state), ("ministry", ministry), ("department", department)):
+        if value is not None:
+            text = " ".join(str(value).split())
+            if len(text) > 120:
+                raise UserError("سطر الترويسة أطول من ١٢٠ حرفاً.", field=key)
+            stored[key] = text
+    if emblem is not None:
+        stored["emblem"] = _checked_emblem(emblem)
+    with ctx.uow() as uow:
+        uow.repo.set_setting(LETTERHEAD_SETTING, stored)
+        uow.commit()
+    return get_letterhead(ctx)
+
+
+def _checked_emblem(emblem: str | Path) -> str:
+    if not str(emblem).strip():
+        return ""
+    from aidoffice.formats.atomic import require_regular_file
+    from aidoffice.formats.pdf.layout import load_emblem
+
+    path = Path(str(emblem).strip()).expanduser()
+    if path.suffix.lower() not in EMBLEM_TYPES:
+        raise UserError("الشعار صورة PNG أو JPEG.", field="emblem")
+    require_regular_file(path, "صورة الشعار")
+    if path.stat().st_size > EMBLEM_MAX_BYTES:
+        raise UserError("صورة الشعار أكبر من ٢ ميغابايت: صغّرها ثم اخترها.", field="emblem")
+    load_emblem(path)
+    return str(path.resolve())

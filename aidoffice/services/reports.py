@@ -4,21 +4,27 @@ from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, timedelta
 from pathlib import Path
 
-from aidoffice.domain.aid_rules import DORMANT_AFTER_DAYS
+from aidoffice.domain.aid_rules import APPROVED_ROUND_STATUSES, is_dormant
 from aidoffice.domain.arabic import normalize_digits
 from aidoffice.domain.cards import card_payload, verify_card
-from aidoffice.domain.vocab import AssociationStatus, BoardRole, ReferralStatus
+from aidoffice.domain.vocab import AssociationStatus, BoardRole, DistributionStatus, ReferralStatus
 from aidoffice.errors import NotFoundError, UserError
 from aidoffice.formats.pdf import reports as pdf
+from aidoffice.formats.pdf.layout import Letterhead
 from aidoffice.services.associations import find_association, get_association
 from aidoffice.services.context import ServiceContext
+from aidoffice.services.office import get_letterhead
 from aidoffice.store import models as m
 from aidoffice.store import reporting
 
 CARD_KEY_SETTING = "cards.key"
+SERIAL_SETTING = "documents.serial.{year}"  # one counter a year: office code / year / serial on every document
+CARD_VALID_DAYS = 365
 REPORTS = {
     "monthly": "التقرير الشهري",
     "sheet": "كشف التوزيع",
@@ -28,10 +34,41 @@ REPORTS = {
 }
 
 
-def _audited(ctx: ServiceContext, kind: str, subject: str, path: Path) -> Path:
-    """A printed document holds personal data: who printed which one goes into the audit trail."""
+def letterhead(ctx: ServiceContext) -> Letterhead:
+    """The office's letterhead as every document carries it (the title, number and marks are set per document)."""
+    head = get_letterhead(ctx)
+    return Letterhead(
+        office=head.office,
+        title="",
+        printed_on=ctx.today(),
+        state=head.state,
+        ministry=head.ministry,
+        department=head.department,
+        emblem=Path(head.emblem) if head.emblem else None,
+    )
+
+
+def _numbered(ctx: ServiceContext, kind: str, subject: str, write: Callable[[Letterhead], Path]) -> Path:
+    """Give the document its number (office code / year / serial, kept in the database), write it, and note in the
+    audit trail who printed which one and under what number. A document that could not be written gives its number
+    back, so a refusal changes nothing."""
+    head = letterhead(ctx)  # a missing emblem is refused before a number is taken
+    year = ctx.today().year
+    key = SERIAL_SETTING.format(year=year)
     with ctx.uow() as uow:
-        uow.repo.audit("report", kind, str(subject)[:36], office_id=ctx.office_id)
+        serial = reporting.take_serial(uow.session, key)
+        code = (uow.repo.office().office_code if uow.repo.office() else "") or "OFF"
+        uow.commit()
+    number = f"{code}/{year}/{serial:04d}"
+    try:
+        path = write(replace(head, number=number))
+    except BaseException:
+        with ctx.uow() as uow:
+            reporting.give_back_serial(uow.session, key, serial)
+            uow.commit()
+        raise
+    with ctx.uow() as uow:
+        uow.repo.audit("report", kind, str(subject)[:36], {"number": number}, office_id=ctx.office_id)
         uow.commit()
     return path
 
@@ -65,12 +102,11 @@ def monthly_data(ctx: ServiceContext, month: str) -> pdf.MonthlyData:
     end = date(year + (number == 12), number % 12 + 1, 1)
     before_start, before_end = reporting.previous_month(start)
     labels = {s.value: s.label for s in ReferralStatus}
+    today = ctx.today()
     with ctx.uow() as uow:
         session = uow.session
-        figures = reporting.month_figures(session, start, end, end - timedelta(days=DORMANT_AFTER_DAYS))
-        previous = reporting.month_figures(
-            session, before_start, before_end, before_end - timedelta(days=DORMANT_AFTER_DAYS)
-        )
+        figures = reporting.month_figures(session, start, end, today)
+        previous = reporting.month_figures(session, before_start, before_end, today)
         return pdf.MonthlyData(
             office=_office_name(uow.repo),
             year=year,
@@ -87,7 +123,8 @@ def monthly_data(ctx: ServiceContext, month: str) -> pdf.MonthlyData:
 
 
 def write_monthly_report(ctx: ServiceContext, month: str, target: Path) -> Path:
-    return _audited(ctx, "monthly", month, pdf.monthly_report(monthly_data(ctx, month), Path(target)))
+    data = monthly_data(ctx, month)
+    return _numbered(ctx, "monthly", month, lambda head: pdf.monthly_report(data, Path(target), head))
 
 
 def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
@@ -96,11 +133,15 @@ def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
         if dist is None:
             raise NotFoundError(f"التوزيع غير موجود: {distribution_id}")
         district = uow.repo.get(m.District, dist.district_id) if dist.district_id else None
-        quantity = ""
+        quantity, per_household, unit = "", None, ""
         if dist.quantity_per_household:
-            quantity = f"{dist.quantity_per_household.normalize():f} {dist.unit}".strip()
+            quantity = pdf.quantity_text(dist.quantity_per_household, dist.unit)
+            per_household, unit = dist.quantity_per_household, dist.unit
         elif dist.amount_per_household:
-            quantity = f"{dist.amount_per_household:,} {dist.currency or ''}".strip()
+            quantity = pdf.amount_text(dist.amount_per_household, dist.currency)
+            per_household, unit = dist.amount_per_household, pdf.currency_name(dist.currency)
+        approved = dist.status in APPROVED_ROUND_STATUSES
+        status = DistributionStatus(dist.status).label if dist.status in set(DistributionStatus) else dist.status
         return pdf.SheetData(
             office=_office_name(uow.repo),
             association=dist.project.association.name,
@@ -113,36 +154,52 @@ def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
             quantity=quantity,
             printed_on=ctx.today(),
             lines=reporting.sheet_lines(uow.session, dist.id),
+            approved=approved,
+            status=status if approved else f"{status} — غير معتمد: لا يُصرف بموجبه قبل اعتماده",
+            per_household=per_household,
+            per_household_unit=unit,
         )
 
 
 def write_distribution_sheet(ctx: ServiceContext, distribution_id: str, target: Path) -> Path:
-    return _audited(
-        ctx, "sheet", distribution_id, pdf.distribution_sheet(sheet_data(ctx, distribution_id), Path(target))
-    )
+    data = sheet_data(ctx, distribution_id)
+    return _numbered(ctx, "sheet", distribution_id, lambda head: pdf.distribution_sheet(data, Path(target), head))
 
 
 def association_data(ctx: ServiceContext, ref: str) -> pdf.AssociationData:
     record = get_association(ctx, find_association(ctx, ref).id)
     statuses = {s.value: s.label for s in AssociationStatus}
+    today = ctx.today()
     with ctx.uow() as uow:
         office = _office_name(uow.repo)
         activity = reporting.association_activity(uow.session, record.id)
+        last = reporting.association_last_activity(uow.session, record.id)
     yes = "سُلِّم"
+    status = statuses.get(record.status, record.status)
+    warnings = []
+    licence = pdf.licence_state(record.licence_expiry, today)
+    if licence:
+        warnings.append(f"الترخيص {licence} (تاريخ الانتهاء {record.licence_expiry:%Y/%m/%d}).")
+    if record.status == AssociationStatus.ACTIVE and is_dormant(last, record.proclamation_date, today, record.status):
+        status = f"{status} — خاملة بحكم القاعدة: بلا توزيع ولا تقرير منذ 12 شهراً"
+        warnings.append("الجمعية خاملة بحكم القاعدة: لا توزيع ولا تقرير منذ 12 شهراً.")
+    expiry = record.licence_expiry.strftime("%Y/%m/%d") if record.licence_expiry else "—"
     return pdf.AssociationData(
         office=office,
-        printed_on=ctx.today(),
+        printed_on=today,
         name=record.name,
+        licence_expiry=record.licence_expiry,
+        warnings=tuple(warnings),
         profile=[
             ("رقم الإشهار", record.registration_number),
             ("تاريخ الإشهار", record.proclamation_date.strftime("%Y/%m/%d") if record.proclamation_date else "—"),
             ("الشكل القانوني", record.legal_form and _legal_label(record.legal_form)),
-            ("الحالة", statuses.get(record.status, record.status)),
+            ("الحالة", status),
             ("مديرية المقر", record.district or "—"),
             ("مديريات العمل", "، ".join(record.districts) or "—"),
             ("مجالات العمل", "، ".join(record.fields) or "—"),
             ("الهاتف", record.phone or "—"),
-            ("انتهاء الترخيص", record.licence_expiry.strftime("%Y/%m/%d") if record.licence_expiry else "—"),
+            ("انتهاء الترخيص", f"{expiry} — {licence}" if licence else expiry),
         ],
         board=[(b.full_name, BoardRole(b.role).label, b.phone) for b in record.board],
         history=[
@@ -171,7 +228,8 @@ def _legal_label(code: str) -> str:
 
 
 def write_association_profile(ctx: ServiceContext, ref: str, target: Path) -> Path:
-    return _audited(ctx, "association", ref, pdf.association_profile(association_data(ctx, ref), Path(target)))
+    data = association_data(ctx, ref)
+    return _numbered(ctx, "association", ref, lambda head: pdf.association_profile(data, Path(target), head))
 
 
 def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -> Path:
@@ -190,8 +248,9 @@ def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -
             phone=referral.person.phone,
             need=referral.need,
             due_on=referral.due_on,
+            sex=referral.person.sex,
         )
-    return _audited(ctx, "letter", referral_id, pdf.referral_letter(data, Path(target)))
+    return _numbered(ctx, "letter", referral_id, lambda head: pdf.referral_letter(data, Path(target), head))
 
 
 def _card_key(ctx: ServiceContext) -> bytes:
@@ -224,9 +283,9 @@ def write_cards(ctx: ServiceContext, person_ids: list[str], target: Path) -> Pat
                     card_payload(person.id, key),
                 )
             )
-    return _audited(
-        ctx, "cards", f"{len(cards)}", pdf.beneficiary_cards(pdf.CardsData(office, ctx.today(), cards), Path(target))
-    )
+    today = ctx.today()
+    data = pdf.CardsData(office, today, cards, valid_until=today + timedelta(days=CARD_VALID_DAYS))
+    return _numbered(ctx, "cards", f"{len(cards)}", lambda head: pdf.beneficiary_cards(data, Path(target), head))
 
 
 def check_card(ctx: ServiceContext, scanned: str) -> str | None:

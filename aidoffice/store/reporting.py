@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, distinct, func, select
+from sqlalchemy import and_, distinct, func, or_, select, text
 from sqlalchemy.orm import Session
 
+from aidoffice.domain.aid_rules import ACTIVE_STATUS, APPROVED_ROUND_STATUSES, DORMANT_STATUS, dormant_before
 from aidoffice.store import models as m
+from aidoffice.store.base import utcnow
 
 
 def _stamp_range(start: date, end: date):
@@ -30,8 +32,46 @@ def _received_in(start: date, end: date):
     return and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end, _received())
 
 
-def month_figures(session: Session, start: date, end: date, dormant_before: date) -> dict:
-    """The headline figures of the period [start, end)."""
+def _approved():
+    """Rounds that were approved (a draft is a plan: it counts in no report)."""
+    return m.Distribution.status.in_(APPROVED_ROUND_STATUSES)
+
+
+def _approved_in(start: date, end: date):
+    return and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end, _approved())
+
+
+def last_activity(as_of: date | None = None):
+    """The association's latest distribution date or report submission before `as_of`, whichever is later
+    (NULL if none): the activity behind the dormancy rule."""
+    last_distribution = (
+        select(func.max(m.Distribution.distribution_date))
+        .join(m.Project, m.Project.id == m.Distribution.project_id)
+        .where(m.Project.association_id == m.Association.id)
+    )
+    last_report = select(func.max(m.ComplianceRecord.submitted_on)).where(
+        m.ComplianceRecord.association_id == m.Association.id
+    )
+    if as_of is not None:
+        last_distribution = last_distribution.where(m.Distribution.distribution_date < as_of)
+        last_report = last_report.where(m.ComplianceRecord.submitted_on < as_of)
+    last_distribution, last_report = last_distribution.scalar_subquery(), last_report.scalar_subquery()
+    return func.max(func.coalesce(last_distribution, last_report), func.coalesce(last_report, last_distribution))
+
+
+def dormant_clause(today: date, as_of: date | None = None):
+    """The SQL form of domain.aid_rules.is_dormant (tested against it), for associations as they stood on `today`;
+    activity counts up to `as_of` (the end of a reported month), or all of it."""
+    since = func.coalesce(last_activity(as_of), m.Association.proclamation_date)
+    return or_(
+        m.Association.status == DORMANT_STATUS,
+        and_(m.Association.status == ACTIVE_STATUS, since < dormant_before(today)),
+    )
+
+
+def month_figures(session: Session, start: date, end: date, today: date | None = None) -> dict:
+    """The headline figures of the period [start, end); rounds count once approved; associations as they stood on
+    its last day (or today, for the month under way)."""
     s_from, s_to = _stamp_range(start, end)
 
     def scalar(stmt) -> int:
@@ -47,31 +87,17 @@ def month_figures(session: Session, start: date, end: date, dormant_before: date
         """Records whose own date (a referral's, a visit's) falls in the period."""
         return scalar(select(func.count()).select_from(column.class_).where(column >= start, column < end))
 
-    in_period = and_(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+    in_period = _approved_in(start, end)
     received = _received()
-    last_distribution = (
-        select(func.max(m.Distribution.distribution_date))
-        .join(m.Project, m.Project.id == m.Distribution.project_id)
-        .where(m.Project.association_id == m.Association.id, m.Distribution.distribution_date < end)
-        .scalar_subquery()
-    )
-    last_report = (
-        select(func.max(m.ComplianceRecord.submitted_on))
-        .where(m.ComplianceRecord.association_id == m.Association.id, m.ComplianceRecord.submitted_on < end)
-        .scalar_subquery()
-    )
-    since = func.coalesce(
-        func.max(func.coalesce(last_distribution, last_report), func.coalesce(last_report, last_distribution)),
-        m.Association.proclamation_date,
-    )
-    working = m.Association.status.in_(("active", "dormant"))
+    day = min(end - timedelta(days=1), today or end)
+    dormant = dormant_clause(day, day + timedelta(days=1))
     return {
         "associations_active": scalar(
-            select(func.count()).select_from(m.Association).where(working, since >= dormant_before)
+            select(func.count())
+            .select_from(m.Association)
+            .where(m.Association.status == ACTIVE_STATUS, ~dormant)
         ),
-        "associations_dormant": scalar(
-            select(func.count()).select_from(m.Association).where(working, since < dormant_before)
-        ),
+        "associations_dormant": scalar(select(func.count()).select_from(m.Association).where(dormant)),
         "associations_new": created(m.Association),
         "persons_new": created(m.Person, m.Person.merged_into_id.is_(None)),
         "households_new": created(m.Household),
@@ -97,21 +123,21 @@ def month_figures(session: Session, start: date, end: date, dormant_before: date
 
 
 def value_by_aid_type(session: Session, start: date, end: date) -> list[tuple]:
-    """(aid type, currency, households received, total amount, total quantity) for the period."""
+    """(aid type, currency, unit, households received, total amount, total quantity) for the approved rounds of the
+    period."""
     stmt = (
         select(
             m.AidType.name,
             func.coalesce(m.Distribution.currency, ""),
+            func.coalesce(m.Distribution.unit, ""),
             func.count(distinct(m.DistributionLine.household_id)),
             func.coalesce(func.sum(m.DistributionLine.amount), 0),
             func.coalesce(func.sum(m.DistributionLine.quantity), 0),
         )
         .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
         .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
-        .where(
-            _received_in(start, end),
-        )
-        .group_by(m.AidType.name, m.Distribution.currency)
+        .where(_received_in(start, end), _approved())
+        .group_by(m.AidType.name, m.Distribution.currency, m.Distribution.unit)
         .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
     )
     return [tuple(r) for r in session.execute(stmt)]
@@ -141,16 +167,14 @@ def by_district(session: Session, start: date, end: date) -> list[tuple]:
             select(m.Household.district_id, func.count(distinct(m.DistributionLine.household_id)))
             .join(m.Household, m.Household.id == m.DistributionLine.household_id)
             .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
-            .where(
-                _received_in(start, end),
-            )
+            .where(_received_in(start, end), _approved())
             .group_by(m.Household.district_id)
         ).all()
     )
     rounds = dict(
         session.execute(
             select(m.Distribution.district_id, func.count())
-            .where(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+            .where(_approved_in(start, end))
             .group_by(m.Distribution.district_id)
         ).all()
     )
@@ -176,7 +200,7 @@ def by_association(session: Session, start: date, end: date) -> list[tuple]:
             m.DistributionLine,
             and_(m.DistributionLine.distribution_id == m.Distribution.id, _received()),
         )
-        .where(m.Distribution.distribution_date >= start, m.Distribution.distribution_date < end)
+        .where(_approved_in(start, end))
         .group_by(m.Association.id)
         .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
     )
@@ -192,9 +216,7 @@ def by_category(session: Session, start: date, end: date, *, include_sensitive: 
         .join(m.person_categories, m.person_categories.c.person_id == head)
         .join(m.VulnerabilityCategory, m.VulnerabilityCategory.id == m.person_categories.c.category_id)
         .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
-        .where(
-            _received_in(start, end),
-        )
+        .where(_received_in(start, end), _approved())
         .group_by(m.VulnerabilityCategory.name)
         .order_by(func.count(distinct(m.DistributionLine.household_id)).desc())
     )
@@ -224,6 +246,11 @@ def sheet_lines(session: Session, distribution_id: str) -> list[tuple]:
     return [(r[0] or "", r[1] or "", r[2]) for r in sorted(rows, key=lambda r: r[3] or "")]
 
 
+def association_last_activity(session: Session, association_id: str) -> date | None:
+    """The association's latest distribution or report (the activity the dormancy rule looks at)."""
+    return session.execute(select(last_activity()).where(m.Association.id == association_id)).scalar_one_or_none()
+
+
 def association_activity(session: Session, association_id: str) -> list[tuple]:
     """(project, aid type, distributions, households received) for each of an association's projects."""
     stmt = (
@@ -244,6 +271,32 @@ def association_activity(session: Session, association_id: str) -> list[tuple]:
         .order_by(m.Project.start_date.desc())
     )
     return [tuple(r) for r in session.execute(stmt)]
+
+
+def take_serial(session: Session, key: str) -> int:
+    """The next value of a counter kept in the settings table. The transaction writes before it reads (SQLite then
+    holds its write lock), so two documents printed at once never get one number; a first use starts at 1."""
+    now = str(utcnow())  # as SQLAlchemy writes a DateTime on SQLite
+    session.execute(
+        text("INSERT INTO settings (key, value, updated_at) VALUES (:key, '0', :now) ON CONFLICT (key) DO NOTHING"),
+        {"key": key, "now": now},
+    )
+    session.execute(
+        text(
+            "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT), updated_at = :now "
+            "WHERE key = :key"
+        ),
+        {"key": key, "now": now},
+    )
+    return int(session.execute(select(m.Setting.value).where(m.Setting.key == key)).scalar_one())
+
+
+def give_back_serial(session: Session, key: str, serial: int) -> None:
+    """Undo `take_serial` for a document that was not written, if no later one took the next number meanwhile."""
+    session.execute(
+        text("UPDATE settings SET value = CAST(:before AS TEXT) WHERE key = :key AND CAST(value AS INTEGER) = :serial"),
+        {"key": key, "serial": serial, "before": serial - 1},
+    )
 
 
 def previous_month(start: date) -> tuple[date, date]:

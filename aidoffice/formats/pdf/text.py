@@ -1,33 +1,52 @@
-"""Arabic text for reportlab: the bundled font, shaping with harakat kept, bidi line by line, wrapping in logical order.
+"""Arabic text for reportlab: the bundled font, HarfBuzz shaping (harakat placed by the font's GPOS), bidi line by
+line with numbers kept left to right, wrapping in logical order, and figures written as the screens write them.
 
 Measured (ARABIC.md): a paragraph shaped and reordered whole comes out with its lines in reverse order. So text is
-wrapped first, in logical order, measuring each word as it will be drawn, and only then is each line shaped and
-reordered on its own with a right-to-left base direction.
+wrapped first, in logical order, measuring each word as it will be drawn, and only then is each line reordered on its
+own with a right-to-left base direction. The bidi algorithm gives each character its level; runs of one level are
+put in visual order (rule L2) and each run is shaped by HarfBuzz in its own direction, so a mark sits where the font
+puts it (arabic-reshaper alone has no mark positioning: a tanween crossed the alef of «شهراً»).
 """
 
 from __future__ import annotations
 
 import re
+import threading
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 
 import arabic_reshaper
 import fontpkg_ibm_plex_sans_arabic as plex
-from bidi.algorithm import get_display
+from bidi import algorithm as bidi
 from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, TTFont
 
 from aidoffice.errors import UserError
+
+try:  # a declared dependency; without it text falls back to arabic-reshaper's presentation forms
+    import uharfbuzz
+except ImportError:  # pragma: no cover - exercised only on a broken install
+    uharfbuzz = None
 
 FONT = "AidOffice"
 FONT_BOLD = "AidOffice-Bold"
 FONT_FILES = {FONT: "IBMPlexSansArabic-Regular.ttf", FONT_BOLD: "IBMPlexSansArabic-Bold.ttf"}
-_ISOLATES = re.compile("[\u2066-\u2069]")  # the pure-Python bidi asserts on these (ARABIC.md)
+# Bidi controls: the pure-Python bidi asserts on isolates (ARABIC.md), and marks or overrides typed into a name must
+# not turn a line around. Left-to-right embeddings (LRE … PDF) are kept: `ltr` places them on purpose.
+_CONTROLS = re.compile("[\u200e\u200f\u202b\u202d\u202e\u2066-\u2069]")
+# Digits joined by - / : . (phones, dates, ranges, times): one left-to-right run. Without it the bidi algorithm
+# turns «777-123-456» after an Arabic word into «456-123-777» (a '-' between Arabic numbers is a neutral).
+_NUMBER_RUN = re.compile(r"[0-9٠-٩]+(?:[-/:.][0-9٠-٩]+)+")
+_LRE, _PDF = "\u202a", "\u202c"
+_RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+_FEATURES = {"kern": True, "liga": True}
 
 _reshaper = arabic_reshaper.ArabicReshaper(
     configuration={"delete_harakat": False, "support_ligatures": True, "ARABIC LIGATURE ALLAH": False}
 )
+_lock = threading.Lock()  # reportlab's font objects gain private glyph codes while shaping: one thread at a time
 
 
 def font_folder() -> Path:
@@ -46,53 +65,206 @@ def register_fonts(folder: Path | None = None) -> None:
         except Exception as exc:  # reportlab raises TTFError, OSError… for a missing or damaged file
             raise UserError(f"خط التقارير غير موجود أو تالف: {path.name} — أعد تثبيت البرنامج.") from exc
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+    _shaped.cache_clear()
+    _hb_font.cache_clear()
 
 
-def shape(text: str) -> str:
-    """Letters in their joined forms (harakat kept, الله not fused), still in logical order."""
-    return _reshaper.reshape(_ISOLATES.sub("", text))
+def harfbuzz_available() -> bool:
+    return uharfbuzz is not None
 
 
-@lru_cache(maxsize=20_000)
-def visual(line: str) -> str:
-    """One line as it must be drawn left to right: shaped, then reordered with a right-to-left base direction.
-    Digits keep their order (2026/11/24 stays readable; use '/' in dates, ARABIC.md)."""
+def ltr(text: str) -> str:
+    """A code or a number drawn left to right wherever it stands (a document number such as TST-01/2026/0007)."""
+    return f"{_LRE}{_CONTROLS.sub('', str(text)).replace(_LRE, '').replace(_PDF, '')}{_PDF}"
+
+
+def isolate_numbers(text: str) -> str:
+    """Runs of digits joined by - / : . become left-to-right embeddings, so the bidi algorithm keeps their order."""
+    return _NUMBER_RUN.sub(lambda found: f"{_LRE}{found.group(0)}{_PDF}", text)
+
+
+def prepare(text: str) -> str:
+    """Other bidi controls removed, numbers isolated."""
+    return isolate_numbers(_CONTROLS.sub("", str(text)))
+
+
+def runs(line: str) -> list[tuple[str, bool]]:
+    """The line as runs in visual order (left to right), each in logical order with whether it reads right to left.
+    A line with Arabic reads right to left; one without (a figure such as «−78 (21%)», an ID) left to right."""
+    text = prepare(line)
+    rtl = bool(_RTL.search(text))
+    storage = bidi.get_empty_storage()
+    storage["base_level"], storage["base_dir"] = (1, "R") if rtl else (0, "L")
+    bidi.get_embedding_levels(text, storage)
+    bidi.explicit_embed_and_overrides(storage)
+    bidi.resolve_weak_types(storage, False)
+    bidi.resolve_neutral_types(storage, False)
+    bidi.resolve_implicit_levels(storage, False)
+    groups: list[list] = []
+    for char in storage["chars"]:
+        if groups and groups[-1][1] == char["level"]:
+            groups[-1][0].append(char["ch"])
+        else:
+            groups.append([[char["ch"]], char["level"]])
+    if not groups:
+        return []
+    # Rule L2: from the highest level down to 1, reverse every sequence of runs at that level or higher. A run's
+    # own characters are reversed an odd number of times exactly when its level is odd: HarfBuzz does that part.
+    lowest_odd = 1 if rtl else min((g[1] for g in groups if g[1] % 2), default=1)
+    for level in range(max(g[1] for g in groups), lowest_odd - 1, -1):
+        i = 0
+        while i < len(groups):
+            if groups[i][1] < level:
+                i += 1
+                continue
+            j = i
+            while j < len(groups) and groups[j][1] >= level:
+                j += 1
+            groups[i:j] = groups[i:j][::-1]
+            i = j
+    return [("".join(chars), level % 2 == 1) for chars, level in groups]
+
+
+@lru_cache(maxsize=4)
+def _hb_font(font: str):
+    return pdfmetrics.getFont(font).hbFont(10)
+
+
+def _shape_run(text: str, font: str, rtl: bool) -> ShapedStr:
+    ttf = pdfmetrics.getFont(font)
+    hb_font = _hb_font(font)
+    buffer = uharfbuzz.Buffer()
+    buffer.add_str(text)
+    buffer.guess_segment_properties()  # the script of the run (digits stay digits, not Arabic-context forms)
+    buffer.direction = "rtl" if rtl else "ltr"
+    buffer.cluster_level = uharfbuzz.BufferClusterLevel.MONOTONE_CHARACTERS
+    uharfbuzz.shape(hb_font, buffer, _FEATURES)
+    chars, data = [], []
+    face = ttf.face
+    for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
+        glyph = info.codepoint
+        codes = face.glyphToChar.get(glyph)
+        # A glyph with no character of its own (a ligature of two marks) gets a private code from reportlab.
+        code = codes[0] if codes else ttf.hbAddPrivate(hb_font.glyph_to_string(glyph), glyph, pos.x_advance)
+        chars.append(chr(code))
+        data.append(
+            ShapeData(
+                info.cluster,
+                ttf.pdfScale(pos.x_advance),
+                ttf.pdfScale(pos.y_advance),
+                ttf.pdfScale(pos.x_offset),
+                ttf.pdfScale(pos.y_offset),
+                face.charWidths.get(code, 0),
+            )
+        )
+    return ShapedStr("".join(chars), shapeData=data)
+
+
+@lru_cache(maxsize=50_000)
+def _shaped(line: str, font: str) -> str:
+    if uharfbuzz is None:
+        return _presentation(line)
+    with _lock:
+        pieces = [_shape_run(text, font, rtl) for text, rtl in runs(line) if text]
+    if not pieces:
+        return ""
+    out = pieces[0]
+    for piece in pieces[1:]:
+        out = out + piece
+    return out
+
+
+def shaped(line: str, font: str = FONT) -> str:
+    """One line as glyphs in visual order, ready for canvas.drawString (a reportlab ShapedStr)."""
+    register_fonts()
+    return _shaped(str(line or ""), font)
+
+
+def _presentation(line: str) -> str:
+    """The older path: arabic-reshaper's presentation forms reordered by bidi (no mark positioning)."""
     if not line:
         return ""
-    return get_display(shape(line), base_dir="R")
+    text = _reshaper.reshape(prepare(line))
+    return bidi.get_display(text, base_dir="R")
+
+
+def visual(line: str) -> str:
+    """A line as presentation forms in visual order, for drawing code that cannot carry glyph positions."""
+    return _presentation(str(line or ""))
+
+
+def glyph_width(glyphs: str, font: str, size: float) -> float:
+    data = getattr(glyphs, "__shapeData__", None)
+    if data is not None:
+        return sum(d.x_advance for d in data) * size / 1000
+    return pdfmetrics.stringWidth(glyphs, font, size)
 
 
 def width(text: str, font: str = FONT, size: float = 10) -> float:
-    return pdfmetrics.stringWidth(shape(text), font, size)
+    return glyph_width(shaped(text, font), font, size)
+
+
+def draw(canvas, x: float, y: float, text: str, font: str = FONT, size: float = 10, align: str = "right") -> float:
+    """Draw one line with its right edge (or centre, or left edge) at x; returns the drawn width."""
+    glyphs = shaped(text, font)
+    if not glyphs:
+        return 0.0
+    drawn = glyph_width(glyphs, font, size)
+    canvas.setFont(font, size)
+    left = x - drawn if align == "right" else x - drawn / 2 if align == "center" else x
+    canvas.drawString(left, y, glyphs)
+    return drawn
 
 
 def wrap(text: str, max_width: float, font: str = FONT, size: float = 10) -> list[str]:
     """Lines in logical order, each no wider than `max_width` once shaped (a word longer than a line stays whole)."""
+    space = width(" ", font, size) if str(text).strip() else 0
     lines: list[str] = []
     for paragraph in str(text).split("\n"):
         words = paragraph.split()
         if not words:
             lines.append("")
             continue
-        current = words[0]
+        current, used = words[0], width(words[0], font, size)
         for word in words[1:]:
-            candidate = f"{current} {word}"
-            if width(candidate, font, size) <= max_width:
-                current = candidate
+            extra = width(word, font, size)
+            if used + space + extra <= max_width:
+                current, used = f"{current} {word}", used + space + extra
             else:
                 lines.append(current)
-                current = word
+                current, used = word, extra
         lines.append(current)
     return lines
 
 
+def fit(text: str, room: float, font: str = FONT, size: float = 10) -> str:
+    """One line no wider than `room`: cut at a word (or a letter) with «…» only when it must be."""
+    text = str(text)
+    if width(text, font, size) <= room:
+        return text
+    words = text.split()
+    while len(words) > 1 and width(" ".join(words) + " …", font, size) > room:
+        words.pop()
+    cut = " ".join(words)
+    while cut and width(cut + " …", font, size) > room:
+        cut = cut[:-1]
+    return cut.rstrip() + " …"
+
+
 def arabic_digits(value: int | str) -> str:
-    """٣ rather than 3, for the page numbers of «صفحة ٣ من ١٢»."""
+    """٣ rather than 3 (kept for callers that want Arabic-Indic digits; documents use the screens' digits)."""
     return str(value).translate(_ARABIC_DIGITS)
 
 
-def number(value, decimals: int = 0) -> str:
-    """A figure with thousands separators, as a left-to-right run."""
+def number(value, decimals: int | None = None) -> str:
+    """A figure with thousands separators; whole values without «.00» (45 rather than 45.00)."""
     if value is None:
         return "—"
+    if isinstance(value, bool):
+        return str(int(value))
+    if not isinstance(value, int | float | Decimal):
+        return str(value)
+    value = Decimal(str(value))
+    if decimals is None:
+        decimals = 0 if value == value.to_integral_value() else min(3, max(0, -value.normalize().as_tuple().exponent))
     return f"{value:,.{decimals}f}"
