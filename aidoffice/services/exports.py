@@ -215,17 +215,17 @@ def export_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: P
     return count
 
 
-def print_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: Path) -> int:
+def print_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: Path, *, limit: int = PRINT_LIMIT) -> int:
     """The list as it is on screen to a PDF: the view in words, the rows, and a totals row (the count and the sums
-    of the summed columns). Refused above PRINT_LIMIT rows, before anything is written."""
+    of the summed columns). Refused above `limit` rows, before anything is written."""
     ctx.require(Permission.EXPORT)
     spec = tables.TABLES[kind]
     rows: list[list] = []
     for values in _view_values(ctx, kind, query):
         rows.append(values)
-        if len(rows) > PRINT_LIMIT:
+        if len(rows) > limit:
             raise UserError(
-                f"القائمة المعروضة أطول من {PRINT_LIMIT:,} صف فلا تُطبع: ضيّقها بالبحث أو التصفية ثم اطبعها، "
+                f"القائمة المعروضة أطول من {limit:,} صف فلا تُطبع: ضيّقها بالبحث أو التصفية ثم اطبعها، "
                 "أو صدّرها إلى Excel. لم يُكتب أي ملف."
             )
     sums = tables.view_totals(ctx, kind, query).sums
