@@ -4,7 +4,6 @@ as the supervisor) or refuses with a note; a clerk cannot decide; the second dec
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date
 
 import pytest
 from openpyxl import load_workbook
@@ -14,18 +13,12 @@ from aidoffice.errors import PermissionDeniedError, UserError
 from aidoffice.services import requests
 from aidoffice.services.aid import (
     AlreadyReceivedError,
-    DistributionInput,
-    ProjectInput,
     add_distribution_line,
-    create_distribution,
-    create_project,
 )
-from aidoffice.services.associations import AssociationInput, register_association
-from aidoffice.services.duplicates import scan_registry
-from aidoffice.services.persons import add_person, create_household, update_person
-from aidoffice.services.review import decide_distinct, review_queue
+from aidoffice.services.persons import update_person
+from aidoffice.services.review import decide_distinct
 from aidoffice.store import models as m
-from tests.helpers.legacy import entered_before_the_check
+from tests.helpers.requests import household_that_received, open_pair
 
 
 def as_role(ctx, username, role):
@@ -43,15 +36,7 @@ def people(ctx):
 
 @pytest.fixture
 def received(ctx):
-    """A household that received a food basket on 2 March, and a second round on 20 March: (head, later round)."""
-    assoc = register_association(ctx, AssociationInput(name="جمعية الإحسان", registration_number="55/2015"))
-    project = create_project(ctx, ProjectInput(association_id=assoc.id, title="سلال", aid_type="food_basket"))
-    head = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف", national_id="01010012345"))
-    create_household(ctx, head.id, size=6)
-    first = create_distribution(ctx, DistributionInput(project_id=project.id, distribution_date=date(2026, 3, 2)))
-    add_distribution_line(ctx, first.id, person_id=head.id)
-    later = create_distribution(ctx, DistributionInput(project_id=project.id, distribution_date=date(2026, 3, 20)))
-    return head, later.id
+    return household_that_received(ctx)
 
 
 def _lines(ctx, distribution_id):
@@ -159,18 +144,9 @@ def test_the_second_decision_is_told_it_was_already_decided(ctx, people, receive
     assert _lines(ctx, later) == [("أسرة نازحة", "super1")]  # one line, never two
 
 
-def _open_pair(ctx):
-    add_person(ctx, PersonInput(full_name="فاطمة علي صالح العمودي", national_id="02020012345", sex="أنثى"))
-    entered_before_the_check(
-        ctx, PersonInput(full_name="فاطمه علي صالح العمودي", national_id="02020012345", sex="أنثى")
-    )
-    scan_registry(ctx)
-    return review_queue(ctx, limit=1)[0]
-
-
 def test_a_merge_request_is_merged_by_the_supervisor(ctx, people):
     clerk, supervisor, _ = people
-    pair = _open_pair(ctx)
+    pair = open_pair(ctx)
     asked = requests.request_merge(clerk, pair.id, survivor="b", take_from_other=("full_name",), reason="نفس البطاقة")
     a_name, b_name = pair.a.values["full_name"], pair.b.values["full_name"]
     assert asked.summary.endswith(f"يبقى سجل «{b_name}»")
@@ -186,7 +162,7 @@ def test_a_merge_request_is_merged_by_the_supervisor(ctx, people):
 def test_requests_for_records_deleted_or_changed_meanwhile_close_with_a_reason(ctx, people, received):
     clerk, supervisor, _ = people
     head, later = received
-    pair = _open_pair(ctx)
+    pair = open_pair(ctx)
     merge = requests.request_merge(clerk, pair.id, reason="نفس البطاقة")
     keep = requests.request_keep_already_received(clerk, later, person_id=head.id, reason="أسرة نازحة")
     with ctx.uow() as uow:  # a new scan no longer finds the pair: it leaves the queue
@@ -209,7 +185,7 @@ def test_requests_for_records_deleted_or_changed_meanwhile_close_with_a_reason(c
 def test_a_pair_decided_meanwhile_and_a_line_added_meanwhile_close_the_request(ctx, people, received):
     clerk, supervisor, _ = people
     head, later = received
-    pair = _open_pair(ctx)
+    pair = open_pair(ctx)
     merge = requests.request_merge(clerk, pair.id, reason="نفس البطاقة")
     decide_distinct(supervisor, pair.id)
     assert requests.approve_request(supervisor, merge.id).outcome == "تم البت في هذا الزوج بعد الطلب."

@@ -161,13 +161,6 @@ class RequestsPage(QWidget):
         row = self.table.currentRow()
         return self.records[row] if 0 <= row < len(self.records) and self.table.selectedItems() else None
 
-    def select(self, request_id: str) -> bool:
-        for row, r in enumerate(self.records):
-            if r.id == request_id:
-                self.table.selectRow(row)
-                return True
-        return False
-
     def _show_buttons(self) -> None:
         self.decide_box.setVisible(self.decides and self.current_scope() != "mine")
         chosen = self.current()
