@@ -116,7 +116,9 @@ def dormant_before(today: date) -> date:
     return today - timedelta(days=DORMANT_AFTER_DAYS)
 
 
-def is_dormant(last_activity: date | None, registered_on: date | None, today: date, status: str = ACTIVE_STATUS) -> bool:
+def is_dormant(
+    last_activity: date | None, registered_on: date | None, today: date, status: str = ACTIVE_STATUS
+) -> bool:
     """Recorded dormant, or active with no distribution and no report for twelve months."""
     if status == DORMANT_STATUS:
         return True

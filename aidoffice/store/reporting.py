@@ -93,9 +93,7 @@ def month_figures(session: Session, start: date, end: date, today: date | None =
     dormant = dormant_clause(day, day + timedelta(days=1))
     return {
         "associations_active": scalar(
-            select(func.count())
-            .select_from(m.Association)
-            .where(m.Association.status == ACTIVE_STATUS, ~dormant)
+            select(func.count()).select_from(m.Association).where(m.Association.status == ACTIVE_STATUS, ~dormant)
         ),
         "associations_dormant": scalar(select(func.count()).select_from(m.Association).where(dormant)),
         "associations_new": created(m.Association),
@@ -283,8 +281,7 @@ def take_serial(session: Session, key: str) -> int:
     )
     session.execute(
         text(
-            "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT), updated_at = :now "
-            "WHERE key = :key"
+            "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT), updated_at = :now WHERE key = :key"
         ),
         {"key": key, "now": now},
     )

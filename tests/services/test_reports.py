@@ -71,7 +71,7 @@ def test_monthly_report_reads_in_order_with_its_figures(demo_ctx, tmp_path):
         assert phrase in text, phrase
     assert f"{data.figures['households_reached']:,}" in text
     assert data.figures["distributions"] > 0 and data.figures["households_reached"] > 0
-    assert re.search(r"صفحة\s*١\s*من", text)
+    assert re.search(r"صفحة\s*1\s*من", text)  # the screens' digits
     assert pages_of(path) >= 2
     assert rendered_ink(path) > 0.01
 
@@ -95,16 +95,19 @@ def test_distribution_sheet_has_every_recipient_in_name_order(demo_ctx, tmp_path
     assert rendered_ink(path) > 0.01
 
 
-def test_sheet_holds_at_least_25_rows_a_page(demo_ctx, tmp_path):
-    from aidoffice.formats.pdf.reports import distribution_sheet
+def test_sheet_rows_take_a_thumbprint_and_every_page_names_its_round(demo_ctx, tmp_path):
+    from aidoffice.formats.pdf.reports import SHEET_ROW_HEIGHT, distribution_sheet, sheet_running
 
     data = reports.sheet_data(demo_ctx, page_rows(demo_ctx, "distributions", TableQuery(), 0, 1)[0].id)
     many = [(f"مستفيد رقم {i}", f"{10000000000 + i}", 5) for i in range(1, 61)]
-    path = distribution_sheet(data.__class__(**{**data.__dict__, "lines": many}), tmp_path / "long.pdf")
-    first = read_back(path)[0]
-    assert all(f"{10000000000 + i}" in first for i in range(1, 26))
-    assert pages_of(path) == 3
-    assert all("رقم البطاقة" in page for page in read_back(path)[:2])  # the header row repeats
+    data = data.__class__(**{**data.__dict__, "lines": many})
+    path = distribution_sheet(data, tmp_path / "long.pdf")
+    pages = read_back(path)
+    assert SHEET_ROW_HEIGHT >= 18 * 72 / 25.4  # a thumbprint is about 20 mm tall
+    assert all(f"{10000000000 + i}" in "".join(pages) for i in range(1, 61))
+    assert 4 <= len(pages) <= 7
+    assert all("رقم البطاقة" in page for page in pages[:-1])  # the header row repeats
+    assert all(squash(sheet_running(data)) in squash(page) for page in pages[1:])  # which round page 2 belongs to
 
 
 def test_association_profile_letter_and_cards(demo_ctx, tmp_path):

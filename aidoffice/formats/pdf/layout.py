@@ -589,9 +589,7 @@ def build_pdf(target: Path, letterhead: Letterhead, story: list, *, wide: bool =
     title = Paragraph(letterhead.title, 16, bold=True, align="center", color=ACCENT, space_after=6)
     story = [NextPageTemplate("later"), title, *story]
     try:
-        doc.build(
-            story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, letterhead=letterhead, emblem=emblem, **k)
-        )
+        doc.build(story, canvasmaker=lambda *a, **k: _NumberedCanvas(*a, letterhead=letterhead, emblem=emblem, **k))
         os.replace(partial, target)
     except OSError as exc:
         with contextlib.suppress(OSError):

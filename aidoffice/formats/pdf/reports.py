@@ -309,7 +309,7 @@ def distribution_sheet(data: SheetData, target: Path, head: Letterhead | None = 
                 else ""
             )
             given = f" — {given}" if given else ""
-            total = ("", f"الإجمالي: {len(data.lines):,} أسرة{given}", "", members, "", "")
+            total = ("", f"الإجمالي {len(data.lines):,} أسرة{given}", "", members, "", "")
         table = rtl_table(
             ["م", "الاسم", "رقم البطاقة", "الأفراد", "التوقيع", "البصمة"],
             rows,

@@ -11,6 +11,7 @@ puts it (arabic-reshaper alone has no mark positioning: a tanween crossed the al
 from __future__ import annotations
 
 import re
+import struct
 import threading
 from decimal import Decimal
 from functools import lru_cache
@@ -19,7 +20,7 @@ from pathlib import Path
 import arabic_reshaper
 import fontpkg_ibm_plex_sans_arabic as plex
 from bidi import algorithm as bidi
-from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, TTFont
 
 from aidoffice.errors import UserError
@@ -41,12 +42,16 @@ _NUMBER_RUN = re.compile(r"[0-9٠-٩]+(?:[-/:.][0-9٠-٩]+)+")
 _LRE, _PDF = "\u202a", "\u202c"
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
-_FEATURES = {"kern": True, "liga": True}
+_FEATURES = {"kern": False, "liga": True}
 
 _reshaper = arabic_reshaper.ArabicReshaper(
     configuration={"delete_harakat": False, "support_ligatures": True, "ARABIC LIGATURE ALLAH": False}
 )
 _lock = threading.Lock()  # reportlab's font objects gain private glyph codes while shaping: one thread at a time
+# A glyph with no character of its own (a contextual form such as ح after ز, a ligature of two marks) is given a
+# private code by reportlab; the text it stands for goes into the PDF's ToUnicode map, so copying or searching the
+# page gives letters, not U+E000. Face name → private code → text.
+_PRIVATE_TEXT: dict[str, dict[int, str]] = {}
 
 
 def font_folder() -> Path:
@@ -65,6 +70,8 @@ def register_fonts(folder: Path | None = None) -> None:
         except Exception as exc:  # reportlab raises TTFError, OSError… for a missing or damaged file
             raise UserError(f"خط التقارير غير موجود أو تالف: {path.name} — أعد تثبيت البرنامج.") from exc
     pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=FONT_BOLD, italic=FONT, boldItalic=FONT_BOLD)
+    ttfonts.makeToUnicodeCMap = _to_unicode_cmap
+    _PRIVATE_TEXT.clear()
     _shaped.cache_clear()
     _hb_font.cache_clear()
 
@@ -141,11 +148,18 @@ def _shape_run(text: str, font: str, rtl: bool) -> ShapedStr:
     uharfbuzz.shape(hb_font, buffer, _FEATURES)
     chars, data = [], []
     face = ttf.face
-    for info, pos in zip(buffer.glyph_infos, buffer.glyph_positions, strict=True):
+    infos = buffer.glyph_infos
+    clusters = [*sorted({info.cluster for info in infos}), len(text)]
+    for info, pos in zip(infos, buffer.glyph_positions, strict=True):
         glyph = info.codepoint
         codes = face.glyphToChar.get(glyph)
-        # A glyph with no character of its own (a ligature of two marks) gets a private code from reportlab.
-        code = codes[0] if codes else ttf.hbAddPrivate(hb_font.glyph_to_string(glyph), glyph, pos.x_advance)
+        if codes:
+            code = codes[0]
+        else:
+            code = ttf.hbAddPrivate(hb_font.glyph_to_string(glyph), glyph, pos.x_advance)
+            if sum(1 for other in infos if other.cluster == info.cluster) == 1:
+                end = clusters[clusters.index(info.cluster) + 1]
+                _PRIVATE_TEXT.setdefault(face.name.decode("latin-1"), {})[code] = text[info.cluster : end]
         chars.append(chr(code))
         data.append(
             ShapeData(
@@ -158,6 +172,43 @@ def _shape_run(text: str, font: str, rtl: bool) -> ShapedStr:
             )
         )
     return ShapedStr("".join(chars), shapeData=data)
+
+
+def _to_unicode_cmap(font_name: str, subset: list[int]) -> str:
+    """reportlab's ToUnicode CMap, with the private codes of shaped glyphs mapped to the letters they stand for."""
+    face = str(font_name).split("+", 1)[-1]
+    texts = next((t for name, t in _PRIVATE_TEXT.items() if face.startswith(name)), {})
+
+    def target(code: int) -> str:
+        text = texts.get(code) or chr(code)
+        return "".join(
+            f"{unit:04X}" for unit in struct.unpack(f">{len(text.encode('utf-16-be')) // 2}H", text.encode("utf-16-be"))
+        )
+
+    return "\n".join(
+        [
+            "/CIDInit /ProcSet findresource begin",
+            "12 dict begin",
+            "begincmap",
+            "/CIDSystemInfo",
+            f"<< /Registry ({font_name})",
+            f"/Ordering ({font_name})",
+            "/Supplement 0",
+            ">> def",
+            f"/CMapName /{font_name} def",
+            "/CMapType 2 def",
+            "1 begincodespacerange",
+            f"<00> <{len(subset) - 1:02X}>",
+            "endcodespacerange",
+            f"{len(subset)} beginbfchar",
+            *(f"<{i:02X}> <{target(v)}>" for i, v in enumerate(subset)),
+            "endbfchar",
+            "endcmap",
+            "CMapName currentdict /CMap defineresource pop",
+            "end",
+            "end",
+        ]
+    )
 
 
 @lru_cache(maxsize=50_000)
