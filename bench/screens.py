@@ -121,6 +121,22 @@ def main() -> None:
             other.add_person(found[0].id)
             if other.reason_dialog is not None:
                 shot(other.reason_dialog, "41-already-received")
+                other.reason_dialog.reject()
+            # a clerk at the same warning: the reason goes to the supervisor, whose queue then holds it
+            from dataclasses import replace
+
+            from aidoffice.ui.pages.distributions import DistributionDialog
+
+            clerk_sheet = DistributionDialog(replace(ctx, username="clerk1", role="clerk"), again.id, window)
+            clerk_sheet.add_person(found[0].id)
+            clerk_sheet.reason_dialog.reason.setPlainText("أسرة نازحة فقدت مسكنها في السيول")
+            shot(clerk_sheet.reason_dialog, "42-clerk-asks-the-supervisor")
+            clerk_sheet.reason_dialog.confirm_button.click()
+            clerk_sheet.reject()
+            window.go("requests")
+            window.requests_page.table.setCurrentCell(0, 0)
+            window.requests_page.note.setText("موافق: النزوح موثق في كشف الجمعية")
+            shot(window, "43-requests-queue")
     window.go("persons")
     family = window.persons_page.open_family()
     rows = (

@@ -84,10 +84,7 @@ class ReasonDialog(QDialog):
 
 
 SEND_REQUEST = "إرسال طلب إلى المشرف"
-NEEDS_SUPERVISOR = (
-    "هذا يحتاج موافقة المشرف. اكتب السبب واضغط «إرسال طلب إلى المشرف»: يصله الطلب بسببك كما كتبته، "
-    "وترى قراره في صفحة «الطلبات» وعلى الصفحة الرئيسية."
-)
+NEEDS_SUPERVISOR = "هذا يحتاج موافقة المشرف: اكتب السبب فيصله طلبك به، وترى قراره في «الطلبات» وعلى الصفحة الرئيسية."
 REQUEST_SENT = "أُرسل الطلب إلى المشرف مع السبب. ترى قراره في صفحة «الطلبات» وعلى الصفحة الرئيسية."
 
 
@@ -99,6 +96,7 @@ class RequestDialog(ReasonDialog):
 
     def __init__(self, title: str, message: str, send, parent=None, *, reason: str = "") -> None:
         super().__init__(title, f"{message}\n\n{NEEDS_SUPERVISOR}", SEND_REQUEST, parent)
+        self.resize(640, 480)  # the refusal's text (what was received, where, when) and the request's above the box
         self.send = send
         self.record = None
         self.error = QLabel()
