@@ -157,8 +157,31 @@ def main() -> None:
         settle()
     shot(family, "45-family-form")
     family.reject()
+    _list_screens(window, shot)
     _sync_screens(shot, args.out)
     print(f"screens in {args.out}")
+
+
+def _list_screens(window, shot) -> None:
+    """The households filtered from a column's header (its menu open beside), the view's count and sums in the
+    status bar; then the audit's «ما تغيّر اليوم»."""
+    from PySide6.QtWidgets import QApplication
+
+    from aidoffice.services.tables import ColumnFilter
+
+    listing = window.show_table("households", {})
+    listing.set_column_filter("size", ColumnFilter("is", 6, "6"))
+    for _ in range(100):  # the sums arrive from the thread pool
+        if "مجموع" in listing.summary:
+            break
+        time.sleep(0.05)
+        QApplication.processEvents()
+    shot(window, "46-list-header-filter")
+    listing.clear_filters()
+    window.go("settings")
+    window.settings_page.tabs.setCurrentWidget(window.settings_page.audit)
+    window.settings_page.ensure_loaded()
+    shot(window, "47-audit-today")
 
 
 def _sync_screens(shot, out: Path) -> None:

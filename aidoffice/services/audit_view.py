@@ -53,6 +53,10 @@ ACTIONS = {
     "sync-refused": "حزمة مزامنة مرفوضة",
     "sync-export": "تصدير حزمة مزامنة",
     "sync-import": "استيراد حزمة مزامنة",
+    "request": "طلب إلى المشرف",
+    "request_approved": "موافقة على طلب",
+    "request_refused": "رفض طلب",
+    "request_closed": "إغلاق طلب دون تنفيذ",
 }
 TABLES = {
     "persons": "المستفيدون",
@@ -76,6 +80,7 @@ TABLES = {
     "person_merges": "دمج المستفيدين",
     "import_batches": "القوائم المستوردة",
     "users": "المستخدمون",
+    "requests": "الطلبات",
     "office_profile": "ملف المكتب",
     "districts": "المديريات",
     "sub_districts": "العزل",
@@ -217,6 +222,7 @@ FIELDS = {
     "bytes": "الحجم (بايت)",
     "merged": "السجل المدموج",
     "view": "من القائمة المعروضة",
+    "requested_by": "طلبه",
 }
 ACTORS = {
     "cli": "سطر الأوامر",
@@ -251,6 +257,9 @@ _HIDDEN = {
     "sig",
     "hash",
     "key",
+    "payload",
+    "result",
+    "seen_at",
 }
 _SECRET = {"password_hash"}  # changed or not, never its value
 # A person's particulars: seen only by a role that may see personal data.
@@ -312,6 +321,20 @@ _STATUSES = {
     "referrals": ReferralStatus,
     "referral_status_changes": ReferralStatus,
 }
+# Codes of tables kept by other services, in the words of their screens.
+_CODES = {
+    ("requests", "kind"): {
+        "keep_already_received": "إبقاء من استلم من قبل في الكشف",
+        "merge": "دمج سجلين مكررين",
+        "export": "تصدير قائمة",
+    },
+    ("requests", "status"): {
+        "pending": "بانتظار المشرف",
+        "approved": "وافق عليه المشرف",
+        "refused": "رفضه المشرف",
+        "closed": "أُغلق دون تنفيذ",
+    },
+}
 _NAME_FIELDS = ("full_name", "name", "title", "file_name", "username")
 _SHOWN_ON_CREATE = 6
 _LONGEST = 60
@@ -371,6 +394,8 @@ def _shown(entity: str, key: str, value, names: dict, show_personal: bool) -> st
         return "نعم" if value else "لا"
     if key in _REFERENCES and isinstance(value, str):
         return names.get((_REFERENCES[key], value), "سجل محذوف")
+    if (entity, key) in _CODES:
+        return _CODES[(entity, key)].get(str(value), str(value))
     enum = _STATUSES.get(entity) if key in ("status", "status_from", "status_to") else _ENUMS.get(key)
     if key == "role":
         enum = Role if entity == "users" else BoardRole

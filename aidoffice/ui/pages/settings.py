@@ -28,7 +28,14 @@ from aidoffice.services.audit import describe, verify_audit
 from aidoffice.services.backups import backup_folder, list_backups, make_backup, set_backup_folder
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import engine_settings, set_thresholds
-from aidoffice.services.office import get_office, initialise_office, list_aid_types, set_aid_window
+from aidoffice.services.office import (
+    get_letterhead,
+    get_office,
+    initialise_office,
+    list_aid_types,
+    set_aid_window,
+    set_letterhead,
+)
 from aidoffice.services.tables import AUDIT_VIEWS
 from aidoffice.services.users import create_user, list_users, update_user
 from aidoffice.ui import tasks
@@ -55,6 +62,46 @@ class OfficeForm(Form):
         return {key: text_of(widget) for key, widget in self.fields.items()}
 
 
+class LetterheadForm(Form):
+    """The lines above the office's name on every printed document, and an optional emblem image. An empty state
+    line follows the country (الجمهورية اليمنية / الجمهورية العربية السورية)."""
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.add("state", "الدولة", QLineEdit())
+        self.add("ministry", "الوزارة", QLineEdit())
+        self.add("department", "الإدارة أو القسم", QLineEdit())
+        emblem = ltr_edit("PNG أو JPEG — اختياري")
+        choose = QPushButton("اختيار…")
+        choose.clicked.connect(lambda _checked=False: self.choose_emblem())
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(emblem, 1)
+        line.addWidget(choose)
+        self.add("emblem", "الشعار", row)
+        self.emblem = emblem
+        self.finish()
+
+    def choose_emblem(self) -> None:
+        chosen, _ = QFileDialog.getOpenFileName(self, "صورة الشعار", "", "صور (*.png *.jpg *.jpeg)")
+        if chosen:
+            self.emblem.setText(chosen)
+
+    def load(self, head) -> None:
+        for key in ("state", "ministry", "department"):
+            self.fields[key].setText(getattr(head, key))
+        self.emblem.setText(head.emblem)
+
+    def values(self) -> dict[str, str]:
+        return {
+            "state": self.fields["state"].text(),
+            "ministry": self.fields["ministry"].text(),
+            "department": self.fields["department"].text(),
+            "emblem": self.emblem.text(),
+        }
+
+
 class SettingsPage(QWidget):
     restore_requested = Signal(object)  # a backup's path, once the administrator has chosen it
 
@@ -70,6 +117,9 @@ class SettingsPage(QWidget):
         office_box = QGroupBox("المكتب")
         column = QVBoxLayout(office_box)
         column.addWidget(self.office_form)
+        column.addWidget(QLabel("ترويسة المطبوعات (بهذا الترتيب: الدولة، الوزارة، المكتب، الإدارة):"))
+        self.letterhead_form = LetterheadForm()
+        column.addWidget(self.letterhead_form)
         column.addWidget(save_office)
 
         self.windows_form = Form()
@@ -152,6 +202,7 @@ class SettingsPage(QWidget):
             f["governorate"].setText(office.governorate)
             f["office_code"].setText(office.office_code)
             select_value(f["country"], office.country)
+            self.letterhead_form.load(get_letterhead(self.ctx))
         for aid_type in list_aid_types(self.ctx):
             kind, days = self.window_rows[aid_type.code]
             select_value(kind, aid_type.window)
@@ -207,10 +258,16 @@ class SettingsPage(QWidget):
 
     def save_office(self) -> bool:
         self.office_form.clear_errors()
+        self.letterhead_form.clear_errors()
         try:
             initialise_office(self.ctx, **self.office_form.values())
         except UserError as exc:
             self.office_form.show_error(exc)
+            return False
+        try:
+            self.letterhead_form.load(set_letterhead(self.ctx, **self.letterhead_form.values()))
+        except UserError as exc:
+            self.letterhead_form.show_error(exc)
             return False
         self.message.setText("حُفظت بيانات المكتب.")
         return True
@@ -324,10 +381,13 @@ class UsersPanel(QWidget):
         toggle.clicked.connect(self.toggle_selected)
         unlock = QPushButton("فك قفل المحدد")
         unlock.clicked.connect(lambda: self._selected_action(lambda name: update_user(self.ctx, name, unlock=True)))
+        reset = QPushButton("إعادة تعيين كلمة مرور المحدد")
+        reset.setToolTip("اكتب كلمة مرور مؤقتة في حقل «كلمة المرور»: يختار المستخدم كلمته الجديدة عند دخوله القادم.")
+        reset.clicked.connect(self.reset_selected)
         self.message = QLabel()
         self.message.setObjectName("message")
         buttons = QHBoxLayout()
-        for button in (add, toggle, unlock):
+        for button in (add, toggle, unlock, reset):
             buttons.addWidget(button)
         buttons.addStretch(1)
         layout = QVBoxLayout(self)
@@ -389,6 +449,17 @@ class UsersPanel(QWidget):
         self.message.setText("")
         self.ensure_loaded()
 
+    def reset_selected(self) -> None:
+        """An administrator's reset: a temporary password the user must replace at their next login."""
+        temporary = self.form.fields["password"].text()
+        if not temporary:
+            self.form.set_error("password", "اكتب هنا كلمة مرور مؤقتة للمستخدم المحدد.")
+            return
+        self._selected_action(lambda name: update_user(self.ctx, name, password=temporary))
+        if not self.message.text():
+            self.form.fields["password"].clear()
+            self.message.setText("أُعيد تعيين كلمة المرور: يختار المستخدم كلمته الجديدة عند دخوله القادم.")
+
     def toggle_selected(self) -> None:
         row = self.table.currentRow()
         active = self._users[row].active if 0 <= row < len(self._users) else True
@@ -411,6 +482,7 @@ class AuditPanel(QWidget):
             button = QPushButton(label)
             button.setCheckable(True)
             button.setObjectName(f"audit_{key}")
+            button.setStyleSheet("QPushButton:checked { background: #cfe6df; border-color: #1f6f5c; }")
             button.clicked.connect(lambda _checked=False, key=key: self.show_view(key))
             group.addButton(button)
             views.addWidget(button)
@@ -421,6 +493,7 @@ class AuditPanel(QWidget):
         views.addWidget(self.verify_button)
         self.result = QLabel()
         self.result.setWordWrap(True)
+        self.result.hide()  # until there is something to say
         self.layout_ = QVBoxLayout(self)
         self.layout_.addLayout(views)
         self.layout_.addWidget(self.result)
@@ -432,6 +505,7 @@ class AuditPanel(QWidget):
         self.verify_button.setEnabled(admin)
         if not admin:
             self.result.setText("هنا ما فعلته أنت اليوم. السجل كله وما فعله غيرك لمدير النظام فقط.")
+            self.result.show()
         if self.listing is None:
             self.listing = ListPage(self.ctx, "audit", "", placeholder="ابحث بمعرف السجل…", new_label=None)
             if not admin:  # one's own entries: who did it needs no choosing
@@ -453,4 +527,5 @@ class AuditPanel(QWidget):
     def verify(self) -> str:
         text = describe(verify_audit(self.ctx))
         self.result.setText(text)
+        self.result.show()
         return text
