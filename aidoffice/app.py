@@ -155,7 +155,7 @@ def unlock(db_path: Path) -> ServiceContext | None:
 
     opened: dict[str, ServiceContext] = {}
 
-    def authenticate(name: str, password: str) -> None:
+    def authenticate(name: str, password: str) -> ServiceContext:
         key = unlock_key(db_path, name, password)  # counted: five wrong passwords lock the account, as unencrypted
         problem = check_database(db_path, key)
         if problem != "ok":
@@ -165,6 +165,7 @@ def unlock(db_path: Path) -> ServiceContext | None:
                 raise UserError("لم تُستعد قاعدة البيانات: أُغلق البرنامج دون تغيير شيء.")
             dialog.restore().close()
         opened["ctx"] = open_encrypted(db_path, name, password)
+        return opened["ctx"]
 
     dialog = LoginDialog(None, authenticate=authenticate)
     return opened.get("ctx") if dialog.exec() == QDialog.DialogCode.Accepted else None

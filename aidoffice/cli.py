@@ -79,10 +79,16 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     p = sub.add_parser("user", parents=[common], help="المستخدمون: إضافة أو عرض (لمدير النظام)")
-    p.add_argument("action", choices=("add", "list"))
-    p.add_argument("name", nargs="?")
+    p.add_argument("action", choices=("add", "list", "reset"))
+    p.add_argument("name", nargs="?", help="add/reset: اسم الدخول (reset: كلمة مرور مؤقتة يغيّرها صاحبها عند دخوله)")
     p.add_argument("--role", choices=("clerk", "supervisor", "admin"), default="clerk")
     p.add_argument("--full-name", default="")
+
+    sub.add_parser(
+        "password",
+        parents=[common],
+        help="تغيير كلمة مرورك (الحالية من AIDOFFICE_PASSWORD والجديدة من AIDOFFICE_NEW_PASSWORD أو تُكتبان)",
+    )
 
     p = sub.add_parser("backup", parents=[common], help="نسخة احتياطية (مع فحص السلامة قبل النسخ وبعده)")
     p.add_argument("--to", type=Path, help="المجلد (الافتراضي: مجلد النسخ في الإعدادات)")
@@ -249,6 +255,11 @@ def _user_command(ctx, args: argparse.Namespace) -> None:
             ctx, args.name, _secret("AIDOFFICE_NEW_PASSWORD", "كلمة المرور الجديدة: "), args.role, args.full_name
         )
         sys.stdout.write(f"{texts.DONE} {record.username} ({record.role})\n")
+    elif args.action == "reset":
+        if not args.name:
+            raise UserError("اسم الدخول مطلوب.")
+        users.update_user(ctx, args.name, password=_secret("AIDOFFICE_NEW_PASSWORD", "كلمة مرور مؤقتة: "))
+        sys.stdout.write(f"{texts.DONE} {args.name}: يختار كلمة مرور جديدة عند دخوله القادم.\n")
     else:
         _print_json([{"username": u.username, "role": u.role, "active": u.active} for u in users.list_users(ctx)])
 
@@ -280,14 +291,27 @@ def _open(args: argparse.Namespace, path: Path, *, create: bool):
     from aidoffice.services.encryption import is_encrypted, open_encrypted
 
     if is_encrypted(path):
-        return open_encrypted(path, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
-    ctx = open_context(path, username=args.user, create=create)
+        ctx = open_encrypted(path, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
+    else:
+        ctx = open_context(path, username=args.user, create=create)
     try:
-        _authenticate(ctx, args)
+        if not is_encrypted(path):
+            _authenticate(ctx, args)
+        _refuse_temporary_password(ctx, args)
     except BaseException:
         ctx.close()
         raise
     return ctx
+
+
+def _refuse_temporary_password(ctx, args: argparse.Namespace) -> None:
+    """After an administrator's reset, the user's first command is choosing their own password."""
+    from aidoffice.services.users import must_change_password
+
+    if args.command != "password" and must_change_password(ctx):
+        raise UserError(
+            "كلمة مرورك مؤقتة (أعاد مدير النظام تعيينها): غيّرها أولاً بالأمر «aidoffice-cli password»، ثم أعد الأمر."
+        )
 
 
 def _audit(args: argparse.Namespace) -> int:
@@ -376,6 +400,15 @@ def _run(args: argparse.Namespace) -> int:
             _old_backups(ctx, args.old_backups)
         elif args.command == "user":
             _user_command(ctx, args)
+        elif args.command == "password":
+            from aidoffice.services.users import change_own_password
+
+            change_own_password(
+                ctx,
+                _secret("AIDOFFICE_PASSWORD", "كلمة المرور الحالية: "),
+                _secret("AIDOFFICE_NEW_PASSWORD", "كلمة المرور الجديدة: "),
+            )
+            sys.stdout.write(f"{texts.DONE} تغيّرت كلمة مرور {ctx.username}.\n")
         elif args.command == "backup":
             from aidoffice.services.backups import make_backup
 

@@ -93,27 +93,88 @@ def _signed(public: bytes, signature: str | None, message: bytes) -> bool:
         return False
 
 
-def _user_message(user: m.User) -> bytes:
-    fields = {
-        "id": user.id,
-        "username": user.username,
-        "role": user.role,
-        "active": bool(user.active),
-        "password_hash": user.password_hash,
-    }
+def _user_message(user: m.User, own: dict | None = None) -> bytes:
+    """What the administrators sign of a user. A user with a key of their own (`own`, see new_own_key) signs their
+    password hash themselves, so they can change their password alone: the seal then covers their public key instead
+    of the hash. Rows made before own keys keep the first form, the hash under the administrators' seal."""
+    fields = {"id": user.id, "username": user.username, "role": user.role, "active": bool(user.active)}
+    if own and own.get("public"):
+        return b"aidoffice user v2\n" + json.dumps({**fields, "own": own["public"]}, sort_keys=True).encode("utf-8")
+    fields["password_hash"] = user.password_hash
     return b"aidoffice user v1\n" + json.dumps(fields, sort_keys=True, ensure_ascii=False).encode("utf-8")
+
+
+def _own_message(user: m.User, must_change: bool) -> bytes:
+    fields = {"id": user.id, "password_hash": user.password_hash, "must_change": bool(must_change)}
+    return b"aidoffice own password v1\n" + json.dumps(fields, sort_keys=True).encode("utf-8")
 
 
 def anchor_message(seq: int, digest: str) -> bytes:
     return f"aidoffice audit anchor v1\n{int(seq)}\n{digest}".encode("ascii")
 
 
-def seal(private: bytes, user: m.User) -> None:
-    user.seal = Ed25519PrivateKey.from_private_bytes(private).sign(_user_message(user)).hex()
+def seal(private: bytes, user: m.User, repo) -> None:
+    user.seal = Ed25519PrivateKey.from_private_bytes(private).sign(_user_message(user, own_key(repo, user.id))).hex()
 
 
-def seal_holds(public: bytes, user: m.User) -> bool:
-    return _signed(public, user.seal, _user_message(user))
+def seal_holds(public: bytes, user: m.User, repo) -> bool:
+    own = own_key(repo, user.id)
+    if not _signed(public, user.seal, _user_message(user, own)):
+        return False
+    if own is None:
+        return True
+    return _signed(bytes.fromhex(own["public"]), own.get("signed"), _own_message(user, bool(own.get("must_change"))))
+
+
+# --- each user's own key: a password changed without an administrator ------------------------------------------------
+
+OWN_KEYS_SETTING = "security.own_keys"  # {user id: {"public", "wrap", "signed", "must_change"}}
+_OWN_CONTEXT = b"aidoffice own key v1"
+
+
+def _own_keys(repo) -> dict:
+    value = repo.setting(OWN_KEYS_SETTING)
+    return dict(value) if isinstance(value, dict) else {}
+
+
+def own_key(repo, user_id: str) -> dict | None:
+    entry = _own_keys(repo).get(user_id)
+    return dict(entry) if isinstance(entry, dict) and entry.get("public") else None
+
+
+def must_change(repo, user_id: str) -> bool:
+    entry = own_key(repo, user_id)
+    return bool(entry and entry.get("must_change"))
+
+
+def _put_own(repo, user: m.User, private: bytes, password: str, must_change_: bool) -> None:
+    key = Ed25519PrivateKey.from_private_bytes(private)
+    entry = {
+        "public": public_of(private).hex(),
+        "wrap": keyring.wrap(private, password, _OWN_CONTEXT),
+        "signed": key.sign(_own_message(user, must_change_)).hex(),
+        "must_change": bool(must_change_),
+    }
+    repo.set_setting(OWN_KEYS_SETTING, {**_own_keys(repo), user.id: entry})
+
+
+def new_own_key(repo, user: m.User, password: str, *, must_change_: bool = False) -> None:
+    """A new key for the user, wrapped under `password` (set `user.password_hash` first, seal the row after: the
+    administrators' seal covers this key). An administrator's reset passes must_change_: the user chooses a new
+    password at the next login."""
+    _put_own(repo, user, Ed25519PrivateKey.generate().private_bytes_raw(), password, must_change_)
+
+
+def change_own(repo, user: m.User, old_password: str, new_password: str, new_hash: str) -> bool:
+    """The user's own password change, signed with their own key (opened by the old password); False when the user
+    has no key of their own (a row made before own keys: an administrator resets it once)."""
+    entry = own_key(repo, user.id)
+    private = keyring.unwrap(entry.get("wrap"), old_password or "", _OWN_CONTEXT) if entry else None
+    if private is None or public_of(private).hex() != entry["public"]:
+        return False
+    user.password_hash = new_hash
+    _put_own(repo, user, private, new_password, False)
+    return True
 
 
 # --- where the key lives ----------------------------------------------------------------------------------------
@@ -211,13 +272,13 @@ def check_user(ctx: ServiceContext, uow, user: m.User, password: str) -> tuple[s
         private = new_key(ctx, repo)
         wrap_for(repo, user.id, private, password)
         for other in repo.all(m.User):
-            seal(private, other)
+            seal(private, other, repo)
         log.info("administrators' key made at the first administrator login after the upgrade")
         return None, private
     recorded = _recorded_public(repo)
     if recorded != public.hex():
         return "key", None
-    if not seal_holds(public, user):
+    if not seal_holds(public, user, repo):
         return "seal", None
     if user.role != _ADMIN:
         return None, None
@@ -369,8 +430,8 @@ def rekey(ctx: ServiceContext) -> None:
         old = public_key(ctx, repo)
         private = new_key(ctx, repo)
         for user in repo.all(m.User):
-            if old is None or seal_holds(old, user):
-                seal(private, user)
+            if old is None or seal_holds(old, user, repo):
+                seal(private, user, repo)
         uow.flush()
         anchored = anchor(ctx, uow, private)
         uow.commit()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -37,6 +37,7 @@ class UserRecord:
     active: bool
     locked_until: datetime | None
     last_login_at: datetime | None
+    must_change_password: bool = False  # an administrator reset it: the user chooses a new one before working
 
 
 def _record(u: m.User) -> UserRecord:
@@ -94,7 +95,8 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
                 failed_logins=0,
             )
         )
-        trust.seal(private, user)
+        trust.new_own_key(uow.repo, user, password)
+        trust.seal(private, user, uow.repo)
         if role == Role.ADMIN.value:
             trust.wrap_for(uow.repo, user.id, private, password)
         uow.repo.add(user)
@@ -143,9 +145,8 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
             uow.commit()
             log.warning("login refused: the user row does not hold the administrators' seal (%s)", problem)
             raise UserError(trust.REFUSALS[problem], field="password")
-        if _hasher.check_needs_rehash(user.password_hash) and private is not None:  # the new hash needs a new seal
-            user.password_hash = _hasher.hash(password)
-            trust.seal(private, user)
+        if _hasher.check_needs_rehash(user.password_hash):  # the new hash is signed by the user's own key
+            trust.change_own(uow.repo, user, password, password, _hasher.hash(password))
         user.failed_logins = 0
         user.locked_until = None
         user.last_login_at = now
@@ -153,7 +154,7 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
         uow.repo.audit("login", "users", user.id, office_id=user.office_id)
         anchored = trust.anchor(ctx, uow, private) if private is not None else None
         uow.commit()
-        record = _record(user)
+        record = replace(_record(user), must_change_password=trust.must_change(uow.repo, user.id))
     ctx.username, ctx.role = record.username, record.role
     trust.after_login(ctx, private, anchored)
     log.info("login with role %s", record.role)
@@ -215,6 +216,8 @@ def update_user(
             if len(password) < MIN_PASSWORD_LENGTH:
                 raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
             user.password_hash = _hasher.hash(password)
+            # an administrator's reset: the user chooses their own password at the next login
+            trust.new_own_key(uow.repo, user, password, must_change_=user.username != ctx.username)
             _wrap_key(ctx, user.username, password)
         if unlock:
             user.locked_until, user.failed_logins = None, 0
@@ -224,13 +227,26 @@ def update_user(
             trust.wrap_for(uow.repo, user.id, private, password)
         elif was_admin and user.role != Role.ADMIN.value:
             trust.drop_wrap(uow.repo, user.id)
-        trust.seal(private, user)
+        trust.seal(private, user, uow.repo)
         user.changed_by = ctx.username
         uow.commit()
         return _record(user)
 
 
+def must_change_password(ctx: ServiceContext) -> bool:
+    """The acting user's password was reset by an administrator and is still the temporary one."""
+    with ctx.uow() as uow:
+        user = uow.repo.first(m.User, username=ctx.username)
+        return user is not None and trust.must_change(uow.repo, user.id)
+
+
 def change_own_password(ctx: ServiceContext, old: str, new: str) -> None:
+    """Any user changes their own password, with the current one: signed by their own key, no administrator needed
+    (an administrator's reset ends here too: the temporary password gives way to the user's own)."""
+    if len(new or "") < MIN_PASSWORD_LENGTH:
+        raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
+    if new == old:
+        raise UserError("اختر كلمة مرور غير الحالية.", field="password")
     with ctx.uow() as uow:
         user = uow.repo.first(m.User, username=ctx.username)
         if user is None:
@@ -239,19 +255,22 @@ def change_own_password(ctx: ServiceContext, old: str, new: str) -> None:
             _hasher.verify(user.password_hash, old)
         except (VerificationError, InvalidHashError):
             raise UserError("كلمة المرور الحالية غير صحيحة.", field="old_password") from None
-        if len(new) < MIN_PASSWORD_LENGTH:
-            raise UserError(f"كلمة المرور {MIN_PASSWORD_LENGTH} أحرف على الأقل.", field="password")
-        private = trust.held(ctx)
-        if private is None and trust.sealed(ctx, uow.repo):
-            raise UserError(
-                "كلمة المرور الجديدة يضعها مدير النظام (صفحة المستخدمين): سجل كل مستخدم موقّع بمفتاح المديرين.",
-                field="password",
-            )
-        user.password_hash = _hasher.hash(new)
-        if private is not None:
-            trust.seal(private, user)
-            if user.role == Role.ADMIN.value:
-                trust.wrap_for(uow.repo, user.id, private, new)
+        if not trust.change_own(uow.repo, user, old, new, _hasher.hash(new)):
+            private = trust.held(ctx)
+            if private is None and trust.sealed(ctx, uow.repo):
+                raise UserError(
+                    "حسابك أقدم من تغيير كلمة المرور الذاتي: اطلب من مدير النظام إعادة تعيينها مرة واحدة، ثم تغيّرها "
+                    "بنفسك متى شئت.",
+                    field="password",
+                )
+            user.password_hash = _hasher.hash(new)
+            if private is not None:
+                trust.new_own_key(uow.repo, user, new)
+                trust.seal(private, user, uow.repo)
+        if user.role == Role.ADMIN.value and trust.held(ctx) is not None:
+            trust.wrap_for(uow.repo, user.id, trust.held(ctx), new)
+        uow.repo.audit("password_changed", "users", user.id, office_id=user.office_id)
         user.changed_by = ctx.username
         uow.commit()
-        _wrap_key(ctx, user.username, new)
+    _wrap_key(ctx, ctx.username, new)
+    log.info("own password changed")

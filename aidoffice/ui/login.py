@@ -11,7 +11,13 @@ from aidoffice.errors import UserError
 from aidoffice.services.backups import delete_backups, encrypt_backups, plain_backups
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.encryption import encrypt_database
-from aidoffice.services.users import IDLE_LOCK_MINUTES, create_user, login
+from aidoffice.services.users import (
+    IDLE_LOCK_MINUTES,
+    change_own_password,
+    create_user,
+    login,
+    must_change_password,
+)
 from aidoffice.ui.widgets import Form, ltr_edit
 
 
@@ -62,10 +68,65 @@ class LoginDialog(QDialog):
 
     def try_login(self) -> bool:
         self.form.clear_errors()
+        password = self.password.text()
         try:
-            self.authenticate(self.username.text(), self.password.text())
+            opened = self.authenticate(self.username.text(), password)
         except UserError as exc:
             self.password.clear()
+            self.form.show_error(exc)
+            return False
+        ctx = opened if isinstance(opened, ServiceContext) else self.ctx
+        if ctx is not None and must_change_password(ctx):
+            # an administrator's reset: the user chooses their own password before working
+            self.change = PasswordDialog(ctx, self, current=password, forced=True)
+            if self.change.exec() != QDialog.DialogCode.Accepted:
+                self.password.clear()
+                self.form.set_error("password", "اختر كلمة مرور جديدة للمتابعة.")
+                return False
+        self.accept()
+        return True
+
+
+class PasswordDialog(QDialog):
+    """Change your own password: the current one, the new one twice. After an administrator's reset (`forced`),
+    the current one is the temporary password just typed."""
+
+    def __init__(self, ctx: ServiceContext, parent=None, *, current: str | None = None, forced: bool = False) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.setWindowTitle("تغيير كلمة المرور")
+        intro = QLabel(
+            "أعاد مدير النظام تعيين كلمة مرورك. اختر كلمة مرور جديدة تعرفها أنت وحدك (8 أحرف على الأقل)."
+            if forced
+            else "اكتب كلمة مرورك الحالية ثم الجديدة مرتين (8 أحرف على الأقل)."
+        )
+        intro.setWordWrap(True)
+        self.form = Form()
+        self.old = self.form.add("old_password", "كلمة المرور الحالية", password_edit())
+        self.new = self.form.add("password", "كلمة المرور الجديدة", password_edit())
+        self.repeat = self.form.add("repeat", "أعد كتابتها", password_edit())
+        self.form.finish()
+        if current is not None:
+            self.old.setText(current)
+            self.form.layout_.setRowVisible(self.old.parentWidget(), False)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel)
+        buttons.button(QDialogButtonBox.StandardButton.Ok).setText("حفظ كلمة المرور")
+        buttons.accepted.connect(self.save)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(intro)
+        layout.addWidget(self.form)
+        layout.addWidget(buttons)
+        (self.new if current is not None else self.old).setFocus()
+
+    def save(self) -> bool:
+        self.form.clear_errors()
+        if self.new.text() != self.repeat.text():
+            self.form.set_error("repeat", "الكلمتان غير متطابقتين.")
+            return False
+        try:
+            change_own_password(self.ctx, self.old.text(), self.new.text())
+        except UserError as exc:
             self.form.show_error(exc)
             return False
         self.accept()

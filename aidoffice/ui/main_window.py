@@ -10,6 +10,8 @@ from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QApplication,
+    QDialog,
+    QDialogButtonBox,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -176,6 +178,9 @@ class MainWindow(QMainWindow):
         switch = self.user_menu.addAction("تبديل المستخدم…")
         switch.setShortcut(QKeySequence("Ctrl+Shift+L"))
         switch.triggered.connect(lambda _checked=False: self.switch_user())
+        change = self.user_menu.addAction("تغيير كلمة المرور…")
+        change.triggered.connect(lambda _checked=False: self.change_password())
+        self.password_dialog: QDialog | None = None
         self.switch_dialog: LoginDialog | None = None
 
         self.export_menu = self.menuBar().addMenu("تصدير")
@@ -244,6 +249,14 @@ class MainWindow(QMainWindow):
         listing = page.select_table(table) if hasattr(page, "select_table") else page
         listing.set_filters(filters)
         return listing
+
+    def change_password(self) -> QDialog:
+        from aidoffice.ui.login import PasswordDialog
+
+        self.password_dialog = PasswordDialog(self.ctx, self)
+        self.password_dialog.accepted.connect(lambda: self.statusBar().showMessage("تغيّرت كلمة المرور.", 10_000))
+        self.password_dialog.open()
+        return self.password_dialog
 
     def find_person(self, text: str) -> ListPage:
         """The home page's search box: the beneficiaries' list, searched for `text`."""
@@ -360,7 +373,16 @@ class MainWindow(QMainWindow):
         self.lock_dialog = LoginDialog(self.ctx, self, locked_user=self.ctx.username)
         self.lock_dialog.accepted.connect(self._on_lock_dialog_accepted)
         self.lock_dialog.rejected.connect(self.close)
+        buttons = self.lock_dialog.findChild(QDialogButtonBox)
+        other = buttons.addButton("دخول مستخدم آخر", QDialogButtonBox.ButtonRole.ActionRole)
+        other.clicked.connect(self._on_lock_other_user_clicked)
         self.lock_dialog.open()
+
+    def _on_lock_other_user_clicked(self) -> None:
+        """Someone else at the locked screen: the switch of user, the window still hidden; cancelling it comes back
+        to the lock."""
+        self.lock_dialog.hide()
+        self.switch_user().rejected.connect(self.lock_dialog.open)
 
     def _on_lock_dialog_accepted(self) -> None:
         self.centralWidget().show()

@@ -155,3 +155,48 @@ def test_the_cut_end_of_the_audit_chain_is_caught_from_the_command_line(office, 
     assert office.cli("clerk1", "stats")[0] == 0  # more entries appended after the cut do not paper over it
     code, _, err = office.cli("clerk1", "audit", "verify")
     assert code == 2 and "حُذفت أحدث القيود" in err
+
+
+# --- passwords (issue 16, item 10): a user changes their own; an administrator's reset makes them choose one ----------
+
+
+def test_a_clerk_changes_their_own_password_without_an_administrator(office):
+    new = "كلمة-سر-جديدة-للموظف"
+    code, out, err = office.cli("clerk1", "password", new_password=new)
+    assert code == 0 and "تغيّرت" in out, err
+    code, _, err = office.cli("clerk1", "stats")
+    assert code == 2  # the old password no longer opens anything
+    office.monkeypatch.setitem(PASSWORDS, "clerk1", new)
+    code, _, err = office.cli("clerk1", "stats")
+    assert code == 0, err
+    assert office.rows("SELECT count(*) FROM audit_log WHERE action = 'password_changed'") == [(1,)]
+
+
+def test_an_administrators_reset_makes_the_user_choose_a_new_password(office):
+    temporary = "مؤقتة-من-المدير"
+    code, _, err = office.cli("admin", "user", "reset", "clerk1", new_password=temporary)
+    assert code == 0, err
+    office.monkeypatch.setitem(PASSWORDS, "clerk1", temporary)
+    code, _, err = office.cli("clerk1", "stats")
+    assert code == 2 and "مؤقتة" in err and "aidoffice-cli password" in err
+    code, _, err = office.cli("clerk1", "password", new_password=temporary)
+    assert code == 2 and "غير الحالية" in err
+    code, _, err = office.cli("clerk1", "password", new_password="اختيار-الموظف-نفسه")
+    assert code == 0, err
+    office.monkeypatch.setitem(PASSWORDS, "clerk1", "اختيار-الموظف-نفسه")
+    assert office.cli("clerk1", "stats")[0] == 0
+
+
+def test_a_clerk_who_puts_their_own_password_on_a_supervisor_is_refused(office):
+    """With own keys the administrators' seal no longer covers the hash: the supervisor's own signature does."""
+    code, _, err = office.cli("admin", "user", "add", "super1", "--role", "supervisor", new_password="كلمة-سر-المشرف")
+    assert code == 0, err
+    office.sql(
+        "UPDATE users SET password_hash = (SELECT password_hash FROM users WHERE username = 'clerk1') "
+        "WHERE username = 'super1'"
+    )
+    if office.encrypted:
+        keyring.set_user(office.db, "super1", PASSWORDS["clerk1"], office.clerk_key())
+    office.monkeypatch.setitem(PASSWORDS, "super1", PASSWORDS["clerk1"])
+    code, _, err = office.cli("super1", "stats")
+    assert code == 2 and "توقيع مدير النظام" in err

@@ -133,3 +133,53 @@ def test_screens_follow_the_role(qtbot, admin):
     other = MainWindow(admin)
     qtbot.addWidget(other)
     assert other.export_menu.isEnabled() and other.reports_page.buttons["persons"].isEnabled()
+
+
+def test_a_reset_password_is_replaced_at_the_next_login_and_anyone_changes_their_own(qtbot, admin, monkeypatch):
+    from dataclasses import replace
+
+    from aidoffice.ui import login as login_module
+    from aidoffice.ui.login import PasswordDialog
+    from aidoffice.ui.pages.settings import UsersPanel
+
+    users.login(admin, "admin", "كلمة-سر-قوية")
+    users.create_user(admin, "clerk1", "كلمة-سر-الموظف", "clerk")
+    panel = UsersPanel(admin)
+    qtbot.addWidget(panel)
+    panel.ensure_loaded()
+    panel.table.setCurrentCell([u.username for u in panel._users].index("clerk1"), 0)
+    panel.form.fields["password"].setText("مؤقتة-من-المدير")
+    panel.reset_selected()
+    assert "يختار المستخدم" in panel.message.text()
+
+    clerk_ctx = replace(admin)
+    seen = []
+
+    def choose_new(self):  # the forced dialog, answered as the clerk would
+        seen.append(self)
+        self.new.setText("كلمة-الموظف-الجديدة")
+        self.repeat.setText("كلمة-الموظف-الجديدة")
+        return QDialog.DialogCode.Accepted if self.save() else QDialog.DialogCode.Rejected
+
+    from PySide6.QtWidgets import QDialog
+
+    monkeypatch.setattr(login_module.PasswordDialog, "exec", choose_new)
+    dialog = LoginDialog(clerk_ctx)
+    qtbot.addWidget(dialog)
+    dialog.username.setText("clerk1")
+    dialog.password.setText("مؤقتة-من-المدير")
+    assert dialog.try_login() and len(seen) == 1
+    assert not seen[0].form.layout_.isRowVisible(seen[0].old.parentWidget())  # the temporary one is not asked again
+    assert not users.must_change_password(clerk_ctx)
+    with pytest.raises(Exception, match="غير صحيحة"):
+        users.login(replace(admin), "clerk1", "مؤقتة-من-المدير")
+
+    own = PasswordDialog(clerk_ctx)  # later, from the menu: the current one, the new one twice
+    qtbot.addWidget(own)
+    own.old.setText("كلمة-الموظف-الجديدة")
+    own.new.setText("كلمة-ثالثة-للموظف")
+    own.repeat.setText("كلمة-ثالثة-أخرى")
+    assert not own.save() and own.form.errors["repeat"].text()
+    own.repeat.setText("كلمة-ثالثة-للموظف")
+    assert own.save()
+    assert users.login(replace(admin), "clerk1", "كلمة-ثالثة-للموظف").username == "clerk1"
