@@ -242,3 +242,24 @@ def test_switching_user_can_be_cancelled_and_the_eleventh_page_has_no_alt_key(qt
     dialog.reject()
     assert (window.ctx.username, window.ctx.role) == ("clerk1", "clerk") and window.isVisible()
     assert not window.requests_page.decide_box.isVisible() and window.requests_page.scope.count() == 1
+
+
+def test_another_user_logs_in_from_the_locked_screen(qtbot, office):
+    window = window_for(qtbot, logged_in(office, "clerk1"))
+    lock = window.enable_idle_lock(minutes=0)
+    lock.last -= 1
+    lock.check()
+    assert not window.centralWidget().isVisible() and window.lock_dialog.isVisible()
+    other = next(b for b in window.lock_dialog.findChildren(QPushButton) if b.text() == "دخول مستخدم آخر")
+    other.click()
+    assert not window.lock_dialog.isVisible() and window.switch_dialog.isVisible()
+    window.switch_dialog.reject()  # changed their mind: back to the lock, the window still hidden
+    assert window.lock_dialog.isVisible() and not window.centralWidget().isVisible()
+    other.click()
+    window.switch_dialog.username.setText("super1")
+    window.switch_dialog.password.setText(PASSWORDS["super1"])
+    with qtbot.waitSignal(window.user_switched) as switched:
+        assert window.switch_dialog.try_login()
+    assert switched.args[0].role == "supervisor" and window.ctx.role == "nobody"
+    window.retire()
+    assert not window.isVisible() and not lock.timer.isActive()
