@@ -196,7 +196,7 @@ def test_a_locked_database_is_a_message_and_the_form_keeps_what_was_typed(qtbot,
     finally:
         blocker.execute("ROLLBACK")
         blocker.close()
-    assert dialog.form.general.isVisible() and "مقفلة من برنامج آخر" in dialog.form.general.text()
+    assert dialog.form.general.isVisible() and "مشغولة بعمل آخر" in dialog.form.general.text()
     assert dialog.form.fields["full_name"].text() == "زكريا منصور سالم القعيطي"
     assert dialog.person_id is None
     assert dialog.save() and dialog.person_id is not None  # once the other program lets go, the same form saves
