@@ -6,6 +6,7 @@ import logging
 from collections import OrderedDict
 from datetime import date, datetime
 
+import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
@@ -129,8 +130,8 @@ class PagedTableModel(QAbstractTableModel):
         tasks.start(task)
 
     def _on_page_fetched(self, generation: int, number: int, rows: list[TableRow]) -> None:
-        if generation != self._generation:
-            return  # the query changed meanwhile: these rows belong to a table no longer shown
+        if not shiboken6.isValid(self) or generation != self._generation:
+            return  # the table was closed, or its query changed meanwhile: these rows belong to nothing on screen
         self._fetching.pop(number, None)
         self._store(number, rows)
         first, last = number * PAGE, min(self._count, (number + 1) * PAGE) - 1

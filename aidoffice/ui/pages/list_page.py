@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import shiboken6
 from PySide6.QtCore import QPoint, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
@@ -422,7 +423,7 @@ class ListPage(QWidget):
         task = tasks.BackgroundTask(lambda _p, _c: view_totals(self.ctx, self.kind, query))
 
         def finished(totals) -> None:
-            if generation == self._totals_generation:  # still the view on screen
+            if shiboken6.isValid(self) and generation == self._totals_generation:  # still the view on screen
                 sums = " — ".join(f"مجموع {c.title}: {_number(totals.sums[c.key])}" for c in summed)
                 self._set_summary(f"{count} — {sums}")
 
