@@ -43,7 +43,10 @@ class PriorAid:
 
     def describe(self) -> str:
         what = f"{self.aid_type} ({self.item})" if self.item else self.aid_type
-        return f"{what} من «{self.association}» بتاريخ {self.distribution_date:%Y/%m/%d}"
+        when = f"{self.distribution_date:%Y/%m/%d}"
+        if self.status == "received":
+            return f"استلمت {what} من «{self.association}» بتاريخ {when}"
+        return f"مُدرجة لـ{what} في كشف «{self.association}» بتاريخ {when} (لم تستلم بعد)"
 
 
 def _month(day: date) -> AidPeriod:

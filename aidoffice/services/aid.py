@@ -24,9 +24,14 @@ class AlreadyReceivedError(UserError):
     def __init__(self, period: AidPeriod, prior: list[PriorAid]) -> None:
         lines = "\n".join(f"• {p.describe()}" for p in prior[:5])
         more = f"\n… و{len(prior) - 5} غيرها" if len(prior) > 5 else ""
+        received = any(p.status == "received" for p in prior)
+        headline = (
+            "هذه الأسرة استلمت هذا النوع من المساعدة خلال الفترة نفسها"
+            if received
+            else "هذه الأسرة مُدرجة في كشف آخر لهذا النوع من المساعدة خلال الفترة نفسها"
+        )
         super().__init__(
-            f"هذه الأسرة استلمت هذا النوع من المساعدة خلال الفترة نفسها ({period.label}):\n{lines}{more}\n"
-            "لإبقائها في الكشف يلزم سبب مكتوب من المشرف.",
+            f"{headline} ({period.label}):\n{lines}{more}\nلإبقائها في الكشف يلزم سبب مكتوب من المشرف.",
             field="override_reason",
         )
         self.period = period

@@ -46,7 +46,13 @@ def test_already_received_keeps_only_the_same_type_inside_the_period():
     assert period.label == "شهر 03/2026"
     assert [h.association for h in hits] == ["جمعية الخير"]
     assert "جمعية الخير" in hits[0].describe() and "2026/03/02" in hits[0].describe()
+    assert hits[0].describe().startswith("استلمت")
     assert already_received(prior, "food_basket", "none", date(2026, 3, 20)) == (None, [])
+
+
+def test_a_line_only_listed_is_not_said_to_be_received():
+    listed = PriorAid("جمعية الخير", "food_basket", "سلة غذائية", date(2026, 3, 2), status="listed")
+    assert "استلمت" not in listed.describe() and "لم تستلم بعد" in listed.describe()
 
 
 def test_dormancy():

@@ -156,6 +156,10 @@ def test_already_received_from_another_association_needs_a_written_reason(setup)
     reverse_line(ctx, line.id, reason="خطأ في الكشف")
     reverse_line(ctx, kept.id, reason="خطأ في الكشف")
     add_distribution_line(ctx, round_of(other, date(2026, 3, 28)).id, household_id=household.id)
+    # only listed (a draft round), not received: the warning says so
+    with pytest.raises(AlreadyReceivedError) as caught:
+        add_distribution_line(ctx, round_of(assoc, date(2026, 3, 30)).id, household_id=household.id)
+    assert "استلمت" not in caught.value.message and "مُدرجة في كشف آخر" in caught.value.message
 
 
 def test_already_received_looks_through_linked_households(setup):
