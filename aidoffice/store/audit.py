@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import event, insert, inspect, select, update
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import MANYTOONE, Session, sessionmaker
 
 from aidoffice.store import models as m
 from aidoffice.store.base import RecordMixin, new_id, utcnow
@@ -58,6 +58,22 @@ def _changes(obj) -> tuple[dict, dict]:
         if history.has_changes():
             before[attr.key] = _plain(history.deleted[0]) if history.deleted else None
             after[attr.key] = _plain(history.added[0]) if history.added else None
+    # A link changed through its relationship (person.district = …): its key column is only set at the flush, after
+    # this reading, so the change is read off the relationship and written under the key column's name.
+    for rel in state.mapper.relationships:
+        if rel.direction is not MANYTOONE or len(rel.local_columns) != 1:
+            continue
+        column = next(iter(rel.local_columns))
+        key = state.mapper.get_property_by_column(column).key
+        if key in after:
+            continue
+        history = state.attrs[rel.key].history
+        if history.has_changes():
+            new = history.added[0] if history.added else None
+            old_id = state.attrs[key].value  # the key column still holds the old link until the flush
+            new_id = getattr(new, "id", None)
+            if old_id != new_id:
+                before[key], after[key] = old_id, new_id
     return before, after
 
 

@@ -58,6 +58,18 @@ def test_changes_are_recorded_with_who_before_and_after(trail):
     assert report.broken_at is None and not report.reason and report.entries == len(rows)
 
 
+def test_a_district_changed_through_the_form_is_in_the_trail(ctx):
+    """The district is set through its relationship; its key column only follows at the flush."""
+    with ctx.uow() as uow:
+        first, second = (d.name for d in uow.repo.districts()[:2])
+        ids = {d.name: d.id for d in uow.repo.districts()[:2]}
+    person = add_person(ctx, PersonInput(full_name="خالد سعيد عمر الجابري", district=first))
+    update_person(ctx, person.id, PersonInput(full_name="خالد سعيد عمر الجابري", district=second))
+    rows = _rows(ctx.db.path, "SELECT before, after FROM audit_log WHERE action = 'update' AND entity = 'persons'")
+    before, after = json.loads(rows[-1][0]), json.loads(rows[-1][1])
+    assert (before["district_id"], after["district_id"]) == (ids[first], ids[second])
+
+
 def test_the_trail_refuses_updates_and_deletes(trail):
     ctx, _ = trail
     conn = sqlite3.connect(ctx.db.path)
