@@ -31,7 +31,7 @@ QLabel#cardCount {{ font-size: 20pt; font-weight: 700; color: {ACCENT}; }}
 QPushButton {{ padding: 5px 14px; border-radius: 5px; border: 1px solid #b9c4c0; background: white; }}
 QPushButton:hover {{ background: #eef3f1; }}
 QPushButton#primary {{ background: {ACCENT}; color: white; border-color: {ACCENT}; }}
-QPushButton:disabled {{ color: #9aa3a0; background: #f0f0f0; }}
+QPushButton:disabled, QPushButton#primary:disabled {{ color: #9aa3a0; background: #f0f0f0; border-color: #d5dcd9; }}
 QLineEdit, QPlainTextEdit {{ padding: 4px; border: 1px solid #b9c4c0; border-radius: 4px; background: white; }}
 QLineEdit[invalid="true"] {{ border: 1px solid #b3261e; background: #fff6f5; }}
 QTableView {{ background: white; alternate-background-color: #f4f7f6; gridline-color: #e3e8e6;
