@@ -278,7 +278,9 @@ def set_letterhead(
             text = " ".join(str(value).split())
             if len(text) > 120:
                 raise UserError("سطر الترويسة أطول من ١٢٠ حرفاً.", field=key)
-            stored[key] = text
+            # A default typed back (the form shows it) is not kept: the state line follows the country.
+            defaults = {"state": set(STATE_LINES.values()), "ministry": {DEFAULT_MINISTRY}}.get(key, set())
+            stored[key] = "" if text in defaults else text
     if emblem is not None:
         stored["emblem"] = _checked_emblem(emblem)
     with ctx.uow() as uow:

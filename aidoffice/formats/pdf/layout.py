@@ -421,7 +421,7 @@ def load_emblem(path: Path | None) -> ImageReader | None:
         raise UserError(f"{exc.message} — اختر صورة الشعار من جديد في الإعدادات («عام») أو امسحها.") from None
     except Exception as exc:  # PIL raises OSError, UnidentifiedImageError…: a damaged image
         raise UserError(
-            f"صورة شعار الترويسة غير موجودة أو غير صالحة: {Path(path).name} — اخترها من جديد في الإعدادات أو امسحها."
+            f"صورة الشعار غير موجودة أو غير صالحة: {Path(path).name} — اخترها من جديد في الإعدادات («عام») أو امسحها."
         ) from exc
 
 
@@ -580,7 +580,7 @@ def build_pdf(target: Path, letterhead: Letterhead, story: list, *, wide: bool =
         bottomMargin=bottom,
         title=letterhead.title,
         author=letterhead.office,
-        creator=letterhead.office,
+        creator="AidOffice",  # the file's metadata names the program; the printed page does not
     )
     height = pagesize[1]
     first = Frame(MARGIN, bottom, doc.width, height - first_top - bottom, id="first", leftPadding=0, rightPadding=0)
