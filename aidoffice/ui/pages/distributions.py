@@ -43,6 +43,7 @@ from aidoffice.services.aid import (
 )
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import list_aid_types
+from aidoffice.services.persons import get_person
 from aidoffice.services.reports import write_distribution_sheet
 from aidoffice.services.requests import request_keep_already_received
 from aidoffice.services.tables import filter_choices
@@ -340,20 +341,25 @@ class DistributionDialog(QDialog):
     def _ask_override(self, person_id: str, exc: AlreadyReceivedError) -> None:
         """Say at once what was received, where and when; keep the line only with the supervisor's reason (a clerk's
         reason goes to the supervisor as a request, said before it is typed)."""
+        # who is being added, on screen only (the error's own text names no one)
+        person = get_person(self.ctx, person_id)
+        message = f"«{person.full_name}»" + (f" — بطاقة {person.national_id}" if person.national_id else "")
+        message += "\n" + exc.message
+        title = "استلم من قبل" if any(p.status == "received" for p in exc.prior) else "مُدرج في كشف آخر"
         if not self.ctx.can(Permission.OVERRIDE_ALREADY_RECEIVED):
-            self._ask_supervisor(person_id, exc.message)
+            self._ask_supervisor(person_id, message, title=title)
             return
-        self.reason_dialog = ReasonDialog("استلم من قبل", exc.message, "إبقاء في الكشف بهذا السبب", self)
+        self.reason_dialog = ReasonDialog(title, message, "إبقاء في الكشف بهذا السبب", self)
         self.reason_dialog.accepted.connect(lambda: self.add_person(person_id, self.reason_dialog.text()))
         self.reason_dialog.open()
 
-    def _ask_supervisor(self, person_id: str, message: str, reason: str = "") -> None:
+    def _ask_supervisor(self, person_id: str, message: str, reason: str = "", *, title: str = "استلم من قبل") -> None:
         ctx, distribution_id = self.ctx, self.distribution_id
 
         def send(text: str):
             return request_keep_already_received(ctx, distribution_id, person_id=person_id, reason=text)
 
-        self.reason_dialog = RequestDialog("استلم من قبل", message, send, self, reason=reason)
+        self.reason_dialog = RequestDialog(title, message, send, self, reason=reason)
         self.reason_dialog.sent.connect(lambda _record: self.message.setText(REQUEST_SENT))
         self.reason_dialog.open()
 
