@@ -23,6 +23,7 @@ def main() -> None:
     from pypdf import PdfReader
     from sqlalchemy import func, select
 
+    from aidoffice.formats.pdf.text import harfbuzz_available
     from aidoffice.services import reports
     from aidoffice.services.aid import DistributionInput, create_distribution
     from aidoffice.services.context import open_context
@@ -30,6 +31,7 @@ def main() -> None:
     from aidoffice.store.base import new_id, utcnow
 
     print(f"machine: {machine()}")
+    print(f"shaping: {'HarfBuzz (uharfbuzz)' if harfbuzz_available() else 'arabic-reshaper only'}")
     ctx = open_context(args.db, username="bench")
     with ctx.uow() as uow:
         persons = uow.repo.count(m.Person)
