@@ -298,8 +298,11 @@ def _checked_emblem(emblem: str | Path) -> str:
     path = Path(str(emblem).strip()).expanduser()
     if path.suffix.lower() not in EMBLEM_TYPES:
         raise UserError("الشعار صورة PNG أو JPEG.", field="emblem")
-    require_regular_file(path, "صورة الشعار")
-    if path.stat().st_size > EMBLEM_MAX_BYTES:
-        raise UserError("صورة الشعار أكبر من ٢ ميغابايت: صغّرها ثم اخترها.", field="emblem")
-    load_emblem(path)
+    try:
+        require_regular_file(path, "صورة الشعار")
+        if path.stat().st_size > EMBLEM_MAX_BYTES:
+            raise UserError("صورة الشعار أكبر من ٢ ميغابايت: صغّرها ثم اخترها.")
+        load_emblem(path)
+    except UserError as exc:
+        raise UserError(exc.message, field="emblem") from None
     return str(path.resolve())
