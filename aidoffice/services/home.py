@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.tables import TableQuery, TableRow, count_rows, page_rows
@@ -10,12 +11,26 @@ from aidoffice.services.tables import TableQuery, TableRow, count_rows, page_row
 SHOWN = 8
 
 
-def _line(table: str, row: TableRow) -> str:
+def _days(n: int) -> str:
+    return {1: "يوماً واحداً", 2: "يومين"}.get(n, f"{n} أيام" if 3 <= n <= 10 else f"{n} يوماً")
+
+
+def _due(due: date | None, today: date) -> str:
+    """A referral's answer date as the clerk needs it: late by how many days, due today, or due on a date."""
+    if due is None:
+        return ""
+    if due < today:
+        return f" — متأخرة {_days((today - due).days)} (كان الرد مطلوباً في {due:%Y/%m/%d})"
+    if due == today:
+        return " — الرد مطلوب اليوم"
+    return f" — الرد مطلوب قبل {due:%Y/%m/%d}"
+
+
+def _line(table: str, row: TableRow, today: date) -> str:
     """One line of a box, in reading order: who or what, then where or when."""
     v = row.values
     if table == "referrals":  # person, association, need, status, referred on, due on
-        due = f" — الرد قبل {v[5]:%Y/%m/%d}" if v[5] else ""
-        return f"{v[0]} — {v[1]}{due}"
+        return f"{v[0]} — {v[1]}{_due(v[5], today)}"
     if table == "associations":  # name, number, form, status, district, licence expiry, last activity
         if "dormant" in row.flags:
             return f"{v[0]} — آخر نشاط {v[6]:%Y/%m/%d}" if v[6] else f"{v[0]} — لا نشاط مسجل"
@@ -41,7 +56,7 @@ class WorkItem:
 _ITEMS = (
     ("overdue_referrals", "إحالات متأخرة عن موعد الرد", "referrals", {"overdue": "1"}),
     ("pending_referrals", "إحالات بانتظار رد الجمعية", "referrals", {"status": "sent"}),
-    ("dormant", "جمعيات بلا نشاط منذ ١٢ شهراً", "associations", {"activity": "dormant"}),
+    ("dormant", "جمعيات خاملة (مسجلة خاملة أو بلا نشاط منذ ١٢ شهراً)", "associations", {"activity": "dormant"}),
     ("licences", "تراخيص تنتهي خلال ٦٠ يوماً أو انتهت", "associations", {"licence": "expiring", "status": "active"}),
     ("approvals", "توزيعات بانتظار الاعتماد", "distributions", {"status": "draft"}),
 )
@@ -60,7 +75,7 @@ def todays_work(ctx: ServiceContext) -> list[WorkItem]:
                 rows,
                 table,
                 dict(filters),
-                tuple(_line(table, r) for r in rows),
+                tuple(_line(table, r, ctx.today()) for r in rows),
             )
         )
     return out

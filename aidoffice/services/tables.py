@@ -470,7 +470,7 @@ def filter_choices(ctx: ServiceContext, kind: str) -> dict[str, list[tuple[str, 
             "field": fields,
             "district": districts,
             "licence": [("expiring", "ينتهي خلال ٦٠ يوماً أو انتهى")],
-            "activity": [("dormant", "بلا نشاط منذ ١٢ شهراً")],
+            "activity": [("dormant", "خاملة: مسجلة خاملة أو بلا نشاط منذ ١٢ شهراً")],
         }
     if kind in ("persons", "households"):
         choices = {"district": districts}

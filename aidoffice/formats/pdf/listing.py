@@ -30,7 +30,7 @@ def listing_pdf(data: ListingData, target: Path) -> Path:
     scale = width / max(1, sum(data.widths))
     story: list = []
     if data.view:
-        story += [Paragraph(data.view, 9), gap(2)]
+        story += [Paragraph(data.view, 10), gap(2)]
     if not data.rows:
         story.append(Paragraph("لا صفوف في هذا العرض.", 11, bold=True))
     else:
@@ -41,7 +41,7 @@ def listing_pdf(data: ListingData, target: Path) -> Path:
                 [list(r) for r in data.rows],
                 [w * scale for w in data.widths],
                 numeric=data.numeric,
-                size=8,
+                size=10,
                 totals=data.totals,
                 wrapped=wrapped,
             )
