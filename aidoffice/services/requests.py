@@ -16,6 +16,7 @@ from aidoffice.domain.vocab import DistributionStatus
 from aidoffice.errors import NotFoundError, PermissionDeniedError, UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.home import SHOWN, WorkItem
+from aidoffice.services.tables import TABLES, TableQuery, query_from_dict, query_to_dict
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
 
@@ -107,8 +108,9 @@ def _summary(repo, request: m.Request) -> str:
         return f"دمج «{a}» و«{b}» — يبقى سجل «{keep}»"
     from aidoffice.services.exports import EXPORTS
 
-    title = EXPORTS.get(p.get("kind", ""), ("قائمة",))[0]
-    return f"تصدير {title} إلى الملف {Path(p.get('target', '')).name}"
+    title = EXPORTS.get(p.get("kind", ""), (TABLES[p["kind"]].title if p.get("kind") in TABLES else "قائمة",))[0]
+    view = " (القائمة كما عُرضت: بحثها وتصفيتها وترتيبها)" if "view" in p else ""
+    return f"تصدير {title}{view} إلى الملف {Path(p.get('target', '')).name}"
 
 
 def _record(repo, request: m.Request) -> RequestRecord:
@@ -233,12 +235,29 @@ def request_export(ctx: ServiceContext, kind: str, target: Path, *, reason: str)
     if kind not in EXPORTS:
         raise UserError("قائمة غير معروفة للتصدير.")
     target = Path(target)
+    _check_target(target)
+    payload = {"kind": kind, "target": str(target)}
+    return _create(ctx, RequestKind.EXPORT, payload, reason, lambda _repo: {})
+
+
+def request_export_view(
+    ctx: ServiceContext, kind: str, query: TableQuery, target: Path, *, reason: str
+) -> RequestRecord:
+    """Ask for the list as it is on screen (its search, filters, header filters and order) to be exported to
+    `target`; written, as seen by the clerk, when approved."""
+    if kind not in TABLES:
+        raise UserError("قائمة غير معروفة للتصدير.")
+    _check_target(target)
+    payload = {"kind": kind, "target": str(Path(target)), "view": query_to_dict(query)}
+    return _create(ctx, RequestKind.EXPORT, payload, reason, lambda _repo: {})
+
+
+def _check_target(target: Path) -> None:
+    target = Path(target)
     if not target.is_absolute() or target.suffix.lower() != ".xlsx":
         raise UserError("اختر ملف Excel (.xlsx) بمساره الكامل.", field="target")
     if not target.parent.is_dir():
         raise UserError(f"تعذر حفظ الملف {target.name}: المجلد غير موجود.", field="target")
-    payload = {"kind": kind, "target": str(target)}
-    return _create(ctx, RequestKind.EXPORT, payload, reason, lambda _repo: {})
 
 
 # --- deciding -----------------------------------------------------------------------------------------------------
@@ -398,12 +417,15 @@ def _merge(ctx: ServiceContext, payload: dict, _record: RequestRecord) -> tuple[
 
 
 def _export(ctx: ServiceContext, payload: dict, _record: RequestRecord) -> tuple[str, dict]:
-    from aidoffice.services.exports import export_list
+    from aidoffice.services.exports import export_list, export_view
 
     target = Path(payload["target"])
     if not target.parent.is_dir():
         raise UserError(f"تعذر حفظ الملف {target.name}: المجلد غير موجود.")
-    count = export_list(ctx, payload["kind"], target)
+    if "view" in payload:  # the list as the clerk saw it
+        count = export_view(ctx, payload["kind"], query_from_dict(payload["view"]), target)
+    else:
+        count = export_list(ctx, payload["kind"], target)
     return f"كُتب الملف {target.name} ({count:,} صفاً) بموافقة {ctx.username}.", {"rows": count}
 
 

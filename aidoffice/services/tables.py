@@ -71,6 +71,38 @@ class TableQuery:
         return replace(self, filters=dict(self.filters), columns=dict(self.columns))
 
 
+def query_to_dict(query: TableQuery) -> dict:
+    """A view as plain JSON (a request to export it is stored and carried out later, by someone else)."""
+
+    def plain(value):
+        return {"date": value.isoformat()} if isinstance(value, date) else value
+
+    return {
+        "text": query.text,
+        "filters": dict(query.filters),
+        "sort": query.sort,
+        "descending": query.descending,
+        "columns": {k: {"op": f.op, "value": plain(f.value), "label": f.label} for k, f in query.columns.items()},
+    }
+
+
+def query_from_dict(data: dict) -> TableQuery:
+    def typed(value):
+        return date.fromisoformat(value["date"]) if isinstance(value, dict) and "date" in value else value
+
+    columns = {
+        str(k): ColumnFilter(str(f["op"]), typed(f.get("value")), str(f.get("label", "")))
+        for k, f in (data.get("columns") or {}).items()
+    }
+    return TableQuery(
+        text=str(data.get("text") or ""),
+        filters={str(k): str(v) for k, v in (data.get("filters") or {}).items()},
+        sort=data.get("sort"),
+        descending=bool(data.get("descending")),
+        columns=columns,
+    )
+
+
 @dataclass(frozen=True)
 class TableRow:
     id: str

@@ -15,7 +15,7 @@ from aidoffice.services.aid import (
     AlreadyReceivedError,
     add_distribution_line,
 )
-from aidoffice.services.persons import update_person
+from aidoffice.services.persons import add_person, update_person
 from aidoffice.services.review import decide_distinct
 from aidoffice.store import models as m
 from tests.helpers.requests import household_that_received, open_pair
@@ -219,3 +219,28 @@ def test_an_export_request_writes_the_file_when_approved(ctx, people, received, 
     gone.rmdir()
     closed = requests.approve_request(supervisor, again.id)
     assert closed.status == "closed" and "المجلد غير موجود" in closed.outcome
+
+
+def test_the_view_on_screen_is_exported_as_the_clerk_saw_it_when_approved(ctx, people, received, tmp_path):
+    """A clerk's filtered, sorted list (search, a header filter, the order) goes to the supervisor as a request;
+    approved, the file holds exactly that view."""
+    from datetime import date
+
+    from aidoffice.services.tables import ColumnFilter, TableQuery, page_rows
+
+    clerk, supervisor, _ = people
+    for name, year in (("مبارك سعيد عمر بامطرف", 1990), ("صالح سعيد عمر بامطرف", 1970)):
+        add_person(supervisor, PersonInput(full_name=name, birth_year=year))
+    query = TableQuery(text="بامطرف", sort="full_name", descending=True,
+                       columns={"full_name": ColumnFilter("contains", "سعيد", "سعيد")})  # fmt: skip
+    seen = [r.values[0] for r in page_rows(clerk, "persons", query, 0, 50)]
+    assert len(seen) == 2
+    target = tmp_path / "view.xlsx"
+    asked = requests.request_export_view(clerk, "persons", query, target, reason="كشف للجمعية")
+    assert "كما عُرضت" in asked.summary and not target.exists()
+    done = requests.approve_request(supervisor, asked.id)
+    assert done.status == "approved"
+    rows = [r[0] for r in load_workbook(target).active.iter_rows(min_row=2, values_only=True)]
+    assert rows == seen
+    with_date = TableQuery(columns={"d": ColumnFilter("is", date(2026, 1, 2))})
+    assert requests.query_from_dict(requests.query_to_dict(with_date)).columns["d"].value == date(2026, 1, 2)

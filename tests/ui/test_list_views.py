@@ -222,3 +222,30 @@ def test_painting_never_queries_on_the_gui_thread(qtbot, demo_ctx, monkeypatch):
         view.scrollToBottom()
     qtbot.waitUntil(lambda: bool(model.index(last, 0).data()), timeout=10_000)
     assert calls and not any(calls)  # every page the view scrolled to came from the thread pool
+
+
+def test_a_clerks_export_of_the_view_goes_to_the_supervisor_and_comes_back_as_seen(qtbot, demo_ctx, tmp_path):
+    from aidoffice.services import requests
+
+    clerk = replace(demo_ctx, username="clerk1", role="clerk")
+    page = ListPage(clerk, "persons", "المستفيدون")
+    qtbot.addWidget(page)
+    page.resize(1200, 700)
+    page.show()
+    page.reload()
+    page.set_column_filter("full_name", ColumnFilter("contains", "محمد", "محمد"))
+    page.table.sortByColumn(1, Qt.SortOrder.DescendingOrder)
+    qtbot.waitUntil(lambda: page.model.rowCount() > 1)
+    seen = [page.model.row_at(r).values[1] for r in range(min(page.model.rowCount(), 50))]
+    target = tmp_path / "view.xlsx"
+    page.export_view(target)
+    dialog = page.request_dialog
+    assert dialog is not None and dialog.isVisible() and not target.exists()
+    dialog.reason.setPlainText("كشف لجمعية البر")
+    dialog.confirm_button.click()
+    qtbot.waitUntil(lambda: "أُرسل الطلب" in page.message.text())
+    supervisor = replace(demo_ctx, username="super1", role="supervisor")
+    asked = requests.list_requests(supervisor, "queue")[0]
+    assert requests.approve_request(supervisor, asked.id).status == "approved"
+    body = list(openpyxl.load_workbook(target).active.iter_rows(min_row=2, values_only=True))
+    assert len(body) == page.model.rowCount() and [r[1] for r in body[: len(seen)]] == seen

@@ -27,7 +27,6 @@ from PySide6.QtWidgets import (
 
 from aidoffice import APP_NAME
 from aidoffice.domain.access import Permission, refusal
-from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import export_view, print_view
 from aidoffice.services.tables import (
@@ -41,6 +40,7 @@ from aidoffice.services.tables import (
 )
 from aidoffice.ui import tasks
 from aidoffice.ui.models.paged import PagedTableModel
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.widgets import debounce
 
 SEARCH_DELAY_MS = 250
@@ -276,11 +276,9 @@ class ListPage(QWidget):
             return menu
         key = column.key
         if self.model.total() <= SORT_ANY_UP_TO:
-            try:
-                values = column_values(self.ctx, self.model.kind, self.query(), key)
-            except UserError as exc:
-                values = []
-                self.message.setText(exc.message)
+            query = self.query()
+            op = ServiceOp(self, lambda: column_values(self.ctx, self.model.kind, query, key), message=self.message)
+            values = op.result if op.run() else []
             for found in values:
                 action = menu.addAction(f"{found.label}  ({found.count:,})")
                 action.setCheckable(True)
@@ -357,24 +355,43 @@ class ListPage(QWidget):
             if not name:
                 return None
             target = Path(name)
-        query = self.query()
-        task = tasks.BackgroundTask(lambda _p, _c: work(self.ctx, self.kind, query, target))
+        query, ctx, kind = self.query(), self.ctx, self.kind
+        if suffix == "xlsx" and not ctx.can(Permission.EXPORT):
+            return self._ask_to_export(query, target)
 
         def finished(count: int) -> None:
-            self.output_task = None
             self.message.setText(f"{done} {count:,} صف في {target.name}")
             if chosen and suffix == "pdf":
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
 
-        task.signals.finished.connect(finished)
-        task.signals.failed.connect(self._on_output_failed)
-        self.message.setText("جارٍ التحضير…")
-        self.output_task = tasks.start(task)
-        return task
+        op = ServiceOp(
+            self,
+            lambda: work(ctx, kind, query, target),
+            message=self.message,
+            buttons=[self.output_button] if self.output_button.isEnabled() else [],
+            busy="جارٍ التحضير…",
+        )
+        self.output_task = op.after(self._on_output_over).success(finished).run_in_background()
+        return self.output_task
 
-    def _on_output_failed(self, text: str) -> None:
+    def _ask_to_export(self, query, target: Path):
+        """A clerk may not export alone: the view as it is on screen goes to the supervisor as a request."""
+        from aidoffice.services.requests import request_export_view
+        from aidoffice.ui.pages.distributions import RequestDialog
+
+        ctx, kind = self.ctx, self.kind
+        self.request_dialog = RequestDialog(
+            "تصدير القائمة المعروضة",
+            f"تصدير «{self.model.spec.title}» كما هي معروضة (بحثها وتصفيتها وترتيبها) إلى {target.name}.",
+            lambda reason: request_export_view(ctx, kind, query, target, reason=reason),
+            self,
+        )
+        self.request_dialog.sent.connect(lambda _r: self.message.setText("أُرسل الطلب إلى المشرف."))
+        self.request_dialog.open()
+        return None
+
+    def _on_output_over(self) -> None:
         self.output_task = None
-        self.message.setText(text)
 
     def set_filters(self, filters: dict[str, str]) -> None:
         """Show the table with these filters (the home page's "show all"); other filters back to "all"."""
