@@ -18,6 +18,7 @@ from aidoffice.services.users import (
     login,
     must_change_password,
 )
+from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.widgets import Form, ltr_edit
 
 
@@ -66,15 +67,16 @@ class LoginDialog(QDialog):
         layout.addWidget(buttons)
         (self.password if locked_user else self.username).setFocus()
 
+    def _on_login_refused(self, exc: UserError) -> None:
+        self.password.clear()  # a refused password is typed again, never left in the box
+        show_refusal(exc, form=self.form)
+
     def try_login(self) -> bool:
-        self.form.clear_errors()
-        password = self.password.text()
-        try:
-            opened = self.authenticate(self.username.text(), password)
-        except UserError as exc:
-            self.password.clear()
-            self.form.show_error(exc)
+        password, username = self.password.text(), self.username.text()
+        op = ServiceOp(self, lambda: self.authenticate(username, password), form=self.form)
+        if not op.on(UserError, self._on_login_refused).run():
             return False
+        opened = op.result
         ctx = opened if isinstance(opened, ServiceContext) else self.ctx
         if ctx is not None and must_change_password(ctx):
             # an administrator's reset: the user chooses their own password before working
@@ -124,13 +126,12 @@ class PasswordDialog(QDialog):
         if self.new.text() != self.repeat.text():
             self.form.set_error("repeat", "الكلمتان غير متطابقتين.")
             return False
-        try:
-            change_own_password(self.ctx, self.old.text(), self.new.text())
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
-        self.accept()
-        return True
+        old, new = self.old.text(), self.new.text()
+        return (
+            ServiceOp(self, lambda: change_own_password(self.ctx, old, new), form=self.form)
+            .success(lambda _r: self.accept())
+            .run()
+        )
 
 
 class AdminDialog(QDialog):
@@ -164,17 +165,21 @@ class AdminDialog(QDialog):
         if self.password.text() != self.confirm.text():
             self.form.set_error("confirm", "كلمتا المرور غير متطابقتين.")
             return False
-        try:
-            create_user(self.ctx, self.username.text(), self.password.text(), "admin", self.full_name.text())
-            login(self.ctx, self.username.text(), self.password.text())
-            if self.encrypt.isChecked():
-                self.ctx = encrypt_database(self.ctx, self.password.text())
-                self.treat_old_backups()
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
+        ctx, username, password, full_name = self.ctx, self.username.text(), self.password.text(), self.full_name.text()
+        encrypt = self.encrypt.isChecked()
+
+        def work() -> ServiceContext:
+            create_user(ctx, username, password, "admin", full_name)
+            login(ctx, username, password)
+            return encrypt_database(ctx, password) if encrypt else ctx
+
+        return ServiceOp(self, work, form=self.form).success(lambda opened: self._on_created(opened, encrypt)).run()
+
+    def _on_created(self, ctx: ServiceContext, encrypted: bool) -> None:
+        self.ctx = ctx
+        if encrypted:
+            self.treat_old_backups()
         self.accept()
-        return True
 
     def treat_old_backups(self) -> None:
         """Copies taken before encryption are still readable without a password: the administrator chooses."""

@@ -37,6 +37,7 @@ from aidoffice.services.requests import request_export
 from aidoffice.services.users import logout
 from aidoffice.ui import tasks
 from aidoffice.ui.login import IdleLock, LoginDialog
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import AssociationsPage
 from aidoffice.ui.pages.distributions import REQUEST_SENT, AidPage, RequestDialog
 from aidoffice.ui.pages.home import HomePage
@@ -301,17 +302,19 @@ class MainWindow(QMainWindow):
             self.ask_export(kind, target)
             return
 
-        def work(_progress, _cancelled):
+        def work() -> int:
             if kind == "template":
                 write_import_template(self.ctx, target)
                 return 0
             return export_list(self.ctx, kind, target)
 
-        task = tasks.BackgroundTask(work)
-        task.signals.finished.connect(lambda count: self._on_export_finished(target, count))
-        task.signals.failed.connect(self._on_export_failed)
-        self.statusBar().showMessage("جارٍ التصدير…")
-        self.export_task = tasks.start(task)
+        op = ServiceOp(self, work, message=self._say, busy="جارٍ التصدير…")
+        op.after(self._on_export_over).success(lambda count: self._on_export_finished(target, count))
+        self.export_task = op.run_in_background()
+
+    def _say(self, text: str) -> None:
+        """The window's own message line: the status bar, for ten seconds."""
+        self.statusBar().showMessage(text, 10_000)
 
     def ask_export(self, kind: str, target: Path, reason: str = "") -> RequestDialog:
         """A clerk's export: the list and the file chosen, sent to the supervisor with the reason; written when
@@ -354,13 +357,11 @@ class MainWindow(QMainWindow):
             lock.active = False
         self.close()
 
-    def _on_export_finished(self, target: Path, count: int) -> None:
+    def _on_export_over(self) -> None:
         self.export_task = None
-        self.statusBar().showMessage(f"تم التصدير: {count:,} صف — {target.name}", 10_000)
 
-    def _on_export_failed(self, text: str) -> None:
-        self.export_task = None
-        self.statusBar().showMessage(text, 10_000)
+    def _on_export_finished(self, target: Path, count: int) -> None:
+        self.statusBar().showMessage(f"تم التصدير: {count:,} صف — {target.name}", 10_000)
 
     def enable_idle_lock(self, minutes: float | None = None) -> IdleLock:
         """After some minutes without keyboard or mouse the window hides its contents until the user logs in."""
@@ -410,13 +411,17 @@ class MainWindow(QMainWindow):
         allow_unencrypted = lowers_encryption(self.ctx, backup)
         if allow_unencrypted and not self.confirm_unencrypted():
             return
-        try:
-            restored = restore_backup(self.ctx, backup, allow_unencrypted=allow_unencrypted)
-        except UserError as exc:  # refused before the file was touched: the window goes on with it
-            self.statusBar().showMessage(exc.message, 15_000)
-            self.settings_page.message.setText(exc.message)
-            return
-        self.replaced.emit(restored.ctx)
+        # refused before the file was touched: the window goes on with it, the reason on the settings page
+        op = ServiceOp(
+            self,
+            lambda: restore_backup(self.ctx, backup, allow_unencrypted=allow_unencrypted),
+            message=self._say_restore,
+        )
+        op.success(lambda restored: self.replaced.emit(restored.ctx)).run()
+
+    def _say_restore(self, text: str) -> None:
+        self.statusBar().showMessage(text, 15_000)
+        self.settings_page.message.setText(text)
 
     def confirm_unencrypted(self) -> bool:
         answer = QMessageBox.question(
@@ -431,12 +436,11 @@ class MainWindow(QMainWindow):
         return answer == QMessageBox.StandardButton.Yes
 
     def refresh_status(self) -> None:
-        try:
-            office = get_office(self.ctx)
-            counts = overview.stats(self.ctx)
-        except UserError as exc:
-            self.status_counts.setText(exc.message)
-            return
+        op = ServiceOp(self, lambda: (get_office(self.ctx), overview.stats(self.ctx)), message=self.status_counts)
+        op.success(self._show_status).run()
+
+    def _show_status(self, found) -> None:
+        office, counts = found
         self.status_office.setText(office.name if office else "")
         self.status_user.setText(self.ctx.username if self.ctx.role != "system" else "")
         self.status_counts.setText(

@@ -15,12 +15,13 @@ class _Signals(QObject):
     progressed = Signal(int, int)
     finished = Signal(object)
     failed = Signal(str)
+    refused = Signal(object)  # the UserError itself, for a caller that places it beside a field (ui/ops.py)
     crashed = Signal(object)
 
 
 class BackgroundTask(QRunnable):
-    """Runs `work(progress, should_cancel)` on the thread pool. UserErrors arrive as `failed` (their Arabic text);
-    anything else as `crashed`, for the crash handler."""
+    """Runs `work(progress, should_cancel)` on the thread pool. UserErrors arrive as `failed` (their Arabic text)
+    and as `refused` (the error, with its field); anything else as `crashed`, for the crash handler."""
 
     def __init__(self, work: Callable[[Callable[[int, int], None], Callable[[], bool]], object]) -> None:
         super().__init__()
@@ -35,6 +36,7 @@ class BackgroundTask(QRunnable):
         try:
             result = self.work(self.signals.progressed.emit, self._cancel.is_set)
         except UserError as exc:
+            self.signals.refused.emit(exc)
             self.signals.failed.emit(exc.message)
         except Exception as exc:
             self.signals.crashed.emit(exc)

@@ -64,9 +64,11 @@ def test_already_received_is_said_at_once_and_kept_only_with_a_reason(qtbot, off
     assert sheet.lines.rowCount() == 1 and "في الكشف 1 أسرة" in sheet.details.text()
     sheet.table.setCurrentIndex(sheet.lines.index(0, 0))
     sheet.mark(True)
+    _wait(qtbot, sheet)
     assert sheet.message.text() == ""
     assert sheet.lines.index(0, 3).data() == "استلم"
     sheet.approve()
+    _wait(qtbot, sheet)
     assert not sheet.approve_button.isEnabled()
 
     other = _new_round(qtbot, page, second.id, "سلال البر", date(2026, 3, 20))
@@ -92,6 +94,7 @@ def test_already_received_is_said_at_once_and_kept_only_with_a_reason(qtbot, off
     other.reverse()
     other.reason_dialog.reason.setPlainText("أُدرجت بالخطأ")
     other.reason_dialog.confirm_button.click()
+    _wait(qtbot, other)
     assert other.lines.rowCount() == 2
     assert "reversed" in other.lines.index(0, 0).data(FLAGS_ROLE)
 
@@ -112,6 +115,11 @@ def _more_heads(ctx, n):
     return heads
 
 
+def _wait(qtbot, sheet):
+    """Marking, approving and cancelling run off the GUI thread: wait for the answer."""
+    qtbot.waitUntil(lambda: sheet.task is None, timeout=10_000)
+
+
 def _status_column(sheet):
     return [sheet.lines.index(r, 3).data() for r in range(sheet.lines.rowCount())]
 
@@ -128,10 +136,12 @@ def test_many_lines_are_marked_at_once(qtbot, office):
     qtbot.mouseClick(sheet.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())  # the clerk clicks a row
     assert len(sheet.selected_lines()) == 1
     sheet.received_button.click()
+    _wait(qtbot, sheet)
     assert _status_column(sheet).count("استلم") == 1
     qtbot.keyClick(sheet.table, Qt.Key.Key_A, Qt.KeyboardModifier.ControlModifier)  # then select all four
     assert len(sheet.selected_lines()) == 4
     sheet.received_button.click()
+    _wait(qtbot, sheet)
     assert _status_column(sheet) == ["استلم"] * 4
     assert "3" in sheet.message.text() and "من قبل" in sheet.message.text()
 

@@ -25,7 +25,6 @@ from PySide6.QtWidgets import (
 
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
-from aidoffice.errors import UserError
 from aidoffice.services.associations import (
     AssociationInput,
     add_board_member,
@@ -41,6 +40,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.records import AssociationRecord
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, select_value, text_of
 
@@ -182,21 +182,20 @@ class AssociationDialog(QDialog):
         return page
 
     def save_profile(self) -> bool:
-        self.form.clear_errors()
-        try:
-            if self.association_id is None:
-                record = register_association(self.ctx, self.form.value())
-                self.association_id = record.id
-                self._build_record_tabs()
-            else:
-                record = update_association(self.ctx, self.association_id, self.form.value())
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
+        value = self.form.value()
+        if self.association_id is None:
+            op = ServiceOp(self, lambda: register_association(self.ctx, value), form=self.form)
+        else:
+            op = ServiceOp(self, lambda: update_association(self.ctx, self.association_id, value), form=self.form)
+        return op.success(self._on_profile_saved).run()
+
+    def _on_profile_saved(self, record) -> None:
+        if self.association_id is None:
+            self.association_id = record.id
+            self._build_record_tabs()
         self.setWindowTitle("ملف الجمعية")
         self.reload()
         self.saved.emit(record.id)
-        return True
 
     # --- the file's other tabs ------------------------------------------------------------------------------
     def _build_record_tabs(self) -> None:
@@ -333,15 +332,11 @@ class AssociationDialog(QDialog):
             model.refresh()
 
     def _run(self, form: Form, action) -> bool:
-        form.clear_errors()
-        try:
-            action()
-        except UserError as exc:
-            form.show_error(exc)
-            return False
+        return ServiceOp(self, action, form=form).success(lambda _result: self._on_record_changed()).run()
+
+    def _on_record_changed(self) -> None:
         self.reload()
         self.saved.emit(self.association_id)
-        return True
 
     def add_board(self) -> None:
         f = self.board_form.fields
@@ -414,7 +409,9 @@ class AssociationsPage(ListPage):
         self.opened.connect(self.open_association)
         self.new_requested.connect(lambda: self.open_association(None))
         self.dialog: AssociationDialog | None = None
-        self.legend = QLabel("برتقالي: بلا نشاط منذ ١٢ شهراً (خاملة بحكم القاعدة) — أحمر: الترخيص ينتهي قريباً أو انتهى")
+        self.legend = QLabel(
+            "برتقالي: خاملة (مسجلة خاملة أو بلا نشاط منذ ١٢ شهراً) — أحمر: الترخيص ينتهي قريباً أو انتهى"
+        )
         self.legend.setObjectName("message")
         self.layout().addWidget(self.legend)
 

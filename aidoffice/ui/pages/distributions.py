@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 from aidoffice.domain.access import Permission
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import Currency, DistributionStatus, Sector
-from aidoffice.errors import PermissionDeniedError, UserError
+from aidoffice.errors import PermissionDeniedError
 from aidoffice.services.aid import (
     AlreadyReceivedError,
     CardRefusedError,
@@ -49,6 +49,7 @@ from aidoffice.services.requests import request_keep_already_received
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui import tasks
 from aidoffice.ui.models.paged import PagedTableModel
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.pages.persons import PersonDialog, PersonPicker, open_new_person
 from aidoffice.ui.widgets import DateField, FormDialog, combo, ltr_edit, text_of
@@ -84,6 +85,7 @@ class ReasonDialog(QDialog):
         return self.reason.toPlainText().strip()
 
 
+CANCEL_LINE_HINT = "لسطر سُجّل خطأً: لا يُحذف شيء من الكشف، بل يبقى السطر ظاهراً مشطوباً ويُسجَّل إلغاؤه مع السبب وباسمك."
 SEND_REQUEST = "إرسال طلب إلى المشرف"
 NEEDS_SUPERVISOR = "هذا يحتاج موافقة المشرف: اكتب السبب فيصله طلبك به، وترى قراره في «الطلبات» وعلى الصفحة الرئيسية."
 REQUEST_SENT = "أُرسل الطلب إلى المشرف مع السبب. ترى قراره في صفحة «الطلبات» وعلى الصفحة الرئيسية."
@@ -107,12 +109,12 @@ class RequestDialog(ReasonDialog):
         self.reason.setPlainText(reason)
 
     def accept(self) -> None:
-        try:
-            self.record = self.send(self.text())
-        except UserError as exc:
-            self.error.setText(exc.message)
-            return
-        self.sent.emit(self.record)
+        text = self.text()
+        ServiceOp(self, lambda: self.send(text), message=self.error).success(self._on_request_sent).run()
+
+    def _on_request_sent(self, record) -> None:
+        self.record = record
+        self.sent.emit(record)
         super().accept()
 
 
@@ -138,26 +140,20 @@ class ProjectDialog(FormDialog):
 
     def save(self) -> bool:
         f = self.form.fields
-        try:
-            record = create_project(
-                self.ctx,
-                ProjectInput(
-                    association_id=text_of(f["association_id"]),
-                    title=text_of(f["title"]),
-                    aid_type=text_of(f["aid_type"]),
-                    sector=text_of(f["sector"]),
-                    donor=text_of(f["donor"]),
-                    start_date=text_of(f["start_date"]) or None,
-                    end_date=text_of(f["end_date"]) or None,
-                    target_households=text_of(f["target_households"]) or None,
-                    budget=text_of(f["budget"]) or None,
-                    currency=text_of(f["currency"]),
-                ),
-            )
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
-        return self.done_with(record.id)
+        wanted = ProjectInput(
+            association_id=text_of(f["association_id"]),
+            title=text_of(f["title"]),
+            aid_type=text_of(f["aid_type"]),
+            sector=text_of(f["sector"]),
+            donor=text_of(f["donor"]),
+            start_date=text_of(f["start_date"]) or None,
+            end_date=text_of(f["end_date"]) or None,
+            target_households=text_of(f["target_households"]) or None,
+            budget=text_of(f["budget"]) or None,
+            currency=text_of(f["currency"]),
+        )
+        op = ServiceOp(self, lambda: create_project(self.ctx, wanted), form=self.form)
+        return op.success(lambda record: self.done_with(record.id)).run()
 
 
 class NewDistributionDialog(FormDialog):
@@ -183,25 +179,19 @@ class NewDistributionDialog(FormDialog):
             self.form.clear_errors()
             self.form.set_error("project_id", "اختر المشروع.")
             return False
-        try:
-            record = create_distribution(
-                self.ctx,
-                DistributionInput(
-                    project_id=text_of(f["project_id"]),
-                    distribution_date=text_of(f["distribution_date"]),
-                    site=text_of(f["site"]),
-                    district=f["district"].currentData() or "",
-                    item=text_of(f["item"]),
-                    quantity_per_household=text_of(f["quantity_per_household"]) or None,
-                    unit=text_of(f["unit"]),
-                    amount_per_household=text_of(f["amount_per_household"]) or None,
-                    currency=text_of(f["currency"]) or None,
-                ),
-            )
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
-        return self.done_with(record.id)
+        wanted = DistributionInput(
+            project_id=text_of(f["project_id"]),
+            distribution_date=text_of(f["distribution_date"]),
+            site=text_of(f["site"]),
+            district=f["district"].currentData() or "",
+            item=text_of(f["item"]),
+            quantity_per_household=text_of(f["quantity_per_household"]) or None,
+            unit=text_of(f["unit"]),
+            amount_per_household=text_of(f["amount_per_household"]) or None,
+            currency=text_of(f["currency"]) or None,
+        )
+        op = ServiceOp(self, lambda: create_distribution(self.ctx, wanted), form=self.form)
+        return op.success(lambda record: self.done_with(record.id)).run()
 
 
 class DistributionDialog(QDialog):
@@ -251,7 +241,8 @@ class DistributionDialog(QDialog):
         self.not_received_button = QPushButton("لم يستلم (F10)")
         self.not_received_button.setShortcut("F10")
         self.not_received_button.setToolTip("للأسطر المحددة كلها (Shift أو Ctrl لتحديد أكثر من سطر) — F10")
-        self.reverse_button = QPushButton("قيد عكسي…")
+        self.reverse_button = QPushButton("إلغاء سطر…")
+        self.reverse_button.setToolTip(CANCEL_LINE_HINT)
         self.approve_button = QPushButton("اعتماد التوزيع")
         self.received_button.clicked.connect(lambda: self.mark(True))
         self.not_received_button.clicked.connect(lambda: self.mark(False))
@@ -283,6 +274,7 @@ class DistributionDialog(QDialog):
         close.rejected.connect(self.reject)
         layout.addWidget(close)
         self.reason_dialog: ReasonDialog | None = None
+        self.task: tasks.BackgroundTask | None = None  # a change to the sheet on its way (marking, approving)
         self.reload()
 
     def reload(self) -> None:
@@ -321,24 +313,26 @@ class DistributionDialog(QDialog):
         return self.new_person
 
     def add_person(self, person_id: str, override_reason: str | None = None) -> bool:
-        self.message.setText("")
-        try:
-            add_distribution_line(self.ctx, self.distribution_id, person_id=person_id, override_reason=override_reason)
-        except AlreadyReceivedError as exc:
-            self._ask_override(person_id, exc)
-            return False
-        except PermissionDeniedError as exc:  # the reason typed is kept: it goes to the supervisor
+        """At once: the "already received" question must be asked before the clerk adds the next person."""
+        ctx, distribution_id = self.ctx, self.distribution_id
+
+        def refused_alone(exc: PermissionDeniedError) -> None:  # the reason typed is kept: it goes to the supervisor
             if override_reason:
                 self._ask_supervisor(person_id, exc.message, override_reason)
             else:
                 self.message.setText(exc.message)
-            return False
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return False
+
+        op = ServiceOp(
+            self,
+            lambda: add_distribution_line(ctx, distribution_id, person_id=person_id, override_reason=override_reason),
+            message=self.message,
+        )
+        op.on(AlreadyReceivedError, lambda exc: self._ask_override(person_id, exc))
+        return op.on(PermissionDeniedError, refused_alone).success(lambda _line: self._changed()).run()
+
+    def _changed(self) -> None:
         self.reload()
         self.changed.emit(self.distribution_id)
-        return True
 
     def _ask_override(self, person_id: str, exc: AlreadyReceivedError) -> None:
         """Say at once what was received, where and when; keep the line only with the supervisor's reason (a clerk's
@@ -383,30 +377,40 @@ class DistributionDialog(QDialog):
         if not line_ids:
             self.message.setText("اختر سطراً أو أكثر من الكشف أولاً.")
             return
-        try:
-            result = mark_lines(self.ctx, self.distribution_id, line_ids, received=received)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.reload()
-        self.message.setText(result.message(received) if len(line_ids) > 1 or result.marked != 1 else "")
+        ctx, distribution_id = self.ctx, self.distribution_id
+
+        def marked(result) -> None:
+            self.reload()
+            self.message.setText(result.message(received) if len(line_ids) > 1 or result.marked != 1 else "")
+
+        self._in_background(lambda: mark_lines(ctx, distribution_id, line_ids, received=received), marked)
+
+    def _in_background(self, work, done) -> None:
+        """A change to the sheet off the GUI thread; its buttons wait for it, its refusal goes to the message line."""
+        buttons = [self.received_button, self.not_received_button, self.reverse_button]
+        if self.approve_button.isEnabled():
+            buttons.append(self.approve_button)
+        op = ServiceOp(self, work, message=self.message, buttons=buttons)
+        self.task = op.after(self._on_task_over).success(done).run_in_background()
+
+    def _on_task_over(self) -> None:
+        self.task = None
 
     def scan_card(self) -> None:
         """A USB scanner types the card's QR text and Enter: the card's line is marked received, or refused aloud."""
         scanned = self.scan.text()
         self.scan.clear()
-        try:
-            line = mark_by_card(self.ctx, self.distribution_id, scanned)
-        except CardRefusedError as exc:
-            QApplication.beep()
-            self.scan_result.setText("")
-            self.message.setText(exc.message)
-            return
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
+        # At once: the scanner types the next card straight after, and each must be answered in turn.
+        op = ServiceOp(self, lambda: mark_by_card(self.ctx, self.distribution_id, scanned), message=self.message)
+        op.on(CardRefusedError, self._on_card_refused).success(self._on_card_marked).run()
+
+    def _on_card_refused(self, exc: CardRefusedError) -> None:
+        QApplication.beep()
+        self.scan_result.setText("")
+        self.message.setText(exc.message)
+
+    def _on_card_marked(self, line) -> None:
         self.reload()
-        self.message.setText("")
         self.scan_result.setText(f"✔ سُجّل استلام السطر: {self._line_name(line.id)}")
 
     def _line_name(self, line_id: str) -> str:
@@ -423,58 +427,39 @@ class DistributionDialog(QDialog):
             if not chosen:
                 return
             target = Path(chosen)
-        self.print_button.setEnabled(False)
-        self.message.setText("جارٍ إعداد الكشف…")
         ctx, distribution_id = self.ctx, self.distribution_id
-        task = tasks.BackgroundTask(lambda _p, _c: write_distribution_sheet(ctx, distribution_id, target))
-        task.signals.finished.connect(self._on_sheet_written)
-        task.signals.failed.connect(self._on_sheet_failed)
-        task.signals.crashed.connect(self._on_sheet_crashed)
-        self.print_task = tasks.start(task)
+        op = ServiceOp(
+            self,
+            lambda: write_distribution_sheet(ctx, distribution_id, target),
+            message=self.message,
+            buttons=[self.print_button],
+            busy="جارٍ إعداد الكشف…",
+        )
+        self.print_task = op.after(self._on_print_over).success(self._on_sheet_written).run_in_background()
+
+    def _on_print_over(self) -> None:
+        self.print_task = None
 
     def _on_sheet_written(self, path) -> None:
-        self.print_task = None
-        self.print_button.setEnabled(True)
         self.last_sheet = Path(path)
         self.message.setText(f"حُفظ الكشف: {self.last_sheet.name}")
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_sheet)))
-
-    def _on_sheet_failed(self, text: str) -> None:
-        self.print_task = None
-        self.print_button.setEnabled(True)
-        self.message.setText(text)
-
-    def _on_sheet_crashed(self, exc: BaseException) -> None:
-        self.print_task = None
-        self.print_button.setEnabled(True)
-        raise exc
 
     def reverse(self) -> None:
         line_id = self._selected_line()
         if not line_id:
             return
-        self.reason_dialog = ReasonDialog(
-            "قيد عكسي", "يبقى السطر الأصلي كما هو، ويُضاف قيد عكسي يلغيه مع السبب.", "إضافة القيد العكسي", self
-        )
+        self.reason_dialog = ReasonDialog("إلغاء سطر من الكشف", CANCEL_LINE_HINT, "إلغاء السطر بهذا السبب", self)
         self.reason_dialog.accepted.connect(lambda: self._reverse(line_id, self.reason_dialog.text()))
         self.reason_dialog.open()
 
     def _reverse(self, line_id: str, reason: str) -> None:
-        try:
-            reverse_line(self.ctx, line_id, reason=reason)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.reload()
+        ctx = self.ctx
+        self._in_background(lambda: reverse_line(ctx, line_id, reason=reason), lambda _line: self.reload())
 
     def approve(self) -> None:
-        try:
-            approve_distribution(self.ctx, self.distribution_id)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.reload()
-        self.changed.emit(self.distribution_id)
+        ctx, distribution_id = self.ctx, self.distribution_id
+        self._in_background(lambda: approve_distribution(ctx, distribution_id), lambda _record: self._changed())
 
 
 class AidPage(QWidget):

@@ -28,6 +28,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.persons import FamilyDuplicateError, FamilyMember, get_person, register_family
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui import tasks
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.persons import CHECK_DELAY_MS, SAME_HINTS, CandidatesPanel, _entry_check
 from aidoffice.ui.widgets import combo, debounce, text_of
 
@@ -342,32 +343,32 @@ class FamilyDialog(QDialog):
         return out
 
     def save(self) -> bool:
-        self.message.setText("")
-        try:
-            record = register_family(
-                self.ctx,
-                self.members(),
-                income_band=text_of(self.income) or None,
-                housing=text_of(self.housing) or None,
-                address=self.address.text(),
-            )
-        except FamilyDuplicateError as exc:
-            self.table.setCurrentCell(exc.row, NAME)
-            self.rows[exc.row].candidates = exc.candidates
-            self._show_row(exc.row)
-            self.candidates.show_refusal(exc.message, exc.candidates)
-            self.message.setText(exc.message)
-            return False
-        except ValidationError as exc:
-            self.message.setText("؛ ".join(exc.problems.values()))
-            first = next(iter(exc.problems))
-            if first.startswith("members."):
-                self.table.setCurrentCell(int(first.split(".")[1]), NAME)
-            return False
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return False
+        members, income, housing = self.members(), text_of(self.income) or None, text_of(self.housing) or None
+        address = self.address.text()
+        op = ServiceOp(
+            self,
+            lambda: register_family(self.ctx, members, income_band=income, housing=housing, address=address),
+            message=self.message,
+        )
+        op.on(FamilyDuplicateError, self._on_family_duplicate).on(ValidationError, self._on_family_invalid)
+        return op.success(self._on_family_saved).run()
+
+    def _on_family_duplicate(self, exc: FamilyDuplicateError) -> None:
+        self.table.setCurrentCell(exc.row, NAME)
+        self.rows[exc.row].candidates = exc.candidates
+        self._show_row(exc.row)
+        self.candidates.show_refusal(exc.message, exc.candidates)
+        self.message.setText(exc.message)
+
+    def _on_family_invalid(self, exc: ValidationError) -> None:
+        """The members are rows of a table, not fields of a form: the reasons on the message line, the cursor on
+        the first row named."""
+        self.message.setText("؛ ".join(exc.problems.values()))
+        first = next(iter(exc.problems))
+        if first.startswith("members."):
+            self.table.setCurrentCell(int(first.split(".")[1]), NAME)
+
+    def _on_family_saved(self, record) -> None:
         self.household_id = record.id
         self.saved.emit(record.id)
         self.accept()
-        return True

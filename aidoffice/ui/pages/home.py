@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.dates import hijri_text
-from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.home import WorkItem, todays_work
 from aidoffice.services.office import get_office
 from aidoffice.services.requests import requests_work
+from aidoffice.ui.ops import ServiceOp
 
 
 class WorkCard(QFrame):
@@ -41,7 +41,7 @@ class WorkCard(QFrame):
         for line in item.lines:
             self.rows.addItem(line)
         if not item.lines:
-            self.rows.addItem("لا شيء اليوم.")
+            self.rows.addItem("لا شيء هنا اليوم.")
         button = QPushButton("عرض الكل")
         button.clicked.connect(lambda _checked=False: self.show_all.emit(item.table, item.filters))
         layout = QVBoxLayout(self)
@@ -96,13 +96,13 @@ class HomePage(QWidget):
         today = self.ctx.today()
         office = get_office(self.ctx)
         self.greeting.setText(f"{office.name if office else ''} — عمل اليوم {today:%Y/%m/%d} ({hijri_text(today)})")
-        try:
-            requests = requests_work(self.ctx)  # a supervisor's queue, or a clerk's decisions not yet read: first
-            work = ([requests] if requests is not None else []) + todays_work(self.ctx)
-            self.error.setText("")
-        except UserError as exc:
-            self.error.setText(exc.message)
-            return
+        ServiceOp(self, self._work, message=self.error).success(self._show_work).run()
+
+    def _work(self) -> list[WorkItem]:
+        requests = requests_work(self.ctx)  # a supervisor's queue, or a clerk's decisions not yet read: first
+        return ([requests] if requests is not None else []) + todays_work(self.ctx)
+
+    def _show_work(self, work: list[WorkItem]) -> None:
         for card in self.cards.values():
             card.setParent(None)
             card.deleteLater()

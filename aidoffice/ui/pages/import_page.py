@@ -27,6 +27,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.imports import ImportReport, guess_headers, import_beneficiaries
 from aidoffice.services.overview import list_records
 from aidoffice.ui import tasks
+from aidoffice.ui.ops import ServiceOp
 
 NOT_MAPPED = "— غير موجود —"
 
@@ -125,18 +126,20 @@ class ImportPage(QWidget):
         if not self.file_edit.text().strip() or association is None:
             self.summary.setText("اختر الملف والجمعية أولاً.")
             return
-        mapping = self.mapping()
-        task = tasks.BackgroundTask(
-            lambda _progress, _cancelled: import_beneficiaries(
-                self.ctx, path, association, dry_run=dry_run, mapping=mapping, errors_out=errors_out
-            )
+        mapping, ctx = self.mapping(), self.ctx
+        self.import_button.setEnabled(False)  # enabled again by a check that finds rows to add
+        self.errors_button.setEnabled(False)
+        op = ServiceOp(
+            self,
+            lambda: import_beneficiaries(
+                ctx, path, association, dry_run=dry_run, mapping=mapping, errors_out=errors_out
+            ),
+            message=self.summary,
+            buttons=[self.check_button],
+            busy="جارٍ الفحص…" if dry_run else "جارٍ الاستيراد…",
         )
-        task.signals.finished.connect(self._on_task_finished)
-        task.signals.failed.connect(self._on_task_failed)
-        for b in (self.check_button, self.import_button, self.errors_button):
-            b.setEnabled(False)
-        self.summary.setText("جارٍ الفحص…" if dry_run else "جارٍ الاستيراد…")
-        self.task = tasks.start(task)
+        op.after(self._on_task_over).success(self._on_task_finished).on(UserError, self._on_task_refused)
+        self.task = op.run_in_background()
 
     def check(self) -> None:
         self._run(dry_run=True)
@@ -149,22 +152,22 @@ class ImportPage(QWidget):
         if name:
             self._run(dry_run=True, errors_out=Path(name))
 
-    def _on_task_failed(self, text: str) -> None:
+    def _on_task_over(self) -> None:
         self.task = None
-        self.check_button.setEnabled(True)
+
+    def _on_task_refused(self, exc: UserError) -> None:
+        """A list whose columns were not recognised: its headers are offered in the mapping table to choose from."""
+        text = exc.message
         self.summary.setText(text)
         if self.mapping_table.rowCount() == 0:
-            try:
-                headers = guess_headers(Path(self.file_edit.text().strip()))
-            except UserError:
-                return
-            self._fill_mapping(headers, {})
-            self.summary.setText(text + " اختر في الجدول العمود الذي يحوي كل حقل ثم أعد الفحص.")
+            path = Path(self.file_edit.text().strip())
+            headers = ServiceOp(self, lambda: guess_headers(path), message=self.summary)
+            if headers.on(UserError, lambda _unreadable: self.summary.setText(text)).run():
+                self._fill_mapping(headers.result, {})
+                self.summary.setText(text + " اختر في الجدول العمود الذي يحوي كل حقل ثم أعد الفحص.")
 
     def _on_task_finished(self, report: ImportReport) -> None:
-        self.task = None
         self.report = report
-        self.check_button.setEnabled(True)
         self.errors_button.setEnabled(True)
         self.import_button.setEnabled(not report.committed and report.imported > 0)
         state = "تم الاستيراد." if report.committed else "فحص فقط: لم يُكتب شيء."

@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.vocab import Currency
-from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.indicators import (
     IndicatorFilter,
@@ -31,6 +30,7 @@ from aidoffice.services.indicators import (
 )
 from aidoffice.services.office import list_aid_types
 from aidoffice.services.tables import filter_choices
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.widgets import combo, ltr_edit
 
 GAP = QColor("#fdecea")
@@ -168,12 +168,11 @@ class IndicatorsPanel(QWidget):
 
     def refresh(self) -> bool:
         f = self.current_filter()
-        try:
-            data = indicators(self.ctx, f)
-            matrix = who_does_what_where(self.ctx, f)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return False
+        op = ServiceOp(self, lambda: (indicators(self.ctx, f), who_does_what_where(self.ctx, f)), message=self.message)
+        return op.success(self._show).run()
+
+    def _show(self, found) -> None:
+        data, matrix = found
         self.data = data
         self.message.setText(f"الفترة {data.start:%Y/%m/%d} — {data.end:%Y/%m/%d} (نهاية غير مشمولة)")
         self.figures["households_reached"].setText(f"{data.households_reached:,}")
@@ -196,7 +195,6 @@ class IndicatorsPanel(QWidget):
                 item.setToolTip("\n".join(names) if names else "لا توزيع في هذا القطاع")
                 self.matrix.setItem(r, c, item)
         self.matrix.resizeColumnsToContents()
-        return True
 
     def export(self, target: Path | None = None) -> bool:
         if target is None:
@@ -204,10 +202,6 @@ class IndicatorsPanel(QWidget):
             if not name:
                 return False
             target = Path(name)
-        try:
-            export_indicators(self.ctx, self.current_filter(), target)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return False
-        self.message.setText(f"صُدّرت المؤشرات: {target.name}")
-        return True
+        wanted = self.current_filter()
+        op = ServiceOp(self, lambda: export_indicators(self.ctx, wanted, target), message=self.message)
+        return op.success(lambda _r: self.message.setText(f"صُدّرت المؤشرات: {target.name}")).run()

@@ -51,6 +51,7 @@ from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
 from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.widgets import (
@@ -670,28 +671,28 @@ class PersonDialog(QDialog):
     def save(self) -> bool:
         """Save through the service's entry check: a likely duplicate not confirmed «شخص آخر» is refused, and the
         candidates are shown beside the form with nothing typed lost."""
-        self.form.clear_errors()
         self.candidates.clear_refusal()
-        distinct = set(self.candidates.distinct)
-        try:
-            if self.person_id is None:
-                record = add_person(self.ctx, self.form.value(), distinct_from=distinct)
-                self.person_id = record.id
-            else:
-                record = update_person(
-                    self.ctx, self.person_id, self.form.value(), expected_version=self.version, distinct_from=distinct
-                )
-        except LikelyDuplicateError as exc:
-            self._check_serial += 1  # this answer is newer than any check on its way
-            self._check_timer.stop()
-            self.candidates.show_refusal(exc.message, exc.candidates)
-            return False
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
+        distinct, value = set(self.candidates.distinct), self.form.value()
+        person_id, version = self.person_id, self.version
+        if person_id is None:
+            op = ServiceOp(self, lambda: add_person(self.ctx, value, distinct_from=distinct), form=self.form)
+        else:
+            op = ServiceOp(
+                self,
+                lambda: update_person(self.ctx, person_id, value, expected_version=version, distinct_from=distinct),
+                form=self.form,
+            )
+        return op.on(LikelyDuplicateError, self._on_likely_duplicate).success(self._on_person_saved).run()
+
+    def _on_likely_duplicate(self, exc: LikelyDuplicateError) -> None:
+        self._check_serial += 1  # this answer is newer than any check on its way
+        self._check_timer.stop()
+        self.candidates.show_refusal(exc.message, exc.candidates)
+
+    def _on_person_saved(self, record) -> None:
+        self.person_id = record.id
         self.reload()
         self.saved.emit(record.id)
-        return True
 
     # --- next steps -----------------------------------------------------------------------------------------
     def add_to_round(self) -> QDialog:
@@ -753,39 +754,21 @@ class PersonDialog(QDialog):
                 return
             target = Path(chosen)
         ctx, person_id = self.ctx, self.person_id
-        self.card_button.setEnabled(False)
-        task = tasks.BackgroundTask(lambda _p, _c: write_cards(ctx, [person_id], target))
-        task.signals.finished.connect(self._on_card_written)
-        task.signals.failed.connect(self._on_card_failed)
-        task.signals.crashed.connect(self._on_card_crashed)
-        self.card_task = tasks.start(task)
+        op = ServiceOp(
+            self, lambda: write_cards(ctx, [person_id], target), message=self.next_message, buttons=[self.card_button]
+        )
+        self.card_task = op.after(self._on_card_over).success(self._on_card_written).run_in_background()
+
+    def _on_card_over(self) -> None:
+        self.card_task = None
 
     def _on_card_written(self, path) -> None:
-        self.card_task = None
-        self.card_button.setEnabled(True)
         self.last_card = Path(path)
-        self.next_message.setText("")
         QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_card)))
 
-    def _on_card_failed(self, text: str) -> None:
-        self.card_task = None
-        self.card_button.setEnabled(True)
-        self.next_message.setText(text)
-
-    def _on_card_crashed(self, exc: BaseException) -> None:
-        self.card_task = None
-        self.card_button.setEnabled(True)
-        raise exc
-
     def _household_action(self, action) -> None:
-        self.household_message.setText("")
-        try:
-            action()
-        except UserError as exc:
-            self.household_message.setText(exc.message)
-            return
-        self.reload()
-        self.saved.emit(self.person_id)
+        op = ServiceOp(self, action, message=self.household_message)
+        op.success(lambda _r: (self.reload(), self.saved.emit(self.person_id))).run()
 
     def create_own_household(self) -> None:
         size = self.size_edit.text().strip()

@@ -16,11 +16,11 @@ from PySide6.QtWidgets import (
 
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import REFERRAL_TRANSITIONS, ReferralStatus
-from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.persons import get_person
 from aidoffice.services.referrals import DEFAULT_DUE_DAYS, advance_referral, create_referral, get_referral
 from aidoffice.services.tables import filter_choices
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.pages.persons import PersonPicker
@@ -55,19 +55,16 @@ class NewReferralDialog(FormDialog):
         if not text_of(f["association_id"]):
             self.form.set_error("association_id", "اختر الجمعية.")
             return False
-        try:
-            record = create_referral(
-                self.ctx,
-                person_id,
-                text_of(f["association_id"]),
-                text_of(f["need"]),
-                referred_on=text_of(f["referred_on"]) or None,
-                due_in_days=f["due_in_days"].value(),
-            )
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
-        return self.done_with(record.id)
+        association, need, referred_on = text_of(f["association_id"]), text_of(f["need"]), text_of(f["referred_on"])
+        due = f["due_in_days"].value()
+        op = ServiceOp(
+            self,
+            lambda: create_referral(
+                self.ctx, person_id, association, need, referred_on=referred_on or None, due_in_days=due
+            ),
+            form=self.form,
+        )
+        return op.success(lambda record: self.done_with(record.id)).run()
 
 
 class ReferralDialog(QDialog):
@@ -133,22 +130,15 @@ class ReferralDialog(QDialog):
 
     def advance(self) -> bool:
         f = self.form.fields
-        self.form.clear_errors()
-        try:
-            advance_referral(
-                self.ctx,
-                self.referral_id,
-                text_of(f["status"]),
-                note=text_of(f["note"]),
-                changed_on=text_of(f["changed_on"]) or None,
-                outcome=text_of(f["outcome"]),
-            )
-        except UserError as exc:
-            self.form.show_error(exc)
-            return False
-        self.reload()
-        self.changed.emit(self.referral_id)
-        return True
+        status, note, changed_on, outcome = (text_of(f[k]) for k in ("status", "note", "changed_on", "outcome"))
+        op = ServiceOp(
+            self,
+            lambda: advance_referral(
+                self.ctx, self.referral_id, status, note=note, changed_on=changed_on or None, outcome=outcome
+            ),
+            form=self.form,
+        )
+        return op.success(lambda _record: (self.reload(), self.changed.emit(self.referral_id))).run()
 
 
 class ReferralsPage(ListPage):

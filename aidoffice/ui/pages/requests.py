@@ -32,6 +32,7 @@ from aidoffice.services.requests import (
     refuse_request,
 )
 from aidoffice.ui import tasks
+from aidoffice.ui.ops import ServiceOp
 
 COLUMNS = ("التاريخ", "الطلب", "سبب الموظف", "من", "الحالة", "القرار")
 SCOPE_LABELS = {"queue": "بانتظار قراري", "mine": "طلباتي", "all": "كل الطلبات"}
@@ -137,11 +138,10 @@ class RequestsPage(QWidget):
 
     def refresh(self) -> None:
         scope = self.current_scope()
-        try:
-            self.records = list_requests(self.ctx, scope)
-        except UserError as exc:
-            self.message.setText(exc.message)
+        op = ServiceOp(self, lambda: list_requests(self.ctx, scope), message=self.message)
+        if not op.run():
             return
+        self.records = op.result
         self.table.setRowCount(len(self.records))
         for row, r in enumerate(self.records):
             values = (_local(r.requested_at), r.summary, r.reason, r.requested_by, r.status_label, _decision(r))
@@ -174,13 +174,11 @@ class RequestsPage(QWidget):
         if chosen is None:
             self.message.setText("اختر طلباً من القائمة أولاً.")
             return
-        try:
-            refuse_request(self.ctx, chosen.id, self.note.text())
-        except UserError as exc:
-            self.message.setText(exc.message)
-            self.note.setFocus()
+        note = self.note.text()
+        op = ServiceOp(self, lambda: refuse_request(self.ctx, chosen.id, note), message=self.message)
+        if op.success(lambda _r: self._decided(chosen.id, "رُفض الطلب، ويرى الموظف ملاحظتك.")).run():
             return
-        self._decided(chosen.id, "رُفض الطلب، ويرى الموظف ملاحظتك.")
+        self.note.setFocus()  # a refusal needs its note
 
     def approve(self) -> tasks.BackgroundTask | None:
         chosen = self.current()
@@ -188,31 +186,26 @@ class RequestsPage(QWidget):
             self.message.setText("اختر طلباً من القائمة أولاً.")
             return None
         ctx, request_id, note = self.ctx, chosen.id, self.note.text()
-        task = tasks.BackgroundTask(lambda _p, _c: approve_request(ctx, request_id, note))
-        task.signals.finished.connect(self._on_approved)
-        task.signals.failed.connect(self._on_approve_failed)
-        task.signals.crashed.connect(self._on_approve_crashed)
-        self.message.setText("جارٍ التنفيذ…")
-        self.decide_task = tasks.start(task)
+        op = ServiceOp(self, lambda: approve_request(ctx, request_id, note), message=self.message, busy="جارٍ التنفيذ…")
+        op.after(self._on_approve_over).success(self._on_approved).on(UserError, self._on_approve_refused)
+        self.decide_task = op.run_in_background()
         self._show_buttons()
-        return task
+        return self.decide_task
+
+    def _on_approve_over(self) -> None:
+        self.decide_task = None
+        self._show_buttons()
 
     def _on_approved(self, record: RequestRecord) -> None:
-        self.decide_task = None
         if record.status == RequestStatus.APPROVED:
             self._decided(record.id, f"نُفّذ الطلب: {record.outcome}")
         else:
             self._decided(record.id, f"أُغلق الطلب دون تنفيذ: {record.outcome}")
 
-    def _on_approve_failed(self, text: str) -> None:
-        self.decide_task = None
-        self.message.setText(text)
+    def _on_approve_refused(self, exc: UserError) -> None:
+        """Already decided by another supervisor, or gone: said, and the list shows the request as it now is."""
         self.refresh()
-
-    def _on_approve_crashed(self, exc: BaseException) -> None:
-        self.decide_task = None
-        self._show_buttons()
-        raise exc
+        self.message.setText(exc.message)
 
     def _decided(self, request_id: str, text: str) -> None:
         self.note.clear()

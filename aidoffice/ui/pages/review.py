@@ -20,7 +20,6 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.access import Permission
-from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import scan_registry
 from aidoffice.services.requests import request_merge
@@ -35,6 +34,7 @@ from aidoffice.services.review import (
 )
 from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.distributions import REQUEST_SENT, RequestDialog
 
 DIFFERENT = QColor("#fde2c8")
@@ -178,13 +178,9 @@ class ReviewPage(QWidget):
         return tuple(out)
 
     # --- deciding ---
-    def _act(self, action) -> None:
-        try:
-            action()
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.refresh()
+    def _act(self, action, done) -> None:
+        """A decision at once (the next pair follows from the keyboard); its refusal on the message line."""
+        ServiceOp(self, action, message=self.message).success(lambda result: (done(result), self.refresh())).run()
 
     def merge_current(self) -> None:
         if self.pair is None:
@@ -194,11 +190,11 @@ class ReviewPage(QWidget):
             self.ask_merge(pair, keep, fields)
             return
 
-        def do() -> None:
-            self.last_merge = merge_pair(self.ctx, pair.id, survivor=keep, take_from_other=fields)
+        def done(merge_id: str) -> None:
+            self.last_merge = merge_id
             self.message.setText("تم الدمج. يمكن التراجع بـ Ctrl+Z.")
 
-        self._act(do)
+        self._act(lambda: merge_pair(self.ctx, pair.id, survivor=keep, take_from_other=fields), done)
 
     def ask_merge(self, pair: ReviewPair, keep: str, fields: tuple[str, ...], reason: str = "") -> RequestDialog:
         """The merge as the clerk set it up (the record kept, the fields taken from the other), sent with a reason."""
@@ -223,7 +219,8 @@ class ReviewPage(QWidget):
     def mark_distinct(self) -> None:
         if self.pair is not None:
             pair = self.pair
-            self._act(lambda: (decide_distinct(self.ctx, pair.id), self.message.setText("سُجّلا شخصين مختلفين.")))
+            said = "سُجّلا شخصين مختلفين."
+            self._act(lambda: decide_distinct(self.ctx, pair.id), lambda _r: self.message.setText(said))
 
     def skip(self) -> None:
         if self.pair is not None:
@@ -247,12 +244,11 @@ class ReviewPage(QWidget):
             return
         merge_id = self.last_merge
 
-        def do() -> None:
-            undo_merge(self.ctx, merge_id)
+        def done(_result) -> None:
             self.last_merge = None
             self.message.setText("تم التراجع عن الدمج.")
 
-        self._act(do)
+        self._act(lambda: undo_merge(self.ctx, merge_id), done)
 
     # --- scanning in the background ---
     def start_scan(self) -> None:

@@ -40,6 +40,7 @@ from aidoffice.services.tables import AUDIT_VIEWS
 from aidoffice.services.users import create_user, list_users, update_user
 from aidoffice.ui import tasks
 from aidoffice.ui.login import password_edit
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.widgets import Form, combo, ltr_edit, select_value, text_of
@@ -239,12 +240,9 @@ class SettingsPage(QWidget):
             if not chosen:
                 return
             folder = Path(chosen)
-        try:
-            set_backup_folder(self.ctx, folder)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.load_backups()
+        ServiceOp(self, lambda: set_backup_folder(self.ctx, folder), message=self.message).success(
+            lambda _r: self.load_backups()
+        ).run()
 
     def restore_selected(self) -> None:
         row = self.backup_table.currentRow()
@@ -257,17 +255,12 @@ class SettingsPage(QWidget):
         self.restore_requested.emit(self._backups[row].path)
 
     def save_office(self) -> bool:
-        self.office_form.clear_errors()
         self.letterhead_form.clear_errors()
-        try:
-            initialise_office(self.ctx, **self.office_form.values())
-        except UserError as exc:
-            self.office_form.show_error(exc)
+        office, letterhead = self.office_form.values(), self.letterhead_form.values()
+        if not ServiceOp(self, lambda: initialise_office(self.ctx, **office), form=self.office_form).run():
             return False
-        try:
-            self.letterhead_form.load(set_letterhead(self.ctx, **self.letterhead_form.values()))
-        except UserError as exc:
-            self.letterhead_form.show_error(exc)
+        op = ServiceOp(self, lambda: set_letterhead(self.ctx, **letterhead), form=self.letterhead_form)
+        if not op.success(self.letterhead_form.load).run():
             return False
         self.message.setText("حُفظت بيانات المكتب.")
         return True
@@ -276,11 +269,14 @@ class SettingsPage(QWidget):
         self.windows_form.clear_errors()
         ok = True
         for code, (kind, days) in self.window_rows.items():
-            try:
-                set_aid_window(self.ctx, code, kind.currentData(), days.text().strip() or None)
-            except UserError as exc:
-                self.windows_form.set_error(code, exc.message)
-                ok = False
+            chosen, typed = kind.currentData(), days.text().strip() or None
+            op = ServiceOp(
+                self,
+                lambda code=code, chosen=chosen, typed=typed: set_aid_window(self.ctx, code, chosen, typed),
+                form=self.windows_form,
+            )
+            # the reason belongs to this aid type's row, whichever field the service named
+            ok = op.on(UserError, lambda exc, code=code: self.windows_form.set_error(code, exc.message)).run() and ok
         self.message.setText("حُفظت الفترات." if ok else "لم تُحفظ بعض الفترات: انظر السبب بجانبها.")
         return ok
 
@@ -352,10 +348,9 @@ class DuplicateThresholdsPanel(QWidget):
                 self.form.set_error(key, "اكتب نسبة مئوية، مثل 99 أو 99.5.")
                 return False
             values[key] = float(number) / 100
-        try:
-            set_thresholds(self.ctx, likely=values["likely"], review=values["review"])
-        except UserError as exc:
-            self.form.show_error(exc)
+        likely, review = values["likely"], values["review"]
+        op = ServiceOp(self, lambda: set_thresholds(self.ctx, likely=likely, review=review), form=self.form)
+        if not op.run():
             return False
         self.message.setText("حُفظ الحدان. يُطبقان على الإدخال فوراً وعلى قائمة المراجعة من الفحص الشامل التالي.")
         return True
@@ -398,12 +393,11 @@ class UsersPanel(QWidget):
         self._users: list = []
 
     def ensure_loaded(self) -> None:
-        try:
-            self._users = list_users(self.ctx)
-        except UserError as exc:
-            self.message.setText(exc.message)
+        op = ServiceOp(self, lambda: list_users(self.ctx), message=self.message)
+        if not op.run():
             self.setEnabled(self.ctx.can(Permission.MANAGE_USERS))
             return
+        self._users = op.result
         roles = {r.value: r.label for r in Role}
         fill_table(
             self.table,
@@ -423,13 +417,14 @@ class UsersPanel(QWidget):
 
     def add_user(self) -> bool:
         f = self.form.fields
-        self.form.clear_errors()
-        try:
-            create_user(
-                self.ctx, text_of(f["username"]), f["password"].text(), text_of(f["role"]), text_of(f["full_name"])
-            )
-        except UserError as exc:
-            self.form.show_error(exc)
+        username, password, role, full_name = (
+            text_of(f["username"]),
+            f["password"].text(),
+            text_of(f["role"]),
+            text_of(f["full_name"]),
+        )
+        op = ServiceOp(self, lambda: create_user(self.ctx, username, password, role, full_name), form=self.form)
+        if not op.run():
             return False
         for key in ("username", "full_name", "password"):
             f[key].clear()
@@ -441,13 +436,8 @@ class UsersPanel(QWidget):
         if not 0 <= row < len(self._users):
             self.message.setText("اختر مستخدماً من الجدول أولاً.")
             return
-        try:
-            action(self._users[row].username)
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return
-        self.message.setText("")
-        self.ensure_loaded()
+        username = self._users[row].username
+        ServiceOp(self, lambda: action(username), message=self.message).success(lambda _r: self.ensure_loaded()).run()
 
     def reset_selected(self) -> None:
         """An administrator's reset: a temporary password the user must replace at their next login."""

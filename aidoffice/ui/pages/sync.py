@@ -26,10 +26,10 @@ from PySide6.QtWidgets import (
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.sync import Mode
-from aidoffice.errors import UserError
 from aidoffice.services import sync
 from aidoffice.services.context import ServiceContext
 from aidoffice.ui import tasks
+from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.widgets import ltr_edit
 
@@ -239,10 +239,9 @@ class SyncPage(QWidget):
         self.identity_label.setText(
             "هذا التثبيت: الديوان (يستقبل حزم المكاتب ويرد عليها)" if self.is_hq else "هذا التثبيت: مكتب محافظة"
         )
-        try:
-            self.fingerprint_label.setText(sync.fingerprint(self.ctx))
-        except UserError as exc:
-            self.fingerprint_label.setText(exc.message)
+        ServiceOp(self, lambda: sync.fingerprint(self.ctx), message=self.fingerprint_label).success(
+            self.fingerprint_label.setText
+        ).run()
         peers = sync.peers(self.ctx)
         self.office_choice.clear()
         for p in peers:
@@ -331,21 +330,11 @@ class SyncPage(QWidget):
 
     # --- actions --------------------------------------------------------------------------------------------
     def _run(self, work, done, busy: str) -> None:
-        self.task = tasks.BackgroundTask(lambda _p, _c: work())
-        self.task.signals.finished.connect(done)
-        self.task.signals.failed.connect(self._on_failed)
-        self.export_button.setEnabled(False)
-        self.import_button.setEnabled(False)
-        self.message.setText(busy)
-        tasks.start(self.task)
-
-    def _on_failed(self, text: str) -> None:
-        self.message.setText(text)
-        self._idle()
+        """A package written or read off the GUI thread; both buttons wait for it."""
+        op = ServiceOp(self, work, message=self.message, buttons=[self.export_button, self.import_button], busy=busy)
+        self.task = op.after(self._idle).success(done).run_in_background()
 
     def _idle(self) -> None:
-        self.export_button.setEnabled(True)
-        self.import_button.setEnabled(True)
         self.task = None
 
     def export_to(self, folder: Path) -> None:
@@ -360,7 +349,6 @@ class SyncPage(QWidget):
                 f"كُتبت الحزمة {result.path.name} وتُحقّق منها: {result.records:,} سجل، "
                 f"{result.size / 1e6:.2f} MB. أرسلها إلى {'المكتب' if self.is_hq else 'الديوان'}."
             )
-            self._idle()
             self.refresh()
 
         self._run(lambda: sync.export_package(self.ctx, folder, full=full, to_office=office), done, "جارٍ تصدير الحزمة…")
@@ -376,21 +364,15 @@ class SyncPage(QWidget):
                     f"طُبّقت الحزمة {result.sender_code} رقم {result.sequence}: {result.applied:,} سجل، "
                     f"{result.conflicts} تعارض."
                 )
-            self._idle()
             self.refresh()
 
         self._run(lambda: sync.import_package(self.ctx, path), done, "جارٍ فحص الحزمة وتطبيقها…")
 
     def _act(self, action: Callable[[], object], done: Callable[[object], str]) -> object | None:
         """Run a service call; its refusal, or what was done, goes to the message line; the tables are reloaded."""
-        try:
-            result = action()
-        except UserError as exc:
-            self.message.setText(exc.message)
-            return None
-        self.message.setText(done(result))
-        self.refresh()
-        return result
+        op = ServiceOp(self, action, message=self.message)
+        op.success(lambda result: (self.message.setText(done(result)), self.refresh()))
+        return op.result if op.run() else None
 
     def _selected(self, table: QTableWidget, items: list, hint: str):
         row = table.currentRow()
