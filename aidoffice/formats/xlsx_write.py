@@ -1,5 +1,5 @@
-"""Writing Arabic workbooks: right-to-left sheets, styled header row, frozen panes, real dates, IDs as text, and
-every text written as text (never a live formula)."""
+"""Writing Arabic workbooks: right-to-left sheets, styled header row, frozen panes, real dates and numbers shown in the
+office's display style, IDs as text, and every text written as text (never a live formula)."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
+from decimal import Decimal
 from pathlib import Path
 
 from openpyxl import Workbook
@@ -17,6 +18,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.datavalidation import DataValidation
 
 from aidoffice.domain.arabic import drop_control_characters
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.errors import UserError
 from aidoffice.formats.cells import starts_formula
 
@@ -28,7 +30,7 @@ PROBLEM_FILL = PatternFill("solid", fgColor="FCE4D6")
 @dataclass(frozen=True)
 class Column:
     header: str
-    kind: str = "text"  # text | code (IDs, phones: always text) | number | date
+    kind: str = "text"  # text | code (IDs, phones: always text) | number | year (no separator) | date
     width: int = 18
 
 
@@ -45,27 +47,37 @@ def _text_cell(cell, value):
     return cell
 
 
-def _cell(ws, value, column: Column, *, fill=None):
+def _cell(ws, value, column: Column, style: DisplayStyle = DEFAULT_STYLE):
+    """A cell of `column`: dates and numbers stay typed (Excel sorts and adds them) and carry a number format that
+    shows them in the office's digits and date order; codes are text."""
     if column.kind == "date" and isinstance(value, str) and value:
         with contextlib.suppress(ValueError):
             value = date.fromisoformat(value[:10])
     if column.kind == "code" and value is not None:
         value = str(value)
     cell = _text_cell(WriteOnlyCell(ws), value)
-    if column.kind == "date" and isinstance(value, (date, datetime)):
-        cell.number_format = "DD/MM/YYYY"
+    if isinstance(value, datetime):
+        cell.number_format = style.excel_format("datetime" if column.kind in ("date", "datetime") else "date")
+    elif isinstance(value, date):
+        cell.number_format = style.excel_format("date")
     elif column.kind == "code":
         cell.number_format = "@"
-    if fill is not None:
-        cell.fill = fill
+    elif isinstance(value, int | float | Decimal) and not isinstance(value, bool):
+        cell.number_format = style.excel_format("year" if column.kind == "year" else "number", value)
     return cell
 
 
 def write_table(
-    path: Path, title: str, columns: list[Column], rows: Iterable[Iterable], *, highlight_last_column: bool = False
+    path: Path,
+    title: str,
+    columns: list[Column],
+    rows: Iterable[Iterable],
+    *,
+    highlight_last_column: bool = False,
+    style: DisplayStyle = DEFAULT_STYLE,
 ) -> int:
     """Write one sheet, atomically (a partial file is renamed only when complete); returns the rows written."""
-    return write_sheets(path, [(title, columns, rows)], highlight_last_column=highlight_last_column)
+    return write_sheets(path, [(title, columns, rows)], highlight_last_column=highlight_last_column, style=style)
 
 
 def write_sheets(
@@ -73,8 +85,10 @@ def write_sheets(
     sheets: list[tuple[str, list[Column], Iterable[Iterable]]],
     *,
     highlight_last_column: bool = False,
+    style: DisplayStyle = DEFAULT_STYLE,
 ) -> int:
-    """Several right-to-left sheets in one workbook, written atomically; returns the rows written in all."""
+    """Several right-to-left sheets in one workbook, written atomically; returns the rows written in all. Figures and
+    dates are shown in `style` (the office's digits and date order) and stay numbers and dates."""
     _check_folder(path)
     wb = Workbook(write_only=True)
     count = 0
@@ -93,7 +107,7 @@ def write_sheets(
         ws.append(header)
         for row in rows:
             values = list(row)
-            cells = [_cell(ws, v, c) for v, c in zip(values, columns, strict=False)]
+            cells = [_cell(ws, v, c, style) for v, c in zip(values, columns, strict=False)]
             if highlight_last_column and values and values[-1]:
                 cells[-1].fill = PROBLEM_FILL
             ws.append(cells)

@@ -10,6 +10,7 @@ from pathlib import Path
 from aidoffice import paths
 from aidoffice.domain.access import SYSTEM, Permission, allowed, refusal
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules
+from aidoffice.domain.display import DisplayStyle
 from aidoffice.errors import PermissionDeniedError, StorageError, UserError
 from aidoffice.formats import keyring
 from aidoffice.store.backup import is_plain
@@ -17,6 +18,7 @@ from aidoffice.store.engine import Database, open_database
 from aidoffice.store.uow import UnitOfWork
 
 RULES_SETTING = "country_rules"
+STYLE_SETTING = "display.style"  # digits, date order and months: services/display.py
 
 
 @dataclass
@@ -27,6 +29,7 @@ class ServiceContext:
     role: str = SYSTEM  # a logged-in user's role; "system" for set-up and maintenance before anyone logs in
     _office_id: str | None = field(default=None, repr=False)
     _rules: CountryRules | None = field(default=None, repr=False)
+    _style: DisplayStyle | None = field(default=None, repr=False)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.db, actor=self.username)
@@ -54,6 +57,14 @@ class ServiceContext:
                 self._rules = COUNTRIES.get(office.country if office else "YE", YEMEN)
         return self._rules
 
+    @property
+    def style(self) -> DisplayStyle:
+        """The office's display style for figures and dates (read once, then kept until it is changed)."""
+        if self._style is None:
+            with self.uow() as uow:
+                self._style = DisplayStyle.from_dict(uow.repo.setting(STYLE_SETTING))
+        return self._style
+
     def can(self, permission: Permission) -> bool:
         return allowed(self.role, permission)
 
@@ -65,6 +76,7 @@ class ServiceContext:
     def forget_cached(self) -> None:
         self._office_id = None
         self._rules = None
+        self._style = None
 
     def stamp(self, obj):
         """Fill the office and author of a new record."""

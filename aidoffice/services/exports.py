@@ -11,6 +11,7 @@ from aidoffice.domain.reference import CATEGORIES
 from aidoffice.domain.vocab import AssociationStatus, DistributionStatus, LegalForm, LineStatus, ReferralStatus, Sex
 from aidoffice.errors import UserError
 from aidoffice.formats.pdf.listing import ListingData, listing_pdf
+from aidoffice.formats.pdf.text import document_style
 from aidoffice.formats.xlsx_write import Column, write_table, write_template
 from aidoffice.services import tables
 from aidoffice.services.context import ServiceContext
@@ -43,7 +44,7 @@ EXPORTS: dict[str, tuple[str, list[Column]]] = {
             Column("الهاتف", CODE),
             Column("الجنس", C, 10),
             Column("تاريخ الميلاد", DATE),
-            Column("سنة الميلاد", NUM, 12),
+            Column("سنة الميلاد", "year", 12),
             Column("المديرية"),
             Column("اسم الزوج/الزوجة", C, 30),
             Column("المعرف", CODE, 38),
@@ -170,7 +171,8 @@ def export_list(ctx: ServiceContext, kind: str, out: Path) -> int:
         raise ValueError(kind)
     title, columns = EXPORTS[kind]
     with ctx.uow() as uow:
-        count = write_table(out, title, columns, (_display(kind, r) for r in uow.repo.export_rows(kind)))
+        rows = (_display(kind, r) for r in uow.repo.export_rows(kind))
+        count = write_table(out, title, columns, rows, style=ctx.style)
         uow.repo.audit("export", kind, "", {"rows": count}, office_id=ctx.office_id)
         uow.commit()
     log.info("exported %s: %d rows", kind, count)
@@ -178,21 +180,26 @@ def export_list(ctx: ServiceContext, kind: str, out: Path) -> int:
 
 
 PRINT_LIMIT = 5_000  # rows a printed list may hold; more is a book nobody reads: narrow the view first
-_XLSX_KINDS = {"code": CODE, "number": NUM, "date": DATE}
+_XLSX_KINDS = {"code": CODE, "number": NUM, "year": "year", "date": DATE}
 
 
-def _cell_value(value):
-    if isinstance(value, datetime):  # the audit's local times: a date and a time, read as written
-        return value.strftime("%Y/%m/%d %H:%M")
+def _cell_value(value, column: tables.TableColumn, style, *, printed: bool):
+    """A cell of the view: typed for a workbook (dates, times and numbers stay dates and numbers); for paper, a local
+    time and a year written out, as the screen shows them."""
     if isinstance(value, bool):
         return "نعم" if value else ""
+    if printed and isinstance(value, datetime):
+        return style.datetime(value)
+    if printed and column.kind == "year" and value is not None:
+        return style.year(value)
     return value
 
 
-def _view_values(ctx: ServiceContext, kind: str, query: tables.TableQuery):
+def _view_values(ctx: ServiceContext, kind: str, query: tables.TableQuery, *, printed: bool = False):
+    columns, style = tables.TABLES[kind].columns, ctx.style
     for chunk in tables.view_rows(ctx, kind, query):
         for row in chunk:
-            yield [_cell_value(v) for v in row.values]
+            yield [_cell_value(v, c, style, printed=printed) for v, c in zip(row.values, columns, strict=True)]
 
 
 def _audited_view(ctx: ServiceContext, action: str, kind: str, count: int) -> None:
@@ -208,8 +215,8 @@ def export_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: P
     spec = tables.TABLES[kind]
     columns = [Column(c.title, _XLSX_KINDS.get(c.kind, C), max(10, c.width // 7)) for c in spec.columns]
     if kind == "audit":
-        columns[0] = Column(spec.columns[0].title, C, 18)  # local date and time, as text
-    count = write_table(out, spec.title, columns, _view_values(ctx, kind, query))
+        columns[0] = Column(spec.columns[0].title, DATE, 18)  # the local date and time, a typed date-time cell
+    count = write_table(out, spec.title, columns, _view_values(ctx, kind, query), style=ctx.style)
     _audited_view(ctx, "export", kind, count)
     log.info("exported the view of %s: %d rows", kind, count)
     return count
@@ -221,7 +228,7 @@ def print_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: Pa
     ctx.require(Permission.EXPORT)
     spec = tables.TABLES[kind]
     rows: list[list] = []
-    for values in _view_values(ctx, kind, query):
+    for values in _view_values(ctx, kind, query, printed=True):
         rows.append(values)
         if len(rows) > limit:
             raise UserError(
@@ -232,22 +239,23 @@ def print_view(ctx: ServiceContext, kind: str, query: tables.TableQuery, out: Pa
     totals = None
     if rows:
         totals = [sums.get(c.key, "") if c.summed else "" for c in spec.columns]
-        totals[0] = f"المجموع: {len(rows):,} صف"
+        totals[0] = f"المجموع: {ctx.style.number(len(rows))} صف"
     office = get_office(ctx)
-    listing_pdf(
-        ListingData(
-            office=office.name if office else "",
-            title=spec.title,
-            printed_on=ctx.today(),
-            view=tables.describe_view(ctx, kind, query),
-            headers=[c.title for c in spec.columns],
-            widths=[c.width for c in spec.columns],
-            rows=rows,
-            numeric=[i for i, c in enumerate(spec.columns) if c.kind in ("number", "code", "date")],
-            totals=totals,
-        ),
-        out,
-    )
+    with document_style(ctx.style):  # the office's digits and date order on the paper
+        listing_pdf(
+            ListingData(
+                office=office.name if office else "",
+                title=spec.title,
+                printed_on=ctx.today(),
+                view=tables.describe_view(ctx, kind, query),
+                headers=[c.title for c in spec.columns],
+                widths=[c.width for c in spec.columns],
+                rows=rows,
+                numeric=[i for i, c in enumerate(spec.columns) if c.kind in ("number", "code", "date", "year")],
+                totals=totals,
+            ),
+            out,
+        )
     _audited_view(ctx, "report", kind, len(rows))
     log.info("printed the view of %s: %d rows", kind, len(rows))
     return len(rows)

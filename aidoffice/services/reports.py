@@ -16,6 +16,7 @@ from aidoffice.domain.vocab import AssociationStatus, BoardRole, DistributionSta
 from aidoffice.errors import NotFoundError, UserError
 from aidoffice.formats.pdf import reports as pdf
 from aidoffice.formats.pdf.layout import Letterhead
+from aidoffice.formats.pdf.text import document_style
 from aidoffice.services.associations import find_association, get_association
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import get_letterhead
@@ -61,7 +62,8 @@ def _numbered(ctx: ServiceContext, kind: str, subject: str, write: Callable[[Let
         uow.commit()
     number = f"{code}/{year}/{serial:04d}"
     try:
-        path = write(replace(head, number=number))
+        with document_style(ctx.style):  # the office's digits and date order on the whole paper
+            path = write(replace(head, number=number))
     except BaseException:
         with ctx.uow() as uow:
             reporting.give_back_serial(uow.session, key, serial)
@@ -179,11 +181,11 @@ def association_data(ctx: ServiceContext, ref: str) -> pdf.AssociationData:
     warnings = []
     licence = pdf.licence_state(record.licence_expiry, today)
     if licence:
-        warnings.append(f"الترخيص {licence} (تاريخ الانتهاء {record.licence_expiry:%Y/%m/%d}).")
+        warnings.append(f"الترخيص {licence} (تاريخ الانتهاء {ctx.style.date(record.licence_expiry)}).")
     if record.status == AssociationStatus.ACTIVE and is_dormant(last, record.proclamation_date, today, record.status):
         status = f"{status} — خاملة بحكم القاعدة: بلا توزيع ولا تقرير منذ 12 شهراً"
         warnings.append("الجمعية خاملة بحكم القاعدة: لا توزيع ولا تقرير منذ 12 شهراً.")
-    expiry = record.licence_expiry.strftime("%Y/%m/%d") if record.licence_expiry else "—"
+    expiry = ctx.style.date(record.licence_expiry) or "—"
     return pdf.AssociationData(
         office=office,
         printed_on=today,
@@ -192,7 +194,7 @@ def association_data(ctx: ServiceContext, ref: str) -> pdf.AssociationData:
         warnings=tuple(warnings),
         profile=[
             ("رقم الإشهار", record.registration_number),
-            ("تاريخ الإشهار", record.proclamation_date.strftime("%Y/%m/%d") if record.proclamation_date else "—"),
+            ("تاريخ الإشهار", ctx.style.date(record.proclamation_date) or "—"),
             ("الشكل القانوني", record.legal_form and _legal_label(record.legal_form)),
             ("الحالة", status),
             ("مديرية المقر", record.district or "—"),

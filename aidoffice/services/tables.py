@@ -5,12 +5,13 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.aid_rules import is_dormant
 from aidoffice.domain.arabic import normalize_digits, normalize_text, search_tokens
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.vocab import (
     AssociationStatus,
     DistributionStatus,
@@ -35,7 +36,7 @@ _NUMBER_LIKE = re.compile(r"^[+\d][\d\s\-()]*$")
 class TableColumn:
     key: str
     title: str
-    kind: str = "text"  # text, code (left-to-right), date, number, flag
+    kind: str = "text"  # text, code (left-to-right), date, number, year (a number without separators), flag
     width: int = 140
     indexed: bool = True  # False: sorting by it reads the whole table, allowed only on narrowed results
     summed: bool = False  # a count worth adding up: its sum over the view shows under the table
@@ -147,7 +148,7 @@ TABLES: dict[str, TableSpec] = {
             C("national_id", "رقم البطاقة", "code", 130),
             C("phone", "الهاتف", "code", 120),
             C("sex", "الجنس", width=60, indexed=False),
-            C("birth_year", "سنة الميلاد", "number", 90, indexed=False),
+            C("birth_year", "سنة الميلاد", "year", 90, indexed=False),
             C("district", "المديرية", indexed=False),
         ),
         "name",
@@ -269,7 +270,7 @@ def _stored(kind: str, column: TableColumn, value):
             return date.fromisoformat(str(value)[:10])
         except ValueError:
             raise UserError(f"قيمة التصفية في العمود «{column.title}» ليست تاريخاً.") from None
-    if column.kind == "number":
+    if column.kind in ("number", "year"):
         if isinstance(value, int | Decimal):
             return value
         try:
@@ -450,15 +451,31 @@ def column_values(ctx: ServiceContext, kind: str, query: TableQuery, key: str, l
     lq = _listing_query(ctx, kind, query, leave_out=key)
     with ctx.uow() as uow:
         found = store_tables.values(uow.session, kind, lq, key, limit)
-    return [ColumnValue(value, _shown_value(_label(kind, key, value)), count) for value, count in found]
+    style = ctx.style
+    return [ColumnValue(value, _shown_value(_label(kind, key, value), column, style), count) for value, count in found]
 
 
-def _shown_value(value) -> str:
+def cell_text(value, column: TableColumn | None = None, style: DisplayStyle = DEFAULT_STYLE) -> str:
+    """A value as the table's cell shows it (domain.display): the office's digits, date order and separators; a year
+    or a numeric code without separators; empty for nothing."""
     if value is None or value == "":
-        return "(فارغ)"
+        return ""
+    kind = column.kind if column is not None else ""
+    if isinstance(value, datetime):
+        return style.datetime(value)
     if isinstance(value, date):
-        return value.strftime("%Y/%m/%d")
-    return str(value)
+        return style.date(value)
+    if isinstance(value, bool):
+        return "نعم" if value else ""
+    if kind in ("year", "code") and isinstance(value, int):
+        return style.year(value)
+    if isinstance(value, int | float | Decimal):
+        return style.number(value)
+    return style.digits_of(value)
+
+
+def _shown_value(value, column: TableColumn | None = None, style: DisplayStyle = DEFAULT_STYLE) -> str:
+    return cell_text(value, column, style) or "(فارغ)"
 
 
 def describe_view(ctx: ServiceContext, kind: str, query: TableQuery) -> str:
@@ -475,8 +492,9 @@ def describe_view(ctx: ServiceContext, kind: str, query: TableQuery) -> str:
         if value and key in FILTER_TITLES:
             label = dict(choices.get(key, ())).get(value, value)
             parts.append(f"{FILTER_TITLES[key]}: {label}")
+    columns = {c.key: c for c in spec.columns}
     for key, wanted in query.columns.items():
-        shown = wanted.label or _shown_value(wanted.value)
+        shown = wanted.label or _shown_value(wanted.value, columns.get(key), ctx.style)
         verb = "يحتوي" if wanted.op == "contains" else "="
         parts.append(f"{titles.get(key, key)} {verb} «{shown}»")
     if query.sort in titles:
@@ -501,8 +519,8 @@ def filter_choices(ctx: ServiceContext, kind: str) -> dict[str, list[tuple[str, 
             "status": [(s.value, s.label) for s in AssociationStatus],
             "field": fields,
             "district": districts,
-            "licence": [("expiring", "ينتهي خلال ٦٠ يوماً أو انتهى")],
-            "activity": [("dormant", "خاملة: مسجلة خاملة أو بلا نشاط منذ ١٢ شهراً")],
+            "licence": [("expiring", ctx.style.digits_of("ينتهي خلال 60 يوماً أو انتهى"))],
+            "activity": [("dormant", ctx.style.digits_of("خاملة: مسجلة خاملة أو بلا نشاط منذ 12 شهراً"))],
         }
     if kind in ("persons", "households"):
         choices = {"district": districts}

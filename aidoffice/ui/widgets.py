@@ -1,7 +1,9 @@
-"""Small widgets every form uses: left-to-right number fields, dates with their Hijri twin, errors beside fields."""
+"""Small widgets every form uses: left-to-right number fields, dates with their Hijri twin, month pickers, errors beside
+fields."""
 
 from __future__ import annotations
 
+import re
 from datetime import date
 
 from PySide6.QtCore import QLocale, Qt, QTimer, Signal
@@ -22,6 +24,7 @@ from PySide6.QtWidgets import (
 
 from aidoffice.domain.arabic import normalize_digits
 from aidoffice.domain.dates import hijri_text, parse_date
+from aidoffice.domain.display import DEFAULT_STYLE, MONTHS, DisplayStyle
 from aidoffice.errors import UserError, ValidationError
 
 LTR = Qt.LayoutDirection.LeftToRight
@@ -73,6 +76,7 @@ class DateField(QWidget):
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.edit, 2)
         layout.addWidget(self.hijri, 1)
+        self.setFocusProxy(self.edit)
         self.edit.textChanged.connect(self._show_hijri)
 
     def _show_hijri(self, _text: str = "") -> None:
@@ -95,6 +99,58 @@ class DateField(QWidget):
 
     def set_value(self, value: date | None) -> None:
         self.edit.setText(value.strftime("%d/%m/%Y") if value else "")
+
+
+FIRST_YEAR = 1990  # the oldest month a report covers (services.reports.parse_month)
+_MONTH_TEXT = re.compile(r"\s*(\d{4})\s*[-/]\s*(\d{1,2})\s*")
+
+
+class MonthField(QWidget):
+    """A month chosen, never typed: the month by name and the year, in the office's digits. `text()` gives it as
+    YYYY-MM, the form the services (and the command line) take; `setText` accepts that form in any digits."""
+
+    changed = Signal()
+
+    def __init__(self, today: date, parent=None, *, style: DisplayStyle = DEFAULT_STYLE) -> None:
+        super().__init__(parent)
+        self.month = QComboBox()
+        for number, name in enumerate(MONTHS, start=1):
+            self.month.addItem(name, number)
+        self.month.setMaxVisibleItems(12)
+        self.year = QComboBox()
+        for year in range(today.year + 1, FIRST_YEAR - 1, -1):  # newest first: this year and last are at hand
+            self.year.addItem(style.year(year), year)
+        self.month.setAccessibleName("الشهر")
+        self.year.setAccessibleName("السنة")
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.addWidget(self.month, 2)
+        layout.addWidget(self.year, 1)
+        self.set_month(today.year, today.month)
+        self.month.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.year.currentIndexChanged.connect(lambda _i: self.changed.emit())
+        self.setFocusProxy(self.month)
+
+    def value(self) -> tuple[int, int]:
+        """(year, month)."""
+        return int(self.year.currentData()), int(self.month.currentData())
+
+    def set_month(self, year: int, month: int) -> bool:
+        """Show `month` of `year`; False (and nothing changed) for a month the picker does not offer."""
+        at = self.year.findData(year)
+        if at < 0 or not 1 <= month <= 12:
+            return False
+        self.year.setCurrentIndex(at)
+        self.month.setCurrentIndex(month - 1)
+        return True
+
+    def text(self) -> str:
+        year, month = self.value()
+        return f"{year:04d}-{month:02d}"
+
+    def setText(self, text: str) -> bool:  # the name of the line edit this field replaced
+        found = _MONTH_TEXT.fullmatch(normalize_digits(text or ""))
+        return bool(found) and self.set_month(int(found.group(1)), int(found.group(2)))
 
 
 def combo(choices: list[tuple[str, str]], *, empty: str | None = None) -> QComboBox:
@@ -147,6 +203,11 @@ class Form(QWidget):
 
     def finish(self) -> None:
         self.layout_.addRow(self.general)
+
+    def focus_first(self) -> None:
+        """The cursor in the first field, ready to type (a new record opened with Ctrl+N)."""
+        if self.fields:
+            next(iter(self.fields.values())).setFocus()
 
     def clear_errors(self) -> None:
         for key, label in self.errors.items():
@@ -207,6 +268,7 @@ def save_row(slot, label: str = "حفظ") -> tuple[QHBoxLayout, QPushButton]:
     button = QPushButton(label)
     button.setObjectName("primary")
     button.setShortcut("Ctrl+S")
+    button.setToolTip(f"{label} — Ctrl+S")
     button.clicked.connect(lambda _checked=False: slot())
     row = QHBoxLayout()
     row.addStretch(1)
@@ -227,11 +289,18 @@ class FormDialog(QDialog):
         self.form = Form()
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save | QDialogButtonBox.StandardButton.Cancel)
         buttons.button(QDialogButtonBox.StandardButton.Save).setShortcut("Ctrl+S")
+        buttons.button(QDialogButtonBox.StandardButton.Save).setToolTip("حفظ — Ctrl+S")
         buttons.accepted.connect(self.save)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(self.form)
         layout.addWidget(buttons)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        focused = self.focusWidget()
+        if focused is None or not self.form.isAncestorOf(focused):
+            self.form.focus_first()
 
     def save(self) -> bool:
         raise NotImplementedError

@@ -364,7 +364,7 @@ def test_profile_flags_an_expired_licence(demo_ctx, tmp_path):
     conn.commit()
     conn.close()
     text = "".join(page_texts(reports.write_association_profile(demo_ctx, assoc.id, tmp_path / "a.pdf")))
-    assert "تنبيه" in text and squash("منذ 40 يوماً") in squash(text) and f"{expired:%Y/%m/%d}" in text
+    assert "تنبيه" in text and squash("منذ 40 يوماً") in squash(text) and f"{expired:%d/%m/%Y}" in text
 
 
 def test_letter_has_a_subject_the_right_gender_and_a_slip_whose_boxes_stay_apart(demo_ctx, tmp_path):
@@ -404,7 +404,7 @@ def test_cards_laid_out_by_measurement_and_their_qr_codes_read_by_two_decoders(d
     assert sorted(zx) == wanted and sorted(cv) == wanted
     text = "".join(page_texts(path))
     valid = demo_ctx.today() + timedelta(days=reports.CARD_VALID_DAYS)
-    assert "بطاقات المستفيدين" in text and f"{valid:%Y/%m/%d}" in text and "صالحة حتى" in text
+    assert "بطاقات المستفيدين" in text and f"{valid:%d/%m/%Y}" in text and "صالحة حتى" in text
 
 
 def test_a_long_name_and_an_empty_id_never_run_over_the_qr_code(tmp_path):

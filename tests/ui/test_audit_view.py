@@ -76,7 +76,7 @@ def test_a_change_reads_in_arabic_with_names_old_and_new_values_and_local_time(c
     header, *body = list(sheet.iter_rows(values_only=True))
     assert header[:4] == ("الوقت", "المستخدم", "الإجراء", "الجدول")
     line = next(r for r in body if r[2] == "تعديل" and r[4] == "خالد سعيد الجابري")
-    assert line[0] == f"{at:%Y/%m/%d %H:%M}" and "733123456" in line[5]
+    assert abs(line[0] - at) < timedelta(seconds=1) and "733123456" in line[5]  # a typed date and time
 
 
 def test_the_command_line_and_the_system_are_named_in_arabic(ctx):

@@ -48,6 +48,7 @@ from aidoffice.formats.pdf.text import (
     number,
     register_fonts,
     shaped,
+    style,
     width,
     wrap,
 )
@@ -143,7 +144,8 @@ def heading(text: str, size: float = 13) -> Paragraph:
 
 
 def cell(value) -> Text | str:
-    """A table cell: figures with separators and no «.00» on whole values, dates yyyy/mm/dd, text shaped when drawn."""
+    """A table cell: figures with separators and no «.00» on whole values, dates in the office's order, text shaped
+    when drawn."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -151,7 +153,7 @@ def cell(value) -> Text | str:
     if isinstance(value, int | float | Decimal):
         return Text(number(value))
     if isinstance(value, date):
-        return Text(value.strftime("%Y/%m/%d"))
+        return Text(style().date(value))
     return Text(str(value))
 
 
@@ -440,7 +442,7 @@ def _blocks(head: Letterhead, page_width: float) -> tuple[list[tuple[str, str, f
     left = []
     if head.number:
         left.append(f"الرقم: {ltr(head.number)}")
-    left.append(f"التاريخ: {head.printed_on:%Y/%m/%d} م")
+    left.append(f"التاريخ: {style().date(head.printed_on)} م")
     hijri = hijri_text(head.printed_on)
     if hijri:
         left.append(f"الموافق: {hijri}")

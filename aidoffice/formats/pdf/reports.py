@@ -16,7 +16,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import CondPageBreak, Flowable, KeepTogether, TableStyle
 
 from aidoffice.domain.dates import hijri_text
-from aidoffice.domain.vocab import Currency
+from aidoffice.domain.display import MONTHS, currency_name
 from aidoffice.formats.pdf.layout import (
     ACCENT,
     BODY,
@@ -35,9 +35,9 @@ from aidoffice.formats.pdf.layout import (
     signatures,
     usable_width,
 )
-from aidoffice.formats.pdf.text import FONT, FONT_BOLD, draw, fit, ltr, number, width, wrap
+from aidoffice.formats.pdf.text import FONT, FONT_BOLD, draw, fit, ltr, number, style, width, wrap
 
-MONTHS = ("يناير", "فبراير", "مارس", "أبريل", "مايو", "يونيو", "يوليو", "أغسطس", "سبتمبر", "أكتوبر", "نوفمبر", "ديسمبر")
+__all__ = ["MONTHS", "currency_name"]  # the domain's month names and currency names, used here and by the screens
 
 FIGURE_LABELS = {
     "associations_active": "الجمعيات النشطة",
@@ -69,24 +69,15 @@ ACTIVITY = (
 
 
 def month_title(year: int, month: int) -> str:
-    return f"{MONTHS[month - 1]} {year}"
-
-
-def currency_name(code: str | None) -> str:
-    """YER → «ريال يمني»: paper names the currency in words."""
-    if not code:
-        return ""
-    try:
-        return Currency(code).label
-    except ValueError:
-        return code
+    """«ديسمبر 2026»: a report's month is always named on paper, in the document's digits."""
+    return style().month(year, month, words=True)
 
 
 def amount_text(value, currency: str | None) -> str:
-    """«1,250 ريال يمني»; «—» for nothing."""
+    """«1,250 ريال يمني» (the currency in words, domain.display); «—» for nothing."""
     if value is None or not Decimal(str(value)):
         return "—"
-    return f"{number(value)} {currency_name(currency)}".strip()
+    return style().amount(value, currency)
 
 
 def quantity_text(value, unit: str = "") -> str:
@@ -272,7 +263,7 @@ SHEET_CHUNK = 60  # rows a table holds before the next one starts (reportlab spl
 
 
 def sheet_running(data: SheetData) -> str:
-    return f"كشف توزيع — {data.association} — {data.distribution_date:%Y/%m/%d}"
+    return f"كشف توزيع — {data.association} — {style().date(data.distribution_date)}"
 
 
 def distribution_sheet(data: SheetData, target: Path, head: Letterhead | None = None) -> Path:
@@ -284,7 +275,7 @@ def distribution_sheet(data: SheetData, target: Path, head: Letterhead | None = 
         ("المشروع", data.project),
         ("المساعدة لكل أسرة", aid),
         ("الموقع", " — ".join(p for p in (data.site, data.district) if p) or "—"),
-        ("تاريخ التوزيع", f"{data.distribution_date:%Y/%m/%d} م" + (f" — {hijri}" if hijri else "")),
+        ("تاريخ التوزيع", f"{style().date(data.distribution_date)} م" + (f" — {hijri}" if hijri else "")),
         ("حالة الكشف", data.status),
     ]
     story: list = [info_table(facts, width_, 0.2), gap(3)]
@@ -465,7 +456,7 @@ def referral_letter(data: LetterData, target: Path, head: Letterhead | None = No
     width_ = usable_width()
     words = _gendered(data.sex)
     national_id = f"، رقم البطاقة {ltr(data.national_id)}" if data.national_id else ""
-    due = f" قبل {data.due_on:%Y/%m/%d}" if data.due_on else ""
+    due = f" قبل {style().date(data.due_on)}" if data.due_on else ""
     signature = signatures([data.signer], width_ * 0.5)
     signature.hAlign = "LEFT"
     answer = signatures(["المسؤول في الجمعية"], width_ * 0.6)
@@ -617,7 +608,7 @@ class CardFlowable(Flowable):
             f"أفراد الأسرة: {self.card.household_size or '—'}",
         ]
         if self.valid_until:
-            facts.append(f"صالحة حتى: {self.valid_until:%Y/%m/%d}")
+            facts.append(f"صالحة حتى: {style().date(self.valid_until)}")
         for fact in facts:
             draw(c, right, y, fit(fact, column, FONT, BODY), FONT, BODY, "right")
             y -= BODY * 1.3

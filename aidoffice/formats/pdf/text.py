@@ -1,5 +1,5 @@
 """Arabic text for reportlab: the bundled font, HarfBuzz shaping (harakat placed by the font's GPOS), bidi line by
-line with numbers kept left to right, wrapping in logical order, and figures written as the screens write them.
+line with numbers kept left to right, wrapping in logical order, and figures written in the office's display style.
 
 Measured (ARABIC.md): a paragraph shaped and reordered whole comes out with its lines in reverse order. So text is
 wrapped first, in logical order, measuring each word as it will be drawn, and only then is each line reordered on its
@@ -13,7 +13,9 @@ from __future__ import annotations
 import re
 import struct
 import threading
-from decimal import Decimal
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from functools import lru_cache
 from pathlib import Path
 
@@ -23,6 +25,7 @@ from bidi import algorithm as bidi
 from reportlab.pdfbase import pdfmetrics, ttfonts
 from reportlab.pdfbase.ttfonts import ShapeData, ShapedStr, TTFont
 
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.errors import UserError
 
 try:  # a declared dependency; without it text falls back to arabic-reshaper's presentation forms
@@ -42,6 +45,9 @@ _NUMBER_RUN = re.compile(r"[0-9٠-٩]+(?:[-/:.][0-9٠-٩]+)+")
 _LRE, _PDF = "\u202a", "\u202c"
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
 _ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+# The office's display style for the document being written (set by the service around one document; a thread of
+# the pool writing another document has its own).
+_STYLE: ContextVar[DisplayStyle] = ContextVar("aidoffice_document_style", default=DEFAULT_STYLE)
 _FEATURES = {"kern": False, "liga": True}
 
 _reshaper = arabic_reshaper.ArabicReshaper(
@@ -225,10 +231,26 @@ def _shaped(line: str, font: str) -> str:
     return out
 
 
+@contextmanager
+def document_style(style: DisplayStyle) -> Iterator[DisplayStyle]:
+    """Write the documents made inside the block in the office's display style (digits, date order, months)."""
+    token = _STYLE.set(style)
+    try:
+        yield style
+    finally:
+        _STYLE.reset(token)
+
+
+def style() -> DisplayStyle:
+    """The display style of the document being written."""
+    return _STYLE.get()
+
+
 def shaped(line: str, font: str = FONT) -> str:
-    """One line as glyphs in visual order, ready for canvas.drawString (a reportlab ShapedStr)."""
+    """One line as glyphs in visual order, ready for canvas.drawString (a reportlab ShapedStr). Its digits are
+    drawn in the document's digit style (every figure, date, number and page number on the paper)."""
     register_fonts()
-    return _shaped(str(line or ""), font)
+    return _shaped(style().digits_of(line or ""), font)
 
 
 def _presentation(line: str) -> str:
@@ -241,7 +263,7 @@ def _presentation(line: str) -> str:
 
 def visual(line: str) -> str:
     """A line as presentation forms in visual order, for drawing code that cannot carry glyph positions."""
-    return _presentation(str(line or ""))
+    return _presentation(style().digits_of(line or ""))
 
 
 def glyph_width(glyphs: str, font: str, size: float) -> float:
@@ -303,19 +325,13 @@ def fit(text: str, room: float, font: str = FONT, size: float = 10) -> str:
 
 
 def arabic_digits(value: int | str) -> str:
-    """٣ rather than 3 (kept for callers that want Arabic-Indic digits; documents use the screens' digits)."""
+    """٣ rather than 3, whatever the office's style (documents otherwise follow `style()`)."""
     return str(value).translate(_ARABIC_DIGITS)
 
 
 def number(value, decimals: int | None = None) -> str:
-    """A figure with thousands separators; whole values without «.00» (45 rather than 45.00)."""
+    """A figure as the office writes it (domain.display): thousands separators, whole values without «.00» (45
+    rather than 45.00); «—» for nothing."""
     if value is None:
         return "—"
-    if isinstance(value, bool):
-        return str(int(value))
-    if not isinstance(value, int | float | Decimal):
-        return str(value)
-    value = Decimal(str(value))
-    if decimals is None:
-        decimals = 0 if value == value.to_integral_value() else min(3, max(0, -value.normalize().as_tuple().exponent))
-    return f"{value:,.{decimals}f}"
+    return style().number(value, decimals)

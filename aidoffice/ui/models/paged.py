@@ -4,16 +4,26 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from datetime import date, datetime
+from datetime import date
 
 import shiboken6
 from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelIndex, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
 
 from aidoffice.domain.dates import hijri_text
+from aidoffice.domain.display import DEFAULT_STYLE
 from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
-from aidoffice.services.tables import COUNT_CAP, SORT_ANY_UP_TO, TABLES, TableQuery, TableRow, count_rows, page_rows
+from aidoffice.services.tables import (
+    COUNT_CAP,
+    SORT_ANY_UP_TO,
+    TABLES,
+    TableQuery,
+    TableRow,
+    cell_text,
+    count_rows,
+    page_rows,
+)
 from aidoffice.ui import tasks
 
 log = logging.getLogger("aidoffice.ui")
@@ -54,6 +64,7 @@ class PagedTableModel(QAbstractTableModel):
         self._generation = 0  # bumped at every reset: a page fetched for an older query is dropped
         self.error = ""
         self.capped = False
+        self.style = DEFAULT_STYLE  # the office's digits and date order, read again with every new query
 
     # --- queries --------------------------------------------------------------------------------------------
     def set_query(self, query: TableQuery) -> None:
@@ -64,6 +75,7 @@ class PagedTableModel(QAbstractTableModel):
         self.beginResetModel()
         self._forget_pages()
         try:
+            self.style = self.ctx.style
             self._count = count_rows(self.ctx, self.kind, self.query)
             self.error = ""
         except UserError as exc:  # a locked or damaged file: an empty table and the reason, never a crash
@@ -167,20 +179,10 @@ class PagedTableModel(QAbstractTableModel):
         column = self.spec.columns[index.column()]
         value = found.values[index.column()]
         if role == Qt.ItemDataRole.DisplayRole:
-            if value is None:
-                return ""
-            if isinstance(value, datetime):
-                return value.strftime("%Y/%m/%d %H:%M")
-            if isinstance(value, date):
-                return value.strftime("%Y/%m/%d")
-            if isinstance(value, bool):
-                return "نعم" if value else ""
-            if isinstance(value, int):
-                return str(value)
-            return str(value)
+            return cell_text(value, column, self.style)
         if role == Qt.ItemDataRole.ToolTipRole and isinstance(value, date):
-            return hijri_text(value)
-        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in ("code", "number", "date"):
+            return self.style.digits_of(hijri_text(value))
+        if role == Qt.ItemDataRole.TextAlignmentRole and column.kind in ("code", "number", "year", "date"):
             # Numbers, codes and dates are left-to-right islands: their digits stay in order.
             return int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
         if role == Qt.ItemDataRole.BackgroundRole:

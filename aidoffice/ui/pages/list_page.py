@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import shiboken6
-from PySide6.QtCore import QPoint, QSettings, Qt, QUrl, Signal
+from PySide6.QtCore import QEvent, QPoint, QSettings, Qt, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -90,10 +90,6 @@ class RegistryTable(QTableView):
         return self.model().id_at(index.row()) if index.isValid() else None
 
 
-def _number(value) -> str:
-    return f"{value:,}" if isinstance(value, int) else f"{value:,.2f}"
-
-
 class ListPage(QWidget):
     """Title, search box, one drop-down per filter, action buttons, the table, the column filters in force and a
     line with the view's count and sums. A right click on a column's title (or on a cell) filters by that column."""
@@ -126,6 +122,10 @@ class ListPage(QWidget):
         self.count_label.setObjectName("message")
         self.message = QLabel()
         self.message.setObjectName("message")
+        self.empty_hint = QLabel()  # what to do when the table is empty: add the first record, or loosen the search
+        self.empty_hint.setObjectName("hint")
+        self.empty_hint.setWordWrap(True)
+        self.empty_hint.hide()
         self.filters: dict[str, QComboBox] = {}
         self.fixed_filters: dict[str, str] = {}  # set by the page that holds the list (the audit's views)
         self.column_filters: dict[str, ColumnFilter] = {}
@@ -142,13 +142,14 @@ class ListPage(QWidget):
         self.new_button: QPushButton | None = None
         if new_label:
             self.new_button = self.add_button(new_label, self.new_requested.emit, primary=True)
-        self.add_button("فتح", self._open_current)
+            self.new_button.setToolTip(f"{new_label.rstrip('…')} — Ctrl+N")
+        self.add_button("فتح", self._open_current).setToolTip("فتح السجل المحدد — Enter أو نقر مزدوج")
         self.output_button = QToolButton()
         self.output_button.setText("تصدير وطباعة")
         self.output_button.setPopupMode(QToolButton.ToolButtonPopupMode.InstantPopup)
         output = QMenu(self.output_button)
-        output.addAction("القائمة المعروضة إلى Excel…", lambda: self.export_view())
-        output.addAction("طباعة القائمة المعروضة (PDF)…", lambda: self.print_view())
+        output.addAction("القائمة المعروضة إلى جدول بيانات…", lambda: self.export_view())
+        output.addAction("طباعة القائمة المعروضة… (Ctrl+P)", lambda: self.print_view())
         self.output_button.setMenu(output)
         allowed = ctx.can(Permission.EXPORT)  # a courtesy: the service refuses regardless
         self.output_button.setEnabled(allowed)
@@ -176,6 +177,7 @@ class ListPage(QWidget):
         layout.addLayout(top)
         layout.addLayout(bar)
         layout.addWidget(self.chips_bar)
+        layout.addWidget(self.empty_hint)
         layout.addWidget(self.table, 1)
         bottom = QHBoxLayout()
         bottom.addWidget(self.count_label)
@@ -191,7 +193,9 @@ class ListPage(QWidget):
 
         self._timer = debounce(self, SEARCH_DELAY_MS, self.reload)
         self.search.textChanged.connect(self._on_search_text_changed)
-        self.search.returnPressed.connect(self.reload)
+        self.search.returnPressed.connect(self._on_search_return_pressed)
+        self.search.installEventFilter(self)
+        self.search.setToolTip("اكتب للبحث (Ctrl+F)؛ ↓ أو Enter للانتقال إلى النتائج، Esc لمسح البحث")
         self.table.doubleClicked.connect(lambda index: self._open_row(index.row()))
         self.table.activated.connect(lambda index: self._open_row(index.row()))
         self.model.modelReset.connect(self._show_count)
@@ -208,6 +212,29 @@ class ListPage(QWidget):
 
     def _on_search_text_changed(self, _text: str) -> None:
         self._timer.start()
+
+    def eventFilter(self, watched, event) -> bool:
+        if watched is self.search and event.type() == QEvent.Type.KeyPress and event.key() == Qt.Key.Key_Down:
+            self.focus_results()
+            return True
+        return super().eventFilter(watched, event)
+
+    def _on_search_return_pressed(self) -> None:
+        self.focus_results()
+
+    def focus_results(self) -> None:
+        """From the search box into the results (Down or Enter): the first row chosen, Enter then opens it. What was
+        typed and not yet searched is searched first."""
+        if self._timer.isActive() or not self.loaded:
+            self.reload()
+        if self.model.rowCount() == 0:
+            return
+        self.table.setFocus()
+        index = self.table.currentIndex()
+        if not index.isValid():
+            index = self.model.index(0, 0)
+        self.table.setCurrentIndex(index)
+        self.table.selectRow(index.row())
 
     def query(self) -> TableQuery:
         """The view on screen: search text, drop-down and header filters, and the order of the table."""
@@ -280,7 +307,7 @@ class ListPage(QWidget):
             op = ServiceOp(self, lambda: column_values(self.ctx, self.model.kind, query, key), message=self.message)
             values = op.result if op.run() else []
             for found in values:
-                action = menu.addAction(f"{found.label}  ({found.count:,})")
+                action = menu.addAction(f"{found.label}  ({self.model.style.number(found.count)})")
                 action.setCheckable(True)
                 current = self.column_filters.get(key)
                 action.setChecked(current is not None and current.op == "is" and current.value == found.value)
@@ -342,11 +369,11 @@ class ListPage(QWidget):
     # --- the view out: Excel and print -----------------------------------------------------------------------
     def export_view(self, target: Path | None = None) -> tasks.BackgroundTask | None:
         """The table as it is on screen to an Excel file (asked for unless given), written in the background."""
-        return self._output(export_view, target, "xlsx", "Excel (*.xlsx)", "صُدّر")
+        return self._output(export_view, target, "xlsx", "جدول بيانات (*.xlsx)", "صُدّر")
 
     def print_view(self, target: Path | None = None) -> tasks.BackgroundTask | None:
         """The table as it is on screen to a PDF to print (opened when the clerk chose where to save it)."""
-        return self._output(print_view, target, "pdf", "PDF (*.pdf)", "طُبع")
+        return self._output(print_view, target, "pdf", "ملف للطباعة (*.pdf)", "طُبع")
 
     def _output(self, work, target: Path | None, suffix: str, pattern: str, done: str):
         chosen = target is None
@@ -360,7 +387,7 @@ class ListPage(QWidget):
             return self._ask_to_export(query, target)
 
         def finished(count: int) -> None:
-            self.message.setText(f"{done} {count:,} صف في {target.name}")
+            self.message.setText(f"{done} {self.model.style.number(count)} صف في {target.name}")
             if chosen and suffix == "pdf":
                 QDesktopServices.openUrl(QUrl.fromLocalFile(str(target)))
 
@@ -424,14 +451,31 @@ class ListPage(QWidget):
         self.refresh_choices()
         self.reload()
 
+    def _show_empty_hint(self, total: int) -> None:
+        if total or self.model.error:
+            self.empty_hint.hide()
+            return
+        narrowed = bool(
+            self.search.text().strip() or self.column_filters or any(b.currentData() for b in self.filters.values())
+        )
+        if narrowed:
+            text = "لا نتيجة لهذا البحث أو التصفية: غيّر ما كتبت، أو امسح البحث (Esc) والتصفيات."
+        elif self.new_button is not None:
+            text = f"لا سجلات هنا بعد. اضغط «{self.new_button.text().rstrip('…')}» (Ctrl+N) لإضافة أول سجل."
+        else:
+            text = "لا سجلات هنا بعد."
+        self.empty_hint.setText(text)
+        self.empty_hint.show()
+
     def _show_count(self) -> None:
         self._totals_generation += 1
+        self._show_empty_hint(self.model.total())
         if self.model.error:
             self._set_summary(self.model.error)
             return
         total = self.model.total()
         more = "أكثر من " if self.model.capped else ""
-        count = f"{more}{total:,} سجل"
+        count = f"{more}{self.model.style.number(total)} سجل"
         self._set_summary(count)
         summed = [c for c in self.model.spec.columns if c.summed]
         if not summed or not total:
@@ -441,7 +485,7 @@ class ListPage(QWidget):
 
         def finished(totals) -> None:
             if shiboken6.isValid(self) and generation == self._totals_generation:  # still the view on screen
-                sums = " — ".join(f"مجموع {c.title}: {_number(totals.sums[c.key])}" for c in summed)
+                sums = " — ".join(f"مجموع {c.title}: {self.model.style.number(totals.sums[c.key])}" for c in summed)
                 self._set_summary(f"{count} — {sums}")
 
         task.signals.finished.connect(finished)
