@@ -14,12 +14,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import URL, Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event, make_url
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from aidoffice.errors import StorageError
+from aidoffice.store.dialect import is_server_url
 
 log = logging.getLogger("aidoffice.store")
 
@@ -55,15 +56,61 @@ _KNOWN = (
 
 
 def is_driver_error(exc: BaseException) -> bool:
-    """An error of sqlite3 or of SQLCipher's driver (a separate module with the same classes)."""
-    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith("sqlcipher3")
+    """An error of sqlite3, of SQLCipher's driver (a separate module with the same classes) or of psycopg."""
+    return isinstance(exc, sqlite3.Error) or type(exc).__module__.startswith(("sqlcipher3", "psycopg"))
+
+
+# PostgreSQL failures of the user's environment, by SQLSTATE (class or full code), never by message text.
+_SERVER_BUSY = "BUSY"
+_SQLSTATES = (
+    ("28", "رفض خادم قاعدة البيانات الدخول: اسم المستخدم أو كلمة المرور غير صحيحة. لم يُغيَّر شيء."),
+    ("3D000", "قاعدة البيانات المطلوبة غير موجودة على الخادم: أنشئها أولاً أو صحّح اسمها. لم يُغيَّر شيء."),
+    ("42501", "حساب قاعدة البيانات على الخادم لا يملك الصلاحية اللازمة لهذا العمل: لم يُحفظ شيء."),
+    ("25006", "لا يمكن الكتابة في قاعدة البيانات: الخادم يسمح بالقراءة فقط."),
+    ("53100", "قرص خادم قاعدة البيانات ممتلئ: لم يُحفظ شيء. أبلغ مسؤول الخادم."),
+    ("53300", "خادم قاعدة البيانات بلغ أقصى عدد من الاتصالات: أعد المحاولة بعد قليل."),
+    ("57P", "خادم قاعدة البيانات يتوقف أو يُعاد تشغيله: لم يُحفظ شيء. أعد المحاولة بعد قليل."),
+    ("08", "انقطع الاتصال بخادم قاعدة البيانات: لم يُحفظ شيء. تحقق من الشبكة ثم أعد المحاولة."),
+    ("40001", _SERVER_BUSY),
+    ("40P01", _SERVER_BUSY),
+    ("55P03", _SERVER_BUSY),
+)
+
+
+def _server_error_for(original: BaseException) -> StorageError | None:
+    code = getattr(original, "sqlstate", None)
+    if code:
+        for prefix, message in _SQLSTATES:
+            if code.startswith(prefix):
+                return StorageError(busy_message() if message == _SERVER_BUSY else message)
+        return None
+    connection = getattr(original, "pgconn", None)
+    if connection is None or getattr(connection, "server_version", 0):
+        return None
+    # libpq gives no SQLSTATE for a refused connection: what it did get that far tells a server that answered
+    # (and refused the account or the database) from one that was never reached.
+    host = (connection.host or b"").decode(errors="replace") or "localhost"
+    port = (connection.port or b"").decode(errors="replace")
+    database = (connection.db or b"").decode(errors="replace")
+    where = f"«{database}» على الخادم {host}:{port}" if port else f"«{database}» على الخادم {host}"
+    if connection.used_password or connection.needs_password:
+        return StorageError(
+            f"رفض الخادم الاتصال بقاعدة البيانات {where}: كلمة المرور أو اسم المستخدم غير صحيح، أو قاعدة البيانات "
+            "غير موجودة عليه. لم يُغيَّر شيء."
+        )
+    return StorageError(
+        f"تعذر الاتصال بقاعدة البيانات {where}: الخادم متوقف أو لا يمكن الوصول إليه عبر الشبكة، أو لا يقبل "
+        "اتصالات هذا الحاسوب، أو قاعدة البيانات غير موجودة. تحقق من عنوان الخادم وتشغيله ثم أعد المحاولة. لم يُغيَّر شيء."
+    )
 
 
 def storage_error_for(exc: BaseException) -> StorageError | None:
-    """The user-facing StorageError for a known SQLite failure (environment), or None for a bug."""
+    """The user-facing StorageError for a known SQLite or PostgreSQL failure (environment), or None for a bug."""
     original = getattr(exc, "orig", exc)
     if not is_driver_error(original):
         return None
+    if type(original).__module__.startswith("psycopg"):
+        return _server_error_for(original)
     text = str(original).lower()
     for needle, message in _KNOWN:
         if needle in text:
@@ -176,8 +223,24 @@ def raw_connect(path: Path, key: bytes | None = None, *, read_only: bool = False
     return conn
 
 
-def make_engine(path: Path, *, foreign_keys: bool = True, key: bytes | None = None) -> Engine:
+SERVER_CONNECT_TIMEOUT_S = 10
+
+
+def server_engine(url: str) -> Engine:
+    """An engine on a PostgreSQL server: a refused or unreachable server fails within seconds, a connection dropped
+    while idle in the pool is replaced before use, and the server sees which program is connected."""
+    return create_engine(
+        make_url(url),
+        hide_parameters=True,
+        pool_pre_ping=True,
+        connect_args={"connect_timeout": SERVER_CONNECT_TIMEOUT_S, "application_name": "AidOffice"},
+    )
+
+
+def make_engine(path: Path | str, *, foreign_keys: bool = True, key: bytes | None = None) -> Engine:
     # hide_parameters: SQL errors must not carry personal data into logs or messages.
+    if is_server_url(path):
+        return server_engine(str(path))
     if key:
         sqlcipher_driver()
         url = URL.create("sqlite+pysqlcipher", password=raw_key(key), database=str(path))
@@ -248,14 +311,23 @@ def copy_database(source: Path, target: Path, key: bytes | None = None) -> None:
 
 @dataclass(frozen=True)
 class Database:
-    """An open database: its path, engine and session factory."""
+    """An open database: its path (None on a server), engine and session factory."""
 
-    path: Path
+    path: Path | None
     engine: Engine
     sessions: sessionmaker[Session]
     created: bool
     backup_before_migration: Path | None
     key: bytes | None = None  # SQLCipher's key when the file is encrypted
+
+    @property
+    def on_server(self) -> bool:
+        return self.path is None
+
+    @property
+    def where(self) -> str:
+        """The file's path, or the server's URL without its password: for messages and the command line."""
+        return str(self.path) if self.path is not None else self.engine.url.render_as_string(hide_password=True)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -269,9 +341,12 @@ def _refuse_wrong_key(exc: BaseException, key: bytes | None) -> None:
 def open_database(
     path: Path | str, *, create: bool = True, backups: Path | None = None, key: bytes | None = None
 ) -> Database:
-    """Open (or create) the database at `path`, take a copy if it must be migrated, and migrate it to head."""
+    """Open (or create) the database at `path`, take a copy if it must be migrated, and migrate it to head. A
+    postgresql+psycopg:// URL opens a database on a server instead (open_server_database)."""
     from aidoffice.store import migrate  # local import: migrate imports alembic, which imports this module's users
 
+    if is_server_url(path):
+        return open_server_database(str(path), create=create)
     path = Path(path).expanduser().resolve()
     is_new = check_file_usable(path, create=create, encrypted=key is not None)
     backup_copy: Path | None = None
@@ -299,10 +374,41 @@ def open_database(
         _refuse_wrong_key(exc, key)
         raise_storage_error(exc)
         raise
+    return Database(path, engine, _sessions(engine), is_new, backup_copy, key)
+
+
+def _sessions(engine: Engine) -> sessionmaker[Session]:
     sessions = sessionmaker(engine, expire_on_commit=False)
     from aidoffice.store import audit, matching_keys, search
 
     search.install(sessions)
     matching_keys.install(sessions)
     audit.install(sessions)
-    return Database(path, engine, sessions, is_new, backup_copy, key)
+    return sessions
+
+
+def open_server_database(url: str, *, create: bool = True) -> Database:
+    """Open a database on a PostgreSQL server and migrate it to head. The database itself must exist (the server's
+    administrator creates it, empty, for the office's account); `create` lets an empty one receive the schema, in
+    one transaction, so a failure leaves it as empty as it was. A database of another program, or of a newer
+    AidOffice, is refused untouched."""
+    from aidoffice.store import migrate
+
+    engine = server_engine(url)
+    try:
+        current = migrate.current_revision(url, engine=engine)
+        migrate.check_known(current)
+        if current is None and not create:
+            raise StorageError(
+                "قاعدة البيانات على الخادم فارغة: لم تُنشأ فيها قاعدة AidOffice بعد. شغّل الأمر init أولاً."
+            )
+        if current != migrate.head_revision():
+            migrate.upgrade(url, engine=engine)
+    except DBAPIError as exc:
+        engine.dispose()
+        raise_storage_error(exc)
+        raise
+    except BaseException:
+        engine.dispose()
+        raise
+    return Database(None, engine, _sessions(engine), current is None, None)

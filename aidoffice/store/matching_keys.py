@@ -5,10 +5,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from sqlalchemy import delete, event, insert
+from sqlalchemy import delete, event
 from sqlalchemy.orm import Session, sessionmaker
 
 from aidoffice.domain.matching import MatchRecord, blocking_keys, key_hash
+from aidoffice.store.dialect import insert_ignore
 from aidoffice.store.models import MatchKey, Person
 
 _KEY_FIELDS = ("name_parts", "national_id", "phone", "birth_year", "district_id", "merged_into_id")
@@ -74,7 +75,7 @@ def _refresh_keys(session: Session, _context) -> None:
         conn.execute(delete(MatchKey).where(MatchKey.person_rowid.in_(rowids)))
     rows = {(r["key_hash"], r["person_rowid"]): r for p in touched for r in rows_for_person(p)}
     if rows:
-        conn.execute(insert(MatchKey).prefix_with("OR IGNORE"), list(rows.values()))
+        conn.execute(insert_ignore(conn, MatchKey.__table__), list(rows.values()))
 
 
 def install(sessions: sessionmaker[Session]) -> None:
@@ -97,7 +98,7 @@ def backfill(conn, *, batch_size: int = 50_000) -> int:
     )
     batch: list[dict] = []
     written = 0
-    insert_keys = text("INSERT OR IGNORE INTO match_keys VALUES (:key_hash, :person_rowid)")
+    insert_keys = insert_ignore(conn, MatchKey.__table__)
     for row in rows:
         batch.extend(
             key_rows_for(row.search_rowid, row.name_parts, row.national_id, row.phone, row.birth_year, row.district_id)

@@ -20,11 +20,13 @@ from sqlalchemy import (
     Table,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from aidoffice.store.base import Base, RecordMixin, new_id, utcnow
+from aidoffice.store.dialect import BIG_INTEGER
 
 ID = String(36)
 
@@ -231,10 +233,20 @@ class Person(RecordMixin, Base):
         CheckConstraint("sex IS NULL OR sex IN ('M','F')", name="sex"),
         Index("ix_persons_district_birth_year", "district_id", "birth_year"),
         # Partial: almost every row is NULL, and a full index tempts the planner into scanning it for IS NULL.
-        Index("ix_persons_merged_into_id", "merged_into_id", sqlite_where=text("merged_into_id IS NOT NULL")),
+        Index(
+            "ix_persons_merged_into_id",
+            "merged_into_id",
+            sqlite_where=text("merged_into_id IS NOT NULL"),
+            postgresql_where=text("merged_into_id IS NOT NULL"),
+        ),
         # The live registry in registration order: the desktop's table counts and pages through it index-only
         # (a jump to row 900,000 of a million steps through this small index, not through the table).
-        Index("ix_persons_live", "search_rowid", sqlite_where=text("merged_into_id IS NULL")),
+        Index(
+            "ix_persons_live",
+            "search_rowid",
+            sqlite_where=text("merged_into_id IS NULL"),
+            postgresql_where=text("merged_into_id IS NULL"),
+        ),
         # ID and phone lookups by prefix; with merged_into_id beside them, the table sorted by either column pages
         # through the index alone (live persons only) instead of reading every row it skips.
         Index("ix_persons_national_id", "national_id", "merged_into_id"),
@@ -256,7 +268,7 @@ class Person(RecordMixin, Base):
     spouse_national_id: Mapped[str] = mapped_column(String(30), default="", index=True)
     notes: Mapped[str] = mapped_column(Text, default="")
     # The person's consent to their data being shared beyond the office (with headquarters, other agencies).
-    consent_sharing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("0"))
+    consent_sharing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     consent_on: Mapped[date | None] = mapped_column(Date)
     # Set when a reviewer merges this record into another; lines and links keep pointing here (append-only aid).
     merged_into_id: Mapped[str | None] = _fk("persons.id", index=False)
@@ -488,7 +500,7 @@ class MatchKey(Base):
 
     __tablename__ = "match_keys"
     __table_args__ = {"sqlite_with_rowid": False}
-    key_hash: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[int] = mapped_column(BIG_INTEGER, primary_key=True)
     person_rowid: Mapped[int] = mapped_column(Integer, primary_key=True, index=True)
 
 
@@ -591,9 +603,9 @@ sync_stamps = Table(
     Column("entity", String(40), primary_key=True),
     Column("entity_id", ID, primary_key=True),
     Column("field", String(40), primary_key=True),
-    Column("hlc", Integer, nullable=False),
+    Column("hlc", BIG_INTEGER, nullable=False),
     Column("origin", ID, nullable=False),
-    Column("base", Integer, nullable=False, server_default="0"),
+    Column("base", BIG_INTEGER, nullable=False, server_default="0"),
     Column("deleted", Integer, nullable=False, server_default="0"),
     sqlite_with_rowid=False,
 )
@@ -667,10 +679,10 @@ class SyncConflict(Base):
     field: Mapped[str] = mapped_column(String(40))
     kept_value: Mapped[dict | list | str | int | None] = mapped_column(JSON)
     kept_origin: Mapped[str] = mapped_column(ID)
-    kept_hlc: Mapped[int] = mapped_column(Integer)
+    kept_hlc: Mapped[int] = mapped_column(BIG_INTEGER)
     lost_value: Mapped[dict | list | str | int | None] = mapped_column(JSON)
     lost_origin: Mapped[str] = mapped_column(ID)
-    lost_hlc: Mapped[int] = mapped_column(Integer)
+    lost_hlc: Mapped[int] = mapped_column(BIG_INTEGER)
     package_id: Mapped[str] = mapped_column(ID)
     status: Mapped[str] = mapped_column(String(10), default="open", index=True)
     decided_by: Mapped[str | None] = mapped_column(String(80))

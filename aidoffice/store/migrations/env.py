@@ -11,11 +11,15 @@ from aidoffice.store.base import Base
 config = context.config
 target_metadata = Base.metadata
 
-# Tables the ORM does not model: the FTS5 index and its shadow tables (store/search.py).
+# What the ORM does not model, being one engine's own (store/search.py): SQLite's FTS5 index and its shadow tables,
+# PostgreSQL's trigram index over the normalised name.
 UNMODELLED_PREFIXES = ("persons_fts",)
+UNMODELLED_INDEXES = {"ix_persons_name_norm_trgm"}
 
 
 def include_name(name, type_, _parent_names) -> bool:
+    if type_ == "index":
+        return name not in UNMODELLED_INDEXES
     return not (type_ == "table" and bool(name) and name.startswith(UNMODELLED_PREFIXES))
 
 

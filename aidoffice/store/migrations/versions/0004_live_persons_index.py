@@ -19,7 +19,13 @@ depends_on = None
 
 
 def upgrade() -> None:
-    op.create_index("ix_persons_live", "persons", ["search_rowid"], sqlite_where=sa.text("merged_into_id IS NULL"))
+    op.create_index(
+        "ix_persons_live",
+        "persons",
+        ["search_rowid"],
+        sqlite_where=sa.text("merged_into_id IS NULL"),
+        postgresql_where=sa.text("merged_into_id IS NULL"),
+    )
     for column, second in (("national_id", "merged_into_id"), ("phone", "merged_into_id"), ("district_id", "search_rowid")):
         op.drop_index(f"ix_persons_{column}", table_name="persons")
         op.create_index(f"ix_persons_{column}", "persons", [column, second])

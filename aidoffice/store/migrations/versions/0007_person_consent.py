@@ -17,8 +17,9 @@ depends_on = None
 
 
 def upgrade() -> None:
+    # sa.false(): DEFAULT 0 on SQLite (as before), DEFAULT false on PostgreSQL, whose booleans refuse 0.
     # Plain ALTER TABLE ADD COLUMN: no table rebuild, so the full-text triggers on persons stay as they are.
-    op.add_column("persons", sa.Column("consent_sharing", sa.Boolean(), server_default=sa.text("0"), nullable=False))
+    op.add_column("persons", sa.Column("consent_sharing", sa.Boolean(), server_default=sa.false(), nullable=False))
     op.add_column("persons", sa.Column("consent_on", sa.Date(), nullable=True))
 
 

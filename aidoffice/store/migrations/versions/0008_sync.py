@@ -69,6 +69,56 @@ def _triggers() -> list[tuple[str, str]]:
     return made
 
 
+# PostgreSQL: three PL/pgSQL functions do what the SQLite triggers above spell out table by table; each trigger keeps
+# the SQLite trigger's name (store/sync.py finds them by name).
+POSTGRESQL_FUNCTIONS = (
+    # A synchronised record inserted, updated or deleted: its table and id.
+    "CREATE FUNCTION sync_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
+    "IF TG_OP = 'DELETE' THEN "
+    "INSERT INTO sync_outbox (entity, entity_id, field, deleted) VALUES (TG_TABLE_NAME, OLD.id, '', 1); "
+    "ELSE INSERT INTO sync_outbox (entity, entity_id, field, deleted) VALUES (TG_TABLE_NAME, NEW.id, '', 0); "
+    "END IF; RETURN NULL; END $$",
+    # An association inserted (every field named in the arguments) or updated (the named fields that changed).
+    "CREATE FUNCTION sync_association_changed() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "DECLARE f text; BEGIN FOREACH f IN ARRAY TG_ARGV LOOP "
+    "IF TG_OP = 'INSERT' OR (to_jsonb(OLD) -> f) IS DISTINCT FROM (to_jsonb(NEW) -> f) THEN "
+    "INSERT INTO sync_outbox (entity, entity_id, field, deleted) VALUES ('associations', NEW.id, f, 0); "
+    "END IF; END LOOP; RETURN NULL; END $$",
+    # A link row added or removed changes its parent: arguments (parent table, parent column, list field).
+    "CREATE FUNCTION sync_link_changed() RETURNS trigger LANGUAGE plpgsql AS $$ DECLARE r jsonb; BEGIN "
+    "IF TG_OP = 'DELETE' THEN r := to_jsonb(OLD); ELSE r := to_jsonb(NEW); END IF; "
+    "INSERT INTO sync_outbox (entity, entity_id, field, deleted) VALUES (TG_ARGV[0], r ->> TG_ARGV[1], TG_ARGV[2], 0); "
+    "RETURN NULL; END $$",
+)
+
+
+def _postgresql_triggers() -> list[tuple[str, str, str]]:
+    """(name, table, the rest of CREATE TRIGGER) on PostgreSQL, for the same changes as _triggers()."""
+    made = []
+    for table in ROW_TABLES:
+        for verb in ("INSERT", "UPDATE", "DELETE"):
+            made.append((f"sync_{table}_a{verb[0].lower()}", table, f"AFTER {verb} ON {table} FOR EACH ROW "
+                         "EXECUTE FUNCTION sync_row_changed()"))
+    every = ", ".join(f"'{f}'" for f in ASSOCIATION_FIELDS + ("fields", "districts"))
+    fields = ", ".join(f"'{f}'" for f in ASSOCIATION_FIELDS)
+    made.append(("sync_associations_ai", "associations", "AFTER INSERT ON associations FOR EACH ROW "
+                 f"EXECUTE FUNCTION sync_association_changed({every})"))
+    made.append(("sync_associations_au", "associations", "AFTER UPDATE ON associations FOR EACH ROW "
+                 f"EXECUTE FUNCTION sync_association_changed({fields})"))
+    made.append(("sync_associations_ad", "associations", "AFTER DELETE ON associations FOR EACH ROW "
+                 "EXECUTE FUNCTION sync_row_changed()"))
+    for link, parent_col, parent, field in LINKS:
+        for verb in ("INSERT", "DELETE"):
+            made.append((f"sync_{link}_{verb[0].lower()}", link, f"AFTER {verb} ON {link} FOR EACH ROW "
+                         f"EXECUTE FUNCTION sync_link_changed('{parent}', '{parent_col}', '{field}')"))
+    return made
+
+
+def _big():
+    """A 64-bit clock stamp: BIGINT on PostgreSQL, INTEGER (already 64-bit) on SQLite as before."""
+    return sa.BigInteger().with_variant(sa.Integer(), "sqlite")
+
+
 def upgrade() -> None:
     op.create_table(
         "sync_outbox",
@@ -85,9 +135,9 @@ def upgrade() -> None:
         sa.Column("entity", sa.String(40), nullable=False),
         sa.Column("entity_id", sa.String(36), nullable=False),
         sa.Column("field", sa.String(40), nullable=False),
-        sa.Column("hlc", sa.Integer(), nullable=False),
+        sa.Column("hlc", _big(), nullable=False),
         sa.Column("origin", sa.String(36), nullable=False),
-        sa.Column("base", sa.Integer(), nullable=False, server_default="0"),
+        sa.Column("base", _big(), nullable=False, server_default="0"),
         sa.Column("deleted", sa.Integer(), nullable=False, server_default="0"),
         sa.PrimaryKeyConstraint("entity", "entity_id", "field", name=op.f("pk_sync_stamps")),
         sqlite_with_rowid=False,
@@ -151,10 +201,10 @@ def upgrade() -> None:
         sa.Column("field", sa.String(40), nullable=False),
         sa.Column("kept_value", sa.JSON(), nullable=True),
         sa.Column("kept_origin", sa.String(36), nullable=False),
-        sa.Column("kept_hlc", sa.Integer(), nullable=False),
+        sa.Column("kept_hlc", _big(), nullable=False),
         sa.Column("lost_value", sa.JSON(), nullable=True),
         sa.Column("lost_origin", sa.String(36), nullable=False),
-        sa.Column("lost_hlc", sa.Integer(), nullable=False),
+        sa.Column("lost_hlc", _big(), nullable=False),
         sa.Column("package_id", sa.String(36), nullable=False),
         sa.Column("status", sa.String(10), nullable=False),
         sa.Column("decided_by", sa.String(80), nullable=True),
@@ -174,13 +224,25 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sync_flags")),
     )
     op.create_index("ix_sync_flags_person_id", "sync_flags", ["person_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        for statement in POSTGRESQL_FUNCTIONS:
+            op.execute(statement)
+        for name, _table, body in _postgresql_triggers():
+            op.execute(f"CREATE TRIGGER {name} {body}")
+        return
     for name, body in _triggers():
         op.execute(f"CREATE TRIGGER {name} {body}")
 
 
 def downgrade() -> None:
-    for name, _body in _triggers():
-        op.execute(f"DROP TRIGGER IF EXISTS {name}")
+    if op.get_bind().dialect.name == "postgresql":
+        for name, table, _body in _postgresql_triggers():
+            op.execute(f"DROP TRIGGER IF EXISTS {name} ON {table}")
+        for function in ("sync_row_changed", "sync_association_changed", "sync_link_changed"):
+            op.execute(f"DROP FUNCTION IF EXISTS {function}()")
+    else:
+        for name, _body in _triggers():
+            op.execute(f"DROP TRIGGER IF EXISTS {name}")
     for table in ("sync_flags", "sync_conflicts", "sync_packages", "sync_peers", "sync_keys", "sync_stamps",
                   "sync_outbox"):
         op.drop_table(table)
