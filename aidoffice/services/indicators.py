@@ -7,7 +7,8 @@ from datetime import date
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
-from aidoffice.domain.vocab import Currency, Sector
+from aidoffice.domain.display import currency_name
+from aidoffice.domain.vocab import Sector
 from aidoffice.errors import UserError
 from aidoffice.formats.xlsx_write import Column, write_sheets
 from aidoffice.services.context import ServiceContext
@@ -87,13 +88,13 @@ def export_indicators(ctx: ServiceContext, f: IndicatorFilter, target: Path) -> 
     ctx.require(Permission.EXPORT)
     data = indicators(ctx, f)
     matrix = who_does_what_where(ctx, f)
-    currencies = {c.value: c.label for c in Currency}
+    style = ctx.style
     figures = [
-        ("الفترة", f"{data.start:%Y/%m/%d} — {data.end:%Y/%m/%d}"),
+        ("الفترة", f"{style.date(data.start)} — {style.date(data.end)}"),
         ("الأسر التي استلمت", data.households_reached),
         ("حالات الاستلام", data.lines_received),
         ("جولات التوزيع", data.distributions),
-        *[(f"المبلغ ({currencies.get(c, c)})", a) for c, a in data.amounts],
+        *[(f"المبلغ ({currency_name(c)})", a) for c, a in data.amounts],
     ]
     matrix_rows = [
         [d, *(", ".join(matrix.cells.get((d, code), [])) or "لا أحد" for code, _ in matrix.sectors)]
@@ -111,5 +112,6 @@ def export_indicators(ctx: ServiceContext, f: IndicatorFilter, target: Path) -> 
                 matrix_rows,
             ),
         ],
+        style=style,
     )
     return Path(target)

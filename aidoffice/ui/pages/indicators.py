@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from aidoffice.domain.vocab import Currency
+from aidoffice.domain.display import DEFAULT_STYLE
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.indicators import (
     IndicatorFilter,
@@ -31,7 +31,7 @@ from aidoffice.services.indicators import (
 from aidoffice.services.office import list_aid_types
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.ops import ServiceOp
-from aidoffice.ui.widgets import combo, ltr_edit
+from aidoffice.ui.widgets import MonthField, combo
 
 GAP = QColor("#fdecea")
 OVERLAP = QColor("#fff1d6")
@@ -44,6 +44,7 @@ class BarChart(QWidget):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.rows: list[tuple[str, float]] = []
+        self.style = DEFAULT_STYLE  # the office's digits, set with the rows
         self.setMinimumHeight(160)
         self.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Expanding)
 
@@ -75,7 +76,7 @@ class BarChart(QWidget):
             painter.drawText(
                 QRectF(right - length - 56, y, 52, height - 4),
                 Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
-                f"{value:,.0f}",
+                self.style.number(round(value)),
             )
 
 
@@ -84,8 +85,8 @@ class IndicatorsPanel(QWidget):
         super().__init__(parent)
         self.ctx = ctx
         today = ctx.today()
-        self.first = ltr_edit("2026-01", digits=True, extra="-/")
-        self.last = ltr_edit("2026-12", digits=True, extra="-/")
+        self.first = MonthField(today, style=ctx.style)
+        self.last = MonthField(today, style=ctx.style)
         self.first.setText(f"{today.year}-01")
         self.last.setText(f"{today.year}-{today.month:02d}")
         self.district = combo([], empty="كل المديريات")
@@ -94,7 +95,7 @@ class IndicatorsPanel(QWidget):
         show = QPushButton("عرض")
         show.setObjectName("primary")
         show.clicked.connect(self.refresh)
-        export = QPushButton("تصدير إلى Excel…")
+        export = QPushButton("تصدير إلى جدول بيانات…")
         export.clicked.connect(lambda _checked=False: self.export())
         bar = QHBoxLayout()
         for label, widget in (("من شهر:", self.first), ("إلى شهر:", self.last)):
@@ -174,12 +175,13 @@ class IndicatorsPanel(QWidget):
     def _show(self, found) -> None:
         data, matrix = found
         self.data = data
-        self.message.setText(f"الفترة {data.start:%Y/%m/%d} — {data.end:%Y/%m/%d} (نهاية غير مشمولة)")
-        self.figures["households_reached"].setText(f"{data.households_reached:,}")
-        self.figures["lines_received"].setText(f"{data.lines_received:,}")
-        self.figures["distributions"].setText(f"{data.distributions:,}")
-        labels = {c.value: c.value for c in Currency}
-        self.figures["amounts"].setText("\n".join(f"{a:,.0f} {labels.get(c, c)}" for c, a in data.amounts) or "—")
+        style = self.ctx.style
+        self.message.setText(f"الفترة {style.date(data.start)} — {style.date(data.end)} (نهاية غير مشمولة)")
+        self.figures["households_reached"].setText(style.number(data.households_reached))
+        self.figures["lines_received"].setText(style.number(data.lines_received))
+        self.figures["distributions"].setText(style.number(data.distributions))
+        self.figures["amounts"].setText("\n".join(style.amount(round(a), c) for c, a in data.amounts) or "—")
+        self.chart.style = style
         self.chart.set_rows([(name, float(n)) for name, n in data.by_aid_type])
         self.matrix.clear()
         self.matrix.setRowCount(len(matrix.districts))
@@ -189,7 +191,7 @@ class IndicatorsPanel(QWidget):
         for r, district in enumerate(matrix.districts):
             for c, (code, _label) in enumerate(matrix.sectors):
                 names = matrix.cells.get((district, code), [])
-                item = QTableWidgetItem(str(len(names)) if names else "")
+                item = QTableWidgetItem(style.number(len(names)) if names else "")
                 item.setTextAlignment(Qt.AlignmentFlag.AlignCenter)
                 item.setBackground(GAP if not names else OVERLAP if len(names) > 1 else COVERED)
                 item.setToolTip("\n".join(names) if names else "لا توزيع في هذا القطاع")
@@ -198,7 +200,7 @@ class IndicatorsPanel(QWidget):
 
     def export(self, target: Path | None = None) -> bool:
         if target is None:
-            name, _ = QFileDialog.getSaveFileName(self, "تصدير المؤشرات", "المؤشرات.xlsx", "Excel (*.xlsx)")
+            name, _ = QFileDialog.getSaveFileName(self, "تصدير المؤشرات", "المؤشرات.xlsx", "جدول بيانات (*.xlsx)")
             if not name:
                 return False
             target = Path(name)

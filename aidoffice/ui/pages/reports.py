@@ -32,7 +32,7 @@ from aidoffice.services.tables import TableQuery, filter_choices, page_rows
 from aidoffice.ui import tasks
 from aidoffice.ui.pages.indicators import IndicatorsPanel
 from aidoffice.ui.pages.persons import PersonPicker
-from aidoffice.ui.widgets import combo, ltr_edit
+from aidoffice.ui.widgets import MonthField, combo
 
 FILE_NAMES = {  # no personal data in file names: the kind, and a month or a date
     "monthly": "التقرير-الشهري-{month}.pdf",
@@ -58,7 +58,7 @@ class ReportsPage(QWidget):
         title.setObjectName("pageTitle")
 
         self.kind = combo(list(reports.REPORTS.items()))
-        self.month = ltr_edit("2026-03", digits=True, extra="-/")
+        self.month = MonthField(ctx.today(), style=ctx.style)
         self.month.setText(_previous_month(ctx.today()))
         self.distribution = QComboBox()
         self.association = QComboBox()
@@ -76,7 +76,7 @@ class ReportsPage(QWidget):
         column.addWidget(self.card_list)
         self.parameters = QStackedWidget()
         for label, widget in (
-            ("الشهر (سنة-شهر):", self.month),
+            ("الشهر:", self.month),
             ("التوزيع:", self.distribution),
             ("الجمعية:", self.association),
             ("الإحالة:", self.referral),
@@ -102,7 +102,7 @@ class ReportsPage(QWidget):
         self.message = QLabel()
         self.message.setWordWrap(True)
         self.message.setObjectName("message")
-        report_box = QGroupBox("تقرير للطباعة (PDF)")
+        report_box = QGroupBox("تقرير للطباعة")
         grid = QVBoxLayout(report_box)
         top = QHBoxLayout()
         top.addWidget(QLabel("التقرير:"))
@@ -116,7 +116,7 @@ class ReportsPage(QWidget):
         grid.addLayout(buttons)
         grid.addWidget(self.message)
 
-        export_box = QGroupBox("تصدير القوائم إلى Excel (ورقة من اليمين إلى اليسار، عناوين عربية)")
+        export_box = QGroupBox("تصدير القوائم إلى جداول بيانات (من اليمين إلى اليسار، بعناوين عربية)")
         export_grid = QGridLayout(export_box)
         self.buttons: dict[str, QPushButton] = {}
         for i, kind in enumerate([*EXPORTS, "template"]):
@@ -179,7 +179,7 @@ class ReportsPage(QWidget):
         kind = self.kind.currentData()
         if target is None:
             name = FILE_NAMES[kind].format(month=self.month.text().strip(), today=self.ctx.today().isoformat())
-            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ التقرير", name, "PDF (*.pdf)")
+            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ التقرير", name, "ملف للطباعة (*.pdf)")
             if not chosen:
                 return
             target = Path(chosen)

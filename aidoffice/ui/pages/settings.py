@@ -42,6 +42,7 @@ from aidoffice.ui import tasks
 from aidoffice.ui.login import password_edit
 from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import fill_table
+from aidoffice.ui.pages.display_style import DisplayStyleBox
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.widgets import Form, combo, ltr_edit, select_value, text_of
 
@@ -155,7 +156,7 @@ class SettingsPage(QWidget):
         self.backup_table.setMaximumHeight(160)
         backup_now = QPushButton("نسخة احتياطية الآن")
         backup_now.clicked.connect(lambda _checked=False: self.backup_now())
-        choose = QPushButton("اختيار مجلد (أو ذاكرة USB)…")
+        choose = QPushButton("اختيار مجلد (أو ذاكرة فلاش)…")
         choose.clicked.connect(lambda _checked=False: self.choose_folder())
         restore = QPushButton("استعادة النسخة المحددة…")
         restore.clicked.connect(lambda _checked=False: self.restore_selected())
@@ -173,7 +174,11 @@ class SettingsPage(QWidget):
         column = QVBoxLayout(general)
         top = QHBoxLayout()
         top.addWidget(office_box, 1)
-        top.addWidget(windows_box, 1)
+        right = QVBoxLayout()
+        right.addWidget(windows_box)
+        self.style_box = DisplayStyleBox(ctx)
+        right.addWidget(self.style_box)
+        top.addLayout(right, 1)
         column.addLayout(top)
         column.addWidget(backups_box)
         column.addWidget(self.message)
@@ -209,6 +214,7 @@ class SettingsPage(QWidget):
             select_value(kind, aid_type.window)
             days.setText(str(aid_type.window_days or ""))
             days.setEnabled(aid_type.window == AidWindow.DAYS.value)
+        self.style_box.load()
         self.load_backups()
 
     def load_backups(self) -> None:
