@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.dates import hijri_text
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
 from aidoffice.services.associations import (
     AssociationInput,
@@ -45,8 +46,8 @@ from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, select_value, text_of
 
 
-def _date(value) -> str:
-    return value.strftime("%Y/%m/%d") if value else ""
+def _date(value, style: DisplayStyle = DEFAULT_STYLE) -> str:
+    return style.date(value) if value else ""
 
 
 def fill_table(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
@@ -171,6 +172,7 @@ class AssociationDialog(QDialog):
             self.reload()
         else:
             self.header.setText("تسجيل جمعية جديدة")
+        self.form.focus_first()  # the cursor where the clerk types first (Ctrl+N)
 
     # --- profile --------------------------------------------------------------------------------------------
     def _profile_tab(self) -> QWidget:
@@ -280,7 +282,8 @@ class AssociationDialog(QDialog):
         status = AssociationStatus(record.status).label
         self.header.setText(f"{record.name} — {status}")
         self.status_label.setText(
-            f"الحالة الحالية: {status}" + (f" منذ {_date(record.status_since)}" if record.status_since else "")
+            f"الحالة الحالية: {status}"
+            + (f" منذ {_date(record.status_since, self.ctx.style)}" if record.status_since else "")
         )
         fill_table(
             self.board_table,
@@ -293,7 +296,7 @@ class AssociationDialog(QDialog):
             ["التاريخ", "هجري", "من", "إلى", "السبب"],
             [
                 [
-                    _date(h.changed_on),
+                    _date(h.changed_on, self.ctx.style),
                     hijri_text(h.changed_on),
                     labels.get(h.status_from or "", "—"),
                     labels.get(h.status_to, h.status_to),
@@ -308,12 +311,12 @@ class AssociationDialog(QDialog):
             ["التاريخ", "الزائرون", "الملاحظات", "التقييم", "المتابعة", "موعدها", "تمت"],
             [
                 [
-                    _date(v.visit_date),
+                    _date(v.visit_date, self.ctx.style),
                     v.visitors,
                     v.findings,
                     str(v.rating or ""),
                     v.follow_up,
-                    _date(v.follow_up_due),
+                    _date(v.follow_up_due, self.ctx.style),
                     "نعم" if v.follow_up_done else "",
                 ]
                 for v in self._visits
@@ -323,7 +326,12 @@ class AssociationDialog(QDialog):
             self.compliance_table,
             ["السنة", "التقرير الإداري", "التقرير المالي", "تاريخ التسليم"],
             [
-                [str(c.year), "✓" if c.admin_report else "✗", "✓" if c.financial_report else "✗", _date(c.submitted_on)]
+                [
+                    str(c.year),
+                    "✓" if c.admin_report else "✗",
+                    "✓" if c.financial_report else "✗",
+                    _date(c.submitted_on, self.ctx.style),
+                ]
                 for c in sorted(record.compliance, key=lambda c: c.year, reverse=True)
             ],
         )

@@ -218,7 +218,7 @@ class DistributionDialog(QDialog):
         self.scan.setToolTip("ضع المؤشر هنا ثم امسح البطاقة: يُسجَّل «استلم» لسطر صاحبها إن كان في الكشف.")
         self.scan.returnPressed.connect(self.scan_card)
         self.print_button = QPushButton("طباعة الكشف…")
-        self.print_button.setToolTip("كشف التوزيع للتوقيع أو البصمة، ملف PDF يُفتح للطباعة.")
+        self.print_button.setToolTip("كشف التوزيع للتوقيع أو البصمة: يُحفظ ملفاً ثم يُفتح للطباعة.")
         self.print_button.clicked.connect(self.print_sheet)
         self.print_task: tasks.BackgroundTask | None = None
         self.last_sheet: Path | None = None
@@ -281,14 +281,15 @@ class DistributionDialog(QDialog):
         view = get_distribution(self.ctx, self.distribution_id)
         d = view.record
         status = DistributionStatus(d.status).label
+        style = self.ctx.style
         self.header.setText(f"{view.association} — {view.project}")
-        amount = f" — {d.amount_per_household:,} {d.currency or ''} لكل أسرة" if d.amount_per_household else ""
+        amount = f" — {style.amount(d.amount_per_household, d.currency)} لكل أسرة" if d.amount_per_household else ""
         self.details.setText(
             f"{view.aid_type_name}{' (' + d.item + ')' if d.item else ''}{amount} — "
-            f"التاريخ {d.distribution_date:%Y/%m/%d} ({hijri_text(d.distribution_date)}) — "
+            f"التاريخ {style.date(d.distribution_date)} ({style.digits_of(hijri_text(d.distribution_date))}) — "
             f"الموقع: {d.site or '—'} — الحالة: {status}"
             + (f" (اعتمده {view.approved_by})" if view.approved_by else "")
-            + f" — في الكشف {view.listed} أسرة، استلم {view.received}"
+            + f" — في الكشف {style.number(view.listed)} أسرة، استلم {style.number(view.received)}"
         )
         self.approve_button.setEnabled(
             d.status == DistributionStatus.DRAFT.value and self.ctx.can(Permission.APPROVE_DISTRIBUTION)
@@ -423,7 +424,7 @@ class DistributionDialog(QDialog):
         """The round's sheet as a PDF, written off the GUI thread and opened in the system's viewer to print."""
         if target is None:
             name = f"كشف-توزيع-{self.ctx.today().isoformat()}.pdf"
-            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ كشف التوزيع", name, "PDF (*.pdf)")
+            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ كشف التوزيع", name, "ملف للطباعة (*.pdf)")
             if not chosen:
                 return
             target = Path(chosen)

@@ -95,7 +95,10 @@ class HomePage(QWidget):
     def refresh(self) -> None:
         today = self.ctx.today()
         office = get_office(self.ctx)
-        self.greeting.setText(f"{office.name if office else ''} — عمل اليوم {today:%Y/%m/%d} ({hijri_text(today)})")
+        style = self.ctx.style
+        self.greeting.setText(
+            f"{office.name if office else ''} — عمل اليوم {style.date(today)} ({style.digits_of(hijri_text(today))})"
+        )
         ServiceOp(self, self._work, message=self.error).success(self._show_work).run()
 
     def _work(self) -> list[WorkItem]:

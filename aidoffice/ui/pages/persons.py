@@ -105,6 +105,7 @@ class PersonPicker(QWidget):
         layout.addWidget(self.edit)
         layout.addWidget(self.count)
         layout.addWidget(self.results)
+        self.setFocusProxy(self.edit)
         self._timer = debounce(self, 250, self.search)
         self.edit.textChanged.connect(self._on_edit_text_changed)
         self.edit.installEventFilter(self)
@@ -200,7 +201,7 @@ class PersonForm(Form):
         f["spouse_national_id"].setText(person.spouse_national_id)
         f["notes"].setPlainText(person.notes)
         f["consent"].setChecked(person.consent_sharing)
-        since = f" (منذ {person.consent_on:%Y/%m/%d})" if person.consent_on else ""
+        since = f" (منذ {self.ctx.style.date(person.consent_on)})" if person.consent_on else ""
         f["consent"].setToolTip(("موافق" if person.consent_sharing else "غير موافق") + since)
 
     def value(self) -> PersonInput:
@@ -525,6 +526,7 @@ class PersonDialog(QDialog):
             else:
                 widget.textChanged.connect(self._on_checked_field_changed)
         self.reload()
+        self.form.fields["full_name"].setFocus()  # the cursor where the clerk types first (Ctrl+N)
 
     # --- the check on entry ---------------------------------------------------------------------------------
     def _check_key(self) -> tuple:
@@ -657,7 +659,7 @@ class PersonDialog(QDialog):
             ["التاريخ", "هجري", "المساعدة", "الصنف", "الجمعية", "الحالة"],
             [
                 [
-                    h.distribution_date.strftime("%Y/%m/%d"),
+                    self.ctx.style.date(h.distribution_date),
                     hijri_text(h.distribution_date),
                     h.aid_type,
                     h.item,
@@ -749,7 +751,7 @@ class PersonDialog(QDialog):
     def print_card(self, target: Path | None = None) -> None:
         if target is None:
             name = f"بطاقة-مستفيد-{self.ctx.today().isoformat()}.pdf"
-            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ البطاقة", name, "PDF (*.pdf)")
+            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ البطاقة", name, "ملف للطباعة (*.pdf)")
             if not chosen:
                 return
             target = Path(chosen)

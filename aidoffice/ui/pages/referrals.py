@@ -104,7 +104,7 @@ class ReferralDialog(QDialog):
         r = get_referral(self.ctx, self.referral_id)
         person = get_person(self.ctx, r.person_id)
         status = ReferralStatus(r.status)
-        due = f" — موعد الرد {r.due_on:%Y/%m/%d}" if r.due_on else ""
+        due = f" — موعد الرد {self.ctx.style.date(r.due_on)}" if r.due_on else ""
         self.header.setText(f"{person.full_name}: {r.need} — {status.label}{due}")
         labels = {s.value: s.label for s in ReferralStatus}
         fill_table(
@@ -112,7 +112,7 @@ class ReferralDialog(QDialog):
             ["التاريخ", "هجري", "من", "إلى", "ملاحظة"],
             [
                 [
-                    h.changed_on.strftime("%Y/%m/%d"),
+                    self.ctx.style.date(h.changed_on),
                     hijri_text(h.changed_on),
                     labels.get(h.status_from or "", "—"),
                     labels.get(h.status_to, h.status_to),

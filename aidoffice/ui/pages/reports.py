@@ -151,9 +151,14 @@ class ReportsPage(QWidget):
 
     def load_choices(self) -> None:
         """The choices of the parameters, newest first (the latest 300 rounds and referrals)."""
+        style = self.ctx.style
         for box, kind, text in (
-            (self.distribution, "distributions", lambda r: f"{r.values[0]:%Y/%m/%d} — {r.values[1]} — {r.values[2]}"),
-            (self.referral, "referrals", lambda r: f"{r.values[4]:%Y/%m/%d} — {r.values[0]} — {r.values[1]}"),
+            (
+                self.distribution,
+                "distributions",
+                lambda r: f"{style.date(r.values[0])} — {r.values[1]} — {r.values[2]}",
+            ),
+            (self.referral, "referrals", lambda r: f"{style.date(r.values[4])} — {r.values[0]} — {r.values[1]}"),
         ):
             current = box.currentData()
             box.clear()

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.errors import UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.requests import (
@@ -43,17 +44,17 @@ EMPTY = {
 }
 
 
-def _local(at: datetime | None) -> str:
+def _local(at: datetime | None, style: DisplayStyle = DEFAULT_STYLE) -> str:
     """A stored UTC stamp as the office's local time."""
     if at is None:
         return ""
-    return f"{at.replace(tzinfo=UTC).astimezone():%Y/%m/%d %H:%M}"
+    return style.datetime(at.replace(tzinfo=UTC).astimezone())
 
 
-def _decision(r: RequestRecord) -> str:
+def _decision(r: RequestRecord, style: DisplayStyle = DEFAULT_STYLE) -> str:
     if r.status == RequestStatus.PENDING:
         return ""
-    parts = [f"{r.decided_by or '—'} {_local(r.decided_at)}"]
+    parts = [f"{r.decided_by or '—'} {_local(r.decided_at, style)}"]
     parts += [text for text in (r.note, r.outcome) if text]
     return " — ".join(parts)
 
@@ -144,7 +145,15 @@ class RequestsPage(QWidget):
         self.records = op.result
         self.table.setRowCount(len(self.records))
         for row, r in enumerate(self.records):
-            values = (_local(r.requested_at), r.summary, r.reason, r.requested_by, r.status_label, _decision(r))
+            style = self.ctx.style
+            values = (
+                _local(r.requested_at, style),
+                r.summary,
+                r.reason,
+                r.requested_by,
+                r.status_label,
+                _decision(r, style),
+            )
             for column, text in enumerate(values):
                 item = QTableWidgetItem(text)
                 item.setToolTip(text)

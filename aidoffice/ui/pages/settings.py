@@ -226,7 +226,7 @@ class SettingsPage(QWidget):
             self.backup_table,
             ["الوقت", "النوع", "الحجم"],
             [
-                [f"{b.taken_at:%Y/%m/%d %H:%M}", kinds.get(b.kind, b.kind), f"{b.size / 1e6:,.1f} MB"]
+                [self.ctx.style.datetime(b.taken_at), kinds.get(b.kind, b.kind), f"{b.size / 1e6:,.1f} MB"]
                 for b in self._backups
             ],
         )
@@ -414,8 +414,8 @@ class UsersPanel(QWidget):
                     u.full_name,
                     roles.get(u.role, u.role),
                     "نعم" if u.active else "لا",
-                    f"{u.locked_until:%Y/%m/%d %H:%M}" if u.locked_until else "",
-                    f"{u.last_login_at:%Y/%m/%d %H:%M}" if u.last_login_at else "",
+                    self.ctx.style.datetime(u.locked_until),
+                    self.ctx.style.datetime(u.last_login_at),
                 ]
                 for u in self._users
             ],

@@ -25,9 +25,12 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.access import Permission
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
+from aidoffice.domain.matching import PairScore
 from aidoffice.domain.sync import Mode
 from aidoffice.services import sync
 from aidoffice.services.context import ServiceContext
+from aidoffice.texts import probability_text
 from aidoffice.ui import tasks
 from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.associations import fill_table
@@ -68,15 +71,23 @@ def removable_drives() -> list[Path]:
     return found
 
 
+LIKENESS = "احتمال أنه الشخص نفسه"
+
+
+def _likeness(score: float) -> str:
+    """The duplicate engine's evidence as a reader takes it: a probability, never a raw score («29.1»)."""
+    return probability_text(PairScore("", "", score, ()).probability)
+
+
 def _ltr(text: str) -> str:
     """Digits in a right-to-left table read left to right (fingerprint groups, date then time): a leading LRM makes
     every number after it left-to-right (rule W7 of the bidi algorithm; Qt's items ignored LRE … PDF)."""
     return "\u200e" + text
 
 
-def _local(at: datetime) -> str:
+def _local(at: datetime, style: DisplayStyle = DEFAULT_STYLE) -> str:
     """Stored stamps are UTC; the clerk reads local time."""
-    return _ltr(f"{at.replace(tzinfo=UTC).astimezone():%Y-%m-%d %H:%M}")
+    return _ltr(style.datetime(at.replace(tzinfo=UTC).astimezone()))
 
 
 def _show(value) -> str:
@@ -117,7 +128,7 @@ class SyncPage(QWidget):
     # --- tabs -----------------------------------------------------------------------------------------------
     def _packages_tab(self) -> QWidget:
         tab = QWidget()
-        self.folder = ltr_edit("مجلد الحزم أو ذاكرة USB")
+        self.folder = ltr_edit("مجلد الحزم أو ذاكرة الفلاش")
         browse = QPushButton("اختيار مجلد…")
         browse.clicked.connect(self._on_browse_clicked)
         self.drives = QComboBox()
@@ -277,7 +288,7 @@ class SyncPage(QWidget):
                     f"{r.applied:,}",
                     str(r.conflicts),
                     STATUS_LABELS.get(r.status, r.status),
-                    _local(r.at),
+                    _local(r.at, self.ctx.style),
                     r.file_name,
                 ]
                 for r in sync.history(self.ctx)
@@ -307,14 +318,14 @@ class SyncPage(QWidget):
             )
             fill_table(
                 self.flags_table,
-                ["المستفيد", "المكتب", "المستفيد", "المكتب", "الدرجة"],
-                [[p.name_a, p.office_a, p.name_b, p.office_b, f"{p.score:.0f}"] for p in pairs],
+                ["المستفيد", "المكتب", "المستفيد", "المكتب", LIKENESS],
+                [[p.name_a, p.office_a, p.name_b, p.office_b, _likeness(p.score)] for p in pairs],
             )
         else:
             fill_table(
                 self.flags_table,
-                ["المستفيد", "المكتب الآخر", "الدرجة"],
-                [[f.full_name, f.other_office, f"{f.score:.0f}"] for f in sync.flags(self.ctx)],
+                ["المستفيد", "المكتب الآخر", LIKENESS],
+                [[f.full_name, f.other_office, _likeness(f.score)] for f in sync.flags(self.ctx)],
             )
         self.tabs.setTabText(1, f"التعارضات ({len(self._conflicts)})" if self._conflicts else "التعارضات")
 
@@ -322,7 +333,7 @@ class SyncPage(QWidget):
         drives = removable_drives()
         self.drives.blockSignals(True)
         self.drives.clear()
-        self.drives.addItem("ذاكرة USB…" if drives else "لا توجد ذاكرة USB", "")
+        self.drives.addItem("اختر ذاكرة الفلاش…" if drives else "لم تُوصل ذاكرة فلاش", "")
         for drive in drives:
             self.drives.addItem(str(drive), str(drive))
         self.drives.blockSignals(False)
@@ -339,7 +350,7 @@ class SyncPage(QWidget):
 
     def export_to(self, folder: Path) -> None:
         if not str(folder) or str(folder) == ".":
-            self.message.setText("اختر مجلدًا أو ذاكرة USB أولًا.")
+            self.message.setText("اختر مجلدًا أو ذاكرة الفلاش أولًا.")
             return
         office = self.office_choice.currentData() if self.is_hq else None
         full = self.full.isChecked()
