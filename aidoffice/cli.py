@@ -38,19 +38,27 @@ def _positive(text: str) -> int:
     return value
 
 
-def _db_path(text: str) -> Path:
-    """--db: a database file on this PC. A server address (postgresql://…) would otherwise become folders named after
-    it; it is refused until a server database is supported."""
+def _db_path(text: str) -> Path | str:
+    """--db: a database file on this PC, or a PostgreSQL server's URL (postgresql+psycopg://user@host:port/db, kept as
+    text). Any other address would otherwise become folders named after it: it is refused."""
+    from aidoffice.store.dialect import SERVER_SCHEME, is_server_url, looks_like_url
+
     if not text.strip():
         raise argparse.ArgumentTypeError("مسار قاعدة البيانات فارغ.")
-    if "://" in text or text.lower().startswith(("postgres", "sqlite:", "mysql")):
+    if is_server_url(text):
+        return text.strip()
+    if looks_like_url(text):
         raise argparse.ArgumentTypeError(
-            "قيمة --db ليست مسار ملف على هذا الحاسوب. قواعد بيانات الخادم غير مدعومة بعد؛ اكتب مسار ملف قاعدة البيانات."
+            "قيمة --db ليست مسار ملف على هذا الحاسوب ولا عنوان خادم PostgreSQL بالصيغة "
+            f"{SERVER_SCHEME}المستخدم@الخادم:المنفذ/القاعدة؛ اكتب مسار ملف قاعدة البيانات أو عنوان الخادم بهذه الصيغة."
         )
     return Path(text)
 
 
-_DB_HELP = "ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)"
+_DB_HELP = (
+    "ملف قاعدة البيانات (الافتراضي: مجلد بيانات المستخدم)، أو قاعدة على خادم PostgreSQL: "
+    "postgresql+psycopg://المستخدم@الخادم:المنفذ/القاعدة (كلمة مرورها من PGPASSWORD)"
+)
 _USER_HELP = "اسم المستخدم الذي تُسجل باسمه التغييرات"
 
 
@@ -284,18 +292,19 @@ def _restore(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _open(args: argparse.Namespace, path: Path, *, create: bool):
+def _open(args: argparse.Namespace, path: Path | str, *, create: bool):
     """The database as the named user: an encrypted file is unlocked with the user's password (a wrong one is
     counted and locks the account, as on a plain file), a plain one is opened and the user logged in."""
     from aidoffice.services.context import open_context
     from aidoffice.services.encryption import is_encrypted, open_encrypted
 
-    if is_encrypted(path):
+    encrypted = not isinstance(path, str) and is_encrypted(path)  # text is a server's URL: never SQLCipher
+    if encrypted:
         ctx = open_encrypted(path, args.user, _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: "))
     else:
         ctx = open_context(path, username=args.user, create=create)
     try:
-        if not is_encrypted(path):
+        if not encrypted:
             _authenticate(ctx, args)
         _refuse_temporary_password(ctx, args)
     except BaseException:
@@ -441,7 +450,7 @@ def _run(args: argparse.Namespace) -> int:
                     ctx = encrypt_database(ctx, password)
                     _old_backups(ctx, "keep")
             log.info("database initialised")
-            sys.stdout.write(f"{texts.DONE} {office.name} — {ctx.db.path}\n")
+            sys.stdout.write(f"{texts.DONE} {office.name} — {ctx.db.where}\n")
         elif args.command == "demo":
             from aidoffice.services.demo import generate_demo
 

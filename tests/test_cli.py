@@ -149,7 +149,7 @@ def test_db_and_user_before_or_after_the_command(tmp_path, capsys):
     assert code == 0 and json.loads(out)["persons"] == 0
 
 
-@pytest.mark.parametrize("url", ["postgresql://clerk@server/office", "postgresql+psycopg://h/db", "sqlite:///x.db"])
+@pytest.mark.parametrize("url", ["postgresql://clerk@server/office", "mysql+pymysql://h/db", "sqlite:///x.db"])
 def test_a_server_address_as_db_is_refused_and_creates_nothing(tmp_path, capsys, monkeypatch, url):
     monkeypatch.chdir(tmp_path)
     for argv in (("--db", url, "init"), ("init", "--db", url)):

@@ -14,6 +14,7 @@ from aidoffice.domain.display import DisplayStyle
 from aidoffice.errors import PermissionDeniedError, StorageError, UserError
 from aidoffice.formats import keyring
 from aidoffice.store.backup import is_plain
+from aidoffice.store.dialect import is_server_url
 from aidoffice.store.engine import Database, open_database
 from aidoffice.store.uow import UnitOfWork
 
@@ -93,6 +94,8 @@ def open_context(
 ) -> ServiceContext:
     """Open the database at `db_path` (default: the user's data folder), migrating it after a safety copy;
     `key` opens an encrypted one (see services.encryption)."""
+    if is_server_url(db_path):  # a database on a PostgreSQL server: no file, no keyring, no copy before migrating
+        return ServiceContext(db=open_database(db_path, create=create), username=username)
     path = Path(db_path) if db_path else paths.default_db_path()
     if key is None:
         refuse_missing_keyring(path)

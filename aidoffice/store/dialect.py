@@ -61,3 +61,10 @@ def upsert(bind, table: Table, keys: tuple[str, ...], values: dict | None = None
 def greatest(bind, *values):
     """The largest of several values in one row: SQLite's two-argument max(), PostgreSQL's greatest()."""
     return func.greatest(*values) if is_postgresql(bind) else func.max(*values)
+
+
+def json_item(bind, column, index: int):
+    """The text of one item of a JSON array column (a negative index counts from the end)."""
+    if is_postgresql(bind):
+        return column.op("->>")(index)
+    return func.json_extract(column, f"$[{index}]" if index >= 0 else f"$[#{index}]")

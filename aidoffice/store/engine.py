@@ -84,16 +84,20 @@ def _server_error_for(original: BaseException) -> StorageError | None:
             if code.startswith(prefix):
                 return StorageError(busy_message() if message == _SERVER_BUSY else message)
         return None
-    connection = getattr(original, "pgconn", None)
-    if connection is None or getattr(connection, "server_version", 0):
+    if type(original).__name__ != "OperationalError":
         return None
+    connection = getattr(original, "pgconn", None)
+    if connection is not None and getattr(connection, "server_version", 0):
+        return None  # connected once: not a failure to connect
     # libpq gives no SQLSTATE for a refused connection: what it did get that far tells a server that answered
-    # (and refused the account or the database) from one that was never reached.
-    host = (connection.host or b"").decode(errors="replace") or "localhost"
-    port = (connection.port or b"").decode(errors="replace")
-    database = (connection.db or b"").decode(errors="replace")
-    where = f"«{database}» على الخادم {host}:{port}" if port else f"«{database}» على الخادم {host}"
-    if connection.used_password or connection.needs_password:
+    # (and refused the account or the database) from one that was never reached (or whose name did not resolve).
+    where = "على الخادم"
+    if connection is not None:
+        host = (connection.host or b"").decode(errors="replace") or "localhost"
+        port = (connection.port or b"").decode(errors="replace")
+        database = (connection.db or b"").decode(errors="replace")
+        where = f"«{database}» على الخادم {host}:{port}" if port else f"«{database}» على الخادم {host}"
+    if connection is not None and (connection.used_password or connection.needs_password):
         return StorageError(
             f"رفض الخادم الاتصال بقاعدة البيانات {where}: كلمة المرور أو اسم المستخدم غير صحيح، أو قاعدة البيانات "
             "غير موجودة عليه. لم يُغيَّر شيء."

@@ -1,13 +1,14 @@
-"""Full-text search over the stored normalised name: SQLite FTS5, kept here so another engine can replace it."""
+"""Search over the stored normalised name: SQLite's FTS5 index, PostgreSQL's trigram index (pg_trgm)."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Connection, event, func, select, text
+from sqlalchemy import Connection, event, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aidoffice.store import dialect
 from aidoffice.store.models import Person
 
 # The FTS5 table `persons_fts` and the triggers that keep it current are created by migration 0001. It reads
@@ -68,8 +69,29 @@ def match_expression(tokens: list[tuple[str, ...]]) -> str:
     return " AND ".join(groups)
 
 
+def name_part_starts(column, options: tuple[str, ...]):
+    """PostgreSQL: the normalised name has a part starting with one of the spellings (the trigram index over
+    `name_norm`, migration 0001, serves both LIKEs); None when no spelling is left."""
+    kept = [opt.replace('"', "") for opt in options if opt.replace('"', "")]
+    if not kept:
+        return None
+    return or_(
+        *(
+            c
+            for opt in kept
+            for c in (column.startswith(opt, autoescape=True), column.contains(" " + opt, autoescape=True))
+        )
+    )
+
+
 def person_rowids_matching(session: Session, tokens: list[tuple[str, ...]], limit: int) -> list[int]:
     """The index keys of persons whose name parts start with every token, in index order."""
+    if dialect.is_postgresql(session):
+        conditions = [c for c in (name_part_starts(Person.name_norm, options) for options in tokens) if c is not None]
+        if not conditions:
+            return []
+        query = select(Person.search_rowid).where(*conditions).order_by(Person.search_rowid).limit(limit)
+        return list(session.scalars(query))
     expression = match_expression(tokens)
     if not expression:
         return []

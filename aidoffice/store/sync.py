@@ -20,13 +20,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import Connection, Date, DateTime, Numeric, Table, delete, insert, select, update
+from sqlalchemy import Connection, Date, DateTime, Numeric, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from aidoffice.domain.sync import Outcome, Stamp, hlc_ms, merge, next_stamp
 from aidoffice.errors import UserError
+from aidoffice.store import dialect, search
 from aidoffice.store import models as m
-from aidoffice.store import search
 from aidoffice.store.bulk import insert_rows
 from aidoffice.store.matching_keys import rows_for_dicts
 
@@ -146,17 +146,16 @@ def _same(value):
 
 
 def _number(conn: Connection, key: str) -> int:
-    raw = conn.exec_driver_sql("SELECT value FROM settings WHERE key = ?", (key,)).scalar()
+    settings = table("settings")
+    raw = conn.execute(select(settings.c.value).where(settings.c.key == key)).scalar()
     if raw is None:
         return 0
-    return int(raw) if isinstance(raw, int | float) else int(json.loads(raw))  # JSON has NUMERIC affinity
+    return int(raw) if isinstance(raw, int | float) else int(json.loads(raw))  # a number once stored as JSON text
 
 
 def _set_number(conn: Connection, key: str, value: int) -> None:
-    conn.exec_driver_sql(
-        "INSERT INTO settings (key, value, updated_at) VALUES (?, ?, ?) "
-        "ON CONFLICT(key) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at",
-        (key, json.dumps(value), m.utcnow()),
+    conn.execute(
+        dialect.upsert(conn, table("settings"), ("key",), {"key": key, "value": value, "updated_at": m.utcnow()})
     )
 
 
@@ -178,24 +177,47 @@ def stamp_pending(session: Session, now_ms: int) -> None:
     """Give the changes of this transaction one clock stamp (called by the unit of work just before it commits).
 
     The outbox rows past the `sync.stamped` mark are this transaction's: SQLite lets one writer at a time, so no
-    other process can have added rows between the mark and now."""
+    other process can have added rows between the mark and now. (Not yet so on a server: see issue 18.)"""
     conn = session.connection()
     mark, newest = _number(conn, STAMPED_SETTING), newest_change(conn)
     if newest <= mark:
         return
     stamp = next_stamp(clock(conn), now_ms)
-    # In change order, so the last change of a record decides whether it is deleted. A record changed twice in the
-    # transaction finds its stamp already replaced by this statement: its base is then the one stored just before.
-    conn.exec_driver_sql(
-        "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
-        "SELECT o.entity, o.entity_id, o.field, :stamp, :me, "
-        "coalesce((SELECT CASE WHEN s.hlc = :stamp THEN s.base ELSE s.hlc END FROM sync_stamps s "
-        "WHERE s.entity = o.entity AND s.entity_id = o.entity_id AND s.field = o.field), 0), o.deleted "
-        "FROM sync_outbox o WHERE o.change_no > :mark AND o.field <> :fresh ORDER BY o.change_no",
-        {"stamp": stamp, "me": office_id(conn), "mark": mark, "fresh": FRESH},
-    )
+    conn.execute(_stamps_of_changes(conn, mark), {"stamp": stamp, "me": office_id(conn)})
     _set_number(conn, STAMPED_SETTING, newest)
     _set_number(conn, CLOCK_SETTING, stamp)
+
+
+def _stamps_of_changes(conn: Connection, mark: int):
+    """INSERT … SELECT of one stamp per record (or association field) changed past `mark`: its last change decides
+    whether it is deleted, and the stamp it replaces becomes its base. One row per key, as PostgreSQL's upsert may
+    not touch a row twice in one statement."""
+    outbox, stamps = table("sync_outbox"), table("sync_stamps")
+    keys = (outbox.c.entity, outbox.c.entity_id, outbox.c.field)
+    last = (
+        select(func.max(outbox.c.change_no))
+        .where(outbox.c.change_no > mark, outbox.c.field != FRESH)
+        .group_by(*keys)
+        .scalar_subquery()
+    )
+    replaced = (
+        select(stamps.c.hlc)
+        .where(
+            stamps.c.entity == outbox.c.entity,
+            stamps.c.entity_id == outbox.c.entity_id,
+            stamps.c.field == outbox.c.field,
+        )
+        .scalar_subquery()
+    )
+    rows = select(
+        *keys,
+        bindparam("stamp", type_=stamps.c.hlc.type),
+        bindparam("me", type_=stamps.c.origin.type),
+        func.coalesce(replaced, 0),
+        outbox.c.deleted,
+    ).where(outbox.c.change_no.in_(last))
+    columns = ["entity", "entity_id", "field", "hlc", "origin", "base", "deleted"]
+    return dialect.upsert(conn, stamps, ("entity", "entity_id", "field"), select=rows, columns=columns)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aidoffice.errors import UserError
-from aidoffice.store import audit, bulk, matching_keys, search, sync
+from aidoffice.store import audit, bulk, dialect, matching_keys, search, sync
 from aidoffice.store import models as m
 from aidoffice.store.engine import Database, raise_storage_error
 
@@ -69,7 +69,7 @@ class UnitOfWork:
         except IntegrityError as exc:
             text = str(exc.orig).lower()
             if "append-only" in text:
-                raise UserError("التوزيعات وكشوفها لا تُحذف ولا تُعدَّل: صحّح بقيد عكسي.") from exc
+                raise UserError("التوزيعات وكشوفها لا تُحذف ولا تُعدَّل: صحّح السطر بـ«إلغاء سطر» مع السبب.") from exc
             if "unique" in text:
                 raise UserError("يوجد سجل آخر بنفس القيمة الفريدة (مثل رقم الإشهار).") from exc
             if "foreign key" in text:
@@ -383,12 +383,12 @@ class Repository:
         """Counts of given names (first and father's part) and family names (last part), and the total."""
         given: dict[str, int] = {}
         family: dict[str, int] = {}
-        for path in ("$[0]", "$[1]"):
-            column = func.json_extract(m.Person.name_parts, path)
+        for index in (0, 1):
+            column = dialect.json_item(self.session, m.Person.name_parts, index)
             for name, n in self.session.execute(select(column, func.count()).group_by(column)):
                 if name:
                     given[name] = given.get(name, 0) + int(n)
-        column = func.json_extract(m.Person.name_parts, "$[#-1]")
+        column = dialect.json_item(self.session, m.Person.name_parts, -1)
         for name, n in self.session.execute(
             select(column, func.count()).where(func.json_array_length(m.Person.name_parts) >= 3).group_by(column)
         ):
