@@ -114,7 +114,7 @@ class LineStatus(LabelledEnum):
     LISTED = "listed", "في الكشف"
     RECEIVED = "received", "استلم"
     NOT_RECEIVED = "not_received", "لم يستلم"
-    REVERSAL = "reversal", "عكس قيد"
+    REVERSAL = "reversal", "إلغاء سطر"
 
 
 class ReferralStatus(LabelledEnum):

@@ -10,6 +10,7 @@ from aidoffice.domain.access import Permission
 from aidoffice.domain.aid_rules import AidPeriod, PriorAid, already_received
 from aidoffice.domain.arabic import clean_text, parse_decimal
 from aidoffice.domain.dates import parse_date
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.vocab import Currency, DistributionStatus, LineStatus, Sector
 from aidoffice.errors import NotFoundError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
@@ -21,8 +22,8 @@ from aidoffice.store.base import utcnow
 class AlreadyReceivedError(UserError):
     """The household already has this aid type inside its window; a supervisor's written reason can keep the line."""
 
-    def __init__(self, period: AidPeriod, prior: list[PriorAid]) -> None:
-        lines = "\n".join(f"• {p.describe()}" for p in prior[:5])
+    def __init__(self, period: AidPeriod, prior: list[PriorAid], style: DisplayStyle = DEFAULT_STYLE) -> None:
+        lines = "\n".join(f"• {p.describe(style)}" for p in prior[:5])
         more = f"\n… و{len(prior) - 5} غيرها" if len(prior) > 5 else ""
         received = any(p.status == "received" for p in prior)
         headline = (
@@ -359,7 +360,7 @@ def add_distribution_line(
                 )
             )
             uow.commit()
-            raise AlreadyReceivedError(period, prior)
+            raise AlreadyReceivedError(period, prior, ctx.style)
         line = ctx.stamp(
             m.DistributionLine(
                 distribution_id=dist.id,
@@ -394,7 +395,7 @@ def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecor
         if line is None:
             raise NotFoundError("سطر الكشف غير موجود.")
         if line.status != LineStatus.LISTED.value:
-            raise UserError("تم تسجيل الاستلام لهذا السطر من قبل: صحّحه بقيد عكسي.")
+            raise UserError("تم تسجيل الاستلام لهذا السطر من قبل: إن كان خطأً فألغِ السطر مع السبب («إلغاء سطر»).")
         if uow.repo.reversal_of(line.id) is not None:
             raise UserError("هذا السطر معكوس.")
         line.status = (LineStatus.RECEIVED if received else LineStatus.NOT_RECEIVED).value
@@ -413,7 +414,7 @@ def open_rounds(ctx: ServiceContext, *, limit: int = 200) -> list[tuple[str, str
                 continue
             status = DistributionStatus(d.status).label
             association = d.project.association.name if d.project and d.project.association else ""
-            out.append((d.id, f"{d.distribution_date:%Y/%m/%d} — {d.aid_type.name} — {association} ({status})"))
+            out.append((d.id, f"{ctx.style.date(d.distribution_date)} — {d.aid_type.name} — {association} ({status})"))
         return out[:limit]
 
 
@@ -429,9 +430,9 @@ class MarkResult:
         done = "استلم" if received else "لم يستلم"
         text = f"سُجّل «{done}» لـ {self.marked} سطر."
         if self.already_marked:
-            text += f" {self.already_marked} سطر مسجّل من قبل فبقي كما هو (يُصحَّح بقيد عكسي)."
+            text += f" {self.already_marked} سطر مسجّل من قبل فبقي كما هو (يُصحَّح بـ«إلغاء سطر»)."
         if self.reversed:
-            text += f" {self.reversed} سطر ملغى بقيد عكسي فلم يُمسّ."
+            text += f" {self.reversed} سطر ملغى من قبل فلم يُمسّ."
         return text
 
 
@@ -498,13 +499,13 @@ def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecor
     """Cancel a line by appending a reversal that points at it; the original stays as it was."""
     ctx.require(Permission.ENTER_DATA)
     if not reason or not reason.strip():
-        raise UserError("سبب القيد العكسي مطلوب.", field="reason")
+        raise UserError("سبب إلغاء السطر مطلوب.", field="reason")
     with ctx.uow() as uow:
         line = uow.repo.get(m.DistributionLine, line_id)
         if line is None:
             raise NotFoundError("سطر الكشف غير موجود.")
         if line.status == LineStatus.REVERSAL.value:
-            raise UserError("لا يُعكس قيد عكسي.")
+            raise UserError("هذا سطر إلغاء: لا يُلغى الإلغاء نفسه.")
         if uow.repo.reversal_of(line.id) is not None:
             raise UserError("هذا السطر معكوس من قبل.")
         reversal = ctx.stamp(

@@ -182,7 +182,7 @@ FIELDS = {
     "distribution_id": "التوزيع",
     "quantity": "الكمية",
     "amount": "المبلغ",
-    "reversal_of_id": "عكس قيد",
+    "reversal_of_id": "إلغاء السطر",
     "override_reason": "سبب الإبقاء",
     "overridden_by": "أبقاه",
     "prior_count": "مرات الاستلام السابقة",

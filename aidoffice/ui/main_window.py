@@ -128,8 +128,9 @@ class MainWindow(QMainWindow):
         self.navigation.setSpacing(3)
         self.navigation.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # Alt+1… move between pages from the keyboard
         self.stack = QStackedWidget()
-        for key, label in PAGES:
+        for i, (key, label) in enumerate(PAGES, start=1):
             item = QListWidgetItem(label)
+            item.setToolTip(f"{label} — Alt+{i % 10}" if i <= 10 else label)
             item.setSizeHint(QSize(190, 38))
             item.setData(Qt.ItemDataRole.UserRole, key)
             self.navigation.addItem(item)
@@ -145,7 +146,9 @@ class MainWindow(QMainWindow):
         self.status_office = QLabel()
         self.status_counts = QLabel()
         self.status_user = QLabel()
-        self.status_file = QLabel(str(ctx.db.path))
+        # the file's name only (the folder is for support, in the tooltip)
+        self.status_file = QLabel(ctx.db.path.name)
+        self.status_file.setToolTip(f"ملف قاعدة البيانات: {ctx.db.path}")
         self.status_file.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.status_view = QLabel()  # the list on screen: its rows and sums
         self.status_view.setObjectName("statusView")
@@ -168,11 +171,21 @@ class MainWindow(QMainWindow):
         self.settings_page.restore_requested.connect(self.restore_from)
         self.import_page.reload_associations()
 
-        QShortcut(QKeySequence.StandardKey.Find, self, activated=self.focus_search)
-        QShortcut(QKeySequence.StandardKey.New, self, activated=self.new_record)
         QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self.clear_search)
-        for i, (key, _label) in enumerate(PAGES[:10], start=1):  # Alt+1 … Alt+9, then Alt+0 for the tenth
-            QShortcut(QKeySequence(f"Alt+{i % 10}"), self, activated=lambda key=key: self.go(key))
+        # The keyboard's ways, shown where a clerk looks for them: a menu with each shortcut beside its action.
+        self.go_menu = self.menuBar().addMenu("انتقال")
+        find = self.go_menu.addAction("البحث في القائمة المعروضة")
+        find.setShortcut(QKeySequence.StandardKey.Find)
+        find.triggered.connect(lambda _checked=False: self.focus_search())
+        new = self.go_menu.addAction("سجل جديد في القائمة المعروضة")
+        new.setShortcut(QKeySequence.StandardKey.New)
+        new.triggered.connect(lambda _checked=False: self.new_record())
+        self.go_menu.addSeparator()
+        for i, (key, label) in enumerate(PAGES, start=1):  # Alt+1 … Alt+9, then Alt+0 for the tenth
+            page_action = self.go_menu.addAction(label)
+            if i <= 10:
+                page_action.setShortcut(QKeySequence(f"Alt+{i % 10}"))
+            page_action.triggered.connect(lambda _checked=False, key=key: self.go(key))
         self.requests_page.decided.connect(lambda _id: self.home_page.refresh())
 
         self.user_menu = self.menuBar().addMenu("المستخدم")
@@ -186,10 +199,10 @@ class MainWindow(QMainWindow):
 
         self.export_menu = self.menuBar().addMenu("تصدير")
         for kind, (title, _columns) in EXPORTS.items():
-            action = self.export_menu.addAction(f"{title} إلى Excel…")
+            action = self.export_menu.addAction(f"{title} إلى جدول بيانات…")
             action.triggered.connect(lambda _checked=False, kind=kind: self.export(kind))
         self.export_menu.addSeparator()
-        view_to_excel = self.export_menu.addAction("القائمة المعروضة إلى Excel…")
+        view_to_excel = self.export_menu.addAction("القائمة المعروضة إلى جدول بيانات…")
         view_to_excel.triggered.connect(lambda _checked=False: self._on_view_output("export_view"))
         view_to_pdf = self.export_menu.addAction("طباعة القائمة المعروضة…")
         view_to_pdf.setShortcut(QKeySequence.StandardKey.Print)
@@ -294,7 +307,7 @@ class MainWindow(QMainWindow):
         """Ask where (unless given), then write the workbook in the background."""
         if target is None:
             title = EXPORTS[kind][0] if kind in EXPORTS else "نموذج"
-            name, _ = QFileDialog.getSaveFileName(self, "تصدير", f"{title}.xlsx", "Excel (*.xlsx)")
+            name, _ = QFileDialog.getSaveFileName(self, "تصدير", f"{title}.xlsx", "جدول بيانات (*.xlsx)")
             if not name:
                 return
             target = Path(name)

@@ -64,7 +64,7 @@ def test_project_distribution_and_lines(setup):
     approve_distribution(ctx, dist.id)
     marked = mark_line(ctx, line.id, received=True)
     assert marked.status == "received"
-    with pytest.raises(UserError, match="قيد عكسي"):
+    with pytest.raises(UserError, match="إلغاء سطر"):
         mark_line(ctx, line.id, received=False)
     history = aid_history(ctx, head.id)
     assert [(h.aid_type, h.association, h.status) for h in history] == [("سلة غذائية", "جمعية الإحسان", "received")]

@@ -65,7 +65,7 @@ def test_many_lines_marked_at_once_and_the_marked_ones_left_alone(ctx):
     reverse_line(ctx, lines[1].id, reason="أُدرج خطأً")
     result = mark_lines(ctx, dist.id, [line.id for line in lines], received=True)
     assert (result.marked, result.already_marked, result.reversed) == (3, 1, 1)
-    assert "3" in result.message(True) and "قيد عكسي" in result.message(True)
+    assert "3" in result.message(True) and "إلغاء سطر" in result.message(True)
     again = mark_lines(ctx, dist.id, [line.id for line in lines[2:]], received=True)
     assert (again.marked, again.already_marked) == (0, 3)
 

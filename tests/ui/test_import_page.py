@@ -45,6 +45,9 @@ def _combo(page, label) -> QComboBox:
 
 def test_check_map_by_hand_then_import(qtbot, page, ctx, tmp_path):
     page.file_edit.setText(str(_list(tmp_path / "list.xlsx")))
+    page.check()  # no association chosen for the clerk: asked, nothing read
+    assert page.task is None and "اختر الجمعية" in page.summary.text()
+    page.association_combo.setCurrentIndex(1)
     page.check()
     _wait(qtbot, page)
     assert "عمود للاسم" in page.summary.text() and "اختر في الجدول" in page.summary.text()

@@ -49,7 +49,7 @@ def _row(field: str) -> int:
 def test_pair_is_shown_side_by_side_with_differences_highlighted(page):
     assert page.pair is not None and page.reasons.count() > 0
     assert "احتمال أن يكونا شخصاً واحداً" in page.header.text() and "٪" in page.header.text()
-    assert "مرجح" in page.counts.text()
+    assert "تنتظر المراجعة: 2" in page.counts.text() and "شبه مؤكد" in page.counts.text()
     name_row = _row("full_name")
     assert page.table.item(name_row, 1).background().color() == DIFFERENT
     assert page.table.item(_row("national_id"), 1).background().color() != DIFFERENT

@@ -124,6 +124,7 @@ class FamilyDialog(QDialog):
         self._timers: list = []
         self.add_row(Relation.HEAD.value)
         self.table.setCurrentCell(0, NAME)
+        self.table.setFocus()  # the head's name first (Ctrl+N on the households' list)
 
     # --- rows ---------------------------------------------------------------------------------------------------
     def add_row(self, relation: str | None = None) -> int:

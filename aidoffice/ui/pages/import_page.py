@@ -30,6 +30,13 @@ from aidoffice.ui import tasks
 from aidoffice.ui.ops import ServiceOp
 
 NOT_MAPPED = "— غير موجود —"
+CHOOSE_ASSOCIATION = "— اختر الجمعية التي أرسلت القائمة —"
+IMPORT_STEPS = (
+    "١- اختر ملف القائمة (جدول بيانات) والجمعية التي أرسلته.  ٢- اضغط «فحص القائمة»: لا يُحفظ شيء، وترى الأخطاء "
+    "والمكرر.  ٣- صحّح ربط الأعمدة إن لزم، أو أرسل للجمعية ملف الأخطاء.  ٤- اضغط «استيراد»: تُحفظ الصفوف السليمة "
+    "دفعة واحدة."
+)
+NO_ASSOCIATION = "لا توجد جمعية نشطة مسجلة: سجّل الجمعية أولاً في صفحة «الجمعيات» (Alt+2)، ثم عد إلى هنا."
 
 
 class ImportPage(QWidget):
@@ -41,13 +48,21 @@ class ImportPage(QWidget):
         self.report: ImportReport | None = None
         self.task: tasks.BackgroundTask | None = None
 
+        self.title = QLabel("استيراد قائمة مستفيدين من جمعية")
+        self.title.setObjectName("pageTitle")
+        self.hint = QLabel(IMPORT_STEPS)
+        self.hint.setObjectName("hint")
+        self.hint.setWordWrap(True)
         self.file_edit = QLineEdit()
+        self.file_edit.setPlaceholderText("اختر ملف القائمة الذي أرسلته الجمعية…")
         self.file_edit.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         browse = QPushButton("اختيار ملف…")
         browse.clicked.connect(self._on_browse_clicked)
         file_row = QHBoxLayout()
         file_row.addWidget(self.file_edit, 1)
         file_row.addWidget(browse)
+        self.summary = QLabel()
+        self.summary.setWordWrap(True)
         self.association_combo = QComboBox()
         self.reload_associations()
         form = QFormLayout()
@@ -64,8 +79,6 @@ class ImportPage(QWidget):
             buttons.addWidget(b)
         buttons.addStretch(1)
 
-        self.summary = QLabel()
-        self.summary.setWordWrap(True)
         self.mapping_table = QTableWidget(0, 2)
         self.mapping_table.setHorizontalHeaderLabels(["الحقل", "العمود في الملف"])
         self.mapping_table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -80,6 +93,8 @@ class ImportPage(QWidget):
         tables.addWidget(self.problems_table, 2)
 
         layout = QVBoxLayout(self)
+        layout.addWidget(self.title)
+        layout.addWidget(self.hint)
         layout.addLayout(form)
         layout.addLayout(buttons)
         layout.addWidget(self.summary)
@@ -96,10 +111,15 @@ class ImportPage(QWidget):
         self.association_combo.setCurrentIndex(max(0, self.association_combo.findData(current)))
 
     def reload_associations(self) -> None:
+        """The associations a list may come from; none is chosen for the clerk (a list filed under the wrong
+        association is worse than a question)."""
         self.association_combo.clear()
+        self.association_combo.addItem(CHOOSE_ASSOCIATION, None)
         for row in list_records(self.ctx, "associations", limit=10_000):
             if row["status"] in ("active", "dormant"):
                 self.association_combo.addItem(f"{row['name']} ({row['registration_number']})", row["id"])
+        if self.association_combo.count() == 1:
+            self.summary.setText(NO_ASSOCIATION)
 
     def _on_browse_clicked(self) -> None:
         name, _ = QFileDialog.getOpenFileName(
@@ -123,8 +143,12 @@ class ImportPage(QWidget):
     def _run(self, *, dry_run: bool, errors_out: Path | None = None) -> None:
         path = Path(self.file_edit.text().strip())
         association = self.association_combo.currentData()
-        if not self.file_edit.text().strip() or association is None:
-            self.summary.setText("اختر الملف والجمعية أولاً.")
+        if not self.file_edit.text().strip():
+            self.summary.setText("اختر ملف القائمة أولاً («اختيار ملف…»).")
+            return
+        if not association:
+            self.summary.setText("اختر الجمعية التي أرسلت القائمة أولاً: لا يُنسب ملف إلى جمعية دون اختيارك.")
+            self.association_combo.setFocus()
             return
         mapping, ctx = self.mapping(), self.ctx
         self.import_button.setEnabled(False)  # enabled again by a check that finds rows to add
@@ -148,7 +172,7 @@ class ImportPage(QWidget):
         self._run(dry_run=False)
 
     def _on_errors_button_clicked(self) -> None:
-        name, _ = QFileDialog.getSaveFileName(self, "حفظ ملف الأخطاء", "للتصحيح.xlsx", "Excel (*.xlsx)")
+        name, _ = QFileDialog.getSaveFileName(self, "حفظ ملف الأخطاء", "للتصحيح.xlsx", "جدول بيانات (*.xlsx)")
         if name:
             self._run(dry_run=True, errors_out=Path(name))
 
@@ -175,7 +199,7 @@ class ImportPage(QWidget):
             f"{state} الورقة «{report.sheet}»، صف العناوين {report.header_row}. الصفوف: {report.rows_read:,} — "
             f"للإضافة: {report.imported:,} — مرفوضة: {report.rejected:,} — بتنبيه: {report.warnings:,} — "
             f"مكررة في الملف: {report.duplicates_in_file:,} — مسجلة مسبقاً: {report.duplicates_in_registry:,}"
-            + (f" — ملف الأخطاء: {report.errors_file}" if report.errors_file else "")
+            + (f" — ملف الأخطاء: {Path(report.errors_file).name}" if report.errors_file else "")
         )
         self._show_mapping(report)
         self._show_problems(report)

@@ -233,8 +233,8 @@ class ListPage(QWidget):
         index = self.table.currentIndex()
         if not index.isValid():
             index = self.model.index(0, 0)
-        self.table.setCurrentIndex(index)
-        self.table.selectRow(index.row())
+        self.table.setCurrentIndex(index)  # rows are selected whole: this selects the row too (selectRow() here
+        # would clear the current index of a right-to-left table)
 
     def query(self) -> TableQuery:
         """The view on screen: search text, drop-down and header filters, and the order of the table."""

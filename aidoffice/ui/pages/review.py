@@ -38,6 +38,12 @@ from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.distributions import REQUEST_SENT, RequestDialog
 
 DIFFERENT = QColor("#fde2c8")
+TAKE_COLUMN = "انقل إلى السجل الباقي"
+NOTHING_TO_REVIEW = (
+    "لا توجد سجلات مكررة تنتظر المراجعة.\n"
+    "اضغط «فحص السجل بحثاً عن التكرار» ليبحث البرنامج عن الأشخاص المسجلين أكثر من مرة (افعل ذلك بعد كل استيراد "
+    "قائمة)، ثم راجع هنا كل سجلين متشابهين: «نفس الشخص» أو «شخصان مختلفان»."
+)
 LTR_FIELDS = {"national_id", "phone", "spouse_national_id", "birth_date", "birth_year"}
 
 
@@ -55,6 +61,8 @@ class ReviewPage(QWidget):
 
         self.counts = QLabel()
         self.scan_button = QPushButton("فحص السجل بحثاً عن التكرار")
+        self.scan_button.setObjectName("primary")
+        self.scan_button.setToolTip("يبحث في كل السجل عن الأشخاص المسجلين أكثر من مرة؛ قد يستغرق دقائق في سجل كبير.")
         self.progress = QProgressBar()
         self.progress.setVisible(False)
         self.cancel_button = QPushButton("إلغاء")
@@ -66,8 +74,9 @@ class ReviewPage(QWidget):
 
         self.header = QLabel()
         self.header.setObjectName("pairHeader")
+        self.header.setWordWrap(True)
         self.table = QTableWidget(len(MERGE_FIELDS), 4)
-        self.table.setHorizontalHeaderLabels(["الحقل", "السجل أ", "السجل ب", "يؤخذ من الآخر"])
+        self.table.setHorizontalHeaderLabels(["الحقل", "السجل أ", "السجل ب", TAKE_COLUMN])
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
@@ -76,10 +85,15 @@ class ReviewPage(QWidget):
         self.message = QLabel()
         self.message.setObjectName("message")
         self.merge_button = QPushButton("نفس الشخص — دمج (F5)")
+        self.merge_button.setToolTip("السجلان لشخص واحد: يبقى سجل واحد ويُنقل إليه ما اخترت من الآخر — F5")
         self.distinct_button = QPushButton("شخصان مختلفان (F6)")
+        self.distinct_button.setToolTip("شخصان مختلفان رغم التشابه: لا يُعرضان معاً ثانية — F6")
         self.skip_button = QPushButton("تخطي (F7)")
+        self.skip_button.setToolTip("اترك هذه الحالة الآن وانتقل إلى التالية — F7")
         self.swap_button = QPushButton("تبديل السجل الباقي (F8)")
+        self.swap_button.setToolTip("اختر أي السجلين يبقى بعد الدمج — F8")
         self.undo_button = QPushButton("تراجع عن آخر دمج (Ctrl+Z)")
+        self.undo_button.setToolTip("يعيد السجلين كما كانا قبل آخر دمج — Ctrl+Z")
         buttons = QHBoxLayout()
         for b in (self.merge_button, self.distinct_button, self.skip_button, self.swap_button, self.undo_button):
             buttons.addWidget(b)
@@ -113,7 +127,10 @@ class ReviewPage(QWidget):
     # --- showing ---
     def refresh(self) -> None:
         sizes = queue_size(self.ctx)
-        self.counts.setText(f"مرجح: {sizes.get('likely', 0):,} — يحتاج مراجعة: {sizes.get('review', 0):,}")
+        likely, review = sizes.get("likely", 0), sizes.get("review", 0)
+        self.counts.setText(
+            f"تنتظر المراجعة: {likely + review:,} حالة — تكرار شبه مؤكد: {likely:,}، وتشابه يحتاج نظراً: {review:,}"
+        )
         pending = [p for p in review_queue(self.ctx, limit=len(self.skipped) + 1) if p.id not in self.skipped]
         self.show_pair(pending[0] if pending else None)
 
@@ -132,7 +149,7 @@ class ReviewPage(QWidget):
         self.undo_button.setEnabled(self.last_merge is not None and decides)
         self.reasons.clear()
         if pair is None:
-            self.header.setText("لا توجد أزواج للمراجعة.")
+            self.header.setText(NOTHING_TO_REVIEW)
             self.table.clearContents()
             return
         self.header.setText(
@@ -165,7 +182,7 @@ class ReviewPage(QWidget):
                 "الحقل",
                 "السجل أ (الباقي)" if self.keep == "a" else "السجل أ",
                 "السجل ب (الباقي)" if self.keep == "b" else "السجل ب",
-                "يؤخذ من الآخر",
+                TAKE_COLUMN,
             ]
         )
 
@@ -200,7 +217,7 @@ class ReviewPage(QWidget):
         """The merge as the clerk set it up (the record kept, the fields taken from the other), sent with a reason."""
         kept = (pair.a if keep == "a" else pair.b).values["full_name"]
         message = f"دمج السجلين مع إبقاء سجل «{kept}»" + (
-            f" وأخذ {('، '.join(MERGE_FIELDS[f] for f in fields))} من الآخر." if fields else "."
+            f" ونقل {('، '.join(MERGE_FIELDS[f] for f in fields))} إليه من السجل الآخر." if fields else "."
         )
 
         def send(text: str):
