@@ -9,6 +9,7 @@ from datetime import date, timedelta
 
 from hijridate import Gregorian, Hijri
 
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.vocab import AidWindow
 
 DORMANT_AFTER_DAYS = 365
@@ -41,9 +42,9 @@ class PriorAid:
     item: str = ""
     status: str = "received"
 
-    def describe(self) -> str:
+    def describe(self, style: DisplayStyle = DEFAULT_STYLE) -> str:
         what = f"{self.aid_type} ({self.item})" if self.item else self.aid_type
-        when = f"{self.distribution_date:%Y/%m/%d}"
+        when = style.date(self.distribution_date)
         if self.status == "received":
             return f"استلمت {what} من «{self.association}» بتاريخ {when}"
         return f"مُدرجة لـ{what} في كشف «{self.association}» بتاريخ {when} (لم تستلم بعد)"

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import COUNTRIES, YEMEN, CountryRules, normalize_text
+from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.matching import (
     DEFAULT_LIKELY,
     DEFAULT_REVIEW,
@@ -295,7 +296,7 @@ def check_records(
                             birth_year=row.birth_year,
                             sex=row.sex,
                             phone=row.phone or "",
-                            aid=_aid_lines(uow.repo, row.id) if with_aid else (),
+                            aid=_aid_lines(uow.repo, row.id, ctx.style) if with_aid else (),
                             probability=result.probability,
                         )
                     )
@@ -485,7 +486,7 @@ def linked_households(ctx: ServiceContext, household_id: str) -> set[str]:
 AID_LINES = 3
 
 
-def _aid_lines(repo, person_id: str) -> tuple[str, ...]:
+def _aid_lines(repo, person_id: str, style: DisplayStyle = DEFAULT_STYLE) -> tuple[str, ...]:
     """The person's (and household's) latest aid as short lines, newest first, read as the aid history reads it."""
     person = repo.get(m.Person, person_id)
     if person is None:
@@ -496,7 +497,7 @@ def _aid_lines(repo, person_id: str) -> tuple[str, ...]:
     return tuple(
         " — ".join(
             x
-            for x in (aid_name, assoc_name, f"{dist.distribution_date:%Y/%m/%d}", labels.get(line.status, line.status))
+            for x in (aid_name, assoc_name, style.date(dist.distribution_date), labels.get(line.status, line.status))
             if x
         )
         for line, dist, aid_name, assoc_name, _code in repo.aid_history(household_ids, person_ids)[:AID_LINES]

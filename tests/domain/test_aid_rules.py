@@ -45,7 +45,7 @@ def test_already_received_keeps_only_the_same_type_inside_the_period():
     period, hits = already_received(prior, "food_basket", "month", date(2026, 3, 20))
     assert period.label == "شهر 03/2026"
     assert [h.association for h in hits] == ["جمعية الخير"]
-    assert "جمعية الخير" in hits[0].describe() and "2026/03/02" in hits[0].describe()
+    assert "جمعية الخير" in hits[0].describe() and "02/03/2026" in hits[0].describe()
     assert hits[0].describe().startswith("استلمت")
     assert already_received(prior, "food_basket", "none", date(2026, 3, 20)) == (None, [])
 

@@ -140,7 +140,7 @@ def test_already_received_from_another_association_needs_a_written_reason(setup)
     assert period.label == "شهر 03/2026" and [p.association for p in prior] == ["جمعية الإحسان"]
     with pytest.raises(AlreadyReceivedError) as caught:
         add_distribution_line(ctx, same_month.id, person_id=head.id)
-    assert "جمعية الإحسان" in caught.value.message and "2026/03/02" in caught.value.message
+    assert "جمعية الإحسان" in caught.value.message and "02/03/2026" in caught.value.message
     with pytest.raises(AlreadyReceivedError):
         add_distribution_line(ctx, same_month.id, household_id=household.id, override_reason="   ")
     kept = add_distribution_line(ctx, same_month.id, household_id=household.id, override_reason="أسرة نازحة جديدة")

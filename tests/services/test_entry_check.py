@@ -110,8 +110,8 @@ def test_candidates_carry_the_latest_aid_newest_first(ctx):
             mark_line(ctx, line.id, received=True)
     candidate = check_person(ctx, PersonInput(**AMNA_AGAIN))[0]
     assert len(candidate.aid) == 3
-    assert candidate.aid[0] == "سلة غذائية — جمعية الإحسان — 2026/05/30 — استلم"
-    assert [line.split(" — ")[2] for line in candidate.aid] == ["2026/05/30", "2026/03/05", "2026/02/01"]
+    assert candidate.aid[0] == "سلة غذائية — جمعية الإحسان — 30/05/2026 — استلم"
+    assert [line.split(" — ")[2] for line in candidate.aid] == ["30/05/2026", "05/03/2026", "01/02/2026"]
 
 
 def test_an_edit_that_makes_a_likely_duplicate_is_refused_until_confirmed(ctx):

@@ -76,7 +76,7 @@ def test_already_received_is_said_at_once_and_kept_only_with_a_reason(qtbot, off
     other.add_selected()
     warning = other.reason_dialog
     assert warning is not None and warning.isVisible()
-    assert "جمعية الإحسان" in warning.message.text() and "2026/03/02" in warning.message.text()
+    assert "جمعية الإحسان" in warning.message.text() and "02/03/2026" in warning.message.text()
     assert "سالم عوض بامطرف" in warning.message.text()  # who is being added
     assert other.lines.rowCount() == 0
     assert not warning.confirm_button.isEnabled()  # no reason, no line
