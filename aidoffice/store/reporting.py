@@ -303,16 +303,15 @@ def previous_month(start: date) -> tuple[date, date]:
 
 
 def _filtered_lines(start: date, end: date, district_id: str | None, association_id: str | None, aid_type: str | None):
-    """Received lines that stand, in the period, narrowed by district (of the household), association and aid type."""
+    """Received lines that stand, in the period, of approved rounds (as the monthly report counts them), narrowed by
+    district (of the household), association and aid type."""
     stmt = (
         select(m.DistributionLine.household_id)
         .join(m.Distribution, m.Distribution.id == m.DistributionLine.distribution_id)
         .join(m.Project, m.Project.id == m.Distribution.project_id)
         .join(m.AidType, m.AidType.id == m.Distribution.aid_type_id)
         .outerjoin(m.Household, m.Household.id == m.DistributionLine.household_id)
-        .where(
-            _received_in(start, end),
-        )
+        .where(_received_in(start, end), _approved())
     )
     if district_id:
         stmt = stmt.where(m.Household.district_id == district_id)

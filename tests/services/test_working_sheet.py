@@ -138,3 +138,18 @@ def test_a_card_of_another_office_or_of_someone_not_listed_is_refused(ctx):
         mark_by_card(ctx, dist.id, card_payload(heads[0].id, other_office_key))
     with pytest.raises(CardRefusedError, match="ليس في هذا الكشف"):
         mark_by_card(ctx, dist.id, card_payload(heads[1].id, _card_key(ctx)))
+
+
+def test_indicators_count_approved_rounds_only_as_the_monthly_report_does(ctx):
+    from aidoffice.services.aid import approve_distribution
+    from aidoffice.services.indicators import IndicatorFilter, indicators
+
+    dist = _round(ctx)
+    heads = _households(ctx, 2)
+    lines = [add_distribution_line(ctx, dist.id, person_id=h.id) for h in heads]
+    mark_lines(ctx, dist.id, [line.id for line in lines], received=True)
+    month = IndicatorFilter("2026-11", "2026-11")
+    assert indicators(ctx, month).households_reached == 0  # a draft is a plan: counted nowhere
+    approve_distribution(ctx, dist.id)
+    figures = indicators(ctx, month)
+    assert (figures.households_reached, figures.lines_received, figures.distributions) == (2, 2, 1)
