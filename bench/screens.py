@@ -101,6 +101,23 @@ def main() -> None:
     window.settings_page.ensure_loaded()
     shot(window, "36-settings-duplicates")
 
+    # One style for numbers and dates: Arabic-Indic digits chosen in «عام», then a list and the home page in them.
+    window.settings_page.tabs.setCurrentIndex(0)
+    window.settings_page.ensure_loaded()
+    style_box = window.settings_page.style_box
+    style_box.digits.setCurrentIndex(style_box.digits.findData("arabic"))
+    style_box.save()
+    shot(window, "37-settings-number-style")
+    window.go("associations")
+    window.associations_page.ensure_loaded()
+    shot(window, "38-associations-arabic-digits")
+    window.go("reports")
+    window.reports_page.tabs.setCurrentWidget(window.reports_page.indicators)
+    window.reports_page.indicators.refresh()
+    shot(window, "39-indicators-arabic-digits")
+    style_box.digits.setCurrentIndex(style_box.digits.findData("western"))
+    style_box.save()
+
     window.go("aid")
     distribution = page_rows(ctx, "distributions", TableQuery(), 0, 1)[0]
     sheet = window.aid_page.open_distribution(distribution.id)

@@ -374,7 +374,7 @@ class MainWindow(QMainWindow):
         self.export_task = None
 
     def _on_export_finished(self, target: Path, count: int) -> None:
-        self.statusBar().showMessage(f"تم التصدير: {count:,} صف — {target.name}", 10_000)
+        self.statusBar().showMessage(f"تم التصدير: {self.ctx.style.number(count)} صف — {target.name}", 10_000)
 
     def enable_idle_lock(self, minutes: float | None = None) -> IdleLock:
         """After some minutes without keyboard or mouse the window hides its contents until the user logs in."""
@@ -456,7 +456,8 @@ class MainWindow(QMainWindow):
         office, counts = found
         self.status_office.setText(office.name if office else "")
         self.status_user.setText(self.ctx.username if self.ctx.role != "system" else "")
+        n = self.ctx.style.number
         self.status_counts.setText(
-            f"الجمعيات: {counts['associations']:,} — المستفيدون: {counts['persons']:,} — "
-            f"الأسر: {counts['households']:,}"
+            f"الجمعيات: {n(counts['associations'])} — المستفيدون: {n(counts['persons'])} — "
+            f"الأسر: {n(counts['households'])}"
         )
