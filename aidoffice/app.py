@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from aidoffice import APP_NAME, paths, texts
 from aidoffice.console import attach_console, guard_missing_streams
+from aidoffice.domain.display import DisplayStyle  # the file is damaged: its own setting cannot be read
 from aidoffice.errors import UserError
 from aidoffice.logs import setup_logging
 from aidoffice.services.context import ServiceContext, open_context
@@ -215,7 +216,7 @@ class DamagedDialog(QDialog):
         self.key = key
         self.good = next((b for b in list_backups(paths.backups_dir()) if integrity(b.path, key) == "ok"), None)
         text = f"فشل فحص سلامة ملف قاعدة البيانات:\n{db_path}\n({problem[:120]})\n\n" + (
-            f"أحدث نسخة احتياطية سليمة: {self.good.taken_at:%Y/%m/%d %H:%M}. يمكن استعادتها الآن؛ يُحفظ الملف التالف "
+            f"أحدث نسخة احتياطية سليمة: {DisplayStyle().datetime(self.good.taken_at)}. يمكن استعادتها الآن؛ يُحفظ الملف التالف "
             "جانباً ولا يُحذف."
             if self.good
             else "لا توجد نسخة احتياطية سليمة في مجلد النسخ. لن يُنشأ ملف فارغ مكانه: اتصل بالدعم الفني."

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from aidoffice.domain.access import Permission
+from aidoffice.domain.display import DisplayStyle
 from aidoffice.domain.vocab import (
     AidWindow,
     AssociationStatus,
@@ -339,6 +340,8 @@ _NAME_FIELDS = ("full_name", "name", "title", "file_name", "username")
 _SHOWN_ON_CREATE = 6
 _LONGEST = 60
 
+_PLAIN = DisplayStyle()  # the default style, where no office setting is at hand
+
 
 @dataclass(frozen=True)
 class AuditLine:
@@ -385,7 +388,7 @@ def _references(values: dict | None) -> dict[str, set[str]]:
     return wanted
 
 
-def _shown(entity: str, key: str, value, names: dict, show_personal: bool) -> str:
+def _shown(entity: str, key: str, value, names: dict, show_personal: bool, style: DisplayStyle = _PLAIN) -> str:
     if key in PERSONAL and not show_personal and value not in (None, ""):
         return HIDDEN_VALUE
     if value is None or value == "":
@@ -405,15 +408,17 @@ def _shown(entity: str, key: str, value, names: dict, show_personal: bool) -> st
     if isinstance(value, str) and len(value) >= 10 and value[4:5] == "-" and value[7:8] == "-":
         with contextlib.suppress(ValueError):
             if len(value) == 10:
-                return date.fromisoformat(value).strftime("%Y/%m/%d")
-            return local_time(datetime.fromisoformat(value).replace(tzinfo=None)).strftime("%Y/%m/%d %H:%M")
+                return style.date(date.fromisoformat(value))
+            return style.datetime(local_time(datetime.fromisoformat(value).replace(tzinfo=None)))
     if isinstance(value, list | dict):
         return "…"
     text = str(value)
     return text if len(text) <= _LONGEST else text[: _LONGEST - 1] + "…"
 
 
-def _change(entity: str, action: str, before, after, names: dict, show_personal: bool) -> str:
+def _change(
+    entity: str, action: str, before, after, names: dict, show_personal: bool, style: DisplayStyle = _PLAIN
+) -> str:
     before = before if isinstance(before, dict) else {}
     after = after if isinstance(after, dict) else {}
     parts = []
@@ -424,8 +429,8 @@ def _change(entity: str, action: str, before, after, names: dict, show_personal:
             if key in _SECRET:
                 parts.append(f"{_field(key)}: تغيّرت")
                 continue
-            old = _shown(entity, key, before.get(key), names, show_personal)
-            new = _shown(entity, key, after.get(key), names, show_personal)
+            old = _shown(entity, key, before.get(key), names, show_personal, style)
+            new = _shown(entity, key, after.get(key), names, show_personal, style)
             both_hidden = old == new == HIDDEN_VALUE
             parts.append(f"{_field(key)}: تغيّر" if both_hidden else f"{_field(key)}: {old} ← {new}")
         return "؛ ".join(parts)
@@ -436,7 +441,7 @@ def _change(entity: str, action: str, before, after, names: dict, show_personal:
             continue
         if action in ("create", "delete") and key in _NAME_FIELDS:
             continue  # already in the record's column
-        parts.append(f"{_field(key)}: {_shown(entity, key, value, names, show_personal)}")
+        parts.append(f"{_field(key)}: {_shown(entity, key, value, names, show_personal, style)}")
         shown += 1
         if shown == _SHOWN_ON_CREATE:
             parts.append("…")
@@ -478,7 +483,7 @@ def readable(ctx: ServiceContext, raw: list[dict]) -> list[AuditLine]:
                 action=ACTIONS.get(action, action),
                 table=table_name(entity),
                 record=record,
-                change=_change(entity, action, row["before"], row["after"], names, show_personal),
+                change=_change(entity, action, row["before"], row["after"], names, show_personal, ctx.style),
             )
         )
     return lines

@@ -76,7 +76,7 @@ def list_records(ctx: ServiceContext, kind: str, *, limit: int = 50) -> list[dic
             out.append(
                 {
                     "id": obj.id,
-                    "title": f"{row[2]} — {obj.site} {obj.distribution_date:%Y/%m/%d}",
+                    "title": f"{row[2]} — {obj.site} {ctx.style.date(obj.distribution_date)}",
                     "project": row[1],
                     "date": _iso(obj.distribution_date),
                     "site": obj.site,

@@ -12,9 +12,10 @@ from pathlib import Path
 
 from aidoffice.domain.access import Permission, refusal
 from aidoffice.domain.arabic import clean_text
+from aidoffice.domain.display import DisplayStyle
 from aidoffice.domain.vocab import DistributionStatus
 from aidoffice.errors import NotFoundError, PermissionDeniedError, UserError
-from aidoffice.services.context import ServiceContext
+from aidoffice.services.context import STYLE_SETTING, ServiceContext
 from aidoffice.services.home import SHOWN, WorkItem
 from aidoffice.services.tables import TABLES, TableQuery, query_from_dict, query_to_dict
 from aidoffice.store import models as m
@@ -88,12 +89,16 @@ def _name(repo, person_id: str | None) -> str:
     return person.full_name if person is not None else "(سجل محذوف)"
 
 
+def _style(repo) -> DisplayStyle:
+    return DisplayStyle.from_dict(repo.setting(STYLE_SETTING))
+
+
 def _summary(repo, request: m.Request) -> str:
     p = request.payload or {}
     if request.kind == RequestKind.KEEP_ALREADY_RECEIVED:
         dist = repo.get(m.Distribution, p.get("distribution_id", ""))
         where = (
-            f"كشف {dist.distribution_date:%Y/%m/%d} — {dist.aid_type.name} — {dist.project.association.name}"
+            f"كشف {_style(repo).date(dist.distribution_date)} — {dist.aid_type.name} — {dist.project.association.name}"
             if dist is not None
             else "كشف محذوف"
         )
@@ -285,7 +290,7 @@ def _load_pending(ctx: ServiceContext, request_id: str) -> RequestRecord:
 
 
 def _already_decided(record: RequestRecord) -> UserError:
-    when = f" في {record.decided_at:%Y/%m/%d %H:%M}" if record.decided_at else ""
+    when = f" في {DisplayStyle().datetime(record.decided_at)}" if record.decided_at else ""
     return UserError(f"تم البت في هذا الطلب من قبل: {record.status_label} ({record.decided_by or '—'}{when}).")
 
 
