@@ -443,7 +443,8 @@ def _run(args: argparse.Namespace) -> int:
                 first = not has_users(ctx)
                 password = _secret("AIDOFFICE_NEW_PASSWORD", "كلمة مرور مدير النظام: ")
                 create_user(ctx, args.admin, password, "admin")
-                if first and not args.no_encrypt and ctx.db.key is None:  # as the desktop: encrypted by default
+                # as the desktop: encrypted by default (SQLCipher: a file on this PC, never a server's database)
+                if first and not args.no_encrypt and ctx.db.key is None and not ctx.db.on_server:
                     from aidoffice.services.encryption import encrypt_database
 
                     login(ctx, args.admin, password)

@@ -73,6 +73,11 @@ def list_backups(folder: Path) -> list[BackupRecord]:
 
 def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = "manual") -> BackupRecord:
     """Check the database, copy it through the online backup API, check the copy, then thin out old copies."""
+    if ctx.db.on_server:  # pg_dump through this command is still to come (issue 18)
+        raise StorageError(
+            "النسخ الاحتياطي من البرنامج لقاعدة بيانات على الخادم غير متاح بعد: خذ النسخة على الخادم بأداة pg_dump. "
+            "لم يُغيَّر شيء."
+        )
     folder = Path(folder) if folder else backup_folder(ctx)
     try:
         folder.mkdir(parents=True, exist_ok=True)

@@ -93,6 +93,11 @@ def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
     either the plain database (with a stale keyring that is ignored) or the encrypted one with its keyring.
     """
     ctx.require(Permission.SETTINGS)
+    if ctx.db.on_server:
+        raise UserError(
+            "تشفير SQLCipher لملفات قواعد البيانات على هذا الحاسوب فقط. قاعدة الخادم يحميها تشفير قرص الخادم "
+            "والاتصال المشفر (TLS) وصلاحيات حسابات قاعدة البيانات. لم يُغيَّر شيء."
+        )
     if ctx.db.key:
         raise UserError("قاعدة البيانات مشفرة بالفعل.")
     users.login(replace(ctx), ctx.username, password)  # the acting user's own password, checked
