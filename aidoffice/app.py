@@ -216,8 +216,8 @@ class DamagedDialog(QDialog):
         self.key = key
         self.good = next((b for b in list_backups(paths.backups_dir()) if integrity(b.path, key) == "ok"), None)
         text = f"فشل فحص سلامة ملف قاعدة البيانات:\n{db_path}\n({problem[:120]})\n\n" + (
-            f"أحدث نسخة احتياطية سليمة: {DisplayStyle().datetime(self.good.taken_at)}. يمكن استعادتها الآن؛ يُحفظ الملف التالف "
-            "جانباً ولا يُحذف."
+            f"أحدث نسخة احتياطية سليمة: {DisplayStyle().datetime(self.good.taken_at)}. يمكن استعادتها الآن؛ "
+            "يُحفظ الملف التالف جانباً ولا يُحذف."
             if self.good
             else "لا توجد نسخة احتياطية سليمة في مجلد النسخ. لن يُنشأ ملف فارغ مكانه: اتصل بالدعم الفني."
         )
