@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import os
+import uuid
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -90,13 +92,51 @@ def fingerprint(*public_keys: bytes) -> str:
     return " ".join(digits[i : i + 5] for i in range(0, 25, 5))
 
 
+# --- record ids bound to the office that made them ----------------------------------------------------------------
+# A record id is a UUIDv8 whose first 6 bytes are a tag of the creating office's id, the other 74 free bits random:
+# headquarters refuses a new record (or the removal of one it never saw) whose id names another office, so an
+# office cannot claim or bury ids another office has made but not sent yet (they can be read off a card's QR code).
+# Ids made before (UUIDv4) name nobody and are taken as before.
+_TAG_BYTES = 6
+
+
+def office_tag(office_id: str) -> bytes:
+    return hashlib.sha256(b"aidoffice record id v1|" + office_id.encode("utf-8")).digest()[:_TAG_BYTES]
+
+
+def record_id(office_id: str) -> str:
+    raw = bytearray(office_tag(office_id) + os.urandom(16 - _TAG_BYTES))
+    raw[6] = 0x80 | (raw[6] & 0x0F)  # version 8
+    raw[8] = 0x80 | (raw[8] & 0x3F)  # RFC 9562 variant
+    return str(uuid.UUID(bytes=bytes(raw)))
+
+
+def id_tag(ident: object) -> bytes | None:
+    """The office tag a record id carries, or None for an id that names no office (UUIDv4, anything else)."""
+    try:
+        parsed = uuid.UUID(str(ident))
+    except ValueError:
+        return None
+    if parsed.version != 8 or len(str(ident)) != 36:
+        return None
+    return parsed.bytes[:_TAG_BYTES]
+
+
+def made_elsewhere(ident: object, office_id: str) -> bool:
+    """True when the id says another office made it."""
+    tag = id_tag(ident)
+    return tag is not None and tag != office_tag(office_id)
+
+
 def _file_code(office_code: str) -> str:
     return "".join(ch for ch in office_code.upper() if ch.isascii() and (ch.isalnum() or ch == "-")) or "OFFICE"
 
 
-def package_name(office_code: str, epoch: int, sequence: int) -> str:
-    """Office code and sequence only: a file name on a lost stick tells nothing about anybody."""
-    return f"{_file_code(office_code)}-e{epoch}-{sequence:06d}.aidpkg"
+def package_name(office_code: str, epoch: int, sequence: int, recipient_code: str | None = None) -> str:
+    """Office code and sequence only: a file name on a lost stick tells nothing about anybody. Headquarters' replies
+    name their recipient too (replies for two offices written to one folder would otherwise share a name)."""
+    to = f"-to-{_file_code(recipient_code)}" if recipient_code else ""
+    return f"{_file_code(office_code)}{to}-e{epoch}-{sequence:06d}.aidpkg"
 
 
 def identity_name(office_code: str) -> str:

@@ -105,7 +105,7 @@ class _Generator:
     def stamp(self, when: datetime | None = None) -> dict:
         when = when or self.now
         return {
-            "id": new_id(),
+            "id": new_id(self.office_id),
             "office_id": self.office_id,
             "created_at": when,
             "updated_at": when,
@@ -339,7 +339,7 @@ class _Generator:
                 spouse_id=wife_nid,
             )
             rowid += 1
-            household_id = new_id()
+            household_id = new_id(self.office_id)
             hh_members = [(head, "head")]
             if wife_parts and size >= 2:
                 wife = self.person_row(

@@ -196,7 +196,7 @@ def _write(ctx, association_id, project_id, path, report, rows, cleaned, new_row
 
     def stamp() -> dict:
         return {
-            "id": new_id(),
+            "id": new_id(office),
             "office_id": office,
             "created_at": now,
             "updated_at": now,

@@ -123,7 +123,7 @@ def add_person(ctx: ServiceContext, data: PersonInput, *, distinct_from: Iterabl
     """Register a person. A likely duplicate of someone registered is refused (LikelyDuplicateError, with the
     candidates) unless each likely candidate's id is in `distinct_from`; that decision is remembered."""
     ctx.require(Permission.ENTER_DATA)
-    person_id = new_id()
+    person_id = new_id(ctx.office_id)
     confirmed = _gate(_entry_candidates(ctx, data, person_id), distinct_from)
     with ctx.uow() as uow:
         person = ctx.stamp(m.Person(id=person_id))
@@ -327,7 +327,7 @@ def register_family(
             new_ids.append(None)
             confirmed.append([])
             continue
-        person_id = new_id()
+        person_id = new_id(ctx.office_id)
         try:
             confirmed.append(_gate(_entry_candidates(ctx, row.person, person_id), row.distinct_from))
         except LikelyDuplicateError as exc:

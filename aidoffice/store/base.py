@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlalchemy import DateTime, Integer, MetaData, String
 from sqlalchemy.orm import DeclarativeBase, Mapped, declared_attr, mapped_column
 
+from aidoffice.domain.sync import record_id
+
 # Named constraints let Alembic batch mode rebuild SQLite tables (DESIGN.md, Mealie).
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -18,8 +20,15 @@ NAMING_CONVENTION = {
 }
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
+def new_id(office: str | None = None) -> str:
+    """A record id: bound to its office when the office is known (see domain.sync.record_id), else a UUIDv4."""
+    return record_id(office) if office else str(uuid.uuid4())
+
+
+def _record_id(context) -> str:
+    """Column default of a synchronised record's id: bound to the office the row is inserted for."""
+    office = context.get_current_parameters().get("office_id") if context is not None else None
+    return new_id(office if isinstance(office, str) else None)
 
 
 def utcnow() -> datetime:
@@ -34,7 +43,7 @@ class Base(DeclarativeBase):
 class RecordMixin:
     """UUID key, creating office, created/updated stamps, who changed it and an optimistic version number."""
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=_record_id)
     office_id: Mapped[str] = mapped_column(String(36), nullable=False)
     created_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, nullable=False, default=utcnow, onupdate=utcnow)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import bisect
 import functools
 import json
+import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -21,14 +22,17 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Connection, Date, DateTime, Numeric, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy.exc import DataError, IntegrityError, InterfaceError, ProgrammingError
 from sqlalchemy.orm import Session
 
-from aidoffice.domain.sync import Outcome, Stamp, hlc_ms, merge, next_stamp
+from aidoffice.domain.sync import Outcome, Stamp, hlc_ms, id_tag, made_elsewhere, merge, next_stamp, office_tag
 from aidoffice.errors import UserError
 from aidoffice.store import dialect, search
 from aidoffice.store import models as m
 from aidoffice.store.bulk import insert_rows
 from aidoffice.store.matching_keys import rows_for_dicts
+
+log = logging.getLogger("aidoffice.sync")
 
 CLOCK_SETTING = "sync.clock"
 FRESH = "+"  # outbox field of a row bulk-inserted new: listed for export, no stamp of its own
@@ -89,6 +93,36 @@ LISTS = {
     ("associations", "fields"): (m.association_fields, "association_id", "field_id", "fields_of_work"),
     ("associations", "districts"): (m.association_districts, "association_id", "district_id", "districts"),
 }
+# The records a child row hangs from, whose owner must be the child's sender too (a member put by office A into
+# B's household would otherwise stand at headquarters, and B's own member row for that person would then clash with
+# it in every later package). Associations are a shared registry: visits and contacts by any office hang from them.
+PARENTS = {
+    "persons": {"merged_into_id": "persons"},
+    "households": {"head_person_id": "persons"},
+    "household_members": {"household_id": "households", "person_id": "persons"},
+    "household_links": {"household_a_id": "households", "household_b_id": "households"},
+    "distribution_lines": {
+        "distribution_id": "distributions",
+        "household_id": "households",
+        "person_id": "persons",
+        "reversal_of_id": "distribution_lines",
+    },
+    "aid_refusals": {"distribution_id": "distributions", "household_id": "households", "person_id": "persons"},
+    "referrals": {"person_id": "persons"},
+    "referral_status_changes": {"referral_id": "referrals"},
+}
+# What only the office that registered an association changes through a package: another office's change to these
+# waits in headquarters' conflict queue for a person to confirm (resolve_conflict), and travels on only then.
+OWNER_FIELDS = (
+    "name",
+    "registration_number",
+    "proclamation_date",
+    "legal_form",
+    "status",
+    "status_since",
+    "licence_expiry",
+)
+MAX_NEW_REFERENCES = 200  # reference rows (places, aid types, categories) one package may add at headquarters
 _LOCAL_COLUMNS = {"version", "search_rowid"}
 _CHUNK = 500
 _APPLY_CHUNK = 2000
@@ -518,7 +552,53 @@ class Applied:
 
 
 def _stamp_of(values: list) -> Stamp:
-    return Stamp(int(values[0]), str(values[1]), int(values[2]) if len(values) > 2 else 0)
+    if not isinstance(values, list | tuple) or not 2 <= len(values) <= 3 or not isinstance(values[1], str):
+        raise ValueError("stamp")
+    return Stamp(int(values[0]), values[1], int(values[2]) if len(values) > 2 else 0)
+
+
+class RecordError(Exception):
+    """A package whose records this database cannot take: `reason` is "content" (a record of the wrong shape, or one
+    that breaks a constraint) or "references" (more new reference rows than a package may add); `table` names the
+    kind of record (never a value). The caller's transaction rolls back; services refuse the package in Arabic."""
+
+    def __init__(self, reason: str, table: str = "", count: int = 0) -> None:
+        super().__init__(reason)
+        self.reason, self.table, self.count = reason, table, count
+
+
+_BROKEN = (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError)
+_REFUSED_BY_DATABASE = (IntegrityError, InterfaceError, DataError, ProgrammingError)
+
+
+def _shape(record: dict) -> None:
+    """The shape of a record, checked before anything of it is used (ValueError otherwise)."""
+    name = record.get("t")
+    if name in REFERENCE:
+        key = record.get("k")
+        if not isinstance(key, list) or not key or not all(isinstance(k, str) for k in key):
+            raise ValueError("key")
+        if not isinstance(record.get("row"), dict):
+            raise ValueError("row")
+        _stamp_of(record.get("s"))
+        return
+    ident, row = record.get("id"), record.get("row")
+    if not isinstance(ident, str) or not 0 < len(ident) <= 36:
+        raise ValueError("id")
+    if name == "associations":
+        fields = record.get("fs")
+        if not isinstance(row, dict) or not isinstance(fields, dict) or not fields:
+            raise ValueError("row")
+        for fld, stamp in fields.items():
+            if fld not in ASSOCIATION_FIELDS:
+                raise ValueError("field")
+            _stamp_of(stamp)
+    else:
+        if row is not None and not isinstance(row, dict):
+            raise ValueError("row")
+        _stamp_of(record.get("s"))
+    if row is not None and row.get("id", ident) != ident:
+        raise ValueError("id")
 
 
 def _write_stamp(conn: Connection, entity: str, ident: str, fld: str, stamp: Stamp, deleted: int = 0) -> None:
@@ -556,14 +636,25 @@ class Applier:
         """Apply records (each with the size of its line) as they are read; owned records gather in chunks of one
         table, bounded in number and in bytes. `check` may refuse a record (an exception leaves the caller's
         transaction to roll back). Flags from headquarters are kept aside in the result; other kinds are skipped.
-        Records of another office are not applied but counted in `foreign` (the caller refuses the package)."""
+        Records of another office are not applied but counted in `foreign` (the caller refuses the package). A record
+        of the wrong shape, or one the database refuses (a constraint, a value of the wrong type), raises RecordError,
+        as does a package adding more than MAX_NEW_REFERENCES reference rows at headquarters."""
         self.package_id = package_id
+        self._table = ""
+        try:
+            return self._apply(sized, check)
+        except _BROKEN + _REFUSED_BY_DATABASE as exc:
+            log.warning("package refused: a %s record it cannot take (%s)", self._table or "?", type(exc).__name__)
+            raise RecordError("content", self._table) from exc
+
+    def _apply(self, sized: Iterable[tuple[int, dict]], check: Callable[[dict], None] | None) -> Applied:
         buffer: list[dict] = []
         buffered = 0
 
         def flush() -> None:
             nonlocal buffered
             if buffer:
+                self._table = buffer[0]["t"]
                 self._owned(buffer[0]["t"], list(buffer))
                 buffer.clear()
                 buffered = 0
@@ -576,6 +667,8 @@ class Applier:
                 else:
                     self.result.skipped += 1  # an office sends no flags; a kind this version does not know
                 continue
+            self._table = name
+            _shape(record)
             if check is not None:
                 check(record)
             stamps = [record["s"]] if "s" in record else list(record.get("fs", {}).values())
@@ -592,13 +685,21 @@ class Applier:
                 self._reference(name, record)
             else:
                 self._association(record)
+            self._count_references()
         flush()
+        self._count_references()
         # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
         mark, newest = _number(self.conn, STAMPED_SETTING), newest_change(self.conn)
         self.conn.exec_driver_sql("UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))
         _set_number(self.conn, STAMPED_SETTING, newest)
         observe(self.conn, self.result.newest)
         return self.result
+
+    def _count_references(self) -> None:
+        """Headquarters keeps its reference lists: a package may add a few places or codes of its office's own, not
+        thousands (they would travel on to every office)."""
+        if self.at_hq and self.refs.created > MAX_NEW_REFERENCES:
+            raise RecordError("references", self._table, self.refs.created)
 
     def _conflict(self, entity, ident, fld, kept, kept_stamp: Stamp, lost, lost_stamp: Stamp) -> None:
         self.result.conflicts.append(
@@ -676,11 +777,16 @@ class Applier:
         new_rows: list[dict] = []
         stamp_rows: list[tuple] = []
         listed: list[tuple[str, dict]] = []
+        strangers = self._foreign_parents(name, records)
         for record in records:
             ident, incoming, row = record["id"], _stamp_of(record["s"]), record["row"]
             current = stamps.get((ident, ""))
             present = existing.get(ident)
             if self._foreign(name, ident, row, incoming, present, current):
+                continue
+            if ident in strangers:
+                column, owner = strangers[ident]
+                self._note_foreign(name, ident, column, owner, self.sender, incoming, current)
                 continue
             if current is not None and incoming.key() <= (current[0], current[1]):
                 self.result.skipped += 1
@@ -731,11 +837,52 @@ class Applier:
         """Each record has an owning office, and only that office changes or removes it. The owner is read from the
         row stored here (or, for a removed row, from the stamp of its removal), never only from what the package
         claims: a package may carry only its sender's records, stamped by its sender. Anything else is counted and
-        noted for the conflict queue, not applied."""
+        noted for the conflict queue, not applied. A record headquarters has never seen, whose id says another office
+        made it, is that office's too (an id read off a card, claimed or removed before its office sent it)."""
         owner = present["office_id"] if present is not None else (current[1] if current is not None else None)
         claimed = row.get("office_id") if row is not None else None
-        if owner in (None, self.sender) and (row is None or claimed == self.sender) and incoming.origin == self.sender:
+        unseen = present is None and current is None
+        if (
+            owner in (None, self.sender)
+            and (row is None or claimed == self.sender)
+            and incoming.origin == self.sender
+            and not (unseen and made_elsewhere(ident, self.sender))
+        ):
             return False
+        if owner is None and unseen:
+            owner = self._maker(ident)
+        fld = "office_id" if row is not None else "deleted"
+        self._note_foreign(name, ident, fld, owner, claimed, incoming, current)
+        return True
+
+    def _foreign_parents(self, name: str, records: list[dict]) -> dict[str, tuple[str, str | None]]:
+        """Child rows (present or new) that hang from a record of another office: id → (column, that owner). A parent
+        this database lacks is judged by its id (one made by another office), or else must come in this package."""
+        parents = PARENTS.get(name)
+        if not parents:
+            return {}
+        out: dict[str, tuple[str, str | None]] = {}
+        for column, parent in parents.items():
+            rows = [r["row"] for r in records if r["row"] is not None]
+            ids = sorted({row[column] for row in rows if isinstance(row.get(column), str)})
+            owners: dict[str, str] = {}
+            for begin in range(0, len(ids), _CHUNK):
+                part = ids[begin : begin + _CHUNK]
+                tbl = table(parent)
+                owners.update(self.conn.execute(select(tbl.c.id, tbl.c.office_id).where(tbl.c.id.in_(part))).all())
+            for record in records:
+                pid = record["row"].get(column) if record["row"] is not None else None
+                if not isinstance(pid, str) or record["id"] in out:
+                    continue
+                owner = owners.get(pid)
+                if owner is None and made_elsewhere(pid, self.sender):
+                    out[record["id"]] = (column, self._maker(pid))
+                elif owner is not None and owner != self.sender:
+                    out[record["id"]] = (column, owner)
+        return out
+
+    def _note_foreign(self, name, ident, fld, owner, claimed, incoming: Stamp, current) -> None:
+        """A record of another office (or hanging from one) counted, and kept for the conflict queue."""
         self.result.foreign += 1
         if len(self.result.foreign_conflicts) < _FOREIGN_KEPT:
             kept = Stamp(current[0], current[1], current[2]) if current is not None else Stamp(0, owner or "", 0)
@@ -744,7 +891,7 @@ class Applier:
                     "id": m.new_id(),
                     "entity": name,
                     "entity_id": ident,
-                    "field": "office_id" if row is not None else "deleted",
+                    "field": fld,
                     "kept_value": owner,
                     "kept_origin": owner or "",
                     "kept_hlc": kept.hlc,
@@ -756,7 +903,25 @@ class Applier:
                     "created_at": m.utcnow(),
                 }
             )
-        return True
+
+    def _queued(self, entity: str, ident: str, fld: str, lost: Stamp) -> bool:
+        """The same change already waits in the conflict queue (a package sent again, or a full one)."""
+        return (
+            self.conn.exec_driver_sql(
+                "SELECT 1 FROM sync_conflicts WHERE entity = ? AND entity_id = ? AND field = ? AND lost_origin = ? "
+                "AND lost_hlc = ? AND status = 'open' LIMIT 1",
+                (entity, ident, fld, lost.origin, lost.hlc),
+            ).first()
+            is not None
+        )
+
+    def _maker(self, ident: str) -> str | None:
+        """The enrolled office (or this one) whose tag the id carries."""
+        if not hasattr(self, "_tags"):
+            offices = {r[0] for r in self.conn.exec_driver_sql("SELECT office_id FROM sync_peers")} | {self.me}
+            self._tags = {office_tag(o): o for o in offices}
+        tag = id_tag(ident)
+        return self._tags.get(tag) if tag is not None else None
 
     def _set_lists(self, name: str, rows: list[tuple[str, dict]], only: tuple[str, ...] | None = None) -> None:
         """Replace the list fields (link rows) of the given records by those in their rows (`only`: these fields)."""
@@ -778,8 +943,19 @@ class Applier:
             self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
 
     def _association(self, record: dict) -> None:
+        """An association is registered by one office, and is seen and visited by all. At headquarters, a new one is
+        taken only as its sender's (its id and every field written by the sender); another office's change to what
+        names it or its standing (OWNER_FIELDS), or a change the package says someone else wrote, waits in the
+        conflict queue instead of being applied and sent on."""
         ident, row, fields = record["id"], record["row"], record["fs"]
         existing = self._exists("associations", ident)
+        if existing is None and self.at_hq:
+            stamps = [_stamp_of(s) for s in fields.values()]
+            origins = {s.origin for s in stamps}
+            newest = max(s.hlc for s in stamps)
+            claim = Stamp(newest, self.sender if origins == {self.sender} else "", 0)
+            if self._foreign("associations", ident, row, claim, None, None):
+                return
         if existing is None:
             clash = self.conn.exec_driver_sql(
                 "SELECT id FROM associations WHERE registration_number = ?", (row["registration_number"],)
@@ -816,7 +992,11 @@ class Applier:
             current = Stamp(found[0], found[1], found[2]) if found else fallback
             mine, theirs = current_row.get(fld), row.get(fld)
             outcome = merge(current, incoming, mine == theirs)
-            if outcome in (Outcome.TAKE, Outcome.TAKE_CONFLICT):
+            guarded = incoming.origin != self.sender or (fld in OWNER_FIELDS and existing["office_id"] != self.sender)
+            if outcome in (Outcome.TAKE, Outcome.TAKE_CONFLICT) and self.at_hq and guarded:
+                if not self._queued("associations", ident, fld, incoming):
+                    self._conflict("associations", ident, fld, mine, current, theirs, incoming)
+            elif outcome in (Outcome.TAKE, Outcome.TAKE_CONFLICT):
                 take[fld] = incoming
                 if outcome is Outcome.TAKE_CONFLICT:
                     self._conflict("associations", ident, fld, theirs, incoming, mine, current)
