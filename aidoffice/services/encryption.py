@@ -23,6 +23,8 @@ from aidoffice.store.base import utcnow
 
 log = logging.getLogger("aidoffice.security")
 
+MAX_ESCROW_FILE = 64 * 1024  # an escrow file is a few hundred bytes
+
 
 def is_encrypted(db_path: Path) -> bool:
     """A keyring beside a file that no longer starts as plain SQLite (a keyring beside a plain file is the trace of
@@ -32,7 +34,13 @@ def is_encrypted(db_path: Path) -> bool:
 
 
 def unlock_key(db_path: Path, username: str, password: str) -> bytes:
-    """The database key, if this user's password opens their wrap, with the lock-out of a plain database's login:
+    """The database key (see unlock)."""
+    return unlock(db_path, username, password)[0]
+
+
+def unlock(db_path: Path, username: str, password: str) -> tuple[bytes, dict]:
+    """The database key and what the user's wrap carries with it (the administrators' key when it was made, for the
+    login to check), if this user's password opens their wrap, with the lock-out of a plain database's login:
     a wrong password cannot open the file to count itself, so the count and the lock are kept in the keyring beside
     it (per user with a wrap), and the failures are written to the audit trail at the next successful open."""
     db_path, name = Path(db_path), (username or "").strip()
@@ -42,7 +50,7 @@ def unlock_key(db_path: Path, username: str, password: str) -> bytes:
     if locked_until is not None and locked_until > now:
         raise users.locked_refusal(locked_until, now)
     try:
-        return keyring.unlock(db_path, name, password)
+        return keyring.unlock_bound(db_path, name, password)
     except UserError:
         if keyring.has_user(db_path, name):
             count = int(state.get("count") or 0) + 1
@@ -75,11 +83,11 @@ def _audit_failures_before_unlock(ctx: ServiceContext, username: str) -> None:
 
 def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:
     """Unlock the key with the user's password, open the file with it, then log the user in."""
-    key = unlock_key(Path(db_path), username, password)
+    key, bound = unlock(Path(db_path), username, password)
     ctx = open_context(db_path, username=username, create=create, key=key)
     try:
         _audit_failures_before_unlock(ctx, (username or "").strip())
-        users.login(ctx, username, password)
+        users.login(ctx, username, password, bound=bound)
     except UserError:
         ctx.close()
         raise
@@ -102,6 +110,8 @@ def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
         raise UserError("قاعدة البيانات مشفرة بالفعل.")
     users.login(replace(ctx), ctx.username, password)  # the acting user's own password, checked
     escrow = escrow_public(ctx)
+    with ctx.uow() as uow:
+        admin_public = trust.public_key(ctx, uow.repo)
     path, username, role = ctx.db.path, ctx.username, ctx.role
     ctx.close()
     key = os.urandom(32)
@@ -111,7 +121,7 @@ def encrypt_database(ctx: ServiceContext, password: str) -> ServiceContext:
     if integrity(partial, key) != "ok":
         partial.unlink(missing_ok=True)
         raise StorageError("فشل التحقق من النسخة المشفرة: بقيت قاعدة البيانات كما كانت.")
-    keyring.set_user(path, username, password, key)
+    keyring.set_user(path, username, password, key, bound={"admin_key": admin_public.hex()} if admin_public else None)
     if escrow:
         keyring.set_escrow(path, key, escrow)
     for suffix in ("-wal", "-shm"):
@@ -136,16 +146,23 @@ def escrow_public(ctx: ServiceContext) -> bytes | None:
 def recover_with_escrow(db_path: Path, escrow: Path, passphrase: str, username: str, new_password: str) -> None:
     """Every password lost: headquarters' escrow key (its file and passphrase) opens the database key, and the named
     user gets a new password (and a new wrap of the key). Written in the audit trail."""
+    from aidoffice.formats.atomic import require_regular_file
     from aidoffice.formats.package import escrow_open
 
+    # a named pipe would block the reading for good, /dev/zero would never end: a regular file of an escrow's size
+    escrow = require_regular_file(Path(escrow), "ملف مفتاح الضمان")
     try:
-        sealed = Path(escrow).read_bytes()
+        with escrow.open("rb") as fh:
+            sealed = fh.read(MAX_ESCROW_FILE + 1)
     except OSError as exc:
-        raise UserError(f"تعذّرت قراءة ملف مفتاح الضمان: {Path(escrow).name}") from exc
-    key = keyring.recover(Path(db_path), escrow_open(sealed, passphrase))
+        raise UserError(f"تعذّرت قراءة ملف مفتاح الضمان: {escrow.name}") from exc
+    if len(sealed) > MAX_ESCROW_FILE:
+        raise UserError(f"{escrow.name} أكبر من أي ملف مفتاح ضمان: ليس ملف مفتاح ضمان AidOffice. لم يتغير شيء.")
+    escrow_private = escrow_open(sealed, passphrase)
+    key = keyring.recover(Path(db_path), escrow_private)
     ctx = open_context(db_path, username="escrow-recovery", create=False, key=key)
     try:
-        trust.rekey(ctx)  # every administrator's password lost means their key too: the escrow proof makes a new one
+        trust.rekey(ctx, escrow_private)  # every administrator's password lost means their key too: the escrow proof makes a new one
         record = users.update_user(ctx, username, password=new_password, active=True, unlock=True)
         with ctx.uow() as uow:
             uow.repo.audit("escrow-recovery", "users", record.id, {"username": username}, office_id=ctx.office_id)

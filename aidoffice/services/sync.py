@@ -23,11 +23,12 @@ from aidoffice.domain.sync import (
     too_far_ahead,
 )
 from aidoffice.domain.sync import fingerprint as fingerprint_of
-from aidoffice.errors import UserError
+from aidoffice.errors import StorageError, UserError
 from aidoffice.formats import keyring
 from aidoffice.formats import package as pkg
 from aidoffice.formats.atomic import atomic_file, require_regular_file
 from aidoffice.formats.package import Identity, KeyPair, PackageError
+from aidoffice.services import sync_audit
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
 from aidoffice.store import sync as store_sync
@@ -260,6 +261,11 @@ def enrol(
         )
         if wanted == "hq" and identity.escrow_public and ctx.db.key:
             keyring.set_escrow(ctx.db.path, ctx.db.key, identity.escrow_public)
+        if wanted == "hq" and identity.escrow_public:
+            from aidoffice.services import trust  # an escrow recovery's proof, signed now by the administrators' key
+
+            if trust.held(ctx) is not None:
+                trust.commit_escrow(repo, trust.held(ctx))
         repo.audit(
             "sync-reenrol" if reenrol else "sync-enrol",
             "sync_peers",
@@ -430,11 +436,20 @@ def export_package(
             "created_at": m.utcnow().isoformat(timespec="seconds"),
             "ack": {"epoch": applied.get("epoch", 0), "change_no": applied.get("change_no", 0)},
         }
+        if here is Mode.OFFICE:
+            manifest["audit"] = sync_audit.manifest_part(ctx, repo)
+            sync_audit.note_sent(repo, manifest["audit"])
+        else:
+            manifest["audit_seen"] = sync_audit.seen_for(repo, peer.office_id)
         recipients = {"recipient": pkg.unb64(peer.kx_public)}
         escrow = peer.escrow_public if here is Mode.OFFICE else repo.setting(ESCROW_SETTING)
         if escrow:
             recipients["escrow"] = pkg.unb64(escrow)
-        name = package_name(office.office_code, epoch, sequence)
+        name = package_name(office.office_code, epoch, sequence, None if here is Mode.OFFICE else peer.office_code)
+        if (Path(folder) / name).exists():
+            raise UserError(
+                f"في المجلد حزمة بالاسم {name} من قبل: لم تُكتب فوقها. انقلها أو اختر مجلدًا آخر ثم أعد التصدير."
+            )
         written = pkg.write_package(Path(folder), name, manifest, records, keys, recipients)
         path, digest, count = written.path, written.digest, written.records
         repo.set_setting(f"sync.out.{peer.office_id}", {"sequence": sequence, "digest": digest})
@@ -509,9 +524,10 @@ class _ForeignRecordsError(Exception):
 
 
 def _clock_refusal(stamp: int, now_ms: int) -> str:
-    ahead = (stamp >> 16) - now_ms
+    days = ((stamp >> 16) - now_ms) / 86_400_000
+    gap = "أكثر من سنة" if days > 366 else f"الفارق بالأيام: {days:.0f}"  # a forged stamp may be 10^30
     return (
-        f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز (الفارق بالأيام: {ahead / 86_400_000:.0f}): لم يُطبَّق "
+        f"ساعة الجهاز المرسل متقدمة عن ساعة هذا الجهاز ({gap}): لم يُطبَّق "
         "شيء. إن كانت ساعة المكتب هي المخطئة فلا يكفي تصحيحها، لأن ما عُدّل أثناء الخطأ يحمل ذلك الوقت: صحّحوا "
         "التاريخ والوقت في المكتب، واستوردوا فيه ردًّا حديثًا من الديوان، ثم صدّروا الحزمة مع إعادة الختم "
         "(export-package --restamp، أو «إعادة الختم» في صفحة المزامنة)."
@@ -533,6 +549,23 @@ def _refuse_foreign(ctx: ServiceContext, package_id: str, applied: store_sync.Ap
         "يُطبَّق منها شيء. كل مكتب يغيّر سجلاته وحده؛ السجلات المعنية في قائمة التعارضات، فراجعوا المكتب المرسل.",
         {"package_id": package_id, "reason": "ownership", "records": applied.foreign},
     )
+
+
+def _refuse_records(ctx: ServiceContext, package_id: str, bad: store_sync.RecordError) -> None:
+    """Records this database cannot take (a hostile or broken package): refused whole, audited, said in Arabic."""
+    if bad.reason == "references":
+        message = (
+            f"الحزمة تضيف {bad.count:,} صنفًا مرجعيًا جديدًا (محافظات ومديريات وأنواع مساعدة وفئات) وأكثر ما تضيفه "
+            f"حزمة واحدة {store_sync.MAX_NEW_REFERENCES:,}: رُفضت كلها ولم يُطبَّق منها شيء. تُضاف القوائم المرجعية "
+            "في الديوان، ثم تصل إلى المكاتب مع الرد."
+        )
+    else:
+        where = f" (سجلات {bad.table})" if bad.table else ""
+        message = (
+            f"في الحزمة سجلات تالفة أو بصيغة لا تقرؤها هذه النسخة{where}: رُفضت كلها ولم يُطبَّق منها شيء، وسُجّل "
+            "ذلك في سجل التدقيق. راجعوا المكتب المرسل، وحدّثوا البرنامج لدى الطرفين."
+        )
+    _refuse(ctx, message, {"package_id": package_id, "reason": bad.reason, "table": bad.table[:40]})
 
 
 def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None) -> ImportResult:
@@ -606,6 +639,14 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
             {"package_id": package.package_id, "reason": "fork", "sequence": sequence},
         )
 
+    trail = None
+    if here is Mode.HQ:
+        with ctx.uow() as uow:
+            trail, refusal = sync_audit.check(uow.repo, sender, epoch, sequence, manifest.get("audit"))
+        if refusal is not None:
+            log.warning("package refused: the office's audit chain or administrators' key (%s)", refusal.reason)
+            _refuse(ctx, refusal.message, {"package_id": package.package_id, "reason": refusal.reason})
+
     def check(record: dict) -> None:
         stamp = _newest(record)
         if too_far_ahead(stamp, now_ms):
@@ -627,6 +668,10 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
                 _note_hq_time(repo, int(manifest.get("hlc", 0)))
             _note_ack(repo, sender, manifest.get("ack") or {})
             _note_applied(repo, sender, epoch, change_to)
+            if trail is not None:
+                sync_audit.remember(repo, sender, trail)
+            elif here is Mode.OFFICE:
+                sync_audit.note_seen(ctx, repo, manifest.get("audit_seen"))
             repo.add(
                 m.SyncPackage(
                     id=package.package_id,
@@ -654,7 +699,15 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
                 {"sequence": sequence, "applied": result.applied, "conflicts": len(result.conflicts)},
                 office_id=me,
             )
-            uow.commit()
+            try:
+                uow.commit()
+            except StorageError:
+                raise
+            except PackageError:
+                raise
+            except UserError as exc:
+                # a constraint only the commit checks (a record pointing at one that is nowhere): refused whole
+                raise store_sync.RecordError("content") from exc
     except _ClockAheadError as ahead:
         _refuse(ctx, _clock_refusal(ahead.stamp, now_ms), {"package_id": package.package_id, "reason": "clock"})
     except _ForeignRecordsError as foreign:
@@ -662,11 +715,11 @@ def import_package(ctx: ServiceContext, path: Path, *, now_ms: int | None = None
     except PackageError as exc:
         # a chunk that fails its check, a record or a payload past its limit: refused whole, and named in the audit
         _refuse(ctx, exc.message, {"package_id": package.package_id, "reason": "content"})
-    except (KeyError, TypeError, ValueError) as exc:
+    except store_sync.RecordError as bad:
+        _refuse_records(ctx, package.package_id, bad)
+    except (KeyError, TypeError, ValueError):
         # Signed by an enrolled sender but not in the shape this version reads: refused whole, never half applied.
-        raise PackageError(
-            "محتوى الحزمة لا يطابق صيغة هذه النسخة من البرنامج: لم يُطبَّق شيء. حدّثوا البرنامج لدى الطرفين."
-        ) from exc
+        _refuse_records(ctx, package.package_id, store_sync.RecordError("content"))
     log.info(
         "package applied: %d records, %d applied, %d conflicts", records_count, result.applied, len(result.conflicts)
     )
@@ -860,7 +913,8 @@ def conflicts(ctx: ServiceContext, *, open_only: bool = True) -> list[ConflictRe
                 found = repo.get(m.Association, c.entity_id)
                 name = found.name if found else ""
             kept, lost = c.kept_value, c.lost_value
-            if c.field in ("office_id", "deleted"):  # another office's record: the owners by their codes
+            if c.field in ("office_id", "deleted") or c.entity in store_sync.PARENTS:
+                # another office's record, or one hanging from it: the owners by their codes
                 kept, lost = codes.get(kept, kept), codes.get(lost, lost)
             out.append(
                 ConflictRecord(

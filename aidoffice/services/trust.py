@@ -7,6 +7,12 @@ wrapped only for administrators (Argon2id of their password, AES-GCM), its publi
 the keyring. It signs (id, username, role, active, password hash) of each user, checked at every login (the role a
 session acts with is the one checked there), and `audit_anchor` entries that fix the chain's head at each
 administrator's login: recomputing every hash after an edit no longer matches them.
+
+A clerk can also make a key of their own and write it everywhere (database and keyring), re-sealing every row. A new
+key is therefore accepted only with a statement: signed by the key it replaces, or an escrow recovery's proof (a
+secret only headquarters' escrow key opens, its hash signed beforehand by the key it replaces). Every trace of an
+earlier key (the anchors, the keyring's pins, the key bound inside each user's keyring wrap) must lead to the current
+one through such statements; otherwise the key was replaced, and logins and `audit verify` say so.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import os
 from dataclasses import replace
 
 from cryptography.exceptions import InvalidSignature
@@ -41,6 +48,10 @@ REFUSALS = {
     "key": "مفتاح مديري النظام في قاعدة البيانات غير المفتاح المثبّت في ملف المفاتيح (عُدّلت قاعدة البيانات خارج "
     "البرنامج): رُفض الدخول وسُجّل ذلك.",
     "missing": "مفتاح مديري النظام محذوف من قاعدة البيانات (عُدّلت خارج البرنامج): رُفض الدخول وسُجّل ذلك.",
+    "replaced": "استُبدل مفتاح مديري النظام خارج البرنامج: المفتاح في قاعدة البيانات ليس الذي عرفته هذه القاعدة، "
+    "ولا يحمل توقيع المفتاح السابق ولا إثبات استعادة بمفتاح الضمان من الديوان، فلا تُقبل به أدوار ولا أختام. "
+    "{who} رُفض الدخول وسُجّل ذلك. استعد نسخة احتياطية سابقة للاستبدال (انقل الملف الحالي جانباً ثم استعدها "
+    "بالأمر restore)، أو اطلب من الديوان استعادة بمفتاح الضمان.",
 }
 NO_KEY = (
     "لا يُضاف مستخدم ولا يُعدَّل إلا في جلسة مدير نظام دخل بكلمة مروره: بها وحدها يُفتح مفتاح المديرين الذي يوقّع "
@@ -83,6 +94,29 @@ def public_of(private: bytes) -> bytes:
 
 def fingerprint(public: bytes) -> str:
     return hashlib.sha256(public).hexdigest()[:16]
+
+
+def refusal(problem: str, repo) -> str:
+    """The Arabic refusal of a login; for a replaced key, who could have replaced it (who holds the new key)."""
+    if problem != "replaced":
+        return REFUSALS[problem]
+    return REFUSALS["replaced"].format(who=holders_sentence(repo))
+
+
+def holders_sentence(repo) -> str:
+    holders = key_holders(repo)
+    if not holders:
+        return "ولا يفتح المفتاح الجديد أحدٌ من مستخدمي هذه القاعدة."
+    return (
+        f"لا يفتح المفتاح الجديد إلا: {'، '.join(holders)} — فقد استبدله واحد منهم، أو أي مستخدم يحمل مفتاح قاعدة "
+        "البيانات وأعطاهم إياه."
+    )
+
+
+def key_holders(repo) -> list[str]:
+    """The usernames the current administrators' key is wrapped for (whoever replaced it kept it for themselves)."""
+    ids = set((_record(repo).get("wraps") or {}).keys())
+    return sorted(u.username for u in repo.all(m.User) if u.id in ids)
 
 
 def _signed(public: bytes, signature: str | None, message: bytes) -> bool:
@@ -224,9 +258,13 @@ def _office_id(repo) -> str:
     return office.id if office is not None else ""
 
 
-def new_key(ctx: ServiceContext, repo) -> bytes:
+def new_key(ctx: ServiceContext, repo, lineage: list | None = None) -> bytes:
+    """A new administrators' key; `lineage`: the statements that lead from the keys before it to this one."""
     private = Ed25519PrivateKey.generate().private_bytes_raw()
-    repo.set_setting(KEY_SETTING, {"public": public_of(private).hex(), "wraps": {}})
+    record = {"public": public_of(private).hex(), "wraps": {}}
+    if lineage:
+        record["lineage"] = lineage
+    repo.set_setting(KEY_SETTING, record)
     repo.audit("admin_key", "users", "", {"key": fingerprint(public_of(private))}, office_id=_office_id(repo))
     return private
 
@@ -250,18 +288,180 @@ def _unwrap_for(repo, user_id: str, password: str) -> bytes | None:
 
 
 def pin(ctx: ServiceContext, private: bytes) -> None:
-    """Keep the public key in the keyring too (encrypted databases), once an administrator proved they hold it."""
+    """Keep the public key in the keyring too (encrypted databases), once an administrator proved they hold it, with
+    every key pinned before it (each must lead to the current one: see replaced)."""
     if ctx.db.key and keyring.exists(ctx.db.path):
-        keyring.set_trust(ctx.db.path, admin_public=public_of(private).hex())
+        public = public_of(private).hex()
+        seen = keyring.trust(ctx.db.path).get("admin_keys")
+        seen = [k for k in seen if isinstance(k, str)] if isinstance(seen, list) else []
+        keyring.set_trust(ctx.db.path, admin_public=public, admin_keys=[*[k for k in seen if k != public], public])
+
+
+# --- a key that replaces another: its statement ---------------------------------------------------------------
+
+_ESCROW_LABEL = "aidoffice-admin-key-escrow"
+
+
+def _change_message(old: bytes, new: bytes) -> bytes:
+    return b"aidoffice admin key change v1\n" + old.hex().encode("ascii") + b"\n" + new.hex().encode("ascii")
+
+
+def _commit_message(public: bytes, digest: str, recipient: str) -> bytes:
+    return f"aidoffice admin key escrow commitment v1\n{public.hex()}\n{digest}\n{recipient}".encode("ascii")
+
+
+def _escrow_public(repo) -> bytes | None:
+    from aidoffice.formats.package import unb64
+
+    peer = repo.first(m.SyncPeer, role="hq", status="active")
+    try:
+        return unb64(peer.escrow_public) if peer is not None and peer.escrow_public else None
+    except (ValueError, TypeError):
+        return None
+
+
+def commit_escrow(repo, private: bytes) -> None:
+    """While an administrator holds the key and the office knows headquarters' escrow key: a random secret sealed for
+    the escrow key, its hash signed by the administrators' key. An escrow recovery opens it and shows it: the proof,
+    which nobody here can forge, that the key it makes replaces this one by headquarters' hand."""
+    escrow = _escrow_public(repo)
+    if escrow is None:
+        return
+    from aidoffice.formats.package import wrap_key
+
+    record = _record(repo)
+    public = public_of(private)
+    kept = record.get("escrow_commit") if isinstance(record.get("escrow_commit"), dict) else {}
+    if (
+        kept.get("public") == public.hex()
+        and kept.get("recipient") == escrow.hex()
+        and _signed(public, kept.get("sig"), _commit_message(public, str(kept.get("hash")), escrow.hex()))
+    ):
+        return
+    secret = os.urandom(32)
+    digest = hashlib.sha256(secret).hexdigest()
+    key = Ed25519PrivateKey.from_private_bytes(private)
+    record["escrow_commit"] = {
+        "public": public.hex(),
+        "recipient": escrow.hex(),
+        "hash": digest,
+        "sealed": wrap_key(secret, _ESCROW_LABEL, escrow, "escrow"),
+        "sig": key.sign(_commit_message(public, digest, escrow.hex())).hex(),
+    }
+    repo.set_setting(KEY_SETTING, record)
+
+
+def commit_escrow_now(ctx: ServiceContext) -> None:
+    """After the office learnt headquarters' escrow key (enrolment), if an administrator holds the key here."""
+    private = held(ctx)
+    if private is None:
+        return
+    with ctx.uow() as uow:
+        commit_escrow(uow.repo, private)
+        uow.commit()
+
+
+def _escrow_statement(repo, escrow_private: bytes | None) -> dict | None:
+    """The statement an escrow recovery leaves: the secret the escrow key opened, and the old key's signed hash (the
+    key that signed it, which a clerk's own key written over it since does not change)."""
+    commit = _record(repo).get("escrow_commit")
+    if escrow_private is None or not isinstance(commit, dict):
+        return None
+    from aidoffice.formats.package import unwrap_key
+
+    sealed = commit.get("sealed")
+    secret = unwrap_key(sealed, _ESCROW_LABEL, escrow_private) if isinstance(sealed, dict) else None
+    statement = {"by": "escrow", **{k: commit.get(k) for k in ("public", "recipient", "hash", "sig")}}
+    if secret is None:
+        return None
+    statement["secret"] = secret.hex()
+    return statement if _statement_holds(statement, b"") else None
+
+
+def _statement_holds(statement: dict, new: bytes) -> bool:
+    try:
+        old = bytes.fromhex(str(statement.get("public")))
+        if statement.get("by") == "previous":
+            return _signed(old, statement.get("sig"), _change_message(old, new))
+        if statement.get("by") == "escrow":
+            secret = bytes.fromhex(str(statement.get("secret")))
+            digest, recipient = str(statement.get("hash")), str(statement.get("recipient"))
+            return hashlib.sha256(secret).hexdigest() == digest and _signed(
+                old, statement.get("sig"), _commit_message(old, digest, recipient)
+            )
+    except ValueError:
+        return False
+    return False
+
+
+def lineage(repo) -> set[str]:
+    """The fingerprints of the current key and of every key it replaced with a statement that holds."""
+    current = _recorded_public(repo)
+    if not current:
+        return set()
+    try:
+        newer = bytes.fromhex(current)
+    except ValueError:
+        return set()
+    found = {fingerprint(newer)}
+    statements = _record(repo).get("lineage")
+    for statement in statements if isinstance(statements, list) else []:
+        if not isinstance(statement, dict) or not _statement_holds(statement, newer):
+            break
+        newer = bytes.fromhex(str(statement["public"]))
+        found.add(fingerprint(newer))
+    return found
+
+
+def _fingerprint_of_hex(text) -> str | None:
+    try:
+        return fingerprint(bytes.fromhex(text)) if isinstance(text, str) and text else None
+    except ValueError:
+        return None
+
+
+def traces(ctx: ServiceContext, repo, bound: dict | None = None) -> dict[str, str]:
+    """Where each administrators' key this database has known is named ({fingerprint: where}): the keyring's pins and
+    newest anchor, the newest anchor in the chain, and the key bound inside the user's own keyring wrap."""
+    found: dict[str, str] = {}
+    if ctx.db.key:
+        try:
+            kept = keyring.trust(ctx.db.path)
+        except UserError:
+            kept = {}
+        pins = kept.get("admin_keys") if isinstance(kept.get("admin_keys"), list) else []
+        for text in [kept.get("admin_public"), *pins]:
+            fp = _fingerprint_of_hex(text)
+            if fp:
+                found.setdefault(fp, "pin")
+        anchor_kept = kept.get("audit_anchor")
+        if isinstance(anchor_kept, dict) and anchor_kept.get("key"):
+            found.setdefault(str(anchor_kept["key"]), "anchor")
+    last = repo.last_audit_anchor()
+    if last is not None and last[1].get("key"):
+        found.setdefault(str(last[1]["key"]), "anchor")
+    fp = _fingerprint_of_hex((bound or {}).get("admin_key"))
+    if fp:
+        found.setdefault(fp, "wrap")
+    return found
+
+
+def replaced(ctx: ServiceContext, repo, bound: dict | None = None) -> bool:
+    """An earlier administrators' key is named somewhere, and the current one does not lead back to it."""
+    known = lineage(repo)
+    return bool(known) and any(fp not in known for fp in traces(ctx, repo, bound))
 
 
 # --- login -------------------------------------------------------------------------------------------------------
 
 
-def check_user(ctx: ServiceContext, uow, user: m.User, password: str) -> tuple[str | None, bytes | None]:
+def check_user(
+    ctx: ServiceContext, uow, user: m.User, password: str, bound: dict | None = None
+) -> tuple[str | None, bytes | None]:
     """After the password: (what is wrong with this row, or None; the administrators' private key for an
     administrator). The first administrator to log in after the upgrade that brought seals makes the key and seals
-    the rows as they stand."""
+    the rows as they stand. `bound`: what the user's own keyring wrap says (the administrators' key when it was made).
+    """
     repo = uow.repo
     public = public_key(ctx, repo)
     if public is None:
@@ -276,15 +476,20 @@ def check_user(ctx: ServiceContext, uow, user: m.User, password: str) -> tuple[s
         log.info("administrators' key made at the first administrator login after the upgrade")
         return None, private
     recorded = _recorded_public(repo)
+    if replaced(ctx, repo, bound):
+        return "replaced", None
     if recorded != public.hex():
         return "key", None
     if not seal_holds(public, user, repo):
         return "seal", None
+    private = _unwrap_for(repo, user.id, password)
+    if private is not None and public_of(private) != public and fingerprint(public_of(private)) not in lineage(repo):
+        return "replaced", None  # this administrator's own wrap holds a key the current one does not lead back to
     if user.role != _ADMIN:
         return None, None
-    private = _unwrap_for(repo, user.id, password)
     if private is None or public_of(private) != public:
         return "admin_key", None
+    commit_escrow(repo, private)
     return None, private
 
 
@@ -344,6 +549,12 @@ def examine(
     report = repo.verify_audit(tuple(int(p["seq"]) for p in pins), since)
     if report.broken_at is not None or report.reason:
         return report
+    known = lineage(repo)
+    if known and any(fp not in known for fp in traces(ctx, repo)):
+        return replace(report, reason="replaced", who=tuple(key_holders(repo)))
+    for seq, detail, _linked in report.anchors:
+        if known and detail.get("key") and detail["key"] not in known:
+            return replace(report, reason="replaced", at=seq, who=tuple(key_holders(repo)))
     if public is None:
         public = public_key(ctx, repo)
         if public is not None and kept.get("admin_public") and kept["admin_public"] != _recorded_public(repo):
@@ -368,7 +579,7 @@ def examine(
         signed_here = "sig" in kept_pin and public is not None and kept_pin.get("key") == key
         if signed_here and not _signed(public, kept_pin.get("sig"), anchor_message(seq, str(kept_pin.get("hash")))):
             return replace(report, reason="signature", at=seq)
-    return report
+    return replace(report, reason="guards") if report.missing else report
 
 
 def anchor(ctx: ServiceContext, uow, private: bytes) -> dict | None:
@@ -421,14 +632,23 @@ def users_intact(ctx: ServiceContext) -> None:
             )
 
 
-def rekey(ctx: ServiceContext) -> None:
+def rekey(ctx: ServiceContext, escrow_private: bytes | None = None) -> None:
     """Escrow recovery (every password lost, headquarters' escrow key proved): a new administrators' key. Rows whose
     seal held under the old key are sealed again, the old wraps go (the other administrators get a new password, and
-    the key with it, from the recovered one), and the chain is anchored again if it holds."""
+    the key with it, from the recovered one), and the chain is anchored again if it holds. With the escrow key, the
+    old key's escrow commitment is opened: the statement that lets every trace of the old key lead to the new one
+    (without it, the change cannot be told from a clerk's own key: see `replaced`)."""
     with ctx.uow() as uow:
         repo = uow.repo
         old = public_key(ctx, repo)
-        private = new_key(ctx, repo)
+        statement = _escrow_statement(repo, escrow_private)
+        if statement is None:
+            log.warning("escrow recovery without the old key's escrow commitment: the key change is not provable")
+        chain_ = None
+        if statement is not None:
+            earlier = _record(repo).get("lineage") if statement["public"] == _recorded_public(repo) else None
+            chain_ = [statement, *(earlier if isinstance(earlier, list) else [])]
+        private = new_key(ctx, repo, chain_)
         for user in repo.all(m.User):
             if old is None or seal_holds(old, user, repo):
                 seal(private, user, repo)
@@ -439,3 +659,17 @@ def rekey(ctx: ServiceContext) -> None:
     pin(ctx, private)
     if anchored is not None and ctx.db.key and keyring.exists(ctx.db.path):
         keyring.set_trust(ctx.db.path, audit_anchor=anchored)
+
+
+def leads_back(statements, current: bytes, earlier: bytes) -> bool:
+    """Whether `statements` (a key record's lineage, newest first, as it travels in a sync package) lead from the
+    `current` key back to the `earlier` one, each holding for the key after it (headquarters' check of an office
+    whose administrators' key changed since its last package)."""
+    newer = current
+    for statement in statements if isinstance(statements, list) else []:
+        if newer == earlier:
+            return True
+        if not isinstance(statement, dict) or not _statement_holds(statement, newer):
+            return False
+        newer = bytes.fromhex(str(statement["public"]))
+    return newer == earlier

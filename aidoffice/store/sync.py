@@ -176,6 +176,16 @@ def _same(value):
     return value
 
 
+@functools.cache
+def _pointer_columns(name: str) -> tuple[tuple[str, str], ...]:
+    """(column, parent table) of each foreign key of an owned table to a record (reference rows are made on demand)."""
+    return tuple(
+        (fk.parent.key, fk.column.table.name)
+        for fk in table(name).foreign_keys
+        if fk.column.table.name not in REFERENCE
+    )
+
+
 # --- the clock and the stamps of local changes ------------------------------------------------------------
 
 
@@ -641,6 +651,7 @@ class Applier:
         as does a package adding more than MAX_NEW_REFERENCES reference rows at headquarters."""
         self.package_id = package_id
         self._table = ""
+        self._pointers: dict[str, set[str]] = defaultdict(set)  # parent table → ids the written rows point at
         try:
             return self._apply(sized, check)
         except _BROKEN + _REFUSED_BY_DATABASE as exc:
@@ -688,12 +699,25 @@ class Applier:
             self._count_references()
         flush()
         self._count_references()
+        self._check_pointers()
         # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
         mark, newest = _number(self.conn, STAMPED_SETTING), newest_change(self.conn)
         self.conn.exec_driver_sql("UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))
         _set_number(self.conn, STAMPED_SETTING, newest)
         observe(self.conn, self.result.newest)
         return self.result
+
+    def _check_pointers(self) -> None:
+        """Every record a written row points at exists (checked here, for the rows of this package only: SQLite would
+        refuse at the commit, where a refusal can no longer be told from a failure of the disk)."""
+        for parent, ids in self._pointers.items():
+            wanted = sorted(ids)
+            tbl = table(parent)
+            for begin in range(0, len(wanted), _CHUNK):
+                part = wanted[begin : begin + _CHUNK]
+                found = self.conn.execute(select(func.count()).select_from(tbl).where(tbl.c.id.in_(part))).scalar()
+                if found != len(part):
+                    raise RecordError("content", self._table)
 
     def _count_references(self) -> None:
         """Headquarters keeps its reference lists: a package may add a few places or codes of its office's own, not
@@ -812,6 +836,9 @@ class Applier:
                 if name == "persons":
                     self._refresh_person_keys(present["search_rowid"])
             listed.append((ident, row))
+            for column, parent in _pointer_columns(name):
+                if values.get(column) is not None:
+                    self._pointers[parent].add(values[column])
             stamp_rows.append((name, ident, "", incoming.hlc, incoming.origin, incoming.base, 0))
             self.result.applied += 1
         if new_rows and name == "persons":

@@ -48,10 +48,17 @@ def now_stamp() -> int:
 
 
 def forge_package(
-    sender: ServiceContext, recipient: ServiceContext, folder: Path, records: Iterable[dict], *, sequence: int
+    sender: ServiceContext,
+    recipient: ServiceContext,
+    folder: Path,
+    records: Iterable[dict],
+    *,
+    sequence: int,
+    extra: dict | None = None,
 ) -> Path:
     """A package signed with the sender's real key and sealed for the recipient, carrying whatever records the
-    sender chose to put in it (what a hostile enrolled office can do with its own installation)."""
+    sender chose to put in it (what a hostile enrolled office can do with its own installation); `extra`: more of
+    the manifest, as the sender likes it."""
     with sender.uow() as uow:
         office = uow.repo.office()
         code, sender_id = office.office_code, office.id
@@ -67,6 +74,7 @@ def forge_package(
         "schema": head_revision(),
         "hlc": now_stamp(),
         "ack": {},
+        **(extra or {}),
     }
     name = f"{code}-e0-{sequence:06d}.aidpkg"
     recipients = {"recipient": keys_of(recipient).kx_public}
