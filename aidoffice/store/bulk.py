@@ -1,25 +1,26 @@
 """Rows inserted in bulk: each column's own SQLAlchemy bind processor applied here and tuples sent straight to the
-driver, so values are stored exactly as through insert() without compiling parameters row by row."""
+driver (SQLite's executemany, PostgreSQL's COPY), so values are stored exactly as through insert() without compiling
+parameters row by row."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+
 from sqlalchemy import Connection, Table
+from sqlalchemy.exc import DBAPIError
+
+from aidoffice.store import dialect
 
 
 def insert_rows(connection: Connection, table: Table, rows: list[dict], chunk: int = 10_000) -> None:
     """Insert dicts that all have the keys of the first one; columns they leave out take their Python-side default,
-    as insert() would give them (server defaults are SQLite's)."""
+    as insert() would give them (server defaults are the database's own)."""
     if not rows:
         return
     given = [c for c in table.columns if c.key in rows[0]]
     defaulted = [c for c in table.columns if c.key not in rows[0] and c.default is not None]
     columns = given + defaulted
-    dialect = connection.dialect
-    processors = [c.type._cached_bind_processor(dialect) for c in columns]
-    sql = (
-        f"INSERT INTO {table.name} ({', '.join(dialect.identifier_preparer.quote(c.name) for c in columns)}) "
-        f"VALUES ({', '.join('?' for _ in columns)})"
-    )
+    processors = [c.type._cached_bind_processor(connection.dialect) for c in columns]
     keys = [c.key for c in given]
     makers = [
         (lambda d=c.default: d.arg(None)) if c.default.is_callable else (lambda d=c.default: d.arg) for c in defaulted
@@ -29,5 +30,55 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict], chunk: i
         raw = [row[k] for k in keys] + [make() for make in makers]
         return tuple(p(v) if p else v for v, p in zip(raw, processors, strict=True))
 
+    names = [c.name for c in columns]
+    if dialect.is_postgresql(connection):
+        _copy(connection, table.name, names, (values(r) for r in rows))
+        return
+    sql = f"INSERT INTO {table.name} ({_quoted(connection, names)}) VALUES ({', '.join('?' for _ in columns)})"
     for start in range(0, len(rows), chunk):
         connection.exec_driver_sql(sql, [values(r) for r in rows[start : start + chunk]])
+
+
+def insert_ignoring_duplicates(
+    connection: Connection, table: Table, names: Sequence[str], tuples: Sequence[tuple], chunk: int = 100_000
+) -> None:
+    """Plain value tuples for `names`; a row whose key is already there (or comes twice) is left out, as SQLite's
+    INSERT OR IGNORE. On PostgreSQL the rows are copied into a temporary table first and moved over in one
+    INSERT … ON CONFLICT DO NOTHING (COPY itself knows no conflicts)."""
+    if not tuples:
+        return
+    if dialect.is_postgresql(connection):
+        scratch = f"aidoffice_bulk_{table.name}"
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {scratch} (LIKE {table.name} INCLUDING DEFAULTS)")
+        _copy(connection, scratch, names, tuples)
+        columns = _quoted(connection, names)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({columns}) SELECT {columns} FROM {scratch} ON CONFLICT DO NOTHING"
+        )
+        connection.exec_driver_sql(f"DROP TABLE {scratch}")
+        return
+    sql = f"INSERT OR IGNORE INTO {table.name} ({_quoted(connection, names)}) VALUES ({', '.join('?' for _ in names)})"
+    for start in range(0, len(tuples), chunk):
+        connection.exec_driver_sql(sql, tuples[start : start + chunk])
+
+
+def _quoted(connection: Connection, names: Iterable[str]) -> str:
+    return ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
+
+
+def _copy(connection: Connection, table_name: str, names: Sequence[str], tuples: Iterable[tuple]) -> None:
+    """COPY … FROM STDIN through psycopg, in the connection's own transaction (rows fire their triggers as inserts).
+    A failure leaves as SQLAlchemy's error of its kind (IntegrityError…), as an insert() would, without the values."""
+    sql = f"COPY {table_name} ({_quoted(connection, names)}) FROM STDIN"
+    driver = connection.dialect.loaded_dbapi
+    cursor = connection.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            for row in tuples:
+                copy.write_row(row)
+    except driver.Error as exc:
+        raise DBAPIError.instance(
+            sql, None, exc, driver.Error, hide_parameters=True, dialect=connection.dialect
+        ) from exc
+    finally:
+        cursor.close()

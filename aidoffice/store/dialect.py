@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, Table, func
+from sqlalchemy import BigInteger, Integer, Table, Text, cast, func
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import ReturnTypeFromArgs
 
 SQLITE = "sqlite"
 POSTGRESQL = "postgresql"
@@ -58,9 +60,17 @@ def upsert(bind, table: Table, keys: tuple[str, ...], values: dict | None = None
     return stmt.on_conflict_do_update(index_elements=list(keys), set_=changed)
 
 
-def greatest(bind, *values):
-    """The largest of several values in one row: SQLite's two-argument max(), PostgreSQL's greatest()."""
-    return func.greatest(*values) if is_postgresql(bind) else func.max(*values)
+class greatest(ReturnTypeFromArgs):  # noqa: N801 - called like func.max, whose type it keeps
+    """The largest of several values in one row: SQLite's max() with two or more arguments, PostgreSQL's
+    greatest(). Compiled for the engine that runs it, so a query can be built before it knows where it runs. The two
+    differ on NULL (SQLite's max gives NULL, greatest() skips it): give values that are NULL only all together."""
+
+    inherit_cache = True
+
+
+@compiles(greatest, SQLITE)
+def _greatest_on_sqlite(element, compiler, **kw):
+    return f"max({compiler.process(element.clauses, **kw)})"
 
 
 def json_item(bind, column, index: int):
@@ -68,3 +78,13 @@ def json_item(bind, column, index: int):
     if is_postgresql(bind):
         return column.op("->>")(index)
     return func.json_extract(column, f"$[{index}]" if index >= 0 else f"$[#{index}]")
+
+
+def json_integer(bind, column):
+    """A whole number kept in a JSON column, as an SQL integer (PostgreSQL casts json to integer through text)."""
+    return cast(cast(column, Text), Integer) if is_postgresql(bind) else cast(column, Integer)
+
+
+def integer_json(bind, value):
+    """An SQL integer to keep in a JSON column: SQLite stores its text (which reads back as the JSON number)."""
+    return func.to_json(value) if is_postgresql(bind) else cast(value, Text)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime, time, timedelta
 
-from sqlalchemy import and_, distinct, func, or_, select, text
+from sqlalchemy import Integer, and_, distinct, func, literal, or_, select, update
 from sqlalchemy.orm import Session
 
 from aidoffice.domain.aid_rules import ACTIVE_STATUS, APPROVED_ROUND_STATUSES, DORMANT_STATUS, dormant_before
+from aidoffice.store import dialect
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
 
@@ -56,7 +57,9 @@ def last_activity(as_of: date | None = None):
         last_distribution = last_distribution.where(m.Distribution.distribution_date < as_of)
         last_report = last_report.where(m.ComplianceRecord.submitted_on < as_of)
     last_distribution, last_report = last_distribution.scalar_subquery(), last_report.scalar_subquery()
-    return func.max(func.coalesce(last_distribution, last_report), func.coalesce(last_report, last_distribution))
+    return dialect.greatest(
+        func.coalesce(last_distribution, last_report), func.coalesce(last_report, last_distribution)
+    )
 
 
 def dormant_clause(today: date, as_of: date | None = None):
@@ -273,26 +276,24 @@ def association_activity(session: Session, association_id: str) -> list[tuple]:
 
 def take_serial(session: Session, key: str) -> int:
     """The next value of a counter kept in the settings table. The transaction writes before it reads (SQLite then
-    holds its write lock), so two documents printed at once never get one number; a first use starts at 1."""
-    now = str(utcnow())  # as SQLAlchemy writes a DateTime on SQLite
+    holds its write lock, PostgreSQL the row's lock), so two documents printed at once never get one number; a
+    first use starts at 1."""
+    table, now = m.Setting.__table__, utcnow()
+    session.execute(dialect.insert_ignore(session, table).values(key=key, value=0, updated_at=now))
+    number = dialect.json_integer(session, table.c.value)
     session.execute(
-        text("INSERT INTO settings (key, value, updated_at) VALUES (:key, '0', :now) ON CONFLICT (key) DO NOTHING"),
-        {"key": key, "now": now},
-    )
-    session.execute(
-        text(
-            "UPDATE settings SET value = CAST(CAST(value AS INTEGER) + 1 AS TEXT), updated_at = :now WHERE key = :key"
-        ),
-        {"key": key, "now": now},
+        update(table).where(table.c.key == key).values(value=dialect.integer_json(session, number + 1), updated_at=now)
     )
     return int(session.execute(select(m.Setting.value).where(m.Setting.key == key)).scalar_one())
 
 
 def give_back_serial(session: Session, key: str, serial: int) -> None:
     """Undo `take_serial` for a document that was not written, if no later one took the next number meanwhile."""
+    table = m.Setting.__table__
     session.execute(
-        text("UPDATE settings SET value = CAST(:before AS TEXT) WHERE key = :key AND CAST(value AS INTEGER) = :serial"),
-        {"key": key, "serial": serial, "before": serial - 1},
+        update(table)
+        .where(table.c.key == key, dialect.json_integer(session, table.c.value) == serial)
+        .values(value=dialect.integer_json(session, literal(serial - 1, Integer)))
     )
 
 

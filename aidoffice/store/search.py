@@ -29,7 +29,12 @@ def index_after_bulk_insert(connection: Connection, first_rowid: int) -> Iterato
     SQLite's DDL is transactional: on any failure the rollback restores the trigger with everything else, and no
     other connection can write persons while this transaction holds the write lock. `first_rowid` must come from
     `next_search_rowid` in the same transaction, so every person at or above it is one of the new ones.
+
+    PostgreSQL keeps its trigram index over `name_norm` itself: nothing to set aside there.
     """
+    if dialect.is_postgresql(connection):
+        yield
+        return
     trigger_sql = connection.exec_driver_sql(
         "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = 'persons_fts_ai'"
     ).scalar_one()

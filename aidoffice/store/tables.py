@@ -5,12 +5,27 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal_column, or_, select, table, text
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+    table,
+    text,
+)
 from sqlalchemy.orm import Session
 
+from aidoffice.store import dialect
 from aidoffice.store import models as m
 from aidoffice.store.reporting import dormant_clause, last_activity
-from aidoffice.store.search import match_expression
+from aidoffice.store.search import match_expression, name_part_starts
 
 
 @dataclass
@@ -39,9 +54,18 @@ def _prefix(column, value: str):
     return and_(column >= value, column < upper)
 
 
-def _name_matches(tokens: list[tuple[str, ...]], limit: int | None = None):
-    """Index keys of persons whose name parts start with every token (the same FTS query as the search box);
-    with `limit`, the first ones in index order only (FTS5 returns rowids in order, so this stops early)."""
+def _name_matches(tokens: list[tuple[str, ...]], limit: int | None, server: bool):
+    """Index keys of persons whose name parts start with every token (the same query as the search box); with
+    `limit`, the first ones in index order only. SQLite asks its FTS5 index (which returns rowids in order, so this
+    stops early); PostgreSQL the trigram index over the stored normalised name (store/search.py)."""
+    if server:
+        conditions = [c for c in (name_part_starts(m.Person.name_norm, options) for options in tokens) if c is not None]
+        matches = select(m.Person.search_rowid).where(*conditions) if conditions else select(m.Person.search_rowid)
+        if not conditions:
+            matches = matches.where(false())
+        if limit is not None:
+            matches = matches.order_by(m.Person.search_rowid).limit(limit)
+        return matches
     matches = (
         select(literal_column("rowid"))
         .select_from(table("persons_fts"))
@@ -52,7 +76,7 @@ def _name_matches(tokens: list[tuple[str, ...]], limit: int | None = None):
     return matches
 
 
-def _associations(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _associations(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     cols = {
         "name": m.Association.name,
         "registration_number": m.Association.registration_number,
@@ -99,7 +123,7 @@ def _associations(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], li
     return stmt, cols, [m.Association.name_norm]
 
 
-def _persons(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _persons(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     cols = {
         "full_name": m.Person.full_name,
         "national_id": m.Person.national_id,
@@ -112,7 +136,7 @@ def _persons(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
     stmt = select(m.Person.id, *[c.label(k) for k, c in cols.items()])
     stmt = stmt.outerjoin(m.District, m.District.id == m.Person.district_id).where(m.Person.merged_into_id.is_(None))
     if q.tokens:
-        stmt = stmt.where(m.Person.search_rowid.in_(_name_matches(q.tokens, q.match_limit)))
+        stmt = stmt.where(m.Person.search_rowid.in_(_name_matches(q.tokens, q.match_limit, server)))
     if q.digits:
         conditions = [_prefix(m.Person.national_id, q.digits)]
         if q.phone_digits:
@@ -125,7 +149,7 @@ def _persons(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
     return stmt, cols, [m.Person.search_rowid]
 
 
-def _households(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _households(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     members = (
         select(func.count())
         .select_from(m.HouseholdMember)
@@ -145,15 +169,17 @@ def _households(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list
         m.District, m.District.id == m.Household.district_id
     )
     if q.tokens:
-        stmt = stmt.where(m.Person.search_rowid.in_(_name_matches(q.tokens, q.match_limit)))
+        stmt = stmt.where(m.Person.search_rowid.in_(_name_matches(q.tokens, q.match_limit, server)))
     if q.digits:
         stmt = stmt.where(_prefix(m.Person.national_id, q.digits))
     if q.filters.get("district"):
         stmt = stmt.where(m.Household.district_id == q.filters["district"])
+    if server:  # a server's tables have no rowid: insertion order as the records' creation time tells it
+        return stmt, cols, [m.Household.created_at]
     return stmt, cols, [literal_column("households.rowid")]  # insertion order, without a sort
 
 
-def _projects(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _projects(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     cols = {
         "title": m.Project.title,
         "association": m.Association.name,
@@ -174,7 +200,7 @@ def _projects(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
     return stmt, cols, [m.Project.start_date.desc(), m.Project.title]
 
 
-def _distributions(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _distributions(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     lines = (
         select(func.count())
         .select_from(m.DistributionLine)
@@ -207,7 +233,7 @@ def _distributions(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], l
     return stmt, cols, [m.Distribution.distribution_date.desc()]
 
 
-def _referrals(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _referrals(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     cols = {
         "person": m.Person.full_name,
         "association": m.Association.name,
@@ -237,7 +263,7 @@ def _referrals(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]
     return stmt, cols, [m.Referral.referred_on.desc()]
 
 
-def _lines(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _lines(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     reversed_ids = select(m.DistributionLine.reversal_of_id).where(m.DistributionLine.reversal_of_id.is_not(None))
     head = m.Person.__table__.alias("head")
     cols = {
@@ -259,7 +285,7 @@ def _lines(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
     return stmt, cols, [m.DistributionLine.created_at]
 
 
-def _audit(q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
+def _audit(q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
     cols = {
         "at": m.AuditEntry.at,
         "username": m.AuditEntry.username,
@@ -309,56 +335,66 @@ BASE_TABLES = {
 INDEX_ORDERED = {"persons": ("national_id", "phone")}
 
 
-def _statement(kind: str, q: ListingQuery) -> tuple[Select, dict[str, ColumnElement], list]:
-    stmt, cols, order = BUILDERS[kind](q)
+def _on_server(session: Session) -> bool:
+    return dialect.is_postgresql(session)
+
+
+def _statement(kind: str, q: ListingQuery, server: bool = False) -> tuple[Select, dict[str, ColumnElement], list]:
+    stmt, cols, order = BUILDERS[kind](q, server)
     for key, op, value in q.columns:
         column = cols[key]  # the service lets only the table's own columns through
+        textual = isinstance(column.type, String | Text)
         if op == "contains":
-            stmt = stmt.where(column.contains(str(value), autoescape=True))
+            # PostgreSQL has no LIKE on numbers and dates (SQLite compares their text): their text form there.
+            target = column if textual or not server else cast(column, Text)
+            stmt = stmt.where(target.contains(str(value), autoescape=True))
         elif value is None:
-            stmt = stmt.where(or_(column.is_(None), column == ""))
+            # An empty cell: NULL, or an empty text (a number or a date is never '' and PostgreSQL refuses to ask).
+            stmt = stmt.where(or_(column.is_(None), column == "") if textual or not server else column.is_(None))
         else:
             stmt = stmt.where(column == value)
     return stmt, cols, order
 
 
-def _rowid(kind: str):
-    return literal_column(f"{BASE_TABLES[kind]}.rowid")
+def _rowid(kind: str, server: bool = False):
+    """The column that tells a table's rows apart and breaks ties: SQLite's rowid, the record's id on a server."""
+    return literal_column(f"{BASE_TABLES[kind]}.{'id' if server else 'rowid'}")
 
 
 def count(session: Session, kind: str, q: ListingQuery, cap: int | None = None) -> int:
     """How many rows match; with `cap`, counting stops after cap + 1 (a name typed half-way can match half the
     registry, and the table only needs to know "more than cap"). Only row ids are selected, so joins that add no
     rows drop out and SQLite counts from the smallest index that answers (the live-persons index for persons)."""
-    stmt, _cols, _order = _statement(kind, q)
+    server = _on_server(session)
+    stmt, _cols, _order = _statement(kind, q, server)
     # Always a LIMIT: SQLite then runs the row-id query on its own (no flattening into the count), where it drops
     # the display joins; a million persons count in ≈ 55 ms instead of ≈ 240 ms.
-    inner = stmt.with_only_columns(_rowid(kind)).limit(cap + 1 if cap is not None else 2**62)
+    inner = stmt.with_only_columns(_rowid(kind, server)).limit(cap + 1 if cap is not None else 2**62)
     return int(session.execute(select(func.count()).select_from(inner.subquery())).scalar_one())
 
 
 def totals(session: Session, kind: str, q: ListingQuery, keys: list[str]) -> list:
-    """The sums of the columns `keys` over every row that matches, in one query (no row leaves SQLite)."""
-    stmt, _cols, _order = _statement(kind, q)
+    """The sums of the columns `keys` over every row that matches, in one query (no row leaves the database)."""
+    stmt, _cols, _order = _statement(kind, q, _on_server(session))
     inner = stmt.subquery()
     return list(session.execute(select(*[func.sum(inner.c[k]) for k in keys])).one()) if keys else []
 
 
 def values(session: Session, kind: str, q: ListingQuery, key: str, limit: int) -> list[tuple[object, int]]:
     """The most frequent values of one column among the rows that match, with how many rows hold each."""
-    stmt, _cols, _order = _statement(kind, q)
+    stmt, _cols, _order = _statement(kind, q, _on_server(session))
     inner = stmt.subquery()
     column = inner.c[key]
     grouped = select(column, func.count()).group_by(column).order_by(func.count().desc(), column).limit(limit)
     return [(r[0], int(r[1])) for r in session.execute(grouped)]
 
 
-def _order(kind: str, q: ListingQuery, cols: dict, default_order: list) -> list:
-    rowid = _rowid(kind)
+def _order(kind: str, q: ListingQuery, cols: dict, default_order: list, server: bool = False) -> list:
+    rowid = _rowid(kind, server)
     if q.sort in cols:
         column = cols[q.sort]
         order = [column.desc() if q.descending else column.asc()]
-        if q.sort not in INDEX_ORDERED.get(kind, ()):
+        if server or q.sort not in INDEX_ORDERED.get(kind, ()):
             order.append(rowid)
         return order
     return [*default_order, rowid]
@@ -366,9 +402,11 @@ def _order(kind: str, q: ListingQuery, cols: dict, default_order: list) -> list:
 
 def stream(session: Session, kind: str, q: ListingQuery, chunk: int = 1000):
     """The keys, then every matching row in the table's order, fetched `chunk` at a time (an export of the view)."""
-    stmt, cols, default_order = _statement(kind, q)
+    server = _on_server(session)
+    stmt, cols, default_order = _statement(kind, q, server)
     yield list(cols)
-    result = session.execute(stmt.order_by(*_order(kind, q, cols, default_order)).execution_options(yield_per=chunk))
+    order = _order(kind, q, cols, default_order, server)
+    result = session.execute(stmt.order_by(*order).execution_options(yield_per=chunk))
     for rows in result.partitions(chunk):
         yield [tuple(r) for r in rows]
 
@@ -378,11 +416,13 @@ def page(session: Session, kind: str, q: ListingQuery, offset: int, limit: int) 
 
     In two steps: the row ids of the page first (ordered, offset and limited on the narrowest index that serves the
     order), then the columns of those 200 rows only. A jump to row 900,000 thus steps through an index of integers
-    instead of building 900,000 full rows. The table's rowid breaks ties so pages never overlap.
+    instead of building 900,000 full rows. The table's rowid (a server's: the record's id) breaks ties so pages
+    never overlap.
     """
-    stmt, cols, default_order = _statement(kind, q)
-    rowid = _rowid(kind)
-    order = _order(kind, q, cols, default_order)
+    server = _on_server(session)
+    stmt, cols, default_order = _statement(kind, q, server)
+    rowid = _rowid(kind, server)
+    order = _order(kind, q, cols, default_order, server)
     ids = stmt.with_only_columns(rowid).order_by(*order).offset(max(0, offset)).limit(limit)
     rows = session.execute(stmt.where(rowid.in_(ids)).order_by(*order))
     return list(cols), [tuple(r) for r in rows]

@@ -15,13 +15,14 @@ from sqlalchemy.orm.exc import StaleDataError
 from aidoffice.errors import UserError
 from aidoffice.store import audit, bulk, dialect, matching_keys, search, sync
 from aidoffice.store import models as m
-from aidoffice.store.engine import Database, raise_storage_error
+from aidoffice.store.engine import Database, constraint_kind, raise_storage_error
 
 T = TypeVar("T")
 
 
 class UnitOfWork:
-    """One transaction. Known SQLite failures leave it as StorageError; anything else is a bug and propagates."""
+    """One transaction. Known database failures leave it as StorageError, broken constraints as a UserError;
+    anything else is a bug and propagates."""
 
     def __init__(self, db: Database, actor: str = "") -> None:
         self._db = db
@@ -67,12 +68,12 @@ class UnitOfWork:
         except StaleDataError as exc:
             raise UserError("عدّل شخص آخر هذا السجل في الوقت نفسه. أعد فتحه ثم أعد المحاولة.") from exc
         except IntegrityError as exc:
-            text = str(exc.orig).lower()
-            if "append-only" in text:
+            kind = constraint_kind(exc)  # by SQLSTATE or SQLite's result code, never by the message's words
+            if kind == "append_only":
                 raise UserError("التوزيعات وكشوفها لا تُحذف ولا تُعدَّل: صحّح السطر بـ«إلغاء سطر» مع السبب.") from exc
-            if "unique" in text:
+            if kind == "unique":
                 raise UserError("يوجد سجل آخر بنفس القيمة الفريدة (مثل رقم الإشهار).") from exc
-            if "foreign key" in text:
+            if kind == "foreign_key":
                 raise UserError("بعض السجلات تشير إلى سجلات غير موجودة في قاعدة البيانات: لم يُحفظ شيء.") from exc
             raise
         except DBAPIError as exc:
@@ -692,6 +693,10 @@ class Repository:
             return
         table = model.__table__ if hasattr(model, "__table__") else model
         connection = self.session.connection()
+        if dialect.is_postgresql(connection):
+            # COPY fires the PL/pgSQL outbox triggers row by row (migration 0008): every new row is listed there.
+            bulk.insert_rows(connection, table, rows, chunk)
+            return
         fresh = self.session.info.setdefault("sync_fresh", set())  # new rows of this transaction, for link tables
         with sync.outbox_after_bulk_insert(connection, table.name, rows, fresh):
             bulk.insert_rows(connection, table, rows, chunk)
@@ -704,11 +709,9 @@ class Repository:
             self.bulk_insert(m.Person, rows)
         # Plain integer pairs straight to the driver: a list of 100,000 persons brings about a million keys.
         keys = [(k["key_hash"], k["person_rowid"]) for k in matching_keys.rows_for_dicts(rows)]
-        connection = self.session.connection()
-        for start in range(0, len(keys), 100_000):
-            connection.exec_driver_sql(
-                "INSERT OR IGNORE INTO match_keys (key_hash, person_rowid) VALUES (?, ?)", keys[start : start + 100_000]
-            )
+        bulk.insert_ignoring_duplicates(
+            self.session.connection(), m.MatchKey.__table__, ("key_hash", "person_rowid"), keys
+        )
 
     def audit(
         self, action: str, entity: str = "", entity_id: str = "", detail: dict | None = None, *, office_id: str = ""
@@ -738,8 +741,14 @@ class Repository:
         return (row[0], row[1] if isinstance(row[1], dict) else {}) if row is not None else None
 
     def optimize(self) -> None:
-        """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize)."""
-        self.session.connection().exec_driver_sql("PRAGMA optimize")
+        """Refresh the planner's statistics after a bulk load (SQLite's recommended PRAGMA optimize, PostgreSQL's
+        ANALYZE: autovacuum would get there, but only after the first queries were planned on empty tables)."""
+        if not dialect.is_postgresql(self.session):
+            self.session.connection().exec_driver_sql("PRAGMA optimize")
+            return
+        # On a connection of its own, committed: statistics written in a transaction that is rolled back are lost.
+        with self.session.get_bind().connect().execution_options(isolation_level="AUTOCOMMIT") as connection:
+            connection.exec_driver_sql("ANALYZE")
 
     def next_search_rowid(self) -> int:
         return search.next_search_rowid(self.session)

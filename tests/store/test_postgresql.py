@@ -7,7 +7,6 @@ The server is named by AIDOFFICE_TEST_PG (a URL whose account may create and dro
 from __future__ import annotations
 
 import json
-import os
 import uuid
 
 import psycopg
@@ -19,35 +18,16 @@ from aidoffice.errors import StorageError
 from aidoffice.store import migrate
 from aidoffice.store.engine import open_database
 from aidoffice.store.migrate import alembic_config
+from tests.helpers.postgres import fresh_database, libpq, needs_server
+from tests.helpers.postgres import sql as _sql
 from tests.test_cli import run
-
-SERVER = os.environ.get("AIDOFFICE_TEST_PG", "")
-needs_server = pytest.mark.skipif(not SERVER, reason="AIDOFFICE_TEST_PG names no PostgreSQL server")
-
-
-def _libpq(url) -> str:
-    """The same address for psycopg itself (no +psycopg driver suffix)."""
-    return url.set(drivername="postgresql").render_as_string(hide_password=False)
 
 
 @pytest.fixture
 def pg_url():
     """A fresh, empty database on the test server, dropped afterwards: its SQLAlchemy URL as text."""
-    server = make_url(SERVER).set(drivername="postgresql+psycopg")
-    name = f"aidoffice_test_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(_libpq(server), autocommit=True) as admin:
-        admin.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
-    try:
-        yield server.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(_libpq(server), autocommit=True) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-def _sql(url: str, statement: str) -> list[tuple]:
-    with psycopg.connect(_libpq(make_url(url)), autocommit=True) as conn:
-        cur = conn.execute(statement)
-        return cur.fetchall() if cur.description else []
+    with fresh_database() as url:
+        yield url
 
 
 def _tables(url: str) -> set[str]:
@@ -158,7 +138,7 @@ def test_failed_upgrade_leaves_no_half_made_schema(pg_url):
 def test_wrong_password_is_refused_in_arabic(pg_url, capsys):
     wrong = make_url(pg_url).set(password=f"wrong-{uuid.uuid4().hex}")
     try:
-        psycopg.connect(_libpq(wrong), connect_timeout=5).close()
+        psycopg.connect(libpq(wrong), connect_timeout=5).close()
     except psycopg.OperationalError:
         pass
     else:
