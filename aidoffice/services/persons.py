@@ -8,8 +8,8 @@ from dataclasses import dataclass
 
 from aidoffice.domain.access import Permission
 from aidoffice.domain.arabic import clean_text, normalize_digits, normalize_name, search_tokens
-from aidoffice.domain.persons import PersonInput, clean_person
-from aidoffice.domain.vocab import Housing, IncomeBand, Relation
+from aidoffice.domain.persons import PersonInput, clean_person, parse_sex
+from aidoffice.domain.vocab import Housing, IncomeBand, Relation, Sex
 from aidoffice.errors import LikelyDuplicateError, NotFoundError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import Candidate, check_person, remember_entry_decisions, unconfirmed_likely
@@ -250,6 +250,25 @@ def create_household(
         return _household_record(household)
 
 
+# Relations that say the sex (a son is male, a daughter female): a row that says otherwise is a slip of the clerk.
+_RELATION_SEX = {
+    Relation.SON.value: "M",
+    Relation.FATHER.value: "M",
+    Relation.BROTHER.value: "M",
+    Relation.DAUGHTER.value: "F",
+    Relation.MOTHER.value: "F",
+    Relation.SISTER.value: "F",
+}
+
+
+def _typed_sex(text) -> str | None:
+    try:
+        sex = parse_sex(text)
+    except ValueError:
+        return None  # the row's own check says so
+    return sex.value if sex else None
+
+
 @dataclass(frozen=True)
 class FamilyMember:
     """One row of the family form: a new person (`person`) or a registered one chosen with «هو نفسه» (`existing_id`),
@@ -305,6 +324,12 @@ def register_family(
                 clean_person(row.person, ctx.rules, ctx.today())
             except ValidationError as exc:
                 problems.update(_row_problems(i, exc.problems))
+    for i, (row, relation) in enumerate(zip(rows, relations, strict=True)):
+        sex = _typed_sex(row.person.sex) if row.person is not None else None
+        expected = _RELATION_SEX.get(relation)
+        if sex and expected and sex != expected:
+            label = Relation(relation).label
+            problems.update(_row_problems(i, {"relation": f"الصلة «{label}» والجنس «{Sex(sex).label}» لا يتفقان."}))
     heads = [i for i, r in enumerate(relations) if r == Relation.HEAD.value]
     if heads != [0]:
         problems["members"] = "الصف الأول لرب الأسرة، وللأسرة رب واحد فقط."

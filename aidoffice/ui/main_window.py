@@ -97,6 +97,10 @@ class MainWindow(QMainWindow):
         self.ctx = ctx
         self.setWindowTitle(texts.APP_TITLE)
         self.resize(1280, 780)
+        screen = QApplication.primaryScreen()
+        if screen is not None:  # never taller or wider than the screen less its taskbar (1366×768 PCs)
+            room = screen.availableGeometry()
+            self.resize(min(1280, room.width()), min(780, room.height() - 30))
 
         self.home_page = HomePage(ctx)
         self.associations_page = AssociationsPage(ctx)

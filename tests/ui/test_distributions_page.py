@@ -159,16 +159,21 @@ def test_a_scanned_card_marks_its_line_and_a_forged_one_is_refused(qtbot, office
     beeps = []
     monkeypatch.setattr("aidoffice.ui.pages.distributions.QApplication.beep", lambda: beeps.append(1))
     payload = card_payload(others[0].id, _card_key(ctx))
+    sheet.show()
+    rect = sheet.table.visualRect(sheet.lines.index(0, 1))  # a line selected, as a clerk leaves it
+    qtbot.mouseClick(sheet.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert len(sheet.selected_lines()) == 1
     sheet.scan.setFocus()
     qtbot.keyClicks(sheet.scan, payload)  # a USB scanner types the QR's text, then Enter
     qtbot.keyClick(sheet.scan, Qt.Key.Key_Return)
     assert sheet.lines.rowCount() == 2 and _status_column(sheet).count("استلم") == 1
     assert "سُجّل استلام" in sheet.scan_result.text() and sheet.scan.text() == ""
     forged = payload[:-1] + ("0" if payload[-1] != "0" else "1")
-    for scanned in (forged, "garbage-123%$", payload):  # forged, garbage, and the same card a second time
-        qtbot.keyClicks(sheet.scan, scanned)
+    for scanned, said in ((forged, "مرفوضة"), ("garbage-123%$", "مرفوضة"), (payload, "من قبل")):
+        qtbot.keyClicks(sheet.scan, scanned)  # forged, garbage, and the same card a second time
         qtbot.keyClick(sheet.scan, Qt.Key.Key_Return)
-        assert sheet.message.text() and sheet.lines.rowCount() == 2
+        assert said in sheet.message.text() and sheet.lines.rowCount() == 2
+    # the Enter of a refused scan pressed no button: the selected line is still only listed
     assert len(beeps) == 3 and _status_column(sheet).count("استلم") == 1
 
 
@@ -182,7 +187,11 @@ def test_the_sheet_prints_from_the_round(qtbot, office, tmp_path, monkeypatch):
     monkeypatch.setattr(
         "aidoffice.ui.pages.distributions.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile())
     )
-    sheet.print_sheet(tmp_path / "sheet.pdf")
+    monkeypatch.setattr(
+        "aidoffice.ui.pages.distributions.QFileDialog.getSaveFileName",
+        lambda *_a, **_k: (str(tmp_path / "sheet.pdf"), ""),
+    )
+    sheet.print_button.click()  # the button, as the clerk presses it (it once passed False as the file)
     qtbot.waitUntil(lambda: bool(opened), timeout=20_000)
     assert (tmp_path / "sheet.pdf").read_bytes().startswith(b"%PDF") and opened == [str(tmp_path / "sheet.pdf")]
 

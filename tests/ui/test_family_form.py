@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from PySide6.QtCore import Qt
 
 from aidoffice.app import make_application
 from aidoffice.domain.persons import PersonInput
@@ -96,3 +97,48 @@ def test_rows_that_repeat_or_lack_a_head_are_refused_in_arabic(qtbot, page):
     dialog.remove_current_row()
     dialog.table.item(0, 0).setText("")
     assert not dialog.save() and "الاسم" in dialog.message.text()
+
+
+def test_the_first_letters_typed_go_into_the_heads_name(qtbot, page):
+    """Ctrl+N then typing: nothing of the name is lost (the editor opened before the form was shown lost it)."""
+    from PySide6.QtCore import QEvent
+    from PySide6.QtGui import QKeyEvent
+    from PySide6.QtWidgets import QApplication, QLineEdit
+
+    from aidoffice.ui.pages.family import NAME
+
+    dialog = page.open_family()
+    dialog.activateWindow()
+
+    def editing() -> bool:  # the name's editor, open in the table, has the keyboard
+        focus = QApplication.focusWidget()
+        return isinstance(focus, QLineEdit) and dialog.table.isAncestorOf(focus)
+
+    qtbot.waitUntil(editing)
+    editor = QApplication.focusWidget()
+    for letter in "عوض":  # key events with Arabic text, as the keyboard sends them (QTest types ASCII only)
+        for kind in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease):
+            QApplication.sendEvent(editor, QKeyEvent(kind, 0, Qt.KeyboardModifier.NoModifier, letter))
+    dialog.table.setFocus()  # the editor commits what was typed
+    qtbot.waitUntil(lambda: dialog.table.item(0, NAME).text() == "عوض")
+
+
+def test_a_son_typed_as_female_is_refused_before_anything_is_saved(qtbot, page):
+    ctx = page.ctx
+    before = count_persons(ctx)
+    dialog = page.open_family()
+    dialog.set_row(0, "عبدالله سالم محمد باحاج", sex="M", born="1975")
+    row = dialog.add_row()
+    dialog.set_row(row, "خديجة عبدالله سالم باحاج", relation="son", sex="F", born="2004")
+    assert not dialog.save()
+    assert "الصف 2" in dialog.message.text() and "لا يتفقان" in dialog.message.text()
+    assert count_persons(ctx) == before
+
+
+def test_a_saved_family_is_said_and_shown(qtbot, page):
+    dialog = page.open_family()
+    dialog.set_row(0, "عبدالله سالم محمد باحاج", sex="M", born="1975")
+    dialog.check_row(0)
+    qtbot.waitUntil(lambda: dialog.check_task is None and not dialog.pending)
+    assert dialog.save()
+    assert page.households.message.text() == "حُفظت الأسرة: 1 أفراد."

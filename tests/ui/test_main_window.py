@@ -190,3 +190,16 @@ def test_home_finds_a_beneficiary_and_registers_a_new_one(qtbot, window):
     dialog = window.persons_page.dialog
     assert dialog is not None and dialog.isVisible() and dialog.person_id is None
     dialog.reject()
+
+
+def test_the_window_opens_no_taller_than_the_screen_less_its_taskbar(qtbot, demo_ctx, monkeypatch):
+    from PySide6.QtCore import QRect
+
+    class Screen:  # a 1366×768 PC whose taskbar takes 40 pixels
+        def availableGeometry(self):
+            return QRect(0, 0, 1366, 728)
+
+    monkeypatch.setattr("aidoffice.ui.main_window.QApplication.primaryScreen", lambda: Screen())
+    win = MainWindow(demo_ctx)
+    qtbot.addWidget(win)
+    assert win.height() <= 728 - 30 and win.width() <= 1366

@@ -219,7 +219,7 @@ class DistributionDialog(QDialog):
         self.scan.returnPressed.connect(self.scan_card)
         self.print_button = QPushButton("طباعة الكشف…")
         self.print_button.setToolTip("كشف التوزيع للتوقيع أو البصمة: يُحفظ ملفاً ثم يُفتح للطباعة.")
-        self.print_button.clicked.connect(self.print_sheet)
+        self.print_button.clicked.connect(lambda _checked=False: self.print_sheet())
         self.print_task: tasks.BackgroundTask | None = None
         self.last_sheet: Path | None = None
         self.picker = PersonPicker(ctx, placeholder="أضف مستفيداً: ابحث بالاسم أو رقم البطاقة…", rows=8)
@@ -275,6 +275,11 @@ class DistributionDialog(QDialog):
         layout.addWidget(close)
         self.reason_dialog: ReasonDialog | None = None
         self.task: tasks.BackgroundTask | None = None  # a change to the sheet on its way (marking, approving)
+        # Enter belongs to the box it is typed in (a scanner ends every card with Enter): no button of the sheet
+        # is pressed by it, least of all «استلم» on whatever line is selected.
+        for button in self.findChildren(QPushButton):
+            button.setAutoDefault(False)
+            button.setDefault(False)
         self.reload()
 
     def reload(self) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from functools import partial
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import Qt, QTimer, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -76,7 +76,9 @@ class FamilyDialog(QDialog):
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         header = self.table.horizontalHeader()
         header.setSectionResizeMode(NAME, QHeaderView.ResizeMode.Stretch)
-        for column, width in ((RELATION, 130), (SEX, 80), (BORN, 140), (NATIONAL_ID, 130), (CHECK, 190)):
+        # the name takes what is left, and at least a four-part name's width
+        header.setMinimumSectionSize(60)
+        for column, width in ((RELATION, 105), (SEX, 70), (BORN, 110), (NATIONAL_ID, 115), (CHECK, 150)):
             self.table.setColumnWidth(column, width)
         self.table.itemChanged.connect(self._on_item_changed)
         self.table.currentCellChanged.connect(lambda row, *_: self._show_row(row))
@@ -124,7 +126,18 @@ class FamilyDialog(QDialog):
         self._timers: list = []
         self.add_row(Relation.HEAD.value)
         self.table.setCurrentCell(0, NAME)
-        self.table.setFocus()  # the head's name first (Ctrl+N on the households' list)
+
+    def showEvent(self, event) -> None:
+        """The head's name first, its editor open (Ctrl+N on the households' list): the first key typed is the
+        name's first letter. An editor opened before the dialog is shown loses its focus, and that letter."""
+        super().showEvent(event)
+        if not self.table.item(0, NAME).text():
+            QTimer.singleShot(0, self._edit_first_name)
+
+    def _edit_first_name(self) -> None:
+        self.table.setCurrentCell(0, NAME)
+        self.table.setFocus()
+        self.table.editItem(self.table.item(0, NAME))
 
     # --- rows ---------------------------------------------------------------------------------------------------
     def add_row(self, relation: str | None = None) -> int:

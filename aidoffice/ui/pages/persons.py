@@ -491,7 +491,7 @@ class PersonDialog(QDialog):
         self.household_button.clicked.connect(lambda: self.tabs.setCurrentWidget(self.household_tab))
         self.card_button = QPushButton("طباعة البطاقة…")
         self.card_button.setToolTip("بطاقة المستفيد برمز QR يُمسح عند الاستلام.")
-        self.card_button.clicked.connect(self.print_card)
+        self.card_button.clicked.connect(lambda _checked=False: self.print_card())
         self.next_steps = QHBoxLayout()
         for button in (self.to_round_button, self.refer_button, self.household_button, self.card_button):
             self.next_steps.addWidget(button)
@@ -893,9 +893,17 @@ class PersonsPage(QWidget):
         from aidoffice.ui.pages.family import FamilyDialog
 
         self.family = FamilyDialog(self.ctx, self)
-        self.family.saved.connect(lambda _id: (self.persons.model.refresh(), self.households.model.refresh()))
+        self.family.saved.connect(self._on_family_saved)
         self.family.open()
         return self.family
+
+    def _on_family_saved(self, household_id: str) -> None:
+        """Say it was saved, and show the new household at the top of the list (the newest first)."""
+        household = get_household(self.ctx, household_id)
+        self.persons.model.refresh()
+        self.households.search.clear()
+        self.households.model.refresh()
+        self.households.message.setText(f"حُفظت الأسرة: {len(household.members)} أفراد.")
 
     def open_household(self, household_id: str) -> PersonDialog | None:
         head = get_household(self.ctx, household_id).head_person_id
