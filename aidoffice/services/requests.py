@@ -252,15 +252,16 @@ def request_export_view(
     `target`; written, as seen by the clerk, when approved."""
     if kind not in TABLES:
         raise UserError("قائمة غير معروفة للتصدير.")
-    _check_target(target)
+    _check_target(target, (".xlsx", ".pdf"))  # a table to work on, or the list printed
     payload = {"kind": kind, "target": str(Path(target)), "view": query_to_dict(query)}
     return _create(ctx, RequestKind.EXPORT, payload, reason, lambda _repo: {})
 
 
-def _check_target(target: Path) -> None:
+def _check_target(target: Path, suffixes: tuple[str, ...] = (".xlsx",)) -> None:
     target = Path(target)
-    if not target.is_absolute() or target.suffix.lower() != ".xlsx":
-        raise UserError("اختر ملف Excel (.xlsx) بمساره الكامل.", field="target")
+    if not target.is_absolute() or target.suffix.lower() not in suffixes:
+        kinds = " أو ".join(s.lstrip(".") for s in suffixes)
+        raise UserError(f"اختر ملفاً ({kinds}) بمساره الكامل.", field="target")
     if not target.parent.is_dir():
         raise UserError(f"تعذر حفظ الملف {target.name}: المجلد غير موجود.", field="target")
 
@@ -422,13 +423,14 @@ def _merge(ctx: ServiceContext, payload: dict, _record: RequestRecord) -> tuple[
 
 
 def _export(ctx: ServiceContext, payload: dict, _record: RequestRecord) -> tuple[str, dict]:
-    from aidoffice.services.exports import export_list, export_view
+    from aidoffice.services.exports import export_list, export_view, print_view
 
     target = Path(payload["target"])
     if not target.parent.is_dir():
         raise UserError(f"تعذر حفظ الملف {target.name}: المجلد غير موجود.")
-    if "view" in payload:  # the list as the clerk saw it
-        count = export_view(ctx, payload["kind"], query_from_dict(payload["view"]), target)
+    if "view" in payload:  # the list as the clerk saw it, to a table or printed
+        write = print_view if target.suffix.lower() == ".pdf" else export_view
+        count = write(ctx, payload["kind"], query_from_dict(payload["view"]), target)
     else:
         count = export_list(ctx, payload["kind"], target)
     return f"كُتب الملف {target.name} ({count:,} صفاً) بموافقة {ctx.username}.", {"rows": count}

@@ -249,3 +249,25 @@ def test_a_clerks_export_of_the_view_goes_to_the_supervisor_and_comes_back_as_se
     assert requests.approve_request(supervisor, asked.id).status == "approved"
     body = list(openpyxl.load_workbook(target).active.iter_rows(min_row=2, values_only=True))
     assert len(body) == page.model.rowCount() and [r[1] for r in body[: len(seen)]] == seen
+
+
+def test_a_clerks_print_of_the_view_is_a_request_too(qtbot, demo_ctx, tmp_path):
+    """Ctrl+P by a clerk was a dead end («ليست لديك صلاحية»): it is a request, printed when approved."""
+    from aidoffice.services import requests
+
+    clerk = replace(demo_ctx, username="clerk1", role="clerk")
+    page = ListPage(clerk, "persons", "المستفيدون")
+    qtbot.addWidget(page)
+    page.show()
+    page.reload()
+    page.set_column_filter("full_name", ColumnFilter("contains", "محمد", "محمد"))
+    assert page.output_button.isEnabled()
+    target = tmp_path / "view.pdf"
+    page.print_view(target)
+    page.request_dialog.reason.setPlainText("للمراجعة الميدانية")
+    page.request_dialog.confirm_button.click()
+    qtbot.waitUntil(lambda: "أُرسل الطلب" in page.message.text())
+    supervisor = replace(demo_ctx, username="super1", role="supervisor")
+    asked = requests.list_requests(supervisor, "queue")[0]
+    assert requests.approve_request(supervisor, asked.id).status == "approved"
+    assert target.read_bytes().startswith(b"%PDF")

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice import APP_NAME
-from aidoffice.domain.access import Permission, refusal
+from aidoffice.domain.access import Permission
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.exports import export_view, print_view
 from aidoffice.services.tables import (
@@ -151,10 +151,11 @@ class ListPage(QWidget):
         output.addAction("القائمة المعروضة إلى جدول بيانات…", lambda: self.export_view())
         output.addAction("طباعة القائمة المعروضة… (Ctrl+P)", lambda: self.print_view())
         self.output_button.setMenu(output)
-        allowed = ctx.can(Permission.EXPORT)  # a courtesy: the service refuses regardless
-        self.output_button.setEnabled(allowed)
+        allowed = ctx.can(Permission.EXPORT)  # a clerk's choice becomes a request to the supervisor
         self.output_button.setToolTip(
-            "ما في الجدول الآن (البحث والتصفية والترتيب)" if allowed else refusal(Permission.EXPORT)
+            "ما في الجدول الآن (البحث والتصفية والترتيب)"
+            if allowed
+            else "ما في الجدول الآن؛ يُرسل طلباً إلى المشرف فيُكتب الملف عند موافقته"
         )
         self.buttons.addWidget(self.output_button)
 
@@ -383,7 +384,7 @@ class ListPage(QWidget):
                 return None
             target = Path(name)
         query, ctx, kind = self.query(), self.ctx, self.kind
-        if suffix == "xlsx" and not ctx.can(Permission.EXPORT):
+        if not ctx.can(Permission.EXPORT):
             return self._ask_to_export(query, target)
 
         def finished(count: int) -> None:
@@ -395,7 +396,7 @@ class ListPage(QWidget):
             self,
             lambda: work(ctx, kind, query, target),
             message=self.message,
-            buttons=[self.output_button] if self.output_button.isEnabled() else [],
+            buttons=[self.output_button],
             busy="جارٍ التحضير…",
         )
         self.output_task = op.after(self._on_output_over).success(finished).run_in_background()
@@ -409,7 +410,8 @@ class ListPage(QWidget):
         ctx, kind = self.ctx, self.kind
         self.request_dialog = RequestDialog(
             "تصدير القائمة المعروضة",
-            f"تصدير «{self.model.spec.title}» كما هي معروضة (بحثها وتصفيتها وترتيبها) إلى {target.name}.",
+            f"{'طباعة' if target.suffix.lower() == '.pdf' else 'تصدير'} «{self.model.spec.title}» كما هي معروضة "
+            f"(بحثها وتصفيتها وترتيبها) إلى {target.name}.",
             lambda reason: request_export_view(ctx, kind, query, target, reason=reason),
             self,
         )
