@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import resource
 import sqlite3
 import sys
+import uuid
+from collections.abc import Iterator
 
 
 def machine() -> str:
@@ -24,3 +27,22 @@ def machine() -> str:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+@contextlib.contextmanager
+def server_database(server: str) -> Iterator[str]:
+    """A new, empty database on the PostgreSQL server `server` (a URL whose account may create databases), dropped
+    afterwards: its SQLAlchemy URL."""
+    import psycopg
+    from sqlalchemy import make_url
+
+    base = make_url(server).set(drivername="postgresql+psycopg")
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    name = f"aidoffice_bench_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

@@ -15,7 +15,7 @@ import time
 import uuid
 from pathlib import Path
 
-from bench.common import machine
+from bench.common import machine, server_database
 
 
 def _timed(action) -> float:
@@ -34,23 +34,12 @@ def _sqlite_run(folder: Path) -> tuple[float, float]:
 
 
 def _server_run(server: str) -> tuple[float, float]:
-    import psycopg
     from alembic import command
-    from sqlalchemy import make_url
 
     from aidoffice.store import migrate
 
-    base = make_url(server).set(drivername="postgresql+psycopg")
-    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
-    name = f"aidoffice_bench_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
-    url = base.set(database=name).render_as_string(hide_password=False)
-    try:
+    with server_database(server) as url:
         return _timed(lambda: migrate.upgrade(url)), _timed(lambda: command.check(migrate.alembic_config(url)))
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _line(engine: str, runs: list[tuple[float, float]]) -> str:

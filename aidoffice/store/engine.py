@@ -41,18 +41,49 @@ def busy_timeout_ms() -> int:
 
 # --- sorting SQLite failures into the user's environment and bugs -------------------------------------------
 
-_KNOWN = (
-    ("database is locked", "BUSY"),
-    ("database table is locked", "BUSY"),
-    ("readonly", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
-    ("read-only", "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط."),
-    ("disk is full", "القرص ممتلئ: لم يُحفظ شيء. أفرغ مساحة على القرص ثم أعد المحاولة."),
-    ("database or disk is full", "القرص ممتلئ: لم يُحفظ شيء. أفرغ مساحة على القرص ثم أعد المحاولة."),
-    ("file is not a database", "الملف ليس قاعدة بيانات AidOffice صالحة أو أنه تالف."),
-    ("malformed", "قاعدة البيانات تالفة. استعد آخر نسخة احتياطية سليمة."),
-    ("unable to open database", "تعذر فتح ملف قاعدة البيانات. تحقق من المسار والصلاحيات."),
-    ("disk i/o error", "خطأ في القراءة أو الكتابة على القرص. تحقق من القرص أو وحدة التخزين."),
-)
+# By SQLite's primary result code (the low byte of an extended one; SQLCipher's driver gives only the primary).
+SQLITE_CONSTRAINT = 19
+SQLITE_NOTADB = 26
+_KNOWN = {
+    5: "BUSY",  # SQLITE_BUSY: another connection holds the write lock
+    6: "BUSY",  # SQLITE_LOCKED: a table locked within this process
+    8: "لا يمكن الكتابة في قاعدة البيانات: الملف أو المجلد للقراءة فقط.",  # SQLITE_READONLY
+    13: "القرص ممتلئ: لم يُحفظ شيء. أفرغ مساحة على القرص ثم أعد المحاولة.",  # SQLITE_FULL
+    SQLITE_NOTADB: "الملف ليس قاعدة بيانات AidOffice صالحة أو أنه تالف.",
+    11: "قاعدة البيانات تالفة. استعد آخر نسخة احتياطية سليمة.",  # SQLITE_CORRUPT
+    14: "تعذر فتح ملف قاعدة البيانات. تحقق من المسار والصلاحيات.",  # SQLITE_CANTOPEN
+    10: "خطأ في القراءة أو الكتابة على القرص. تحقق من القرص أو وحدة التخزين.",  # SQLITE_IOERR
+}
+# A broken constraint, by extended code (SQLite) or SQLSTATE (PostgreSQL). The append-only triggers abort with a
+# constraint error of their own: SQLITE_CONSTRAINT_TRIGGER, and plain integrity_constraint_violation on a server.
+_SQLITE_CONSTRAINTS = {2067: "unique", 1555: "unique", 787: "foreign_key", 1811: "append_only"}
+_SQLSTATE_CONSTRAINTS = {"23505": "unique", "23503": "foreign_key", "23000": "append_only"}
+
+
+def sqlite_code(exc: BaseException) -> int | None:
+    """SQLite's primary result code of a driver error, None when the driver gave none (a misuse, not SQLite's)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code & 0xFF if isinstance(code, int) else None
+
+
+def constraint_kind(exc: BaseException) -> str | None:
+    """Which kind of constraint a write broke: "unique", "foreign_key", "append_only", or None (another kind, or no
+    constraint at all) — by SQLSTATE on a server and by SQLite's extended result code on a file."""
+    original = getattr(exc, "orig", exc)
+    state = getattr(original, "sqlstate", None)
+    if state:
+        return _SQLSTATE_CONSTRAINTS.get(state)
+    code = getattr(original, "sqlite_errorcode", None)
+    if code in _SQLITE_CONSTRAINTS:
+        return _SQLITE_CONSTRAINTS[code]
+    if code == SQLITE_CONSTRAINT:
+        # SQLCipher's driver does not turn on extended result codes, so it says only "a constraint failed"; the kind
+        # is then read from the constraint SQLite names (its fixed English words), the one place that must.
+        text = str(original)
+        for words, kind in (("append-only", "append_only"), ("UNIQUE", "unique"), ("FOREIGN KEY", "foreign_key")):
+            if words in text:
+                return kind
+    return None
 
 
 def is_driver_error(exc: BaseException) -> bool:
@@ -115,11 +146,10 @@ def storage_error_for(exc: BaseException) -> StorageError | None:
         return None
     if type(original).__module__.startswith("psycopg"):
         return _server_error_for(original)
-    text = str(original).lower()
-    for needle, message in _KNOWN:
-        if needle in text:
-            return StorageError(busy_message() if message == "BUSY" else message)
-    return None
+    message = _KNOWN.get(sqlite_code(original))
+    if message is None:
+        return None
+    return StorageError(busy_message() if message == "BUSY" else message)
 
 
 def busy_message() -> str:
@@ -207,7 +237,28 @@ def sqlcipher_driver():
         import sqlcipher3
     except ImportError as exc:
         raise StorageError("مكتبة التشفير SQLCipher غير مثبتة: لا يمكن فتح قاعدة بيانات مشفرة.") from exc
+    _quiet(sqlcipher3)
     return sqlcipher3
+
+
+_quieted: list[bool] = []
+
+
+def _quiet(module) -> None:
+    """SQLCipher writes its own English lines to stderr (ERROR CORE sqlcipher_page_cipher: hmac check failed…) when a
+    key does not open a file or a page is damaged; the user gets the Arabic StorageError instead. Its log level is
+    process-wide: set once, on a throwaway connection, before any keyed connection is made."""
+    if _quieted:
+        return
+    try:
+        conn = module.connect(":memory:")
+        try:
+            conn.execute("PRAGMA cipher_log_level = NONE")
+        finally:
+            conn.close()
+    except Exception:  # a driver without the pragma still works, only louder
+        log.debug("SQLCipher's log level could not be set")
+    _quieted.append(True)
 
 
 def raw_key(key: bytes) -> str:
@@ -338,7 +389,7 @@ class Database:
 
 
 def _refuse_wrong_key(exc: BaseException, key: bytes | None) -> None:
-    if key and "not a database" in str(getattr(exc, "orig", exc)).lower():
+    if key and sqlite_code(getattr(exc, "orig", exc)) == SQLITE_NOTADB:
         raise StorageError("مفتاح التشفير لا يفتح قاعدة البيانات: كلمة المرور أو ملف المفاتيح لا يخصها.") from exc
 
 

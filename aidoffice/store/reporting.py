@@ -268,7 +268,7 @@ def association_activity(session: Session, association_id: str) -> list[tuple]:
             and_(m.DistributionLine.distribution_id == m.Distribution.id, _received()),
         )
         .where(m.Project.association_id == association_id)
-        .group_by(m.Project.id)
+        .group_by(m.Project.id, m.AidType.name)  # one aid type per project: PostgreSQL wants it named
         .order_by(m.Project.start_date.desc())
     )
     return [tuple(r) for r in session.execute(stmt)]

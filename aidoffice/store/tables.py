@@ -345,8 +345,8 @@ def _statement(kind: str, q: ListingQuery, server: bool = False) -> tuple[Select
         column = cols[key]  # the service lets only the table's own columns through
         textual = isinstance(column.type, String | Text)
         if op == "contains":
-            # PostgreSQL has no LIKE on numbers and dates (SQLite compares their text): their text form there.
-            target = column if textual or not server else cast(column, Text)
+            # Numbers and dates by their text: what SQLite's LIKE compares anyway, and PostgreSQL has no LIKE on them.
+            target = column if textual else cast(column, Text)
             stmt = stmt.where(target.contains(str(value), autoescape=True))
         elif value is None:
             # An empty cell: NULL, or an empty text (a number or a date is never '' and PostgreSQL refuses to ask).
