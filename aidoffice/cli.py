@@ -221,6 +221,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+BULK_ROWS = 200  # a page of the desktop's tables: more rows in one command is the registry read out, an export
+
+
+def _refuse_bulk(ctx, limit: int) -> None:
+    """`list` and `search` print names, IDs and phones: more than a page at once needs the right to export, as an
+    Excel export does (a clerk asks a supervisor). Checked after the login, before anything is read."""
+    from aidoffice.domain.access import Permission, allowed
+
+    if limit > BULK_ROWS and not allowed(ctx.role, Permission.EXPORT):
+        raise UserError(
+            f"أكثر من {BULK_ROWS} صف في أمر واحد قراءةٌ للسجل كله، وهي تصدير: ليست لديك صلاحية «التصدير». "
+            f"اطلب {BULK_ROWS} صفاً أو أقل (--limit)، أو اطلب التصدير من المشرف. لم يُعرض شيء."
+        )
+
+
 def _print_json(value) -> None:
     sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=2, default=str) + "\n")
 
@@ -330,19 +345,19 @@ def _audit(args: argparse.Namespace) -> int:
     from aidoffice import paths
     from aidoffice.services.audit import describe, verify_audit
     from aidoffice.services.context import open_context
-    from aidoffice.services.encryption import is_encrypted, unlock_key
+    from aidoffice.services.encryption import is_encrypted, unlock
     from aidoffice.services.users import login
 
     path = args.db or paths.default_db_path()
-    password = key = None
+    password = key = bound = None
     if is_encrypted(path):
         password = _secret("AIDOFFICE_PASSWORD", f"كلمة مرور {args.user}: ")
-        key = unlock_key(path, args.user, password)
+        key, bound = unlock(path, args.user, password)
     ctx = open_context(path, username=args.user, create=False, key=key)
     try:
         report = verify_audit(ctx)
         if password is not None:
-            login(ctx, args.user, password)
+            login(ctx, args.user, password, bound=bound)
         else:
             _authenticate(ctx, args)
     finally:
@@ -473,6 +488,7 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command == "search":
             from aidoffice.services.persons import search_persons
 
+            _refuse_bulk(ctx, args.limit)
             found = [
                 {
                     "id": p.id,
@@ -543,6 +559,7 @@ def _run(args: argparse.Namespace) -> int:
         elif args.command in ("keys", "export-package", "import-package"):
             _sync_command(ctx, args)
         elif args.command == "list":
+            _refuse_bulk(ctx, args.limit)
             rows = overview.list_records(ctx, args.kind, limit=args.limit)
             _print_json(rows) if args.json else _print_table(rows)
     finally:

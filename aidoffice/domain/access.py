@@ -53,4 +53,6 @@ def allowed(role: str, permission: Permission) -> bool:
 
 
 def refusal(permission: Permission) -> str:
-    return f"ليست لديك صلاحية «{LABELS[permission]}»: اطلب ذلك من المشرف أو مدير النظام."
+    """Who to ask: a supervisor only for what a supervisor may do (users and settings are the administrator's)."""
+    who = "المشرف أو مدير النظام" if permission in _SUPERVISOR else "مدير النظام"
+    return f"ليست لديك صلاحية «{LABELS[permission]}»: اطلب ذلك من {who}."

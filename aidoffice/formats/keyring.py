@@ -94,8 +94,14 @@ def _update(db: Path, *, create: bool = False) -> Iterator[dict]:
         _write(db, data)
 
 
-def set_user(db: Path, username: str, password: str, key: bytes) -> None:
-    entry = wrap(key, password)  # Argon2 outside the lock
+_KEY_BYTES = 32
+
+
+def set_user(db: Path, username: str, password: str, key: bytes, *, bound: dict | None = None) -> None:
+    """`bound`: facts sealed with the key under the same password (the administrators' key of the moment), which
+    nobody without this password can change (services/trust.py)."""
+    extra = json.dumps(bound, sort_keys=True).encode("utf-8") if bound else b""
+    entry = wrap(key + extra, password)  # Argon2 outside the lock
     with _update(db, create=True) as data:
         data.setdefault("users", {})[username] = entry
 
@@ -126,11 +132,20 @@ def recover(db: Path, escrow_private: bytes) -> bytes:
 
 def unlock(db: Path, username: str, password: str) -> bytes:
     """The database key, if this user's password opens their wrap; the same message whatever was wrong."""
+    return unlock_bound(db, username, password)[0]
+
+
+def unlock_bound(db: Path, username: str, password: str) -> tuple[bytes, dict]:
+    """The database key and what was sealed with it (set_user's `bound`; {} for a wrap made before)."""
     entry = read(db).get("users", {}).get((username or "").strip())
-    key = unwrap(entry, password or "") if entry else None
-    if key is None:
+    opened = unwrap(entry, password or "") if entry else None
+    if opened is None or len(opened) < _KEY_BYTES:
         raise UserError("اسم الدخول أو كلمة المرور غير صحيحة.", field="password")
-    return key
+    try:
+        bound = json.loads(opened[_KEY_BYTES:]) if len(opened) > _KEY_BYTES else {}
+    except ValueError:
+        bound = {}
+    return opened[:_KEY_BYTES], bound if isinstance(bound, dict) else {}
 
 
 # --- failed logins: a wrong password cannot open the database, so its count is kept here, beside it ----------

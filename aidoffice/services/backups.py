@@ -26,6 +26,7 @@ from aidoffice.store import backup as store_backup
 log = logging.getLogger("aidoffice.backup")
 
 FOLDER_SETTING = "backup.folder"
+USED_SETTING = "backup.folders_used"  # every folder a copy was written to with `backup --to`: `encrypt` looks there too
 IDENTITY_SETTING = "sync.identity"
 EPOCH_SETTING = "sync.epoch"
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
@@ -72,13 +73,20 @@ def list_backups(folder: Path) -> list[BackupRecord]:
 
 
 def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = "manual") -> BackupRecord:
-    """Check the database, copy it through the online backup API, check the copy, then thin out old copies."""
+    """Check the database, copy it through the online backup API, check the copy, then thin out old copies.
+
+    A copy to a folder of one's choosing (not the office's backup folder) is the whole registry leaving to wherever
+    the user likes: it needs the right to export, as a list does. The folder is remembered, so that encrypting the
+    database later finds the plain copies left there."""
     if ctx.db.on_server:  # pg_dump through this command is still to come (issue 18)
         raise StorageError(
             "النسخ الاحتياطي من البرنامج لقاعدة بيانات على الخادم غير متاح بعد: خذ النسخة على الخادم بأداة pg_dump. "
             "لم يُغيَّر شيء."
         )
-    folder = Path(folder) if folder else backup_folder(ctx)
+    chosen = backup_folder(ctx)
+    if folder and Path(folder).resolve() != chosen.resolve():
+        ctx.require(Permission.EXPORT)
+    folder = Path(folder) if folder else chosen
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -98,9 +106,18 @@ def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = 
     log.info("backup written (%s) in %.1f s", kind, time.perf_counter() - started)
     with ctx.uow() as uow:
         uow.repo.audit("backup", kind, target.name[:36], {"bytes": target.stat().st_size}, office_id=ctx.office_id)
+        if folder != chosen:
+            used = _folders_used(uow.repo)
+            if str(folder.resolve()) not in used:
+                uow.repo.set_setting(USED_SETTING, [*used, str(folder.resolve())])
         uow.commit()
     rotate(folder, now)
     return _record(target)
+
+
+def _folders_used(repo) -> list[str]:
+    value = repo.setting(USED_SETTING)
+    return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def backup_if_due(ctx: ServiceContext, hours: float = 24) -> BackupRecord | None:
@@ -226,6 +243,13 @@ def restore_as(
     password: str | None = None
     current_key = None
     if encryption.is_encrypted(db_path):
+        if not keyring.has_user(db_path, username):  # the keyring names its users in the clear: no secret told
+            raise UserError(
+                f"لا مفتاح لاسم الدخول هذا في ملف مفاتيح قاعدة البيانات الحالية ({keyring.path_for(db_path).name}): "
+                "لا تُفتح باسمه، فلا يُعرف أسليمة هي أم تالفة، ولم يُستعد شيء. يستعيد النسخة مدير نظام له مفتاح في هذا "
+                "الملف؛ وإن ضاعت كلمات مرورهم كلها فبمفتاح الضمان من الديوان (الأمر recover).",
+                field="username",
+            )
         password = ask_password()
         current_key = encryption.unlock_key(db_path, username, password)
     if db_path.exists() and store_backup.integrity(db_path, current_key) == "ok":
@@ -363,9 +387,13 @@ def _put_in_place(db_path: Path, backup: Path, key: bytes | None, kept: Path | N
 
 def plain_backups(ctx: ServiceContext) -> list[Path]:
     """Copies of this database that are still plain SQLite (taken before encryption), readable without any password:
-    the backup folders' copies, the copies taken before a migration, and those kept beside the file by a restore."""
+    the backup folders' copies (the one in the settings, the default one, and every folder used with `backup --to`),
+    the copies taken before a migration, and those kept beside the file by a restore."""
     db_path = ctx.db.path
-    found: set[Path] = {r.path for folder in {backup_folder(ctx), paths.backups_dir()} for r in list_backups(folder)}
+    with ctx.uow() as uow:
+        used = {Path(p) for p in _folders_used(uow.repo)}
+    folders = {backup_folder(ctx), paths.backups_dir(), *used}
+    found: set[Path] = {r.path for folder in folders for r in list_backups(folder)}
     if paths.backups_dir().is_dir():
         found |= set(paths.backups_dir().glob("pre-migration-*.sqlite3"))
     for why in ("before-restore", "damaged"):

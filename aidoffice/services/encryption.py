@@ -162,7 +162,8 @@ def recover_with_escrow(db_path: Path, escrow: Path, passphrase: str, username: 
     key = keyring.recover(Path(db_path), escrow_private)
     ctx = open_context(db_path, username="escrow-recovery", create=False, key=key)
     try:
-        trust.rekey(ctx, escrow_private)  # every administrator's password lost means their key too: the escrow proof makes a new one
+        # every administrator's password lost means their key too: the escrow proof makes a new one
+        trust.rekey(ctx, escrow_private)
         record = users.update_user(ctx, username, password=new_password, active=True, unlock=True)
         with ctx.uow() as uow:
             uow.repo.audit("escrow-recovery", "users", record.id, {"username": username}, office_id=ctx.office_id)

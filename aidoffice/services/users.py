@@ -55,10 +55,16 @@ def _check(username: str, password: str, role: str) -> dict[str, str]:
     return problems
 
 
-def _wrap_key(ctx: ServiceContext, username: str, password: str) -> None:
-    """On an encrypted database, the user's password must open the key too."""
+def _wrap_key(ctx: ServiceContext, username: str, password: str, admin_public: bytes | None = None) -> None:
+    """On an encrypted database, the user's password must open the key too. The wrap also carries, sealed under the
+    same password, the administrators' key of the moment: a key written over it later (by anyone holding the database
+    key) no longer matches what this user's own wrap says (trust.replaced)."""
     if ctx.db.key:
-        keyring.set_user(ctx.db.path, username, password, ctx.db.key)
+        if admin_public is None:
+            with ctx.uow() as uow:
+                admin_public = trust.public_key(ctx, uow.repo)
+        bound = {"admin_key": admin_public.hex()} if admin_public else None
+        keyring.set_user(ctx.db.path, username, password, ctx.db.key, bound=bound)
 
 
 def has_users(ctx: ServiceContext) -> bool:
@@ -101,7 +107,7 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
             trust.wrap_for(uow.repo, user.id, private, password)
         uow.repo.add(user)
         uow.commit()
-        _wrap_key(ctx, user.username, password)
+        _wrap_key(ctx, user.username, password, trust.public_of(private))
         if first:
             trust.hold(ctx, private)
             trust.pin(ctx, private)
@@ -115,9 +121,10 @@ def locked_refusal(until: datetime, now: datetime) -> UserError:
     return UserError(f"الحساب مقفل بعد محاولات خاطئة متكررة: حاول بعد {minutes} دقيقة.", field="password")
 
 
-def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
+def login(ctx: ServiceContext, username: str, password: str, *, bound: dict | None = None) -> UserRecord:
     """Check the password; on success the context acts as this user with this role. Five wrong passwords in a row
-    lock the account for fifteen minutes. The message never says whether the name or the password was wrong."""
+    lock the account for fifteen minutes. The message never says whether the name or the password was wrong.
+    `bound`: what the user's keyring wrap carried (encrypted database), checked against the administrators' key."""
     wrong = UserError("اسم الدخول أو كلمة المرور غير صحيحة.", field="password")
     now = utcnow()
     trust.watch_head(ctx)  # from this commit on, the chain's head is copied to the keyring (encrypted file)
@@ -139,12 +146,13 @@ def login(ctx: ServiceContext, username: str, password: str) -> UserRecord:
                 log.warning("account locked after repeated failed logins")
             uow.commit()
             raise wrong from None
-        problem, private = trust.check_user(ctx, uow, user, password or "")
+        problem, private = trust.check_user(ctx, uow, user, password or "", bound)
         if problem is not None:
             uow.repo.audit("login_refused", "users", user.id, {"reason": problem}, office_id=user.office_id)
+            message = trust.refusal(problem, uow.repo)
             uow.commit()
             log.warning("login refused: the user row does not hold the administrators' seal (%s)", problem)
-            raise UserError(trust.REFUSALS[problem], field="password")
+            raise UserError(message, field="password")
         if _hasher.check_needs_rehash(user.password_hash):  # the new hash is signed by the user's own key
             trust.change_own(uow.repo, user, password, password, _hasher.hash(password))
         user.failed_logins = 0
@@ -218,7 +226,7 @@ def update_user(
             user.password_hash = _hasher.hash(password)
             # an administrator's reset: the user chooses their own password at the next login
             trust.new_own_key(uow.repo, user, password, must_change_=user.username != ctx.username)
-            _wrap_key(ctx, user.username, password)
+            _wrap_key(ctx, user.username, password, trust.public_of(private))
         if unlock:
             user.locked_until, user.failed_logins = None, 0
             if ctx.db.key:  # the count kept in the keyring, where a wrong password could write it

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from decimal import Decimal
 
@@ -204,11 +204,62 @@ class ChainReport:
     last: tuple[int, str] = (0, GENESIS)
     hashes: dict[int, str] | None = None  # the hash of each entry asked for that exists
     anchors: tuple[tuple[int, dict, bool], ...] = ()  # (anchor entry's seq, its detail, names the entry before it)
+    who: tuple[str, ...] = ()  # a replaced administrators' key: the users it is wrapped for
+    missing: tuple[str, ...] = ()  # append-only triggers that are gone (or no longer refuse anything)
+
+
+# The append-only rules (migrations 0001 and 0006): trigger -> (statement it refuses, table). PostgreSQL also refuses
+# TRUNCATE, which skips row triggers.
+GUARDS = {
+    "audit_log_no_update": ("update", "audit_log"),
+    "audit_log_no_delete": ("delete", "audit_log"),
+    "distributions_no_delete": ("delete", "distributions"),
+    "distribution_lines_no_delete": ("delete", "distribution_lines"),
+    "distribution_lines_append_only": ("update", "distribution_lines"),
+}
+_SERVER_GUARDS = {
+    **GUARDS,
+    "audit_log_no_truncate": ("truncate", "audit_log"),
+    "distributions_no_truncate": ("truncate", "distributions"),
+    "distribution_lines_no_truncate": ("truncate", "distribution_lines"),
+}
+
+
+def missing_guards(session: Session) -> tuple[str, ...]:
+    """The append-only triggers that are gone, disabled, or no longer refuse what they are named for (a clerk holding
+    the database key can drop one, edit, and put it back; a dropped one stays dropped unless somebody looks)."""
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        rows = connection.exec_driver_sql(
+            "SELECT t.tgname, c.relname, p.proname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "JOIN pg_proc p ON p.oid = t.tgfoid WHERE NOT t.tgisinternal AND t.tgenabled <> 'D'"
+        ).fetchall()
+        present = {
+            name
+            for name, table, function in rows
+            if function == "aidoffice_refuse_change" and _SERVER_GUARDS.get(name, ("", ""))[1] == table
+        }
+        return tuple(sorted(set(_SERVER_GUARDS) - present))
+    rows = connection.exec_driver_sql("SELECT name, tbl_name, sql FROM sqlite_master WHERE type = 'trigger'").fetchall()
+    present = set()
+    for name, table, sql in rows:
+        verb, guarded = GUARDS.get(name, ("", ""))
+        text = " ".join(str(sql or "").lower().split())
+        if guarded == table and f"before {verb} on {table}" in text and "raise(abort" in text:
+            present.add(name)
+    return tuple(sorted(set(GUARDS) - present))
 
 
 def verify(session: Session, want: tuple[int, ...] = (), since: tuple[int, str] | None = None) -> ChainReport:
     """Walk the chain from the first entry (or from `since`, an anchored (seq, hash) whose row must still carry that
-    hash); the first link that does not hold, or that it holds, with the hashes of the entries in `want`."""
+    hash); the first link that does not hold, or that it holds, with the hashes of the entries in `want`; and the
+    append-only triggers that are missing."""
+    report = _walk(session, want, since)
+    missing = missing_guards(session)
+    return replace(report, missing=missing) if missing else report
+
+
+def _walk(session: Session, want: tuple[int, ...], since: tuple[int, str] | None) -> ChainReport:
     prev_seq, prev = 0, GENESIS
     count = 0
     wanted, hashes, anchors = set(want), {}, []
