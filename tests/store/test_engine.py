@@ -180,3 +180,33 @@ def test_migration_runs_with_foreign_keys_off(tmp_path, monkeypatch):
     monkeypatch.setattr(command, "upgrade", spy)
     migrate.upgrade(tmp_path / "fk.sqlite3")
     assert seen == [0]
+
+
+def test_broken_constraints_on_an_encrypted_file_are_sorted_as_on_a_plain_one(ctx):
+    """SQLCipher's driver reports only SQLITE_CONSTRAINT (no extended codes): a repeated unique key and a missing
+    reference still leave as the same Arabic UserError as on a plain file, and nothing is written."""
+    from aidoffice.errors import UserError
+    from aidoffice.services import users
+    from aidoffice.services.encryption import encrypt_database
+    from aidoffice.store import models as m
+
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    users.login(ctx, "admin", "كلمة-سر-قوية")
+    encrypted = encrypt_database(ctx, "كلمة-سر-قوية")
+    try:
+        assert encrypted.db.key is not None
+        with encrypted.uow() as uow:
+            district = uow.repo.districts()[0]
+            governorate, name = district.governorate_id, district.name
+            uow.repo.add(m.District(governorate_id=governorate, name=name, office_id="x"))
+            with pytest.raises(UserError, match="نفس القيمة الفريدة"):
+                uow.commit()
+        with encrypted.uow() as uow:
+            uow.repo.add(m.District(governorate_id="no-such-governorate", name="مديرية بلا محافظة", office_id="x"))
+            with pytest.raises(UserError, match="سجلات غير موجودة"):
+                uow.commit()
+        with encrypted.uow() as uow:
+            assert uow.repo.first(m.District, name="مديرية بلا محافظة") is None
+            assert len([d for d in uow.repo.districts() if d.name == name]) == 1
+    finally:
+        encrypted.close()
