@@ -130,9 +130,11 @@ def test_card_check_values_verify_offline_and_catch_tampering(demo_ctx):
     payload = card_payload(person.id, key)
     assert reports.check_card(demo_ctx, payload) == person.id
     other = page_rows(demo_ctx, "persons", TableQuery(), 1, 1)[0]
-    forged = payload.replace(person.id, other.id)
-    assert reports.check_card(demo_ctx, forged) is None
+    assert payload == payload.upper()  # capitals: alphanumeric mode, larger QR modules
+    forged = payload.replace(person.id.upper(), other.id.upper())
+    assert forged != payload and reports.check_card(demo_ctx, forged) is None
     assert reports.check_card(demo_ctx, "not a card") is None
+    assert reports.check_card(demo_ctx, payload.lower()) == person.id  # a card printed before, in lower case
 
 
 def test_bad_input_is_refused_and_leaves_no_file(demo_ctx, tmp_path):
