@@ -16,6 +16,7 @@ from aidoffice.logs import safe_traceback
 
 log = logging.getLogger("aidoffice.crash")
 
+
 def crash_report(exc_type: type[BaseException], exc: BaseException, tb: TracebackType | None) -> str:
     """Program version, platform, the exception's type and stack (and its causes'), never its message: a message can
     carry a name in any script, an ID or a phone (see logs.safe_traceback)."""
