@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -66,10 +66,14 @@ class ReasonDialog(QDialog):
         self.message.setWordWrap(True)
         self.message.setObjectName("banner")
         self.reason = QPlainTextEdit()
-        self.reason.setPlaceholderText("اكتب السبب…")
+        self.reason.setPlaceholderText("اكتب السبب… (Ctrl+Enter للإرسال)")
+        self.reason.setTabChangesFocus(True)  # Tab moves on to the buttons; it types no tab into the reason
         self.buttons = QDialogButtonBox()
         self.confirm_button = self.buttons.addButton(confirm, QDialogButtonBox.ButtonRole.AcceptRole)
         self.confirm_button.setObjectName("primary")
+        self.confirm_button.setToolTip("Ctrl+Enter")
+        QShortcut(QKeySequence("Ctrl+Return"), self, activated=self._confirm_by_key)
+        QShortcut(QKeySequence("Ctrl+Enter"), self, activated=self._confirm_by_key)
         self.buttons.addButton("إلغاء", QDialogButtonBox.ButtonRole.RejectRole)
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
@@ -83,6 +87,10 @@ class ReasonDialog(QDialog):
 
     def text(self) -> str:
         return self.reason.toPlainText().strip()
+
+    def _confirm_by_key(self) -> None:
+        if self.confirm_button.isEnabled():
+            self.confirm_button.click()
 
 
 CANCEL_LINE_HINT = "لسطر سُجّل خطأً: لا يُحذف شيء من الكشف، بل يبقى السطر ظاهراً مشطوباً ويُسجَّل إلغاؤه مع السبب وباسمك."
