@@ -284,24 +284,28 @@ def _load_pending(ctx: ServiceContext, request_id: str) -> RequestRecord:
             raise PermissionDeniedError(refusal(permission))
         record = _record(uow.repo, request)
     if record.status != RequestStatus.PENDING:
-        raise _already_decided(record)
+        raise _already_decided(record, ctx.style)
     if record.requested_by == ctx.username:
         raise UserError("لا يقرر أحد في طلبه بنفسه: يقرر فيه مشرف آخر.")
     return record
 
 
-def _already_decided(record: RequestRecord) -> UserError:
-    when = f" في {DisplayStyle().datetime(record.decided_at)}" if record.decided_at else ""
+def _already_decided(record: RequestRecord, style: DisplayStyle) -> UserError:
+    """Who decided first, and when in the office's own time (the stamp is UTC)."""
+    from aidoffice.services.audit_view import local_time
+
+    when = f" في {style.datetime(local_time(record.decided_at))}" if record.decided_at else ""
     return UserError(f"تم البت في هذا الطلب من قبل: {record.status_label} ({record.decided_by or '—'}{when}).")
 
 
 def _claim(ctx: ServiceContext, request_id: str, status: RequestStatus, note: str) -> None:
     """Pending → `status`, or the second of two deciders is told who came first."""
+    style = ctx.style  # read before the write transaction opens
     with ctx.uow() as uow:
         if not uow.repo.decide_request(request_id, status.value, ctx.username, utcnow(), note):
             uow.session.rollback()
             request = uow.repo.get(m.Request, request_id)
-            raise _already_decided(_record(uow.repo, request))
+            raise _already_decided(_record(uow.repo, request), style)
         uow.repo.audit(f"request_{status.value}", "requests", request_id, {"note": note}, office_id=ctx.office_id)
         uow.commit()
 

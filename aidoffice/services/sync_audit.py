@@ -25,7 +25,6 @@ SEEN_SETTING = "sync.audit_seen"  # at an office: [seq, hash] of its chain as he
 SENT_SETTING = "sync.audit_sent"  # at an office: [seq, hash] of its chain in the last package it wrote
 _REMEMBERED = "sync.audit."  # at headquarters, per office id: what its last applied package said
 _HEADS_KEPT = 32  # heads remembered per office, so a package made before the office read the latest reply still checks
-_CHANGE_CONTEXT = b"aidoffice admin key change v1"
 
 REFUSALS = {
     "admin_key": "مفتاح مديري النظام في المكتب المرسل استُبدل دون توقيع بالمفتاح السابق أو إثبات بمفتاح ضمان "

@@ -44,7 +44,6 @@ _CONTROLS = re.compile("[\u200e\u200f\u202b\u202d\u202e\u2066-\u2069]")
 _NUMBER_RUN = re.compile(r"[0-9٠-٩]+(?:[-/:.][0-9٠-٩]+)+")
 _LRE, _PDF = "\u202a", "\u202c"
 _RTL = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufefc]")
-_ARABIC_DIGITS = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
 # The office's display style for the document being written (set by the service around one document; a thread of
 # the pool writing another document has its own).
 _STYLE: ContextVar[DisplayStyle] = ContextVar("aidoffice_document_style", default=DEFAULT_STYLE)
@@ -322,11 +321,6 @@ def fit(text: str, room: float, font: str = FONT, size: float = 10) -> str:
     while cut and width(cut + " …", font, size) > room:
         cut = cut[:-1]
     return cut.rstrip() + " …"
-
-
-def arabic_digits(value: int | str) -> str:
-    """٣ rather than 3, whatever the office's style (documents otherwise follow `style()`)."""
-    return str(value).translate(_ARABIC_DIGITS)
 
 
 def number(value, decimals: int | None = None) -> str:

@@ -261,7 +261,14 @@ class FamilyDialog(QDialog):
         task = tasks.BackgroundTask(work)
         task.signals.finished.connect(self._on_batch_checked)
         task.signals.failed.connect(self._on_batch_failed)
+        task.signals.crashed.connect(self._on_batch_crashed)
         self.check_task = tasks.start(task)
+
+    def _on_batch_crashed(self, exc: BaseException) -> None:
+        """A bug: the checks go on for the other rows, and the crash reaches the crash report."""
+        self.check_task = None
+        self._run_checks()
+        raise exc
 
     def _on_batch_checked(self, answers: list) -> None:
         self.check_task = None
