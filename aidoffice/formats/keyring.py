@@ -174,13 +174,23 @@ def login_states(db: Path) -> dict[str, dict]:
 
 
 def set_login_state(db: Path, username: str, state: dict) -> None:
+    update_login_state(db, username, lambda _current: state)
+
+
+def update_login_state(db: Path, username: str, change) -> dict:
+    """`change(current state) -> new state`, read and written under the keyring's lock: two wrong passwords typed at
+    once (two commands, two PCs on a share) both count, and a failure recorded meanwhile is never overwritten."""
+    name = (username or "").strip()
     with _update(db) as data:
         logins = data.setdefault("logins", {})
+        current = logins.get(name)
+        state = change(dict(current) if isinstance(current, dict) else {})
         if state:
             state = {**state, "pending": list(state.get("pending", []))[-_PENDING_KEPT:]}
-            logins[(username or "").strip()] = state
+            logins[name] = state
         else:
-            logins.pop((username or "").strip(), None)
+            logins.pop(name, None)
+        return state
 
 
 def clear_lock(db: Path, username: str) -> None:

@@ -53,12 +53,17 @@ def unlock(db_path: Path, username: str, password: str) -> tuple[bytes, dict]:
         return keyring.unlock_bound(db_path, name, password)
     except UserError:
         if keyring.has_user(db_path, name):
-            count = int(state.get("count") or 0) + 1
-            state = {"count": count, "locked_until": None, "pending": [*state.get("pending", []), now.isoformat()]}
-            if count >= users.MAX_FAILED_LOGINS:
-                state.update(count=0, locked_until=(now + timedelta(minutes=users.LOCKOUT_MINUTES)).isoformat())
+
+            def one_more(current: dict) -> dict:  # counted on the state as it is now, under the keyring's lock
+                count = int(current.get("count") or 0) + 1
+                pending = [*current.get("pending", []), now.isoformat()]
+                new = {"count": count, "locked_until": None, "pending": pending}
+                if count >= users.MAX_FAILED_LOGINS:
+                    new.update(count=0, locked_until=(now + timedelta(minutes=users.LOCKOUT_MINUTES)).isoformat())
+                return new
+
+            if keyring.update_login_state(db_path, name, one_more).get("locked_until"):
                 log.warning("account locked after repeated failed logins (encrypted database)")
-            keyring.set_login_state(db_path, name, state)
         raise
 
 
@@ -74,11 +79,18 @@ def _audit_failures_before_unlock(ctx: ServiceContext, username: str) -> None:
     (whoever opens it: an administrator sees them at once). The opener's own count goes (their password was right);
     another user's count and lock stay. Most opens find nothing and leave the keyring untouched."""
     for name, state in keyring.login_states(ctx.db.path).items():
-        if state.get("pending"):
-            users.audit_failed_logins(ctx, name, state["pending"])
-        rest = {} if name == username else {k: v for k, v in state.items() if k != "pending"}
-        if rest != state:
-            keyring.set_login_state(ctx.db.path, name, rest)
+        audited = list(state.get("pending", []))
+        if audited:
+            users.audit_failed_logins(ctx, name, audited)
+        opener = name == username
+
+        def after(current: dict, audited=audited, opener=opener) -> dict:  # failures recorded meanwhile stay
+            rest = [t for t in current.get("pending", []) if t not in audited]
+            kept = {} if opener else {k: v for k, v in current.items() if k != "pending"}
+            return {**kept, "pending": rest} if rest else kept
+
+        if audited or opener:
+            keyring.update_login_state(ctx.db.path, name, after)
 
 
 def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:

@@ -3,6 +3,7 @@ encryption by default, old plain backups, a lost keyring, dedup-file on an encry
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import hashlib
 import os
@@ -391,3 +392,28 @@ def test_two_writers_on_the_keyring_lose_nothing(tmp_path):
         w.join(120)
     assert [w.exitcode for w in workers] == [0, 0]
     assert len(keyring.login_states(db)) == 80
+
+
+def _wrong_passwords(db: str, n: int) -> None:
+    from aidoffice.services.encryption import unlock
+
+    for _ in range(n):
+        with contextlib.suppress(UserError):
+            unlock(Path(db), "admin", "not-the-password")
+
+
+def test_wrong_passwords_typed_at_once_are_all_counted(tmp_path, capsys, monkeypatch):
+    """Two processes trying passwords at once: each failure counts (the count was read before Argon2 and written
+    after it, so parallel tries overwrote each other's and slipped the lock-out)."""
+    import multiprocessing
+
+    db = _office(tmp_path, capsys, monkeypatch)
+    spawn = multiprocessing.get_context("spawn")
+    workers = [spawn.Process(target=_wrong_passwords, args=(db, 2)) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(180)
+    assert [w.exitcode for w in workers] == [0, 0]
+    state = keyring.login_state(Path(db), "admin")
+    assert state["count"] == 4 and len(state["pending"]) == 4
