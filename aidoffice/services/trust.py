@@ -511,9 +511,14 @@ def watch_head(ctx: ServiceContext) -> None:
     if not ctx.db.key:
         return
     path, db = ctx.db.path, ctx.db
+    written: list[tuple] = []  # the head this process wrote last: the next commit usually starts from it
 
     def sink(before: tuple[int, str], after: tuple[int, str]) -> None:
         try:
+            if written and written[-1] == tuple(before):  # our own last head: nothing to read or compare
+                keyring.set_trust(path, audit_head={"seq": after[0], "hash": after[1]})
+                written[-1:] = [tuple(after)]
+                return
             if not keyring.exists(path):
                 return
             kept = keyring.trust(path).get("audit_head") or {}
@@ -524,6 +529,7 @@ def watch_head(ctx: ServiceContext) -> None:
                     log.warning("the audit head kept in the keyring is no longer in the chain: kept as evidence")
                     return
             keyring.set_trust(path, audit_head={"seq": after[0], "hash": after[1]})
+            written[-1:] = [tuple(after)]
         except (OSError, UserError, ValueError, TypeError):
             log.warning("could not copy the audit head to the keyring")
 
