@@ -151,21 +151,22 @@ def unlock(db_path: Path) -> ServiceContext | None:
     """An encrypted database: the user's password unlocks the key; the file is checked with it (a damaged one is
     restored from the newest good backup, as for a plain file); then it is opened and the user logged in."""
     from aidoffice.services.backups import check_database
-    from aidoffice.services.encryption import open_encrypted, unlock_key
+    from aidoffice.services.encryption import open_encrypted, unlock
     from aidoffice.ui.login import LoginDialog
 
     opened: dict[str, ServiceContext] = {}
 
     def authenticate(name: str, password: str) -> ServiceContext:
-        key = unlock_key(db_path, name, password)  # counted: five wrong passwords lock the account, as unencrypted
-        problem = check_database(db_path, key)
+        unlocked = unlock(db_path, name, password)  # counted: five wrong passwords lock the account, as unencrypted
+        problem = check_database(db_path, unlocked[0])
         if problem != "ok":
             log.error("encrypted database failed its integrity check at start-up")
-            dialog = DamagedDialog(db_path, problem, key=key)
+            dialog = DamagedDialog(db_path, problem, key=unlocked[0])
             if dialog.exec() != QDialog.DialogCode.Accepted:
                 raise UserError("لم تُستعد قاعدة البيانات: أُغلق البرنامج دون تغيير شيء.")
             dialog.restore().close()
-        opened["ctx"] = open_encrypted(db_path, name, password)
+            unlocked = None  # the restored file has its own keyring: unlocked again
+        opened["ctx"] = open_encrypted(db_path, name, password, unlocked=unlocked)
         return opened["ctx"]
 
     dialog = LoginDialog(None, authenticate=authenticate)

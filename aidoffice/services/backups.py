@@ -251,10 +251,11 @@ def restore_as(
                 field="username",
             )
         password = ask_password()
-        current_key = encryption.unlock_key(db_path, username, password)
+        unlocked = encryption.unlock(db_path, username, password)
+        current_key = unlocked[0]
     if db_path.exists() and store_backup.integrity(db_path, current_key) == "ok":
         if current_key is not None:
-            ctx = encryption.open_encrypted(db_path, username, password)
+            ctx = encryption.open_encrypted(db_path, username, password, unlocked=unlocked)
         else:
             ctx = open_context(db_path, username=username, create=False)
             try:

@@ -93,9 +93,12 @@ def _audit_failures_before_unlock(ctx: ServiceContext, username: str) -> None:
             keyring.update_login_state(ctx.db.path, name, after)
 
 
-def open_encrypted(db_path: Path, username: str, password: str, *, create: bool = False) -> ServiceContext:
-    """Unlock the key with the user's password, open the file with it, then log the user in."""
-    key, bound = unlock(Path(db_path), username, password)
+def open_encrypted(
+    db_path: Path, username: str, password: str, *, create: bool = False, unlocked: tuple[bytes, dict] | None = None
+) -> ServiceContext:
+    """Unlock the key with the user's password, open the file with it, then log the user in. `unlocked`: what
+    `unlock` already returned for this user and password (Argon2 costs a second and 64 MiB: not twice per login)."""
+    key, bound = unlocked if unlocked is not None else unlock(Path(db_path), username, password)
     ctx = open_context(db_path, username=username, create=create, key=key)
     try:
         _audit_failures_before_unlock(ctx, (username or "").strip())
