@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from pathlib import Path
 
-from PySide6.QtCore import QLocale, Qt, QTimer, Signal
-from PySide6.QtGui import QValidator
+from PySide6.QtCore import QLocale, Qt, QTimer, QUrl, Signal
+from PySide6.QtGui import QDesktopServices, QValidator
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -309,3 +311,14 @@ class FormDialog(QDialog):
         self.saved.emit(record_id)
         self.accept()
         return True
+
+
+def ask_pdf_path(parent: QWidget, title: str, stem: str, today) -> Path | None:
+    """Where to save a document to print: a name of a kind and a date, never of a person; None if the clerk cancels."""
+    chosen, _ = QFileDialog.getSaveFileName(parent, title, f"{stem}-{today.isoformat()}.pdf", "ملف للطباعة (*.pdf)")
+    return Path(chosen) if chosen else None
+
+
+def open_document(path) -> None:
+    """The system's viewer previews and prints (Qt's own PDF module is not in the Essentials wheel)."""
+    QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))

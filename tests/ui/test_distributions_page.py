@@ -184,11 +184,9 @@ def test_the_sheet_prints_from_the_round(qtbot, office, tmp_path, monkeypatch):
     page.ensure_loaded()
     sheet = _listed_round(qtbot, ctx, page, first.id, [head])
     opened = []
+    monkeypatch.setattr("aidoffice.ui.widgets.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile()))
     monkeypatch.setattr(
-        "aidoffice.ui.pages.distributions.QDesktopServices.openUrl", lambda url: opened.append(url.toLocalFile())
-    )
-    monkeypatch.setattr(
-        "aidoffice.ui.pages.distributions.QFileDialog.getSaveFileName",
+        "aidoffice.ui.widgets.QFileDialog.getSaveFileName",
         lambda *_a, **_k: (str(tmp_path / "sheet.pdf"), ""),
     )
     sheet.print_button.click()  # the button, as the clerk presses it (it once passed False as the file)

@@ -62,9 +62,9 @@ def test_the_household_and_the_card_are_one_click_away(qtbot, record, tmp_path, 
     dialog.household_button.click()
     assert dialog.tabs.currentWidget() is dialog.household_tab
     opened = []
-    monkeypatch.setattr("aidoffice.ui.pages.persons.QDesktopServices.openUrl", lambda url: opened.append(url))
+    monkeypatch.setattr("aidoffice.ui.widgets.QDesktopServices.openUrl", lambda url: opened.append(url))
     monkeypatch.setattr(
-        "aidoffice.ui.pages.persons.QFileDialog.getSaveFileName", lambda *_a, **_k: (str(tmp_path / "card.pdf"), "")
+        "aidoffice.ui.widgets.QFileDialog.getSaveFileName", lambda *_a, **_k: (str(tmp_path / "card.pdf"), "")
     )
     dialog.card_button.click()  # the button itself (it once passed False as the file)
     qtbot.waitUntil(lambda: bool(opened), timeout=20_000)

@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from PySide6.QtCore import QUrl, Signal
-from PySide6.QtGui import QDesktopServices, QKeySequence, QShortcut
+from PySide6.QtCore import Signal
+from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -52,7 +51,7 @@ from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.ops import ServiceOp
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.pages.persons import PersonDialog, PersonPicker, open_new_person
-from aidoffice.ui.widgets import DateField, FormDialog, combo, ltr_edit, text_of
+from aidoffice.ui.widgets import DateField, FormDialog, ask_pdf_path, combo, ltr_edit, open_document, text_of
 
 
 class ReasonDialog(QDialog):
@@ -435,12 +434,9 @@ class DistributionDialog(QDialog):
 
     def print_sheet(self, target: Path | None = None) -> None:
         """The round's sheet as a PDF, written off the GUI thread and opened in the system's viewer to print."""
+        target = target or ask_pdf_path(self, "حفظ كشف التوزيع", "كشف-توزيع", self.ctx.today())
         if target is None:
-            name = f"كشف-توزيع-{self.ctx.today().isoformat()}.pdf"
-            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ كشف التوزيع", name, "ملف للطباعة (*.pdf)")
-            if not chosen:
-                return
-            target = Path(chosen)
+            return
         ctx, distribution_id = self.ctx, self.distribution_id
         op = ServiceOp(
             self,
@@ -457,7 +453,7 @@ class DistributionDialog(QDialog):
     def _on_sheet_written(self, path) -> None:
         self.last_sheet = Path(path)
         self.message.setText(f"حُفظ الكشف: {self.last_sheet.name}")
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_sheet)))
+        open_document(self.last_sheet)
 
     def reverse(self) -> None:
         line_id = self._selected_line()

@@ -5,14 +5,12 @@ from __future__ import annotations
 from functools import partial
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QEvent, Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
     QDialogButtonBox,
-    QFileDialog,
     QFrame,
     QHBoxLayout,
     QLabel,
@@ -57,9 +55,11 @@ from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.widgets import (
     DateField,
     Form,
+    ask_pdf_path,
     combo,
     debounce,
     ltr_edit,
+    open_document,
     save_row,
     select_value,
     text_of,
@@ -749,12 +749,9 @@ class PersonDialog(QDialog):
         return dialog
 
     def print_card(self, target: Path | None = None) -> None:
+        target = target or ask_pdf_path(self, "حفظ البطاقة", "بطاقة-مستفيد", self.ctx.today())
         if target is None:
-            name = f"بطاقة-مستفيد-{self.ctx.today().isoformat()}.pdf"
-            chosen, _ = QFileDialog.getSaveFileName(self, "حفظ البطاقة", name, "ملف للطباعة (*.pdf)")
-            if not chosen:
-                return
-            target = Path(chosen)
+            return
         ctx, person_id = self.ctx, self.person_id
         op = ServiceOp(
             self, lambda: write_cards(ctx, [person_id], target), message=self.next_message, buttons=[self.card_button]
@@ -766,7 +763,7 @@ class PersonDialog(QDialog):
 
     def _on_card_written(self, path) -> None:
         self.last_card = Path(path)
-        QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last_card)))
+        open_document(self.last_card)
 
     def _household_action(self, action) -> None:
         op = ServiceOp(self, action, message=self.household_message)
