@@ -195,9 +195,8 @@ def update_login_state(db: Path, username: str, change) -> dict:
 
 def clear_lock(db: Path, username: str) -> None:
     """An administrator unlocks the account: the count and the lock go, the failures still to audit stay."""
-    state = login_state(db, username)
-    if state.get("count") or state.get("locked_until"):
-        set_login_state(db, username, {"pending": state.get("pending", [])})
+    if login_state(db, username):  # most accounts have nothing kept here: no write
+        update_login_state(db, username, lambda current: {"pending": current.get("pending", [])})
 
 
 # --- what a database edit cannot reach: the administrators' public key and the audit chain's head --------------

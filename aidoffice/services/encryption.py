@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from dataclasses import replace
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
@@ -55,12 +55,9 @@ def unlock(db_path: Path, username: str, password: str) -> tuple[bytes, dict]:
         if keyring.has_user(db_path, name):
 
             def one_more(current: dict) -> dict:  # counted on the state as it is now, under the keyring's lock
-                count = int(current.get("count") or 0) + 1
+                count, until = users.next_failure(int(current.get("count") or 0), now)
                 pending = [*current.get("pending", []), now.isoformat()]
-                new = {"count": count, "locked_until": None, "pending": pending}
-                if count >= users.MAX_FAILED_LOGINS:
-                    new.update(count=0, locked_until=(now + timedelta(minutes=users.LOCKOUT_MINUTES)).isoformat())
-                return new
+                return {"count": count, "locked_until": until.isoformat() if until else None, "pending": pending}
 
             if keyring.update_login_state(db_path, name, one_more).get("locked_until"):
                 log.warning("account locked after repeated failed logins (encrypted database)")

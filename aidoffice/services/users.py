@@ -115,6 +115,15 @@ def create_user(ctx: ServiceContext, username: str, password: str, role: str, fu
         return _record(user)
 
 
+def next_failure(count: int, now: datetime) -> tuple[int, datetime | None]:
+    """One more wrong password: (the count kept, locked until) — the fifth in a row locks the account for fifteen
+    minutes and starts the count again. One rule for the database's own count and the keyring's (encrypted file)."""
+    count += 1
+    if count >= MAX_FAILED_LOGINS:
+        return 0, now + timedelta(minutes=LOCKOUT_MINUTES)
+    return count, None
+
+
 def locked_refusal(until: datetime, now: datetime) -> UserError:
     """The refusal of a locked account, the same whether the count was kept in the database or in its keyring."""
     minutes = max(1, int((until - now).total_seconds() // 60) + 1)
@@ -139,10 +148,8 @@ def login(ctx: ServiceContext, username: str, password: str, *, bound: dict | No
             _hasher.verify(user.password_hash, password or "")
         except (VerificationError, InvalidHashError):
             uow.repo.audit("login_failed", "users", user.id, office_id=user.office_id)
-            user.failed_logins = (user.failed_logins or 0) + 1
-            if user.failed_logins >= MAX_FAILED_LOGINS:
-                user.locked_until = now + timedelta(minutes=LOCKOUT_MINUTES)
-                user.failed_logins = 0
+            user.failed_logins, user.locked_until = next_failure(user.failed_logins or 0, now)
+            if user.locked_until is not None:
                 log.warning("account locked after repeated failed logins")
             uow.commit()
             raise wrong from None
