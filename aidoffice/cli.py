@@ -206,6 +206,17 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("import-package", parents=[common], help="استيراد حزمة مزامنة (تُفحص كاملة قبل التطبيق)")
     p.add_argument("file", type=Path)
 
+    p = sub.add_parser(
+        "server", parents=[common], help="خادم PostgreSQL: حساب أجهزة المكتب بأقل الصلاحيات (يشغّله مالك القاعدة)"
+    )
+    p.add_argument("action", choices=("roles",))
+    p.add_argument("--role", default="aidoffice_pc", help="اسم حساب الأجهزة على الخادم (الافتراضي: aidoffice_pc)")
+    p.add_argument(
+        "--new-password",
+        action="store_true",
+        help="تغيير كلمة مرور حساب الأجهزة (من AIDOFFICE_NEW_PASSWORD أو تُكتب؛ تُطلب دائماً عند إنشائه)",
+    )
+
     p = sub.add_parser("dedup-file", help="كشف التكرار في قائمة CSV قبل إدخالها إلى السجل")
     p.add_argument("input", type=Path)
     p.add_argument("--out", type=Path, required=True, help="ملف CSV للمجموعات: record_id,cluster_id")
@@ -328,6 +339,30 @@ def _open(args: argparse.Namespace, path: Path | str, *, create: bool):
     return ctx
 
 
+def _server_roles(args: argparse.Namespace) -> int:
+    """`server roles`, run with the database owner's address: the PCs' login role with only the rights the program
+    needs (store/server.py), then the address the PCs use. Idempotent: run it again after each upgrade."""
+    from aidoffice.store.server import grant_pc_role, role_exists
+
+    if not isinstance(args.db, str):
+        raise UserError(
+            "الأمر server roles لقاعدة بيانات على خادم PostgreSQL: --db postgresql+psycopg://المالك@الخادم/القاعدة "
+            "(بحساب مالك قاعدة البيانات، وكلمة مروره في PGPASSWORD)."
+        )
+    password = None
+    if args.new_password or not role_exists(args.db, args.role):
+        password = _secret("AIDOFFICE_NEW_PASSWORD", f"كلمة مرور حساب الأجهزة {args.role}: ")
+        if len(password) < 12:
+            raise UserError("كلمة مرور حساب الأجهزة قصيرة: 12 حرفاً على الأقل. لم يُغيَّر شيء.")
+    url = grant_pc_role(args.db, args.role, password)
+    sys.stdout.write(
+        f"{texts.DONE} حساب الأجهزة {args.role}: قراءة الجداول وإضافة صفوفها وتعديلها وحذفها فقط، دون تغيير بنيتها، "
+        "ودون تعديل سجل التدقيق أو حذف التوزيعات.\n"
+        f"عنوان قاعدة البيانات لأجهزة المكتب (كلمة المرور تُكتب عند الاتصال):\n{url}\n"
+    )
+    return EXIT_OK
+
+
 def _refuse_temporary_password(ctx, args: argparse.Namespace) -> None:
     """After an administrator's reset, the user's first command is choosing their own password."""
     from aidoffice.services.users import must_change_password
@@ -394,6 +429,8 @@ def _run(args: argparse.Namespace) -> int:
         return _dedup_file(args)
     if args.command == "restore":
         return _restore(args)
+    if args.command == "server":
+        return _server_roles(args)
     if args.command == "recover":
         from aidoffice import paths
         from aidoffice.services.encryption import recover_with_escrow

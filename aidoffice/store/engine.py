@@ -133,10 +133,25 @@ def _server_error_for(original: BaseException) -> StorageError | None:
             f"رفض الخادم الاتصال بقاعدة البيانات {where}: كلمة المرور أو اسم المستخدم غير صحيح، أو قاعدة البيانات "
             "غير موجودة عليه. لم يُغيَّر شيء."
         )
+    if connection is not None and _tls_required(connection):
+        return StorageError(
+            f"تعذر الاتصال بقاعدة البيانات {where} اتصالاً مشفراً (TLS): الخادم لا يقبل الاتصال المشفر أو لم يثبت "
+            "هويته بشهادة المكتب، أو هو متوقف أو لا يمكن الوصول إليه. اطلب من مسؤول الخادم تفعيل TLS عليه "
+            "(ssl = on) أو تحقق من عنوانه وتشغيله. لم يُغيَّر شيء."
+        )
     return StorageError(
         f"تعذر الاتصال بقاعدة البيانات {where}: الخادم متوقف أو لا يمكن الوصول إليه عبر الشبكة، أو لا يقبل "
         "اتصالات هذا الحاسوب، أو قاعدة البيانات غير موجودة. تحقق من عنوان الخادم وتشغيله ثم أعد المحاولة. لم يُغيَّر شيء."
     )
+
+
+def _tls_required(connection) -> bool:
+    """Whether the refused connection had asked for TLS (sslmode require, verify-ca or verify-full)."""
+    try:
+        options = {o.keyword: o.val for o in connection.info}
+    except Exception:  # a connection object without its options: say nothing about TLS
+        return False
+    return (options.get(b"sslmode") or b"").decode() in ("require", "verify-ca", "verify-full")
 
 
 def storage_error_for(exc: BaseException) -> StorageError | None:
@@ -284,6 +299,13 @@ SERVER_CONNECT_TIMEOUT_S = 10
 def server_engine(url: str) -> Engine:
     """An engine on a PostgreSQL server: a refused or unreachable server fails within seconds, a connection dropped
     while idle in the pool is replaced before use, and the server sees which program is connected."""
+    try:
+        import psycopg  # noqa: F401 - the [server] extra; checked here to say so in Arabic
+    except ImportError as exc:
+        raise StorageError(
+            "مكتبة الاتصال بخادم PostgreSQL غير مثبتة على هذا الحاسوب: ثبّت البرنامج مع إضافة الخادم "
+            '(pip install "aidoffice[server]") ثم أعد المحاولة.'
+        ) from exc
     return create_engine(
         make_url(url),
         hide_parameters=True,
@@ -458,6 +480,9 @@ def open_server_database(url: str, *, create: bool = True) -> Database:
                 "قاعدة البيانات على الخادم فارغة: لم تُنشأ فيها قاعدة AidOffice بعد. شغّل الأمر init أولاً."
             )
         if current != migrate.head_revision():
+            from aidoffice.store.server import refuse_limited_upgrade
+
+            refuse_limited_upgrade(engine, current)  # the PCs' role: ask the administrator, before any DDL
             migrate.upgrade(url, engine=engine)
     except DBAPIError as exc:
         engine.dispose()
