@@ -76,15 +76,24 @@ def open_office(db_path: Path | None, ask_profile: AskProfile | None = None) -> 
     On first run `ask_profile` (the first-run dialog) gives the office's name, governorate, code and country; if it
     is not given or the clerk closes it, defaults are used and can be changed under الإعدادات.
     """
-    ctx = open_context(db_path, username="desktop")
-    if get_office(ctx) is None:
-        values = dict(ask_profile() or {}) if ask_profile else {}
-        mode = values.pop("mode", None)
-        initialise_office(ctx, **values)
-        if mode:
-            from aidoffice.services.sync import set_mode
+    return prepare_office(open_context(db_path, username="desktop"), ask_profile)
 
-            set_mode(ctx, mode)
+
+def prepare_office(ctx: ServiceContext, ask_profile: AskProfile | None = None) -> ServiceContext:
+    """The office profile on an open database (a new file, or an empty database on the server just given its
+    schema): asked once; the context is closed if this fails."""
+    try:
+        if get_office(ctx) is None:
+            values = dict(ask_profile() or {}) if ask_profile else {}
+            mode = values.pop("mode", None)
+            initialise_office(ctx, **values)
+            if mode:
+                from aidoffice.services.sync import set_mode
+
+                set_mode(ctx, mode)
+    except BaseException:
+        ctx.close()
+        raise
     return ctx
 
 
@@ -135,19 +144,23 @@ def ask_profile_dialog() -> dict[str, str] | None:
     return dialog.values() if dialog.exec() == QDialog.DialogCode.Accepted else None
 
 
-def sign_in(ctx: ServiceContext) -> ServiceContext | None:
+def sign_in(ctx: ServiceContext, where: str | None = None) -> ServiceContext | int | None:
     """The first administrator if the office has no users yet (encrypting the file if chosen), then the login;
-    the context to work with, or None if the clerk gives up."""
+    the context to work with, or None if the clerk gives up. With `where` (at start), the login offers another
+    database: CHANGE_DATABASE is then returned."""
     from aidoffice.services.users import has_users
-    from aidoffice.ui.login import AdminDialog, LoginDialog
+    from aidoffice.ui.login import CHANGE_DATABASE, AdminDialog, LoginDialog
 
     if not has_users(ctx):
         dialog = AdminDialog(ctx)
         return dialog.ctx if dialog.exec() == QDialog.DialogCode.Accepted else None
-    return ctx if LoginDialog(ctx).exec() == QDialog.DialogCode.Accepted else None
+    result = LoginDialog(ctx, where=where).exec()
+    if result == CHANGE_DATABASE:
+        return CHANGE_DATABASE
+    return ctx if result == QDialog.DialogCode.Accepted else None
 
 
-def unlock(db_path: Path) -> ServiceContext | None:
+def unlock(db_path: Path, where: str | None = None) -> ServiceContext | int | None:
     """An encrypted database: the user's password unlocks the key; the file is checked with it (a damaged one is
     restored from the newest good backup, as for a plain file); then it is opened and the user logged in."""
     from aidoffice.services.backups import check_database
@@ -169,8 +182,11 @@ def unlock(db_path: Path) -> ServiceContext | None:
         opened["ctx"] = open_encrypted(db_path, name, password, unlocked=unlocked)
         return opened["ctx"]
 
-    dialog = LoginDialog(None, authenticate=authenticate)
-    return opened.get("ctx") if dialog.exec() == QDialog.DialogCode.Accepted else None
+    dialog = LoginDialog(None, authenticate=authenticate, where=where)
+    result = dialog.exec()
+    if result == QDialog.DialogCode.Accepted:
+        return opened.get("ctx")
+    return result if result not in (QDialog.DialogCode.Rejected, QDialog.DialogCode.Rejected.value) else None
 
 
 def make_demo(persons: int = DEMO_PERSONS) -> ServiceContext:
@@ -256,10 +272,82 @@ def start_office(db_path: Path | None) -> ServiceContext | None:
     return open_office(path, ask_profile_dialog)
 
 
+STOPPED = -1  # the clerk declined to restore a damaged file: the program stops (exit code 2)
+
+
+def choose_database(db_arg: str | None = None) -> ServiceContext | int | None:
+    """The database to work on, chosen before login, and the user signed in on it: `--db` (a file or a server's
+    address), else the choice remembered from the connection dialog, else the default file. The dialog is shown
+    first for a server (its password is asked each time), on a first start with nothing remembered, and whenever
+    the login window's «تغيير قاعدة البيانات» is pressed or a database could not be opened. The signed-in
+    context, None if the clerk gives up, or STOPPED."""
+    from aidoffice.services.connection import Connection, from_url, remembered
+    from aidoffice.ui.connection import ConnectionDialog
+    from aidoffice.ui.login import CHANGE_DATABASE
+
+    target = from_url(db_arg) if db_arg else remembered()
+    ask = target.on_server if target else not paths.default_db_path().exists()
+    target = target or Connection()
+    while True:
+        opened = None
+        if ask:
+            dialog = ConnectionDialog(target)
+            if dialog.exec() != QDialog.DialogCode.Accepted:
+                return None
+            target, opened = dialog.choice, dialog.ctx
+        try:
+            result = _sign_in_to(target, opened)
+        except UserError as exc:  # a file that cannot be opened: said, then another choice
+            QMessageBox.critical(None, texts.APP_TITLE, exc.message)
+            ask = True
+            continue
+        if result != CHANGE_DATABASE:
+            return result
+        ask = True
+
+
+def _sign_in_to(target, opened: ServiceContext | None) -> ServiceContext | int | None:
+    from aidoffice.services.encryption import is_encrypted
+
+    where = target.where()
+    if target.on_server:
+        ctx = prepare_office(opened, ask_profile_dialog)
+    else:
+        path = target.file_path()
+        if is_encrypted(path):
+            return unlock(path, where=where)
+        ctx = start_office(path)
+        if ctx is None:
+            return STOPPED
+    try:
+        signed = sign_in(ctx, where=where)
+    except BaseException:
+        ctx.close()
+        raise
+    if not isinstance(signed, ServiceContext):
+        ctx.close()
+    return signed
+
+
+def _db_argument(text: str) -> str:
+    """--db: a file on this PC or a server's postgresql+psycopg:// address, as on the command line."""
+    from aidoffice.store.dialect import SERVER_SCHEME, is_server_url, looks_like_url
+
+    if not text.strip():
+        raise argparse.ArgumentTypeError("مسار قاعدة البيانات فارغ.")
+    if looks_like_url(text) and not is_server_url(text):
+        raise argparse.ArgumentTypeError(
+            f"قيمة --db ليست مسار ملف ولا عنوان خادم PostgreSQL بالصيغة {SERVER_SCHEME}المستخدم@الخادم:المنفذ/القاعدة."
+        )
+    return text.strip()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = argparse.ArgumentParser(prog="aidoffice")
-    parser.add_argument("--db", type=Path, default=None, help="ملف قاعدة البيانات")
+    parser.add_argument(
+        "--db", type=_db_argument, default=None, help="ملف قاعدة البيانات، أو عنوان خادم postgresql+psycopg://…"
+    )
     parser.add_argument("--demo", action="store_true", help="فتح مكتب تجريبي جديد في مجلد مؤقت")
     parser.add_argument("--self-test", action="store_true", help="فحص ذاتي لكل أجزاء البرنامج ثم الخروج")
     if "--self-test" in argv:
@@ -275,23 +363,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     from aidoffice.ui import crash
 
     crash.install()
-    from aidoffice.services.encryption import is_encrypted
-
-    path = Path(args.db) if args.db else paths.default_db_path()
     try:
         if args.demo:
             ctx = make_demo()
-        elif is_encrypted(path):
-            ctx = unlock(path)
-            if ctx is None:
-                return 0
         else:
-            opened = start_office(path)
-            if opened is None:
+            ctx = choose_database(args.db)
+            if ctx == STOPPED:
                 return 2
-            ctx = sign_in(opened)
-            if ctx is None:
-                opened.close()
+            if not isinstance(ctx, ServiceContext):
                 return 0
     except UserError as exc:
         QMessageBox.critical(None, texts.APP_TITLE, exc.message)
@@ -304,7 +383,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         window = MainWindow(context)
         if not args.demo:
             window.enable_idle_lock()
-            window.enable_backups()
+            if not context.db.on_server:  # a server's copies are the server's (pg_dump), not this PC's
+                window.enable_backups()
         window.replaced.connect(on_replaced)
         window.user_switched.connect(on_switched)
         window.show()

@@ -33,6 +33,11 @@ def default_db_path() -> Path:
     return data_dir() / DB_FILE_NAME
 
 
+def connection_file() -> Path:
+    """The database this user's desktop opens at start (a file, or the office's server without its password)."""
+    return user_home() / "connection.json"
+
+
 def backups_dir() -> Path:
     return user_home() / "backups"
 

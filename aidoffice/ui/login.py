@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from PySide6.QtCore import QEvent, QObject, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QCheckBox, QDialog, QDialogButtonBox, QLabel, QLineEdit, QMessageBox, QVBoxLayout
 
 from aidoffice.errors import UserError
@@ -28,6 +28,10 @@ def password_edit() -> QLineEdit:
     return edit
 
 
+# LoginDialog's result when the clerk asks for another database (the connection dialog), neither accepted nor closed
+CHANGE_DATABASE = 2
+
+
 class LoginDialog(QDialog):
     """Name and password; the reason of a refusal under the field. With `locked_user`, the session's own user only."""
 
@@ -38,8 +42,11 @@ class LoginDialog(QDialog):
         *,
         locked_user: str | None = None,
         authenticate=None,
+        where: str | None = None,
     ) -> None:
-        """`authenticate(username, password)` replaces the login on `ctx` (an encrypted file is unlocked first)."""
+        """`authenticate(username, password)` replaces the login on `ctx` (an encrypted file is unlocked first).
+        `where` (the database's file or server, at start) is shown with a «تغيير قاعدة البيانات» button, which ends
+        the dialog with CHANGE_DATABASE."""
         super().__init__(parent)
         self.ctx = ctx
         self.authenticate = authenticate or (lambda name, password: login(self.ctx, name, password))
@@ -53,6 +60,13 @@ class LoginDialog(QDialog):
         self.form = Form()
         self.username = self.form.add("username", "اسم الدخول", ltr_edit())
         self.password = self.form.add("password", "كلمة المرور", password_edit())
+        if where is not None:  # the file's path or the server's address, left to right on a row of its own
+            self.where = QLabel(where)
+            self.where.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
+            self.where.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+            self.where.setWordWrap(True)
+            self.where.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+            self.form.add("database", "قاعدة البيانات", self.where)
         self.form.finish()
         if locked_user:
             self.username.setText(locked_user)
@@ -64,6 +78,11 @@ class LoginDialog(QDialog):
         layout = QVBoxLayout(self)
         layout.addWidget(intro)
         layout.addWidget(self.form)
+        self.change_database = None
+        if where is not None:
+            self.change_database = buttons.addButton("تغيير قاعدة البيانات", QDialogButtonBox.ButtonRole.ActionRole)
+            self.change_database.setAutoDefault(False)
+            self.change_database.clicked.connect(lambda: self.done(CHANGE_DATABASE))
         layout.addWidget(buttons)
         (self.password if locked_user else self.username).setFocus()
 
@@ -153,6 +172,9 @@ class AdminDialog(QDialog):
         )
         self.encrypt.setChecked(True)
         self.form.finish()
+        if ctx.db.on_server:  # SQLCipher is for a file on this PC; a server is protected by its disk, TLS and roles
+            self.encrypt.setChecked(False)
+            self.form.layout_.setRowVisible(self.encrypt.parentWidget(), False)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok)
         buttons.accepted.connect(self.create)
         layout = QVBoxLayout(self)

@@ -151,8 +151,13 @@ class MainWindow(QMainWindow):
         self.status_counts = QLabel()
         self.status_user = QLabel()
         # the file's name only (the folder is for support, in the tooltip)
-        self.status_file = QLabel(ctx.db.path.name)
-        self.status_file.setToolTip(f"ملف قاعدة البيانات: {ctx.db.path}")
+        if ctx.db.on_server:  # the server and database (its address without the password in the tooltip)
+            url = ctx.db.engine.url
+            self.status_file = QLabel(f"{url.database} @ {url.host}")
+            self.status_file.setToolTip(f"قاعدة البيانات على الخادم: {ctx.db.where}")
+        else:
+            self.status_file = QLabel(ctx.db.path.name)
+            self.status_file.setToolTip(f"ملف قاعدة البيانات: {ctx.db.path}")
         self.status_file.setLayoutDirection(Qt.LayoutDirection.LeftToRight)
         self.status_view = QLabel()  # the list on screen: its rows and sums
         self.status_view.setObjectName("statusView")
