@@ -105,7 +105,7 @@ class FirstRunDialog(QDialog):
 
         super().__init__(parent)
         self.setWindowTitle("مرحباً بكم في AidOffice")
-        intro = QLabel("هذه أول مرة يُفتح فيها البرنامج على هذا الجهاز. أدخل بيانات المكتب (يمكن تغييرها لاحقاً).")
+        intro = QLabel("قاعدة البيانات هذه جديدة: أدخل بيانات المكتب (يمكن تغييرها لاحقاً من الإعدادات).")
         intro.setWordWrap(True)
         self.form = OfficeForm()
         self.form.fields["name"].setText("مكتب وزارة الشؤون الاجتماعية والعمل")

@@ -92,6 +92,11 @@ def test_wrong_password_in_arabic_then_the_right_one_opens_the_server(qtbot):
         ctx = dialog.ctx
         try:
             assert ctx.db.on_server and "alembic_version" in _tables(url)  # the empty database got its schema
+            from aidoffice.ui.login import AdminDialog
+
+            first = AdminDialog(ctx)  # SQLCipher is for files: not offered for a server's first administrator
+            qtbot.addWidget(first)
+            assert not first.encrypt.isChecked() and not first.form.layout_.isRowVisible(first.encrypt.parentWidget())
         finally:
             ctx.close()
         kept = json.loads(paths.connection_file().read_text(encoding="utf-8"))
