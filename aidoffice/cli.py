@@ -342,7 +342,7 @@ def _open(args: argparse.Namespace, path: Path | str, *, create: bool):
 def _server_roles(args: argparse.Namespace) -> int:
     """`server roles`, run with the database owner's address: the PCs' login role with only the rights the program
     needs (store/server.py), then the address the PCs use. Idempotent: run it again after each upgrade."""
-    from aidoffice.store.server import grant_pc_role, role_exists
+    from aidoffice.store.server import ask_server_administrator, grant_pc_role, role_state
 
     if not isinstance(args.db, str):
         raise UserError(
@@ -350,7 +350,16 @@ def _server_roles(args: argparse.Namespace) -> int:
             "(بحساب مالك قاعدة البيانات، وكلمة مروره في PGPASSWORD)."
         )
     password = None
-    if args.new_password or not role_exists(args.db, args.role):
+    exists, manages = role_state(args.db, args.role)
+    if not manages and not exists:  # said before a password is asked for nothing
+        raise ask_server_administrator(
+            args.role, f"حساب الأجهزة {args.role} غير موجود على الخادم، وهذا الحساب لا يُنشئ حسابات."
+        )
+    if args.new_password and not manages:
+        raise ask_server_administrator(
+            args.role, f"تغيير كلمة مرور الحساب {args.role} لمسؤول الخادم (ALTER ROLE … PASSWORD)."
+        )
+    if manages and (args.new_password or not exists):
         password = _secret("AIDOFFICE_NEW_PASSWORD", f"كلمة مرور حساب الأجهزة {args.role}: ")
         if len(password) < 12:
             raise UserError("كلمة مرور حساب الأجهزة قصيرة: 12 حرفاً على الأقل. لم يُغيَّر شيء.")

@@ -89,16 +89,32 @@ def _check_role_name(role: str) -> str:
     return role
 
 
-def role_exists(url: str, role: str) -> bool:
+def role_state(url: str, role: str) -> tuple[bool, bool]:
+    """(whether the role exists, whether the connected account may create roles and set their passwords)."""
     engine = server_engine(url)
     try:
         with engine.connect() as conn:
-            return bool(conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar())
+            return _role_state(conn, role)
     except DBAPIError as exc:
         raise_storage_error(exc)
         raise
     finally:
         engine.dispose()
+
+
+def _role_state(conn: Connection, role: str) -> tuple[bool, bool]:
+    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
+    manages = conn.execute(text("SELECT rolsuper OR rolcreaterole FROM pg_roles WHERE rolname = current_user")).scalar()
+    return bool(exists), bool(manages)
+
+
+def ask_server_administrator(role: str, why: str) -> UserError:
+    """The one step only the server's administrator (postgres) can take, with the statement to run."""
+    return UserError(
+        f"{why} اطلب من مسؤول الخادم أن يشغّل مرة واحدة بحساب postgres:\n"
+        f"  psql -c \"CREATE ROLE {role} LOGIN PASSWORD 'كلمة-مرور-طويلة'\"\n"
+        "ثم أعد هذا الأمر بحساب مالك قاعدة البيانات (يمنح الصلاحيات دون كلمة المرور). لم يُغيَّر شيء."
+    )
 
 
 def _quote(conn: Connection, name: str) -> str:
@@ -158,9 +174,30 @@ def _require_owner(conn: Connection, role: str) -> None:
 
 def _grant(conn: Connection, role: str, password: str | None) -> None:
     q = _quote(conn, role)
-    exists = conn.execute(text("SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": role}).scalar()
-    attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT"
-    if not exists:
+    exists, manages = _role_state(conn, role)
+    attributes = "LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS"
+    if not manages:  # the database's owner alone (no CREATEROLE, as it should be): grants, but no role of its own
+        if not exists:
+            raise ask_server_administrator(
+                role, f"حساب الأجهزة {role} غير موجود على الخادم، وحساب مالك قاعدة البيانات لا يُنشئ حسابات."
+            )
+        if password:
+            raise ask_server_administrator(
+                role, f"تغيير كلمة مرور الحساب {role} لمسؤول الخادم (ALTER ROLE … PASSWORD)، لا لمالك قاعدة البيانات."
+            )
+        wide = conn.execute(
+            text(
+                "SELECT rolsuper OR rolcreatedb OR rolcreaterole OR rolreplication OR rolbypassrls "
+                "FROM pg_roles WHERE rolname = :r"
+            ),
+            {"r": role},
+        ).scalar()
+        if wide:
+            raise UserError(
+                f"للحساب {role} صلاحيات على الخادم أوسع مما تحتاجه الأجهزة (إنشاء قواعد أو حسابات أو مدير خادم): "
+                f'اطلب من مسؤول الخادم: psql -c "ALTER ROLE {role} {attributes}" ثم أعد هذا الأمر. لم يُغيَّر شيء.'
+            )
+    elif not exists:
         conn.execute(text(f"CREATE ROLE {q} {attributes}"))
     else:
         conn.execute(text(f"ALTER ROLE {q} {attributes}"))
@@ -169,7 +206,13 @@ def _grant(conn: Connection, role: str, password: str | None) -> None:
         literal = "'" + password.replace("'", "''") + "'"
         conn.exec_driver_sql(f"ALTER ROLE {q} PASSWORD {literal}")
     database = _quote(conn, conn.execute(text("SELECT current_database()")).scalar())
-    owner = _quote(conn, conn.execute(text("SELECT current_user")).scalar())
+    # who runs the migrations: the owner of the schema's tables (init's account), whoever runs this command
+    owner = _quote(
+        conn,
+        conn.execute(
+            text("SELECT tableowner FROM pg_tables WHERE schemaname = 'public' AND tablename = 'alembic_version'")
+        ).scalar(),
+    )
     for statement in (
         # only named roles reach the office's database; no one but the owner creates objects in it
         f"REVOKE CONNECT, TEMPORARY ON DATABASE {database} FROM PUBLIC",

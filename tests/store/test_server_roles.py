@@ -141,3 +141,42 @@ def test_tls_required_by_the_address_is_said_in_arabic(office):
     with pytest.raises(StorageError, match="TLS") as refused:
         open_context(with_password(address, parts["password"]))
     assert parts["password"] not in refused.value.message
+
+
+@needs_server
+def test_an_owner_without_createrole_grants_a_role_the_server_administrator_made(capsys, monkeypatch):
+    """As README says: postgres makes the owner (no CREATEROLE) and, once, the PCs' role; the owner runs init and
+    `server roles`, which grants without touching the role itself."""
+    tag = uuid.uuid4().hex[:10]
+    owner, role, database = f"t_owner_{tag}", f"t_pc_{tag}", f"aidoffice_test_{tag}"
+    _admin(f"CREATE ROLE \"{owner}\" LOGIN PASSWORD '{PC_PASSWORD}'")
+    _admin(f'CREATE DATABASE "{database}" OWNER "{owner}" ENCODING \'UTF8\' TEMPLATE template0')
+    server = make_url(_pc(_admin_url(), owner)).set(database=database).render_as_string(hide_password=False)
+    try:
+        assert run(capsys, "init", "--db", server, "--office-name", "مكتب إب")[0] == 0
+        monkeypatch.setenv("AIDOFFICE_NEW_PASSWORD", PC_PASSWORD)
+        code, _out, err = run(capsys, "server", "roles", "--db", server, "--role", role)
+        assert code == 2 and "مسؤول الخادم" in err and f"CREATE ROLE {role} LOGIN" in err
+        _admin(f"CREATE ROLE \"{role}\" LOGIN PASSWORD '{PC_PASSWORD}'")
+        code, _out, err = run(capsys, "server", "roles", "--db", server, "--role", role, "--new-password")
+        assert code == 2 and "ALTER ROLE" in err  # a password is the server administrator's to set
+        code, out, err = run(capsys, "server", "roles", "--db", server, "--role", role)
+        assert code == 0 and f"{role}@" in out, err
+        pc = _pc(server, role)
+        code, _out, err = run(capsys, "person", "add", "--db", pc, "--name", "علي محمد صالح أحمد")
+        assert code == 0, err
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            _sql(pc, "UPDATE audit_log SET username = 'x'")
+        # a table a later migration adds (as the owner) reaches the PCs through the default privileges
+        _sql(server, "CREATE TABLE later_table (x integer)")
+        assert _sql(pc, "SELECT count(*) FROM later_table") == [(0,)]
+    finally:
+        _admin(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+        _admin(f'DROP ROLE IF EXISTS "{role}"')
+        _admin(f'DROP ROLE IF EXISTS "{owner}"')
+
+
+def _admin_url() -> str:
+    from tests.helpers.postgres import SERVER
+
+    return make_url(SERVER).set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
