@@ -60,3 +60,25 @@ class LikelyDuplicateError(UserError):
     def __init__(self, candidates=()) -> None:
         super().__init__(self.MESSAGE)
         self.candidates = tuple(candidates)
+
+
+class LostUpdateError(UserError):
+    """Someone else saved the record after this form opened it: saving now would silently undo their change.
+
+    `fields` are the Arabic labels of what they changed, `by` who (a name) and `at` when (already formatted), when
+    known; `version` is the record's version now: the form keeps what the clerk typed and, once the clerk has read
+    this, a second save on purpose goes ahead from that version. Labels only, never the values (personal data)."""
+
+    def __init__(self, what: str, *, fields=(), by: str = "", at: str = "", version: int | None = None) -> None:
+        who = by or "مستخدم آخر"
+        when = f" في {at}" if at else ""
+        changed = f"؛ غيّر: {'، '.join(fields)}" if fields else ""
+        super().__init__(
+            f"عدّل {who} {what}{when}، بعد أن فتحتَ النموذج{changed}. لم يُحفظ تعديلك، وما كتبته باقٍ في النموذج: "
+            "راجع الحقول المذكورة، ثم احفظ مرة أخرى لاعتماد ما في النموذج فوق تعديله، أو أعد فتح السجل لترى تعديله."
+        )
+        self.what = what
+        self.fields = tuple(fields)
+        self.by = by
+        self.at = at
+        self.version = version

@@ -295,6 +295,15 @@ def check_already_received(
         return _already(uow.repo, dist, household_id, person_id)
 
 
+def _lock_household(repo, household_id: str | None, person_id: str | None) -> None:
+    """The lock of the household whose aid is checked, and of the households linked to it (the check reads theirs
+    too); a person in no household is locked on their own."""
+    if household_id:
+        repo.lock_records("household", {household_id} | repo.linked_household_ids(household_id))
+    else:
+        repo.lock_records("person", [person_id])
+
+
 def _already(repo, dist: m.Distribution, household_id, person_id) -> tuple[AidPeriod | None, list[PriorAid]]:
     kind = dist.aid_type
     return already_received(
@@ -323,7 +332,8 @@ def add_distribution_line(
     ctx.require(Permission.ENTER_DATA)
     if not household_id and not person_id:
         raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
-    with ctx.uow() as uow:
+    style = ctx.style  # read now: its own unit of work, not one more inside the locked one
+    with ctx.uow(write_first=True) as uow:
         dist = uow.repo.get(m.Distribution, distribution_id)
         if dist is None:
             raise NotFoundError("التوزيع غير موجود.")
@@ -339,6 +349,9 @@ def add_distribution_line(
                 household_id = person.membership.household_id
         if household_id and uow.repo.get(m.Household, household_id) is None:
             raise NotFoundError("الأسرة غير موجودة.")
+        # Two clerks adding one household to two rounds of the same aid type at once: the second waits here until
+        # the first commits, then its check below sees the first one's line (store/locks.py).
+        _lock_household(uow.repo, household_id, person_id)
         live = [
             ln
             for ln in uow.repo.all(m.DistributionLine, distribution_id=distribution_id, household_id=household_id)
@@ -360,7 +373,7 @@ def add_distribution_line(
                 )
             )
             uow.commit()
-            raise AlreadyReceivedError(period, prior, ctx.style)
+            raise AlreadyReceivedError(period, prior, style)
         line = ctx.stamp(
             m.DistributionLine(
                 distribution_id=dist.id,

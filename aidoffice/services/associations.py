@@ -18,6 +18,7 @@ from aidoffice.services.records import (
     FieldVisitRecord,
     StatusChangeRecord,
 )
+from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 
 
@@ -166,10 +167,16 @@ def register_association(ctx: ServiceContext, data: AssociationInput) -> Associa
         return to_record(assoc, _district_names(uow.repo))
 
 
-def update_association(ctx: ServiceContext, association_id: str, data: AssociationInput) -> AssociationRecord:
+def update_association(
+    ctx: ServiceContext, association_id: str, data: AssociationInput, *, expected_version: int | None = None
+) -> AssociationRecord:
+    """Change an association's profile; `expected_version` (the version the form opened) refuses to overwrite a
+    change saved meanwhile by someone else (LostUpdateError); None, as the command line passes, checks nothing."""
     ctx.require(Permission.ENTER_DATA)
-    with ctx.uow() as uow:
+    with ctx.uow(write_first=True) as uow:
+        uow.repo.lock_records("associations", [association_id])  # the version is read after a save at once
         assoc = _load(uow.repo, association_id)
+        check_version(ctx, uow.repo, assoc, expected_version)
         _apply(ctx, uow.repo, assoc, data)
         uow.commit()
         return to_record(assoc, _district_names(uow.repo))
@@ -197,9 +204,16 @@ def find_association(ctx: ServiceContext, ref: str) -> AssociationRecord:
 
 
 def change_association_status(
-    ctx: ServiceContext, association_id: str, status: str, *, reason: str, changed_on: str | date | None = None
+    ctx: ServiceContext,
+    association_id: str,
+    status: str,
+    *,
+    reason: str,
+    changed_on: str | date | None = None,
+    expected_version: int | None = None,
 ) -> AssociationRecord:
-    """Move an association to a new status, recording the date and the reason (both required)."""
+    """Move an association to a new status, recording the date and the reason (both required); `expected_version`
+    as update_association's."""
     ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     try:
@@ -214,8 +228,10 @@ def change_association_status(
         problems["changed_on"] = "تاريخ تغيير الحالة في المستقبل."
     if problems:
         raise ValidationError(problems)
-    with ctx.uow() as uow:
+    with ctx.uow(write_first=True) as uow:
+        uow.repo.lock_records("associations", [association_id])  # the version is read after a save at once
         assoc = _load(uow.repo, association_id)
+        check_version(ctx, uow.repo, assoc, expected_version)
         if assoc.status == new_status.value:
             raise UserError(f"الجمعية بالفعل في حالة «{new_status.label}».", field="status")
         if assoc.status == AssociationStatus.DISSOLVED.value:

@@ -32,8 +32,9 @@ class ServiceContext:
     _rules: CountryRules | None = field(default=None, repr=False)
     _style: DisplayStyle | None = field(default=None, repr=False)
 
-    def uow(self) -> UnitOfWork:
-        return UnitOfWork(self.db, actor=self.username)
+    def uow(self, *, write_first: bool = False) -> UnitOfWork:
+        """A unit of work; `write_first` for one that checks then writes under a lock (store/locks.py)."""
+        return UnitOfWork(self.db, actor=self.username, write_first=write_first)
 
     @property
     def office_id(self) -> str:

@@ -264,56 +264,83 @@ class Candidate:
 
 
 def check_records(
-    ctx: ServiceContext, records: list[MatchRecord], *, scorer: Scorer | None = None, with_aid: bool = False
+    ctx: ServiceContext,
+    records: list[MatchRecord],
+    *,
+    scorer: Scorer | None = None,
+    with_aid: bool = False,
+    repo=None,
 ) -> dict[str, list[Candidate]]:
     """Each record against the registry through the stored keys: record id → its likely and review candidates.
 
     A registered person whose id is the record's own id is the record itself and never its candidate. `with_aid`
-    adds each candidate's latest aid (the form shows it; an import of thousands of rows does not need it)."""
+    adds each candidate's latest aid (the form shows it; an import of thousands of rows does not need it). `repo`
+    reads inside the caller's unit of work (one that holds the records' locks, see entry_keys)."""
     scorer = scorer or scorer_for(ctx)
+    if repo is None:
+        with ctx.uow() as uow:
+            return check_records(ctx, records, scorer=scorer, with_aid=with_aid, repo=uow.repo)
     out: dict[str, list[Candidate]] = {}
     too_large: dict[str, int] = {}
-    with ctx.uow() as uow:
-        for record in records:
-            rowids = uow.repo.person_rowids_for_keys(
-                [key_hash(k) for k in blocking_keys(record)], year=record.birth_year, stats=too_large
-            )
-            found: list[Candidate] = []
-            for row in uow.repo.match_rows_by_rowids(rowids):
-                if row.id == record.id:
-                    continue
-                result = scorer.score(_record_from_row(row), record)
-                if result.decision != "distinct":
-                    found.append(
-                        Candidate(
-                            row.id,
-                            row.full_name,
-                            row.national_id,
-                            row.district,
-                            result.score,
-                            result.decision,
-                            tuple(result.reasons()),
-                            birth_year=row.birth_year,
-                            sex=row.sex,
-                            phone=row.phone or "",
-                            aid=_aid_lines(uow.repo, row.id, ctx.style) if with_aid else (),
-                            probability=result.probability,
-                        )
+    for record in records:
+        rowids = repo.person_rowids_for_keys(
+            [key_hash(k) for k in blocking_keys(record)], year=record.birth_year, stats=too_large
+        )
+        found: list[Candidate] = []
+        for row in repo.match_rows_by_rowids(rowids):
+            if row.id == record.id:
+                continue
+            result = scorer.score(_record_from_row(row), record)
+            if result.decision != "distinct":
+                found.append(
+                    Candidate(
+                        row.id,
+                        row.full_name,
+                        row.national_id,
+                        row.district,
+                        result.score,
+                        result.decision,
+                        tuple(result.reasons()),
+                        birth_year=row.birth_year,
+                        sex=row.sex,
+                        phone=row.phone or "",
+                        aid=_aid_lines(repo, row.id, ctx.style) if with_aid else (),
+                        probability=result.probability,
                     )
-            out[record.id] = sorted(found, key=lambda c: -c.score)
+                )
+        out[record.id] = sorted(found, key=lambda c: -c.score)
     if too_large.get("skipped"):
         # A key shared by more persons than can be compared, even within a birth year: said, not hidden.
         log.info("registry check: %d keys of %d records read only in part", too_large["skipped"], len(records))
     return out
 
 
-def check_person(ctx: ServiceContext, data, *, person_id: str = "") -> list[Candidate]:
+def check_person(
+    ctx: ServiceContext, data, *, person_id: str = "", scorer: Scorer | None = None, repo=None
+) -> list[Candidate]:
     """On entry: who in the registry this person (as typed in the form) may already be, with their latest aid.
 
     `person_id` is the record being edited: it, and the persons already decided to be someone else, are left out.
-    A new person is checked under a fresh id, which no registered person can have."""
+    A new person is checked under a fresh id, which no registered person can have. `repo`: read inside the caller's
+    unit of work (the save's, holding entry_keys' locks)."""
+    record = entry_record(ctx, data, person_id=person_id)
+    found = check_records(ctx, [record], with_aid=True, scorer=scorer, repo=repo)[record.id]
+    if person_id:
+        decided = remembered_distinct(ctx, person_id) if repo is None else _decided_distinct(repo, person_id)
+        found = [c for c in found if c.person_id not in decided]
+    return found
+
+
+def entry_keys(record: MatchRecord) -> list[int]:
+    """The locks a save takes before its duplicate check: the record's blocking keys. Two clerks typing the same
+    person share them, so the second one's check runs after the first one's save and finds it."""
+    return [key_hash(k) for k in blocking_keys(record)]
+
+
+def entry_record(ctx: ServiceContext, data, *, person_id: str = "") -> MatchRecord:
+    """The person as typed, as the matcher reads it (ValidationError while the input is invalid)."""
     clean = clean_person(data, ctx.rules, ctx.today())
-    record = MatchRecord(
+    return MatchRecord(
         id=person_id or new_id(),
         parts=clean.name_parts,
         national_id=clean.national_id,
@@ -324,11 +351,6 @@ def check_person(ctx: ServiceContext, data, *, person_id: str = "") -> list[Cand
         spouse_parts=tuple(clean.spouse_name_norm.split()),
         spouse_national_id=clean.spouse_national_id,
     )
-    found = check_records(ctx, [record], with_aid=True)[record.id]
-    if person_id:
-        decided = remembered_distinct(ctx, person_id)
-        found = [c for c in found if c.person_id not in decided]
-    return found
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,18 @@ from aidoffice.domain.persons import PersonInput, clean_person, parse_sex
 from aidoffice.domain.vocab import Housing, IncomeBand, Relation, Sex
 from aidoffice.errors import LikelyDuplicateError, NotFoundError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
-from aidoffice.services.duplicates import Candidate, check_person, remember_entry_decisions, unconfirmed_likely
+from aidoffice.services.duplicates import (
+    Candidate,
+    Scorer,
+    check_person,
+    entry_keys,
+    entry_record,
+    remember_entry_decisions,
+    scorer_for,
+    unconfirmed_likely,
+)
 from aidoffice.services.records import AidHistoryItem, HouseholdRecord, PersonRecord, PersonSummary
+from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 from aidoffice.store.base import new_id
 
@@ -102,10 +112,23 @@ def _load_person(repo, person_id: str) -> m.Person:
     return person
 
 
-def _entry_candidates(ctx: ServiceContext, data: PersonInput, person_id: str) -> list[Candidate]:
-    """Who this person may already be; none while the input is invalid (the save then says what is wrong)."""
+def _lock_entries(ctx: ServiceContext, repo, rows: Sequence[tuple[PersonInput, str]]) -> None:
+    """Before the duplicate check of a save: the locks of the persons' blocking keys (store/locks.py), so a clerk
+    typing the same person on another PC at the same moment is checked after this save and finds it."""
+    keys: set[int] = set()
+    for data, person_id in rows:
+        try:
+            keys.update(entry_keys(entry_record(ctx, data, person_id=person_id)))
+        except ValidationError:
+            continue  # nothing to check: the save says what is wrong
+    repo.lock(*keys)
+
+
+def _entry_candidates(ctx: ServiceContext, data: PersonInput, person_id: str, scorer: Scorer, repo) -> list[Candidate]:
+    """Who this person may already be, read in the save's unit of work after _lock_entries; none while the input is
+    invalid (the save then says what is wrong)."""
     try:
-        return check_person(ctx, data, person_id=person_id)
+        return check_person(ctx, data, person_id=person_id, scorer=scorer, repo=repo)
     except ValidationError:
         return []
 
@@ -124,8 +147,10 @@ def add_person(ctx: ServiceContext, data: PersonInput, *, distinct_from: Iterabl
     candidates) unless each likely candidate's id is in `distinct_from`; that decision is remembered."""
     ctx.require(Permission.ENTER_DATA)
     person_id = new_id(ctx.office_id)
-    confirmed = _gate(_entry_candidates(ctx, data, person_id), distinct_from)
-    with ctx.uow() as uow:
+    scorer = scorer_for(ctx)  # may store what it computes: before the locks, in its own units of work
+    with ctx.uow(write_first=True) as uow:
+        _lock_entries(ctx, uow.repo, [(data, person_id)])
+        confirmed = _gate(_entry_candidates(ctx, data, person_id, scorer, uow.repo), distinct_from)
         person = ctx.stamp(m.Person(id=person_id))
         _apply(ctx, uow.repo, person, data)
         uow.repo.add(person)
@@ -162,11 +187,13 @@ def update_person(
     else never stop it, and an edit that leaves the identifying fields alone is not checked again."""
     ctx.require(Permission.ENTER_DATA)
     distinct_from = set(distinct_from) - {person_id}
-    candidates = _entry_candidates(ctx, data, person_id)
-    with ctx.uow() as uow:
+    scorer = scorer_for(ctx)
+    with ctx.uow(write_first=True) as uow:
+        uow.repo.lock_records("persons", [person_id])  # the version is read after a save at once
         person = _load_person(uow.repo, person_id)
-        if expected_version is not None and person.version != expected_version:
-            raise UserError("عدّل شخص آخر هذا السجل بعد فتحه. أعد فتحه ثم أعد التعديل.")
+        check_version(ctx, uow.repo, person, expected_version)
+        _lock_entries(ctx, uow.repo, [(data, person_id)])
+        candidates = _entry_candidates(ctx, data, person_id, scorer, uow.repo)
         before = _identity(person)
         _apply(ctx, uow.repo, person, data)
         changed = _identity(person) != before
@@ -345,20 +372,21 @@ def register_family(
             seen[key] = i
     if problems:
         raise ValidationError(problems)
-    new_ids: list[str | None] = []
-    confirmed: list[list[Candidate]] = []
-    for i, row in enumerate(rows):
-        if row.existing_id:
-            new_ids.append(None)
-            confirmed.append([])
-            continue
-        person_id = new_id(ctx.office_id)
-        try:
-            confirmed.append(_gate(_entry_candidates(ctx, row.person, person_id), row.distinct_from))
-        except LikelyDuplicateError as exc:
-            raise FamilyDuplicateError(i, exc.candidates) from None
-        new_ids.append(person_id)
-    with ctx.uow() as uow:
+    new_ids = [None if row.existing_id else new_id(ctx.office_id) for row in rows]
+    scorer = scorer_for(ctx)
+    with ctx.uow(write_first=True) as uow:
+        fresh = [(row.person, person_id) for row, person_id in zip(rows, new_ids, strict=True) if person_id]
+        _lock_entries(ctx, uow.repo, fresh)
+        confirmed: list[list[Candidate]] = []
+        for i, (row, person_id) in enumerate(zip(rows, new_ids, strict=True)):
+            if person_id is None:
+                confirmed.append([])
+                continue
+            try:
+                candidates = _entry_candidates(ctx, row.person, person_id, scorer, uow.repo)
+                confirmed.append(_gate(candidates, row.distinct_from))
+            except LikelyDuplicateError as exc:
+                raise FamilyDuplicateError(i, exc.candidates) from None
         people: list[m.Person] = []
         for i, row in enumerate(rows):
             if row.existing_id:

@@ -192,3 +192,4 @@ class ReferralRecord:
     status: str
     outcome: str
     history: tuple[StatusChangeRecord, ...] = field(default=())
+    version: int = 1  # what an edit form passes back as expected_version

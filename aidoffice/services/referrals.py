@@ -11,6 +11,7 @@ from aidoffice.domain.vocab import REFERRAL_TRANSITIONS, ReferralStatus
 from aidoffice.errors import NotFoundError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.records import ReferralRecord, StatusChangeRecord
+from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 
 DEFAULT_DUE_DAYS = 14
@@ -27,6 +28,7 @@ def _record(r: m.Referral) -> ReferralRecord:
         r.status,
         r.outcome,
         tuple(StatusChangeRecord(h.status_from, h.status_to, h.changed_on, h.note) for h in r.history),
+        version=r.version,
     )
 
 
@@ -96,8 +98,10 @@ def advance_referral(
     note: str = "",
     changed_on: str | date | None = None,
     outcome: str = "",
+    expected_version: int | None = None,
 ) -> ReferralRecord:
-    """Move a referral forward (sent → accepted → served, or declined / cancelled), with its date."""
+    """Move a referral forward (sent → accepted → served, or declined / cancelled), with its date.
+    `expected_version`: the version the form opened; a change saved meanwhile refuses this one (LostUpdateError)."""
     ctx.require(Permission.ENTER_DATA)
     try:
         new_status = ReferralStatus.parse(status)
@@ -107,10 +111,12 @@ def advance_referral(
         when = parse_date(changed_on) or ctx.today()
     except ValueError as exc:
         raise UserError("تاريخ تغيير الحالة غير صالح.", field="changed_on") from exc
-    with ctx.uow() as uow:
+    with ctx.uow(write_first=True) as uow:
+        uow.repo.lock_records("referrals", [referral_id])  # the version is read after a save at once
         referral = uow.repo.get(m.Referral, referral_id)
         if referral is None:
             raise NotFoundError("الإحالة غير موجودة.")
+        check_version(ctx, uow.repo, referral, expected_version)
         current = ReferralStatus(referral.status)
         if new_status not in REFERRAL_TRANSITIONS[current]:
             raise UserError(f"لا تنتقل الإحالة من «{current.label}» إلى «{new_status.label}».", field="status")

@@ -13,9 +13,9 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from aidoffice.errors import UserError
-from aidoffice.store import audit, bulk, dialect, matching_keys, search, sync
+from aidoffice.store import audit, bulk, dialect, locks, matching_keys, search, sync
 from aidoffice.store import models as m
-from aidoffice.store.engine import Database, constraint_kind, raise_storage_error
+from aidoffice.store.engine import Database, constraint_kind, raise_storage_error, write_lock_first
 
 T = TypeVar("T")
 # A found person's household, its size and head, loaded with the page of results in three more queries: the pick
@@ -27,9 +27,10 @@ class UnitOfWork:
     """One transaction. Known database failures leave it as StorageError, broken constraints as a UserError;
     anything else is a bug and propagates."""
 
-    def __init__(self, db: Database, actor: str = "") -> None:
+    def __init__(self, db: Database, actor: str = "", *, write_first: bool = False) -> None:
         self._db = db
         self.actor = actor
+        self._write_first = write_first
         self.session: Session | None = None
         self.repo: Repository
 
@@ -37,6 +38,11 @@ class UnitOfWork:
         self.session = self._db.sessions()
         self.session.info["actor"] = self.actor  # the audit trail's "who"
         self.repo = Repository(self.session)
+        if self._write_first:
+            # SQLite: BEGIN IMMEDIATE now, so every check this unit makes is read under the write lock (a deferred
+            # unit that read first cannot take it later without failing); nothing on PostgreSQL (see store/locks).
+            with write_lock_first():
+                self.session.connection()
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -119,6 +125,14 @@ class Repository:
     def delete(self, obj: object) -> None:
         self.session.delete(obj)
 
+    def lock(self, *keys: int) -> None:
+        """Hold these 64-bit keys until the transaction ends (store/locks.py): a check made after it is race-free."""
+        locks.lock_keys(self.session, keys)
+
+    def lock_records(self, kind: str, idents: Iterable[str]) -> None:
+        """Hold these records' locks ("household", their ids) until the transaction ends."""
+        locks.lock_keys(self.session, [locks.key_for(kind, ident) for ident in idents])
+
     # --- office and settings --------------------------------------------------------------------------------
     def office(self) -> m.OfficeProfile | None:
         return self.session.scalars(select(m.OfficeProfile).order_by(m.OfficeProfile.created_at).limit(1)).first()
@@ -128,6 +142,7 @@ class Repository:
         return default if row is None else row.value
 
     def set_setting(self, key: str, value: Any) -> None:
+        dialect.lock_writers(self.session.connection())  # a server: no other writer adds the key between read and add
         row = self.session.get(m.Setting, key)
         if row is None:
             self.session.add(m.Setting(key=key, value=value))

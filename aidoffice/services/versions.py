@@ -1,0 +1,57 @@
+"""Every edit form's save checks the version the form opened: a change saved meanwhile by another clerk is not
+silently undone, it is refused with who changed what and when (LostUpdateError)."""
+
+from __future__ import annotations
+
+from aidoffice.errors import LostUpdateError
+from aidoffice.services.audit_view import ACTORS, FIELDS, local_time
+from aidoffice.services.context import ServiceContext
+from aidoffice.store import models as m
+
+# What the message calls each record edited by a form («عدّل أحمد سجل المستفيد بعد أن فتحتَه»).
+RECORDS = {
+    "persons": "سجل المستفيد",
+    "associations": "ملف الجمعية",
+    "households": "بيانات الأسرة",
+    "referrals": "الإحالة",
+    "projects": "المشروع",
+    "distributions": "التوزيع",
+    "aid_types": "نوع المساعدة",
+    "users": "حساب المستخدم",
+}
+_LOOK_BACK = 20  # audit entries read at most: the fields of the last changes are what the clerk needs
+
+
+def check_version(ctx: ServiceContext, repo, record, expected: int | None) -> None:
+    """Refuse the save when `record` is no longer at `expected`, the version the form opened (None: no check,
+    as the command line's edits)."""
+    if expected is None or record.version == expected:
+        return
+    raise lost_update(ctx, repo, record, expected)
+
+
+def lost_update(ctx: ServiceContext, repo, record, expected: int) -> LostUpdateError:
+    """The error naming the fields changed since `expected` (from the audit trail: one update entry a version),
+    and the last one who saved it and when (the record's own stamps)."""
+    table = record.__tablename__
+    changes = max(1, min(int(record.version) - int(expected), _LOOK_BACK))
+    entries = repo.all(
+        m.AuditEntry,
+        entity=table,
+        entity_id=record.id,
+        action="update",
+        order_by=m.AuditEntry.seq.desc(),
+        limit=changes,
+    )
+    labels: list[str] = []
+    for entry in entries:
+        for key in entry.after or {}:
+            label = FIELDS.get(key)
+            if label and label not in labels:
+                labels.append(label)
+    by = record.changed_by or (entries[0].username if entries else "")
+    if by:
+        user = repo.first(m.User, username=by)
+        by = (user.full_name if user is not None and user.full_name else None) or ACTORS.get(by, by)
+    at = ctx.style.datetime(local_time(record.updated_at)) if record.updated_at else ""
+    return LostUpdateError(RECORDS.get(table, "هذا السجل"), fields=labels, by=by, at=at, version=record.version)
