@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
+from aidoffice.errors import LostUpdateError
 from aidoffice.services.associations import (
     AssociationInput,
     add_board_member,
@@ -41,7 +42,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.records import AssociationRecord
 from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
-from aidoffice.ui.ops import ServiceOp
+from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
 from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, select_value, text_of
 
@@ -154,6 +155,7 @@ class AssociationDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.association_id = association_id
+        self.version: int | None = None  # the version the file was opened (or last saved) at: every save checks it
         self.setWindowTitle("جمعية جديدة" if association_id is None else "ملف الجمعية")
         self.resize(900, 640)
         self.form = AssociationForm(ctx)
@@ -188,8 +190,19 @@ class AssociationDialog(QDialog):
         if self.association_id is None:
             op = ServiceOp(self, lambda: register_association(self.ctx, value), form=self.form)
         else:
-            op = ServiceOp(self, lambda: update_association(self.ctx, self.association_id, value), form=self.form)
+            association_id, version = self.association_id, self.version
+            op = ServiceOp(
+                self,
+                lambda: update_association(self.ctx, association_id, value, expected_version=version),
+                form=self.form,
+            ).on(LostUpdateError, lambda exc: self._on_lost_update(exc, self.form))
         return op.success(self._on_profile_saved).run()
+
+    def _on_lost_update(self, exc: LostUpdateError, form: Form) -> None:
+        """Another clerk saved the file after it was opened here: say who changed what, keep everything typed, and
+        let a second save (the clerk has now been told) go ahead from the version the error named."""
+        self.version = exc.version
+        show_refusal(exc, form=form)
 
     def _on_profile_saved(self, record) -> None:
         if self.association_id is None:
@@ -278,6 +291,7 @@ class AssociationDialog(QDialog):
     def reload(self) -> None:
         record = get_association(self.ctx, self.association_id)
         self.record = record
+        self.version = record.version
         self.form.load(record)
         status = AssociationStatus(record.status).label
         self.header.setText(f"{record.name} — {status}")
@@ -340,7 +354,8 @@ class AssociationDialog(QDialog):
             model.refresh()
 
     def _run(self, form: Form, action) -> bool:
-        return ServiceOp(self, action, form=form).success(lambda _result: self._on_record_changed()).run()
+        op = ServiceOp(self, action, form=form).on(LostUpdateError, lambda exc: self._on_lost_update(exc, form))
+        return op.success(lambda _result: self._on_record_changed()).run()
 
     def _on_record_changed(self) -> None:
         self.reload()
@@ -359,6 +374,7 @@ class AssociationDialog(QDialog):
 
     def change_status(self) -> None:
         f = self.status_form.fields
+        version = self.version
         if self._run(
             self.status_form,
             lambda: change_association_status(
@@ -367,6 +383,7 @@ class AssociationDialog(QDialog):
                 text_of(f["status"]),
                 reason=text_of(f["reason"]),
                 changed_on=text_of(f["changed_on"]) or None,
+                expected_version=version,
             ),
         ):
             f["reason"].clear()

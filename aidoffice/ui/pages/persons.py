@@ -30,7 +30,7 @@ from aidoffice.domain.arabic import normalize_digits
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.persons import PersonInput
 from aidoffice.domain.vocab import LineStatus, Relation, Sex
-from aidoffice.errors import LikelyDuplicateError, UserError, ValidationError
+from aidoffice.errors import LikelyDuplicateError, LostUpdateError, UserError, ValidationError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import Candidate, check_person
 from aidoffice.services.persons import (
@@ -49,7 +49,7 @@ from aidoffice.services.sync import other_offices_of
 from aidoffice.services.tables import filter_choices
 from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
-from aidoffice.ui.ops import ServiceOp
+from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.widgets import (
@@ -684,7 +684,14 @@ class PersonDialog(QDialog):
                 lambda: update_person(self.ctx, person_id, value, expected_version=version, distinct_from=distinct),
                 form=self.form,
             )
-        return op.on(LikelyDuplicateError, self._on_likely_duplicate).success(self._on_person_saved).run()
+        op.on(LikelyDuplicateError, self._on_likely_duplicate).on(LostUpdateError, self._on_lost_update)
+        return op.success(self._on_person_saved).run()
+
+    def _on_lost_update(self, exc: LostUpdateError) -> None:
+        """Another clerk saved this person after the form opened: say who changed what, keep everything typed, and
+        let a second save (the clerk has now been told) go ahead from the version the error named."""
+        self.version = exc.version
+        show_refusal(exc, form=self.form)
 
     def _on_likely_duplicate(self, exc: LikelyDuplicateError) -> None:
         self._check_serial += 1  # this answer is newer than any check on its way

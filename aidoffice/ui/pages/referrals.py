@@ -16,11 +16,12 @@ from PySide6.QtWidgets import (
 
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import REFERRAL_TRANSITIONS, ReferralStatus
+from aidoffice.errors import LostUpdateError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.persons import get_person
 from aidoffice.services.referrals import DEFAULT_DUE_DAYS, advance_referral, create_referral, get_referral
 from aidoffice.services.tables import filter_choices
-from aidoffice.ui.ops import ServiceOp
+from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.pages.persons import PersonPicker
@@ -76,6 +77,7 @@ class ReferralDialog(QDialog):
         super().__init__(parent)
         self.ctx = ctx
         self.referral_id = referral_id
+        self.version: int | None = None  # the version shown: the next step is refused if someone moved it meanwhile
         self.setWindowTitle("الإحالة")
         self.resize(700, 520)
         self.header = QLabel()
@@ -102,6 +104,7 @@ class ReferralDialog(QDialog):
 
     def reload(self) -> None:
         r = get_referral(self.ctx, self.referral_id)
+        self.version = r.version
         person = get_person(self.ctx, r.person_id)
         status = ReferralStatus(r.status)
         due = f" — موعد الرد {self.ctx.style.date(r.due_on)}" if r.due_on else ""
@@ -131,14 +134,27 @@ class ReferralDialog(QDialog):
     def advance(self) -> bool:
         f = self.form.fields
         status, note, changed_on, outcome = (text_of(f[k]) for k in ("status", "note", "changed_on", "outcome"))
+        version = self.version
         op = ServiceOp(
             self,
             lambda: advance_referral(
-                self.ctx, self.referral_id, status, note=note, changed_on=changed_on or None, outcome=outcome
+                self.ctx,
+                self.referral_id,
+                status,
+                note=note,
+                changed_on=changed_on or None,
+                outcome=outcome,
+                expected_version=version,
             ),
             form=self.form,
-        )
+        ).on(LostUpdateError, self._on_lost_update)
         return op.success(lambda _record: (self.reload(), self.changed.emit(self.referral_id))).run()
+
+    def _on_lost_update(self, exc: LostUpdateError) -> None:
+        """Someone moved the referral after it was opened here: its history and the steps allowed now are shown
+        again, the note, date and outcome typed stay, and the message says who changed what."""
+        self.reload()
+        show_refusal(exc, form=self.form)
 
 
 class ReferralsPage(ListPage):
