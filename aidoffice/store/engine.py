@@ -128,6 +128,7 @@ def _server_error_for(original: BaseException) -> StorageError | None:
         port = (connection.port or b"").decode(errors="replace")
         database = (connection.db or b"").decode(errors="replace")
         where = f"«{database}» على الخادم {host}:{port}" if port else f"«{database}» على الخادم {host}"
+        where += "\u200f"  # a right-to-left mark: the colon after the address stays on the Arabic side
     if connection is not None and (connection.used_password or connection.needs_password):
         return StorageError(
             f"رفض الخادم الاتصال بقاعدة البيانات {where}: كلمة المرور أو اسم المستخدم غير صحيح، أو قاعدة البيانات "
