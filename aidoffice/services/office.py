@@ -13,11 +13,14 @@ from aidoffice.domain.vocab import AidWindow
 from aidoffice.errors import NotFoundError, UserError
 from aidoffice.services.context import RULES_SETTING, ServiceContext
 from aidoffice.services.records import AidTypeRecord, OfficeRecord
+from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 
 
 def _record(office: m.OfficeProfile) -> OfficeRecord:
-    return OfficeRecord(office.id, office.name, office.governorate, office.office_code, office.country)
+    return OfficeRecord(
+        office.id, office.name, office.governorate, office.office_code, office.country, version=office.version
+    )
 
 
 def get_office(ctx: ServiceContext) -> OfficeRecord | None:
@@ -33,8 +36,10 @@ def initialise_office(
     governorate: str | None = None,
     office_code: str | None = None,
     country: str | None = None,
+    expected_version: int | None = None,
 ) -> OfficeRecord:
-    """Create the office profile (or update the given fields) and make sure the reference lists exist."""
+    """Create the office profile (or update the given fields) and make sure the reference lists exist.
+    `expected_version`: the version the settings form opened; a change saved meanwhile refuses this one."""
     if name is not None and not name.strip():
         raise UserError("اسم المكتب مطلوب.", field="name")
     if country is not None and country not in COUNTRIES:
@@ -44,6 +49,7 @@ def initialise_office(
         office = repo.office()
         if office is not None:
             ctx.require(Permission.SETTINGS)
+            check_version(ctx, repo, office, expected_version)
         if office is None:
             office = m.OfficeProfile(
                 name=(name or "مكتب وزارة الشؤون الاجتماعية والعمل").strip(),
@@ -190,13 +196,16 @@ def list_aid_types(ctx: ServiceContext) -> list[AidTypeRecord]:
     """Aid types with their "already received" window, in name order."""
     with ctx.uow() as uow:
         return [
-            AidTypeRecord(t.code, t.name, t.window, t.window_days)
+            AidTypeRecord(t.code, t.name, t.window, t.window_days, version=t.version)
             for t in uow.repo.all(m.AidType, order_by=m.AidType.name)
         ]
 
 
-def set_aid_window(ctx: ServiceContext, code: str, window: str, days: int | str | None = None) -> AidTypeRecord:
-    """Change the period inside which the same aid type counts once per household."""
+def set_aid_window(
+    ctx: ServiceContext, code: str, window: str, days: int | str | None = None, *, expected_version: int | None = None
+) -> AidTypeRecord:
+    """Change the period inside which the same aid type counts once per household (`expected_version`: the version
+    the settings form opened; a change saved meanwhile refuses this one)."""
     ctx.require(Permission.SETTINGS)
     try:
         kind = AidWindow(window)
@@ -214,10 +223,13 @@ def set_aid_window(ctx: ServiceContext, code: str, window: str, days: int | str 
         aid_type = uow.repo.first(m.AidType, code=code)
         if aid_type is None:
             raise NotFoundError("نوع المساعدة غير موجود.")
+        check_version(ctx, uow.repo, aid_type, expected_version)
         aid_type.window, aid_type.window_days = kind.value, span
         aid_type.changed_by = ctx.username
         uow.commit()
-        return AidTypeRecord(aid_type.code, aid_type.name, aid_type.window, aid_type.window_days)
+        return AidTypeRecord(
+            aid_type.code, aid_type.name, aid_type.window, aid_type.window_days, version=aid_type.version
+        )
 
 
 # --- the letterhead of printed documents -----------------------------------------------------------------

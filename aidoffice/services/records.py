@@ -14,6 +14,7 @@ class OfficeRecord:
     governorate: str
     office_code: str
     country: str
+    version: int = 1
 
 
 @dataclass(frozen=True)
@@ -22,6 +23,7 @@ class AidTypeRecord:
     name: str
     window: str
     window_days: int | None
+    version: int = 1
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ silently undone, it is refused with who changed what and when (LostUpdateError).
 from __future__ import annotations
 
 from aidoffice.errors import LostUpdateError
-from aidoffice.services.audit_view import ACTORS, FIELDS, local_time
+from aidoffice.services.audit_view import ACTORS, FIELDS, TABLES, local_time
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
 
@@ -17,6 +17,7 @@ RECORDS = {
     "projects": "المشروع",
     "distributions": "التوزيع",
     "aid_types": "نوع المساعدة",
+    "office_profile": "بيانات المكتب",
     "users": "حساب المستخدم",
 }
 _LOOK_BACK = 20  # audit entries read at most: the fields of the last changes are what the clerk needs
@@ -54,4 +55,5 @@ def lost_update(ctx: ServiceContext, repo, record, expected: int) -> LostUpdateE
         user = repo.first(m.User, username=by)
         by = (user.full_name if user is not None and user.full_name else None) or ACTORS.get(by, by)
     at = ctx.style.datetime(local_time(record.updated_at)) if record.updated_at else ""
-    return LostUpdateError(RECORDS.get(table, "هذا السجل"), fields=labels, by=by, at=at, version=record.version)
+    what = RECORDS.get(table) or TABLES.get(table, "هذا السجل")
+    return LostUpdateError(what, fields=labels, by=by, at=at, version=record.version)

@@ -275,3 +275,20 @@ def test_a_status_change_on_an_association_file_opened_before_an_edit_is_told(ct
         associations.change_association_status(
             clerks[1], assoc.id, "suspended", reason="لم تسلم التقارير", expected_version=assoc.version
         )
+
+
+def test_settings_forms_check_the_version_of_the_office_and_of_each_aid_window(ctx, clerks):
+    from aidoffice.services.office import get_office, initialise_office, list_aid_types, set_aid_window
+
+    shown = {t.code: t.version for t in list_aid_types(clerks[1])}
+    set_aid_window(clerks[0], "food_basket", "days", "45", expected_version=shown["food_basket"])
+    with pytest.raises(LostUpdateError) as told:
+        set_aid_window(clerks[1], "food_basket", "month", expected_version=shown["food_basket"])
+    assert "نوع المساعدة" in told.value.message and told.value.by == "clerk1"
+    assert {"فترة عدم التكرار", "أيام الفترة"} <= set(told.value.fields)
+    set_aid_window(clerks[1], "cash", "month", expected_version=shown["cash"])  # another type: no conflict
+
+    office = get_office(clerks[1])
+    initialise_office(clerks[0], name="مكتب أبين", expected_version=office.version)
+    with pytest.raises(LostUpdateError, match="بيانات المكتب"):
+        initialise_office(clerks[1], office_code="ABY-01", expected_version=office.version)

@@ -23,7 +23,7 @@ from PySide6.QtWidgets import (
 from aidoffice.domain.access import Permission, refusal
 from aidoffice.domain.arabic import COUNTRIES, parse_decimal
 from aidoffice.domain.vocab import AidWindow, Role
-from aidoffice.errors import UserError
+from aidoffice.errors import LostUpdateError, UserError
 from aidoffice.services.audit import describe, verify_audit
 from aidoffice.services.backups import backup_folder, list_backups, make_backup, set_backup_folder
 from aidoffice.services.context import ServiceContext
@@ -40,7 +40,7 @@ from aidoffice.services.tables import AUDIT_VIEWS
 from aidoffice.services.users import create_user, list_users, update_user
 from aidoffice.ui import tasks
 from aidoffice.ui.login import password_edit
-from aidoffice.ui.ops import ServiceOp
+from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.display_style import DisplayStyleBox
 from aidoffice.ui.pages.list_page import ListPage
@@ -126,7 +126,11 @@ class SettingsPage(QWidget):
 
         self.windows_form = Form()
         self.window_rows: dict[str, tuple] = {}
+        # The versions the office and each aid type were shown at: a save checks them (a lost update is refused).
+        self.office_version: int | None = None
+        self.window_versions: dict[str, int] = {}
         for aid_type in list_aid_types(ctx):
+            self.window_versions[aid_type.code] = aid_type.version
             kind = combo([(w.value, w.label) for w in AidWindow])
             days = ltr_edit("أيام", digits=True)
             row = QWidget()
@@ -201,6 +205,7 @@ class SettingsPage(QWidget):
             return
         office = get_office(self.ctx)
         if office:
+            self.office_version = office.version
             f = self.office_form.fields
             f["name"].setText(office.name)
             f["governorate"].setText(office.governorate)
@@ -209,6 +214,7 @@ class SettingsPage(QWidget):
             self.letterhead_form.load(get_letterhead(self.ctx))
         for aid_type in list_aid_types(self.ctx):
             kind, days = self.window_rows[aid_type.code]
+            self.window_versions[aid_type.code] = aid_type.version
             select_value(kind, aid_type.window)
             days.setText(str(aid_type.window_days or ""))
             days.setEnabled(aid_type.window == AidWindow.DAYS.value)
@@ -261,7 +267,12 @@ class SettingsPage(QWidget):
     def save_office(self) -> bool:
         self.letterhead_form.clear_errors()
         office, letterhead = self.office_form.values(), self.letterhead_form.values()
-        if not ServiceOp(self, lambda: initialise_office(self.ctx, **office), form=self.office_form).run():
+        version = self.office_version
+        op = ServiceOp(
+            self, lambda: initialise_office(self.ctx, **office, expected_version=version), form=self.office_form
+        )
+        op.on(LostUpdateError, self._on_office_lost_update)
+        if not op.success(lambda record: setattr(self, "office_version", record.version)).run():
             return False
         op = ServiceOp(self, lambda: set_letterhead(self.ctx, **letterhead), form=self.letterhead_form)
         if not op.success(self.letterhead_form.load).run():
@@ -274,15 +285,31 @@ class SettingsPage(QWidget):
         ok = True
         for code, (kind, days) in self.window_rows.items():
             chosen, typed = kind.currentData(), days.text().strip() or None
+            version = self.window_versions.get(code)
             op = ServiceOp(
                 self,
-                lambda code=code, chosen=chosen, typed=typed: set_aid_window(self.ctx, code, chosen, typed),
+                lambda code=code, chosen=chosen, typed=typed, version=version: set_aid_window(
+                    self.ctx, code, chosen, typed, expected_version=version
+                ),
                 form=self.windows_form,
             )
+            op.on(LostUpdateError, lambda exc, code=code: self._on_window_lost_update(code, exc))
             # the reason belongs to this aid type's row, whichever field the service named
-            ok = op.on(UserError, lambda exc, code=code: self.windows_form.set_error(code, exc.message)).run() and ok
+            op.on(UserError, lambda exc, code=code: self.windows_form.set_error(code, exc.message))
+            op.success(lambda record: self.window_versions.__setitem__(record.code, record.version))
+            ok = op.run() and ok
         self.message.setText("حُفظت الفترات." if ok else "لم تُحفظ بعض الفترات: انظر السبب بجانبها.")
         return ok
+
+    def _on_office_lost_update(self, exc: LostUpdateError) -> None:
+        """Another administrator saved the office meanwhile: say who changed what, keep what was typed, and let a
+        second save, once told, go ahead."""
+        self.office_version = exc.version
+        show_refusal(exc, form=self.office_form)
+
+    def _on_window_lost_update(self, code: str, exc: LostUpdateError) -> None:
+        self.window_versions[code] = exc.version  # as the office's: told, a second save goes ahead
+        self.windows_form.set_error(code, exc.message)
 
 
 def _percent(value: float) -> str:
