@@ -292,3 +292,19 @@ def test_settings_forms_check_the_version_of_the_office_and_of_each_aid_window(c
     initialise_office(clerks[0], name="مكتب أبين", expected_version=office.version)
     with pytest.raises(LostUpdateError, match="بيانات المكتب"):
         initialise_office(clerks[1], office_code="ABY-01", expected_version=office.version)
+
+
+def test_two_clerks_registering_the_same_family_at_once_save_its_head_once(ctx, clerks, monkeypatch):
+    from aidoffice.domain.vocab import Relation
+    from aidoffice.services.persons import FamilyDuplicateError, FamilyMember, register_family
+
+    frequencies(ctx)
+    after(persons, "_entry_candidates", Meet(), monkeypatch)
+    family = [FamilyMember(Relation.HEAD.value, PersonInput(**SALEM))]
+    results = at_once(*(lambda c=c: register_family(c, family) for c in clerks))
+    saved = [r for r in results if not isinstance(r, Exception)]
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(saved) == 1 and len(refused) == 1 and isinstance(refused[0], FamilyDuplicateError), results
+    assert refused[0].row == 0
+    with ctx.uow() as uow:
+        assert uow.repo.count(m.Person) == 1 and uow.repo.count(m.Household) == 1
