@@ -612,6 +612,7 @@ RULE_TOO_SHORT = "الاسم ناقص: لا يكفي للحكم"
 RULE_TWO_LINEAGES = "أب وجد (أو عائلة) مختلفان: شخصان"
 RULE_YEARS_APART = "سنتا الميلاد متباعدتان ولا رقم بطاقة أو هاتف مشترك"
 RULE_SAME_ID_OTHER_NAME = "نفس رقم البطاقة باسم أول مختلف"
+RULE_YEARS_APART_SHARED = "سنتا الميلاد متباعدتان مع رقم بطاقة أو هاتف مشترك"
 
 # What the lineage comparison saw, part by part, for the reviewer: father, grandfather, family name, reading.
 _PART_REASONS = (
@@ -701,6 +702,11 @@ class Scorer:
             # agrees, only the birth year tells them apart. Without a card or a phone in common, years two or more
             # apart are worth a look, never a merge; four or more (more than a guessed age) are two people.
             return ("distinct" if year >= 3 else "review"), RULE_YEARS_APART
+        if year is not None and year >= 3 and id_level_ != 2:
+            # A household shares one phone and a son is often listed on his father's card: with a card or a phone in
+            # common, birth years four or more apart are a mistyped year or another member of the family (a
+            # reading of the names family-first can line a son's name up with his father's) — a look, never a merge.
+            return "review", RULE_YEARS_APART_SHARED
         return None
 
     def _weight(self, k: int, level: int, names, parts) -> float:

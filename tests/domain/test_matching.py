@@ -104,6 +104,24 @@ HARD_CASES = [
         "review",
     ),
     (
+        "father and son on one phone, the son's name read family-first, 36 years apart: a look, never a merge",
+        rec("a", "عدنان نبيل لؤي", phone="772125805", birth_year=1952, sex="M", district="القصير"),
+        rec("b", "نبيل عدنان نبيل الأتاسي", phone="772125805", birth_year=1988, sex="M", district="القصير"),
+        "review",
+    ),
+    (
+        "one card and one name, the birth year's digits swapped (1985/1958): a look, never a merge",
+        rec("a", "صالح عوض سالم بامطرف", national_id="01010012345", birth_year=1985, sex="M"),
+        rec("b", "صالح عوض سالم بامطرف", national_id="01010012345", birth_year=1958, sex="M"),
+        "review",
+    ),
+    (
+        "one phone and one name, one year apart: still one person",
+        rec("a", "صالح عوض سالم بامطرف", phone="777123456", birth_year=1985, sex="M"),
+        rec("b", "صالح عوض سالم بامطرف", phone="777123456", birth_year=1986, sex="M"),
+        "likely",
+    ),
+    (
         "two wrong ID digits, every name and the year agree: one card mistyped twice",
         rec("a", "خالد سعيد عمر الجابري", national_id="01010012345", birth_year=1980),
         rec("b", "خالد سعيد عمر الجابري", national_id="01010019945", birth_year=1980),
