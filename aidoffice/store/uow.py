@@ -49,8 +49,13 @@ class UnitOfWork:
         assert self.session is not None
         # close() rolls back what was not committed and detaches the objects without expiring them, so records
         # built from them after the block still read the loaded values.
-        self.session.close()
-        self.session = None
+        session, self.session = self.session, None
+        try:
+            session.close()
+        except DBAPIError as closing:
+            # The server dropped the connection under the transaction (a restart, a cable pulled): it rolls back by
+            # itself and the pool discards the connection. The failure the clerk reads is the first one.
+            raise_storage_error(exc if isinstance(exc, DBAPIError) else closing)
         if isinstance(exc, DBAPIError):
             raise_storage_error(exc)
 
