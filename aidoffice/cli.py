@@ -312,7 +312,7 @@ def _restore(args: argparse.Namespace) -> int:
         allow_unencrypted=args.allow_unencrypted,
     )
     done.ctx.close()
-    sys.stdout.write(f"{texts.DONE} {done.ctx.db.path}\n")
+    sys.stdout.write(f"{texts.DONE} {done.ctx.db.where}\n")
     if done.kept is not None:
         sys.stdout.write(f"حُفظت قاعدة البيانات السابقة كما كانت في: {done.kept}\n")
     return EXIT_OK

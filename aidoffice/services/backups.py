@@ -22,6 +22,8 @@ from aidoffice.formats.atomic import atomic_file, require_regular_file
 from aidoffice.services import users
 from aidoffice.services.context import ServiceContext, open_context, refuse_missing_keyring
 from aidoffice.store import backup as store_backup
+from aidoffice.store import server_backup
+from aidoffice.store.dialect import is_server_url
 
 log = logging.getLogger("aidoffice.backup")
 
@@ -29,8 +31,11 @@ FOLDER_SETTING = "backup.folder"
 USED_SETTING = "backup.folders_used"  # every folder a copy was written to with `backup --to`: `encrypt` looks there too
 IDENTITY_SETTING = "sync.identity"
 EPOCH_SETTING = "sync.epoch"
+TOOLS_SETTING = "backup.pg_tools"  # the folder of pg_dump and pg_restore, when they are not found by themselves
 KEEP_DAILY, KEEP_WEEKLY, KEEP_MONTHLY = 7, 4, 12
-_NAME = re.compile(r"^aidoffice-(\d{8}-\d{6})-(manual|daily|exit|before-restore)\.sqlite3$")
+FILE_SUFFIX, SERVER_SUFFIX = ".sqlite3", server_backup.SUFFIX  # a file's copies; a server database's pg_dump archives
+BEFORE_RESTORE = "before-restore"  # a server's data dumped before a restore: kept until removed by hand
+_NAME = re.compile(r"^aidoffice-(\d{8}-\d{6})-(manual|daily|exit|before-restore)(\.sqlite3|\.pgdump)$")
 
 
 @dataclass(frozen=True)
@@ -64,11 +69,29 @@ def set_backup_folder(ctx: ServiceContext, folder: Path) -> None:
         uow.commit()
 
 
-def list_backups(folder: Path) -> list[BackupRecord]:
-    """Our backups in the folder, newest first (other files are left alone)."""
+def set_tools_folder(ctx: ServiceContext, folder: Path | None) -> None:
+    """The folder of pg_dump and pg_restore (a server database's backups), when they are not found by themselves;
+    None forgets it."""
+    ctx.require(Permission.SETTINGS)
+    if folder is not None and not Path(folder).is_dir():
+        raise UserError(f"المجلد غير موجود: {folder}", field="folder")
+    with ctx.uow() as uow:
+        uow.repo.set_setting(TOOLS_SETTING, str(Path(folder)) if folder is not None else None)
+        uow.commit()
+
+
+def _suffix(ctx: ServiceContext) -> str:
+    return SERVER_SUFFIX if ctx.db.on_server else FILE_SUFFIX
+
+
+def list_backups(folder: Path, suffix: str | None = None) -> list[BackupRecord]:
+    """Our backups in the folder, newest first (other files are left alone); only a file's copies (".sqlite3") or a
+    server's archives (".pgdump") when `suffix` says which."""
     if not folder.is_dir():
         return []
     found = [r for r in (_record(p) for p in folder.iterdir() if p.is_file()) if r is not None]
+    if suffix is not None:
+        found = [r for r in found if r.path.suffix == suffix]
     return sorted(found, key=lambda r: r.taken_at, reverse=True)
 
 
@@ -77,12 +100,10 @@ def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = 
 
     A copy to a folder of one's choosing (not the office's backup folder) is the whole registry leaving to wherever
     the user likes: it needs the right to export, as a list does. The folder is remembered, so that encrypting the
-    database later finds the plain copies left there."""
-    if ctx.db.on_server:  # pg_dump through this command is still to come (issue 18)
-        raise StorageError(
-            "النسخ الاحتياطي من البرنامج لقاعدة بيانات على الخادم غير متاح بعد: خذ النسخة على الخادم بأداة pg_dump. "
-            "لم يُغيَّر شيء."
-        )
+    database later finds the plain copies left there.
+
+    A database on a server is written by pg_dump in its custom format (a `.pgdump` archive), checked by pg_restore
+    (its table of contents, and the office it holds is this one)."""
     chosen = backup_folder(ctx)
     if folder and Path(folder).resolve() != chosen.resolve():
         ctx.require(Permission.EXPORT)
@@ -91,18 +112,18 @@ def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = 
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise StorageError(f"تعذر إنشاء مجلد النسخ الاحتياطية: {folder}") from exc
-    for stale in folder.glob("aidoffice-*.sqlite3.partial"):  # left by a copy cut short (power cut, killed)
+    suffix = _suffix(ctx)
+    for stale in folder.glob(f"aidoffice-*{suffix}.partial"):  # left by a copy cut short (power cut, killed)
         stale.unlink(missing_ok=True)
-    key = ctx.db.key
-    state = store_backup.integrity(ctx.db.path, key)
-    if state != "ok":
-        raise StorageError("قاعدة البيانات تالفة: لم تؤخذ نسخة منها. استعد آخر نسخة سليمة.")
     now = datetime.now()
-    target = folder / f"aidoffice-{now:%Y%m%d-%H%M%S}-{kind}.sqlite3"
+    target = folder / f"aidoffice-{now:%Y%m%d-%H%M%S}-{kind}{suffix}"
     started = time.perf_counter()
-    store_backup.online_copy(ctx.db.path, target, key)
-    if key:  # an encrypted copy is useless without the wraps of its key
-        keyring.write(target, keyring.read(ctx.db.path))
+    if ctx.db.on_server:
+        with ctx.uow() as uow:
+            office = uow.repo.office()
+        server_backup.dump(ctx.db, target, _server_tools(ctx), office.id if office else None)
+    else:
+        _copy_file(ctx, target)
     log.info("backup written (%s) in %.1f s", kind, time.perf_counter() - started)
     with ctx.uow() as uow:
         uow.repo.audit("backup", kind, target.name[:36], {"bytes": target.stat().st_size}, office_id=ctx.office_id)
@@ -111,8 +132,26 @@ def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = 
             if str(folder.resolve()) not in used:
                 uow.repo.set_setting(USED_SETTING, [*used, str(folder.resolve())])
         uow.commit()
-    rotate(folder, now)
+    rotate(folder, now, suffix)
     return _record(target)
+
+
+def _copy_file(ctx: ServiceContext, target: Path) -> None:
+    """A database file's copy through SQLite's online backup API, the file checked first; its keyring beside it."""
+    key = ctx.db.key
+    state = store_backup.integrity(ctx.db.path, key)
+    if state != "ok":
+        raise StorageError("قاعدة البيانات تالفة: لم تؤخذ نسخة منها. استعد آخر نسخة سليمة.")
+    store_backup.online_copy(ctx.db.path, target, key)
+    if key:  # an encrypted copy is useless without the wraps of its key
+        keyring.write(target, keyring.read(ctx.db.path))
+
+
+def _server_tools(ctx: ServiceContext) -> server_backup.Tools:
+    """pg_dump and pg_restore for the server ctx is connected to (a folder named in the settings first)."""
+    with ctx.uow() as uow:
+        folder = uow.repo.setting(TOOLS_SETTING)
+    return server_backup.find_tools(server_backup.server_major(ctx.db), Path(folder) if folder else None)
 
 
 def _folders_used(repo) -> list[str]:
@@ -121,19 +160,26 @@ def _folders_used(repo) -> list[str]:
 
 
 def backup_if_due(ctx: ServiceContext, hours: float = 24) -> BackupRecord | None:
-    """The daily backup, if the newest copy is older than a day."""
-    newest = next(iter(list_backups(backup_folder(ctx))), None)
+    """The daily backup, if the newest copy (of this kind of database, a restore's safety copy aside) is older than a
+    day."""
+    found = [r for r in list_backups(backup_folder(ctx), _suffix(ctx)) if r.kind != BEFORE_RESTORE]
+    newest = next(iter(found), None)
     if newest is not None and datetime.now() - newest.taken_at < timedelta(hours=hours):
         return None
     return make_backup(ctx, kind="daily")
 
 
-def rotate(folder: Path, now: datetime | None = None) -> list[Path]:
-    """Keep the newest copy of each of the last 7 days, 4 weeks and 12 months; remove the rest. Returns removed."""
+def rotate(folder: Path, now: datetime | None = None, suffix: str | None = None) -> list[Path]:
+    """Keep the newest copy of each of the last 7 days, 4 weeks and 12 months; remove the rest. Returns removed.
+    With `suffix`, only copies of that kind (a file's, a server's) are counted and removed; a server's data dumped
+    before a restore is never removed here."""
     now = now or datetime.now()
     keep: set[Path] = set()
     seen_days, seen_weeks, seen_months = set(), set(), set()
-    for record in list_backups(folder):  # newest first: the first of each period is the one kept
+    records = [
+        r for r in list_backups(folder, suffix) if not (r.kind == BEFORE_RESTORE and r.path.suffix == SERVER_SUFFIX)
+    ]
+    for record in records:  # newest first: the first of each period is the one kept
         day = record.taken_at.date()
         week = day.isocalendar()[:2]
         month = (day.year, day.month)
@@ -148,7 +194,7 @@ def rotate(folder: Path, now: datetime | None = None) -> list[Path]:
             seen_months.add(month)
             keep.add(record.path)
     removed = []
-    for record in list_backups(folder):
+    for record in records:
         if record.path not in keep:
             record.path.unlink()
             keyring.path_for(record.path).unlink(missing_ok=True)
@@ -174,11 +220,17 @@ def restore_backup(
     silently go). The current file is always kept beside it (`<name>-before-restore-<time>`, its keyring too).
     `ctx` is closed; the restored database takes a new sync identity, so change numbers it hands out can never be
     mistaken for those of the database it replaces. `password` (the acting user's) opens an encrypted backup whose
-    key is not the current one, through the keyring that travels with it."""
+    key is not the current one, through the keyring that travels with it.
+
+    On a server the backup is a pg_dump archive of this office; the current data are dumped into the backup folder
+    first (`aidoffice-<time>-before-restore.pgdump`), then the archive is put back in one transaction (a failure
+    leaves the database as it was)."""
     if users.has_users(ctx) and ctx.role == SYSTEM:
         raise PermissionDeniedError("الاستعادة لمدير النظام بعد تسجيل دخوله إلى قاعدة البيانات الحالية.")
     ctx.require(Permission.SETTINGS)
     backup = require_regular_file(Path(backup), "ملف النسخة الاحتياطية")
+    if ctx.db.on_server:
+        return _restore_on_server(ctx, backup)
     key = _backup_key(backup, ctx.db.key, ctx.username, password)
     _check_backup(backup, key)
     with ctx.uow() as uow:
@@ -192,6 +244,51 @@ def restore_backup(
     ctx.close()
     kept = _keep_aside(db_path, "before-restore", lambda target: store_backup.online_copy(db_path, target, ctx.db.key))
     return _put_in_place(db_path, backup, key, kept, username)
+
+
+def _restore_on_server(ctx: ServiceContext, backup: Path) -> Restored:
+    """restore_backup for a database on a server: a pg_dump archive of this office and of this schema revision."""
+    from aidoffice.store import migrate
+
+    if not server_backup.is_dump(backup):
+        raise UserError(
+            "الملف المختار ليس نسخة احتياطية لقاعدة بيانات على الخادم (ملف pg_dump بامتداد .pgdump): لم يُستعد شيء.",
+            field="backup",
+        )
+    tools = _server_tools(ctx)
+    identity = server_backup.office_identity(backup, tools) if server_backup.readable(backup, tools) else None
+    if identity is None:  # no table of contents, or no office in it: cut short, damaged, or not ours
+        raise StorageError("ملف النسخة تالف أو ليس نسخة AidOffice من pg_dump: لم يُستعد شيء.")
+    with ctx.uow() as uow:
+        office = uow.repo.office()
+    if office is not None and identity != office.id:
+        raise UserError(
+            "النسخة ليست من قاعدة بيانات هذا المكتب (هويتها مختلفة): لا تُستعاد فوقها. لم يتغير شيء.", field="backup"
+        )
+    if server_backup.revision(backup, tools) != migrate.head_revision():
+        raise UserError(
+            "النسخة من إصدار آخر من البرنامج (بنية قاعدة بياناتها غير بنية القاعدة الحالية): لا تُستعاد فوقها على "
+            "الخادم. استعدها في قاعدة بيانات جديدة فارغة بأداة pg_restore ثم افتحها بالبرنامج ليحدّثها. لم يتغير شيء.",
+            field="backup",
+        )
+    if not server_backup.owns_schema(ctx.db):
+        raise PermissionDeniedError(
+            "الاستعادة على الخادم تعيد إنشاء جداول قاعدة البيانات، فتحتاج الاتصال بحساب مالكها على الخادم (الذي أنشأها "
+            "بالأمر init)، لا بحساب أجهزة المكتب. اتصل بحساب المالك ثم أعد الاستعادة. لم يتغير شيء."
+        )
+    folder = backup_folder(ctx)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StorageError(f"تعذر إنشاء مجلد النسخ الاحتياطية: {folder}") from exc
+    kept = folder / f"aidoffice-{datetime.now():%Y%m%d-%H%M%S}-{BEFORE_RESTORE}{SERVER_SUFFIX}"
+    server_backup.dump(ctx.db, kept, tools, office.id if office else None)
+    log.info("current database kept aside before restoring (%s)", BEFORE_RESTORE)
+    url, username = ctx.db.engine.url, ctx.username
+    ctx.close()  # this program's own connections are not in the restore's way
+    server_backup.restore(url, backup, tools)
+    restored = open_context(url.render_as_string(hide_password=False), username=username, create=False)
+    return _new_identity(restored, backup, kept)
 
 
 def lowers_encryption(ctx: ServiceContext, backup: Path) -> bool:
@@ -236,9 +333,19 @@ def restore_as(
 ) -> Restored:
     """The command line's restore: the user logs in to the CURRENT database (an encrypted one unlocked with their
     password, counted like any login) and must be its administrator. Only when that file is damaged or gone does
-    the user prove instead to be an administrator of the backup (nothing of the current office can be read)."""
+    the user prove instead to be an administrator of the backup (nothing of the current office can be read).
+    A database on a server: its administrator logs in to it, then restore_backup."""
     from aidoffice.services import encryption
 
+    if is_server_url(db_path):
+        ctx = open_context(db_path, username=username, create=False)
+        try:
+            if users.has_users(ctx):
+                users.login(ctx, username, ask_password())
+            return restore_backup(ctx, backup, allow_unencrypted=allow_unencrypted)
+        except BaseException:
+            ctx.close()
+            raise
     db_path, backup = Path(db_path), require_regular_file(Path(backup), "ملف النسخة الاحتياطية")
     password: str | None = None
     current_key = None
@@ -370,7 +477,12 @@ def _put_in_place(db_path: Path, backup: Path, key: bytes | None, kept: Path | N
         if current_ring and current_ring.get("logins"):  # a restore does not lift a lock nor forget failures
             ring["logins"] = current_ring["logins"]
         keyring.write(db_path, ring)
-    ctx = open_context(db_path, username=username, create=False, key=key)
+    return _new_identity(open_context(db_path, username=username, create=False, key=key), backup, kept)
+
+
+def _new_identity(ctx: ServiceContext, backup: Path, kept: Path | None) -> Restored:
+    """The restored database takes a new sync identity and epoch (its change numbers are never mistaken for those of
+    the database it replaced), the restore is audited, and its own users log in again."""
     with ctx.uow() as uow:
         epoch = int(uow.repo.setting(EPOCH_SETTING) or 0) + 1
         uow.repo.set_setting(IDENTITY_SETTING, str(uuid.uuid4()))
