@@ -84,6 +84,11 @@ def _suffix(ctx: ServiceContext) -> str:
     return SERVER_SUFFIX if ctx.db.on_server else FILE_SUFFIX
 
 
+def own_backups(ctx: ServiceContext) -> list[BackupRecord]:
+    """The backup folder's copies of this kind of database (a file's, or a server's archives), newest first."""
+    return list_backups(backup_folder(ctx), _suffix(ctx))
+
+
 def list_backups(folder: Path, suffix: str | None = None) -> list[BackupRecord]:
     """Our backups in the folder, newest first (other files are left alone); only a file's copies (".sqlite3") or a
     server's archives (".pgdump") when `suffix` says which."""

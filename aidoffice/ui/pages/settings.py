@@ -25,7 +25,7 @@ from aidoffice.domain.arabic import COUNTRIES, parse_decimal
 from aidoffice.domain.vocab import AidWindow, Role
 from aidoffice.errors import LostUpdateError, UserError
 from aidoffice.services.audit import describe, verify_audit
-from aidoffice.services.backups import backup_folder, list_backups, make_backup, set_backup_folder
+from aidoffice.services.backups import backup_folder, make_backup, own_backups, set_backup_folder, set_tools_folder
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import engine_settings, set_thresholds
 from aidoffice.services.office import (
@@ -168,7 +168,12 @@ class SettingsPage(QWidget):
         column.addWidget(self.backup_folder)
         column.addWidget(self.backup_table)
         row = QHBoxLayout()
-        for button in (backup_now, choose, restore):
+        buttons = [backup_now, choose, restore]
+        if ctx.db.on_server:  # pg_dump and pg_restore, when they are not found by themselves
+            tools = QPushButton("مجلد أدوات PostgreSQL…")
+            tools.clicked.connect(lambda _checked=False: self.choose_tools_folder())
+            buttons.append(tools)
+        for button in buttons:
             row.addWidget(button)
         row.addStretch(1)
         column.addLayout(row)
@@ -224,7 +229,7 @@ class SettingsPage(QWidget):
     def load_backups(self) -> None:
         folder = backup_folder(self.ctx)
         self.backup_folder.setText(str(folder))
-        self._backups = list_backups(folder)
+        self._backups = own_backups(self.ctx)
         kinds = {"manual": "يدوية", "daily": "يومية", "exit": "عند الإغلاق", "before-restore": "قبل استعادة"}
         fill_table(
             self.backup_table,
@@ -252,6 +257,17 @@ class SettingsPage(QWidget):
             folder = Path(chosen)
         ServiceOp(self, lambda: set_backup_folder(self.ctx, folder), message=self.message).success(
             lambda _r: self.load_backups()
+        ).run()
+
+    def choose_tools_folder(self, folder: Path | None = None) -> None:
+        """The folder of pg_dump and pg_restore (bin of a PostgreSQL installation) for a server database's backups."""
+        if folder is None:
+            chosen = QFileDialog.getExistingDirectory(self, "مجلد أدوات PostgreSQL (bin)")
+            if not chosen:
+                return
+            folder = Path(chosen)
+        ServiceOp(self, lambda: set_tools_folder(self.ctx, folder), message=self.message).success(
+            lambda _r: self.message.setText(f"تُؤخذ النسخ بأدوات PostgreSQL في: {folder}")
         ).run()
 
     def restore_selected(self) -> None:
