@@ -41,8 +41,13 @@ class UnitOfWork:
         if self._write_first:
             # SQLite: BEGIN IMMEDIATE now, so every check this unit makes is read under the write lock (a deferred
             # unit that read first cannot take it later without failing); nothing on PostgreSQL (see store/locks).
-            with write_lock_first():
-                self.session.connection()
+            try:
+                with write_lock_first():
+                    self.session.connection()
+            except DBAPIError as exc:  # another program held the write lock past the busy timeout
+                session, self.session = self.session, None
+                session.close()
+                raise_storage_error(exc)
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:

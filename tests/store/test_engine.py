@@ -107,6 +107,26 @@ def test_locked_file_gives_a_clear_message(tmp_path):
         holder.close()
 
 
+def test_a_write_that_waits_past_the_busy_timeout_is_told_in_arabic(tmp_path, monkeypatch):
+    from aidoffice.store.uow import UnitOfWork
+
+    monkeypatch.setenv("AIDOFFICE_BUSY_TIMEOUT_MS", "200")
+    path = tmp_path / "busy.sqlite3"
+    db = open_database(path)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # another clerk's program is writing
+    try:
+        with pytest.raises(StorageError) as err, UnitOfWork(db, "clerk", write_first=True):
+            pass
+        assert "مقفلة" in err.value.message or "مشغولة" in err.value.message
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    with UnitOfWork(db, "clerk", write_first=True) as uow:  # the lock released, the same program writes
+        uow.commit()
+    db.close()
+
+
 def test_missing_file_is_not_created_when_asked_not_to(tmp_path):
     with pytest.raises(StorageError):
         open_database(tmp_path / "nope.sqlite3", create=False)
@@ -182,9 +202,10 @@ def test_migration_runs_with_foreign_keys_off(tmp_path, monkeypatch):
     assert seen == [0]
 
 
-def test_broken_constraints_on_an_encrypted_file_are_sorted_as_on_a_plain_one(ctx):
+def test_broken_constraints_on_an_encrypted_file_are_sorted_as_on_a_plain_one(file_ctx):
     """SQLCipher's driver reports only SQLITE_CONSTRAINT (no extended codes): a repeated unique key and a missing
     reference still leave as the same Arabic UserError as on a plain file, and nothing is written."""
+    ctx = file_ctx
     from aidoffice.errors import UserError
     from aidoffice.services import users
     from aidoffice.services.encryption import encrypt_database
