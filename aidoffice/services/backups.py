@@ -270,12 +270,17 @@ def _restore_on_server(ctx: ServiceContext, backup: Path) -> Restored:
         raise UserError(
             "النسخة ليست من قاعدة بيانات هذا المكتب (هويتها مختلفة): لا تُستعاد فوقها. لم يتغير شيء.", field="backup"
         )
-    if server_backup.revision(backup, tools) != migrate.head_revision():
-        raise UserError(
-            "النسخة من إصدار آخر من البرنامج (بنية قاعدة بياناتها غير بنية القاعدة الحالية): لا تُستعاد فوقها على "
-            "الخادم. استعدها في قاعدة بيانات جديدة فارغة بأداة pg_restore ثم افتحها بالبرنامج ليحدّثها. لم يتغير شيء.",
-            field="backup",
-        )
+    archive_revision = server_backup.revision(backup, tools)
+    older = archive_revision != migrate.head_revision()
+    if older:
+        try:
+            migrate.check_known(archive_revision)
+        except StorageError:
+            raise UserError(
+                "النسخة من إصدار أحدث من هذا البرنامج (أو بنيتها غير معروفة له): لا تُستعاد به. حدّث البرنامج ثم أعد "
+                "الاستعادة. لم يتغير شيء.",
+                field="backup",
+            ) from None
     if not server_backup.owns_schema(ctx.db):
         raise PermissionDeniedError(
             "الاستعادة على الخادم تعيد إنشاء جداول قاعدة البيانات، فتحتاج الاتصال بحساب مالكها على الخادم (الذي أنشأها "
@@ -290,10 +295,31 @@ def _restore_on_server(ctx: ServiceContext, backup: Path) -> Restored:
     server_backup.dump(ctx.db, kept, tools, office.id if office else None)
     log.info("current database kept aside before restoring (%s)", BEFORE_RESTORE)
     url, username = ctx.db.engine.url, ctx.username
-    ctx.close()  # this program's own connections are not in the restore's way
-    server_backup.restore(url, backup, tools)
+    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as scratch_folder:
+        archive = backup
+        if older:  # brought up to this program's schema in a scratch database first, then dumped again
+            archive = Path(scratch_folder) / f"upgraded{SERVER_SUFFIX}"
+            _upgrade_archive(ctx, backup, archive, tools, office.id if office else None)
+        ctx.close()  # this program's own connections are not in the restore's way
+        server_backup.restore(url, archive, tools)
     restored = open_context(url.render_as_string(hide_password=False), username=username, create=False)
     return _new_identity(restored, backup, kept)
+
+
+def _upgrade_archive(ctx: ServiceContext, backup: Path, target: Path, tools, office_id: str | None) -> None:
+    """An archive of an older schema: restored into a scratch database on the same server, migrated there as any
+    database is when opened, dumped to `target`; the scratch database removed. The current one is not touched."""
+    scratch = server_backup.scratch_database(ctx.db)
+    try:
+        server_backup.restore(scratch, backup, tools, clean=False)
+        upgraded = open_context(scratch, create=False)
+        try:
+            server_backup.dump(upgraded.db, target, tools, office_id)
+        finally:
+            upgraded.close()
+    finally:
+        server_backup.drop_database(ctx.db, scratch)
+    log.info("an archive of schema revision older than head brought up to date before restoring")
 
 
 def lowers_encryption(ctx: ServiceContext, backup: Path) -> bool:

@@ -236,11 +236,35 @@ def owns_schema(db: Database) -> bool:
         )
 
 
-def restore(url, archive: Path, tools: Tools) -> None:
+def scratch_database(db: Database) -> str:
+    """A new empty database on the same server (named after the current one), for an archive of an older schema to
+    be brought up to date in; its address, password included (never shown). Needs the right to create databases."""
+    url = db.engine.url
+    name = f"{(url.database or 'aidoffice')[:40]}_restore_{uuid.uuid4().hex[:8]}"
+    try:
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            quoted = conn.dialect.identifier_preparer.quote(name)
+            conn.execute(text(f"CREATE DATABASE {quoted} TEMPLATE template0 ENCODING 'UTF8'"))
+    except DBAPIError as exc:
+        raise StorageError(
+            "النسخة من إصدار أقدم من البرنامج، وتُحدَّث قبل استعادتها في قاعدة بيانات مؤقتة على الخادم، لكن حساب "
+            "الاتصال لا يملك إنشاء قواعد البيانات (CREATEDB). استعدها بحساب يملكه. لم يتغير شيء."
+        ) from exc
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+def drop_database(db: Database, url: str) -> None:
+    """Remove a scratch database made by scratch_database (its connections ended first)."""
+    with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        quoted = conn.dialect.identifier_preparer.quote(make_url(url).database or "")
+        conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
+
+
+def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
     """Put the archive in place of the database's objects and rows, in ONE transaction: pg_restore drops each object
     the archive holds and makes it again with the archive's rows, and any failure rolls everything back, leaving the
     database as it was. Its script sets lock_timeout to 0, so it is watched instead: kept waiting for another
-    connection's lock for LOCK_WAIT_S, it is cancelled (and so rolled back)."""
+    connection's lock for LOCK_WAIT_S, it is cancelled (and so rolled back). `clean=False`: into an empty database."""
     address, env = _address(url)
     tag = f"AidOffice restore {uuid.uuid4().hex[:12]}"
     env["PGAPPNAME"] = tag
@@ -248,8 +272,7 @@ def restore(url, archive: Path, tools: Tools) -> None:
         str(tools.pg_restore),
         "--single-transaction",
         "--exit-on-error",
-        "--clean",
-        "--if-exists",
+        *(("--clean", "--if-exists") if clean else ()),
         "--no-owner",
         "--no-password",
         f"--dbname={address}",

@@ -19,9 +19,9 @@ from aidoffice.errors import PermissionDeniedError, StorageError, UserError
 from aidoffice.services import backups, users
 from aidoffice.services.context import open_context
 from aidoffice.services.persons import add_person, search_persons
-from aidoffice.store import server_backup
+from aidoffice.store import migrate, server_backup
 from tests.helpers.databases import new_office
-from tests.helpers.postgres import SERVER, create_database, drop_database, needs_server, sql
+from tests.helpers.postgres import SERVER, create_database, drop_database, libpq, needs_server, sql
 
 pytestmark = needs_server
 
@@ -169,8 +169,6 @@ def test_a_restore_that_fails_midway_leaves_the_data_as_they_were(admin, office_
     """Another PC holds the persons table: pg_restore gives up on its lock and its one transaction rolls back."""
     import psycopg
 
-    from tests.helpers.postgres import libpq
-
     add_person(admin, PersonInput(full_name=NAME))
     record = backups.make_backup(admin, tmp_path / "usb")
     add_person(admin, PersonInput(full_name="سالم عوض بامطرف"))
@@ -303,3 +301,50 @@ def test_backup_and_restore_from_the_command_line(office_url, tmp_path, capsys, 
     monkeypatch.setenv("AIDOFFICE_PASSWORD", CLERK_PW)
     assert main(["restore", str(copy), "--db", office_url, "--user", "clerk1"]) == 2
     assert capsys.readouterr().err.strip() and _identity(office_url) == before
+
+
+def _archive_at(revision: str, source, tmp_path, name: str):
+    """An archive of the office as a database of another schema revision would hold it (here: 0011's table gone)."""
+    url = create_database()
+    try:
+        server_backup.restore(url, source, _tools(), clean=False)
+        sql(url, "DROP TABLE requests")
+        sql(url, "UPDATE alembic_version SET version_num = %s", (revision,))
+        target = tmp_path / name
+        done = subprocess.run(
+            [str(_tools().pg_dump), "--format=custom", f"--file={target}", libpq(url)], capture_output=True
+        )
+        assert done.returncode == 0, done.stderr
+        return target
+    finally:
+        drop_database(url)
+
+
+def test_an_archive_of_an_older_schema_is_brought_up_to_date_then_restored(admin, office_url, tmp_path):
+    add_person(admin, PersonInput(full_name=NAME))
+    current = backups.make_backup(admin, tmp_path / "usb").path
+    older = _archive_at("0010", current, tmp_path, "aidoffice-20250101-000000-manual.pgdump")
+    assert server_backup.revision(older, _tools()) == "0010"
+    sql(office_url, "DELETE FROM persons")
+    done = backups.restore_backup(admin, older)
+    try:
+        assert _persons(office_url) == [NAME]
+        assert sql(office_url, "SELECT version_num FROM alembic_version") == [(migrate.head_revision(),)]
+        assert sql(office_url, "SELECT count(*) FROM requests") == [(0,)]  # migrated again in the scratch database
+        scratch = f"{make_url(office_url).database}_restore_%"
+        assert sql(office_url, "SELECT count(*) FROM pg_database WHERE datname LIKE %s", (scratch,)) == [(0,)]
+        with done.ctx.uow() as uow:
+            assert uow.repo.setting(backups.EPOCH_SETTING) == 1
+    finally:
+        done.ctx.close()
+
+
+def test_an_archive_of_a_newer_program_is_refused(admin, office_url, tmp_path):
+    add_person(admin, PersonInput(full_name=NAME))
+    current = backups.make_backup(admin, tmp_path / "usb").path
+    newer = _archive_at("9999", current, tmp_path, "aidoffice-20250101-000000-manual.pgdump")
+    before = (_persons(office_url), _identity(office_url))
+    with pytest.raises(UserError) as refused:
+        backups.restore_backup(admin, newer)
+    assert "أحدث" in refused.value.message
+    assert (_persons(office_url), _identity(office_url)) == before
