@@ -18,6 +18,7 @@ from decimal import Decimal
 from sqlalchemy import event, insert, inspect, select, update
 from sqlalchemy.orm import MANYTOONE, Session, sessionmaker
 
+from aidoffice.store import dialect
 from aidoffice.store import models as m
 from aidoffice.store.base import RecordMixin, new_id, utcnow
 
@@ -125,8 +126,11 @@ def hash_at(session: Session, seq: int) -> str | None:
 
 
 def append(session: Session, actor: str, rows: list[tuple]) -> None:
-    """Add entries (action, entity, entity_id, before, after, office_id) to the chain, in the current transaction."""
+    """Add entries (action, entity, entity_id, before, after, office_id) to the chain, in the current transaction.
+    On a server the head is read under the writer lock (dialect.lock_writers), held to the commit: two writers never
+    chain onto one head, and sequence numbers follow the commit order."""
     connection = session.connection()
+    dialect.lock_writers(connection)
     prev_seq, prev = head(session)
     start = (prev_seq, prev)
     seq = prev_seq
@@ -301,6 +305,7 @@ def _walk(session: Session, want: tuple[int, ...], since: tuple[int, str] | None
 
 
 def install(sessions: sessionmaker[Session]) -> None:
+    dialect.serialize_writers(sessions.kw["bind"])  # one writer at a time on a server, as the chain needs
     event.listen(sessions, "before_flush", _collect)
     event.listen(sessions, "after_flush", _write_pending)
     event.listen(sessions, "after_commit", _publish_head)

@@ -70,6 +70,7 @@ def _copy(connection: Connection, table_name: str, names: Sequence[str], tuples:
     """COPY … FROM STDIN through psycopg, in the connection's own transaction (rows fire their triggers as inserts).
     A failure leaves as SQLAlchemy's error of its kind (IntegrityError…), as an insert() would, without the values."""
     sql = f"COPY {table_name} ({_quoted(connection, names)}) FROM STDIN"
+    dialect.lock_writers(connection)  # the driver's own cursor: no statement event takes the writer lock for it
     driver = connection.dialect.loaded_dbapi
     cursor = connection.connection.driver_connection.cursor()
     try:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Integer, Table, Text, cast, func
+from sqlalchemy import BigInteger, Integer, Table, Text, cast, event, func
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import ReturnTypeFromArgs
@@ -88,3 +88,66 @@ def json_integer(bind, column):
 def integer_json(bind, value):
     """An SQL integer to keep in a JSON column: SQLite stores its text (which reads back as the JSON number)."""
     return func.to_json(value) if is_postgresql(bind) else cast(value, Text)
+
+
+# --- one writer at a time on a server --------------------------------------------------------------------------
+
+# The audit chain (read the head, append), the sync clock and stamped mark, the outbox's change numbers and the
+# search keys (max + 1) each assume one writer at a time, as SQLite gives. On PostgreSQL a transaction takes this
+# transaction-scoped advisory lock before its first write (and before any other advisory lock, so that locks are
+# always taken in one order and two writers never wait for each other in a circle); the commit or rollback releases
+# it. Writes are thereby committed one after the other, in the order they took the lock: change numbers, audit
+# sequence numbers and clock values follow the commit order, and "changes after N" never misses a late commit.
+# Readers never take it.
+WRITER_LOCK_KEY = 0x4169644F66666963  # "AidOffic"
+_WRITER_LOCK_HELD = "aidoffice_writer_lock"  # connection.info: the transaction that holds the lock
+_WRITES = frozenset({"insert", "update", "delete", "merge", "copy", "create", "drop", "alter", "truncate"})
+
+
+def _lock_sql() -> str:
+    """Wait for the lock as long as SQLite waits for its write lock (the busy timeout), then fail as busy (55P03);
+    the lock wait alone is bounded: the transaction's other waits keep the server's setting."""
+    from aidoffice.store.engine import busy_timeout_ms  # engine imports this module
+
+    return (
+        f"SET LOCAL lock_timeout = {max(1, busy_timeout_ms())}; SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY}); "
+        "RESET lock_timeout"
+    )
+
+
+def _needs_writer_lock(statement: str) -> bool:
+    words = statement.lstrip(" \t\r\n(").split(None, 1)
+    if not words:
+        return False
+    first = words[0].lower()
+    # a lock taken to check then write ("already received"…) comes after the writer lock, never before it
+    return first in _WRITES or (first != "set" and "pg_advisory" in statement and str(WRITER_LOCK_KEY) not in statement)
+
+
+def lock_writers(connection) -> None:
+    """Take the writer lock now, before a read that a write of this transaction depends on (the audit head, the
+    clock, max + 1). Held until the transaction ends; nothing on SQLite, whose write lock already does this."""
+    if not is_postgresql(connection) or holds_writer_lock(connection):
+        return
+    connection.exec_driver_sql(_lock_sql())
+    connection.info[_WRITER_LOCK_HELD] = connection.get_transaction()
+
+
+def holds_writer_lock(connection) -> bool:
+    """Whether this transaction holds the writer lock (always False on SQLite)."""
+    held = connection.info.get(_WRITER_LOCK_HELD)
+    return held is not None and held is connection.get_transaction()
+
+
+def serialize_writers(engine) -> None:
+    """On a PostgreSQL engine: every transaction takes the writer lock just before its first write statement."""
+    if engine.dialect.name != POSTGRESQL or event.contains(engine, "before_cursor_execute", _before_write):
+        return
+    event.listen(engine, "before_cursor_execute", _before_write, retval=True)
+
+
+def _before_write(connection, cursor, statement, parameters, _context, _executemany):
+    if not holds_writer_lock(connection) and _needs_writer_lock(statement):
+        cursor.execute(_lock_sql())
+        connection.info[_WRITER_LOCK_HELD] = connection.get_transaction()
+    return statement, parameters

@@ -17,6 +17,9 @@ from aidoffice.store.models import Person
 
 
 def next_search_rowid(session: Session) -> int:
+    """The next free index key. Read under the writer lock on a server (held to the commit), so two transactions
+    adding persons at once never take the same keys, and a bulk insert's keys stay one unbroken run."""
+    dialect.lock_writers(session.connection())
     return int(session.execute(select(func.coalesce(func.max(Person.search_rowid), 0))).scalar_one()) + 1
 
 

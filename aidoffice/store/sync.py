@@ -209,6 +209,7 @@ def clock(conn: Connection) -> int:
 
 def observe(conn: Connection, stamp: int) -> None:
     """Move the clock up to a stamp seen in a package, so later local changes order after it."""
+    dialect.lock_writers(conn)
     if stamp > clock(conn):
         _set_number(conn, CLOCK_SETTING, stamp)
 
@@ -220,12 +221,20 @@ def office_id(conn: Connection) -> str:
 def stamp_pending(session: Session, now_ms: int) -> None:
     """Give the changes of this transaction one clock stamp (called by the unit of work just before it commits).
 
-    The outbox rows past the `sync.stamped` mark are this transaction's: SQLite lets one writer at a time, so no
-    other process can have added rows between the mark and now. (Not yet so on a server: see issue 18.)"""
+    The outbox rows past the `sync.stamped` mark are this transaction's: SQLite lets one writer at a time, and on a
+    server every transaction that writes holds the writer lock from its first write to its commit
+    (dialect.serialize_writers), so no other transaction can have added rows between the mark and now, and the clock
+    read here is the newest committed one."""
     conn = session.connection()
     mark, newest = _number(conn, STAMPED_SETTING), newest_change(conn)
     if newest <= mark:
         return
+    if dialect.is_postgresql(conn) and not dialect.holds_writer_lock(conn):
+        # rows this transaction did not write through a statement (none should): read again under the lock
+        dialect.lock_writers(conn)
+        mark, newest = _number(conn, STAMPED_SETTING), newest_change(conn)
+        if newest <= mark:
+            return
     stamp = next_stamp(clock(conn), now_ms)
     conn.execute(_stamps_of_changes(conn, mark), {"stamp": stamp, "me": office_id(conn)})
     _set_number(conn, STAMPED_SETTING, newest)
@@ -277,6 +286,7 @@ def restamp_ahead(conn: Connection, limit: int, floor: int) -> Restamped:
     bulk-added meanwhile, which travel with their creation time as stamp, get a stamp of their own. The clock goes
     back to the newest new stamp. Nothing leaves the outbox: what was not acknowledged still goes in the next
     package, with the new stamps."""
+    dialect.lock_writers(conn)
     me = office_id(conn)
     rows = conn.exec_driver_sql(
         "SELECT entity, entity_id, field, hlc, base FROM sync_stamps WHERE origin = ? AND (hlc > ? OR base > ?)",
@@ -444,12 +454,15 @@ class References:
 def changed_ids(conn: Connection, after: int, upto: int, tables: tuple[str, ...], *, local_only: bool) -> dict:
     """table → ids of records changed in (after, upto]."""
     found: dict[str, list[str]] = defaultdict(list)
-    marks = ",".join("?" for _ in tables)
-    sql = (
-        f"SELECT DISTINCT entity, entity_id FROM sync_outbox WHERE change_no > ? AND change_no <= ? "
-        f"AND entity IN ({marks})" + (" AND local = 1" if local_only else "")
+    outbox = table("sync_outbox")
+    query = (
+        select(outbox.c.entity, outbox.c.entity_id)
+        .distinct()
+        .where(outbox.c.change_no > after, outbox.c.change_no <= upto, outbox.c.entity.in_(list(tables)))
     )
-    for entity, ident in conn.exec_driver_sql(sql, (after, upto, *tables)):
+    if local_only:
+        query = query.where(outbox.c.local == 1)
+    for entity, ident in conn.execute(query):  # Core: the driver's own placeholders on either engine
         found[entity].append(ident)
     return found
 
@@ -701,6 +714,7 @@ class Applier:
         self._count_references()
         self._check_pointers()
         # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
+        dialect.lock_writers(self.conn)  # held since the first write: the rows past the mark are this package's
         mark, newest = _number(self.conn, STAMPED_SETTING), newest_change(self.conn)
         self.conn.exec_driver_sql("UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))
         _set_number(self.conn, STAMPED_SETTING, newest)
