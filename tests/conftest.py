@@ -1,4 +1,10 @@
-"""Shared fixtures: every test gets its own user folder, real SQLite files, and offscreen Qt."""
+"""Shared fixtures: every test gets its own user folder, offscreen Qt, and its database on each engine under test.
+
+`ctx` and `demo_ctx` are parametrised over the engines: a real SQLite file, and a real database on the PostgreSQL
+test server when AIDOFFICE_TEST_PG names one (then every test using them runs on both; none is skipped).
+`file_ctx` and `file_demo_ctx` are SQLite files only, for tests about the file itself (encryption, file copies,
+damaged files, file locks, keyrings beside the file).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,9 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.helpers.databases import build_demo, demo_copy, new_office
+from tests.helpers.postgres import SERVER
+
+ENGINES = ["sqlite", "postgresql"] if SERVER else ["sqlite"]
 
 
 @pytest.fixture(autouse=True)
@@ -19,13 +28,6 @@ def aidoffice_home(tmp_path, monkeypatch):
     return home
 
 
-@pytest.fixture
-def ctx(tmp_path):
-    context = new_office(tmp_path / "office.sqlite3")
-    yield context
-    context.close()
-
-
 @pytest.fixture(scope="session")
 def demo_template(tmp_path_factory):
     folder = tmp_path_factory.mktemp("demo")
@@ -34,7 +36,16 @@ def demo_template(tmp_path_factory):
 
 
 @pytest.fixture
-def demo_ctx(demo_template, tmp_path):
+def file_ctx(tmp_path):
+    """An initialised office in a SQLite file (tests about the file itself)."""
+    context = new_office(tmp_path / "office.sqlite3")
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def file_demo_ctx(demo_template, tmp_path):
+    """A private copy of the tests' demo office (2,500 persons, seed 7) in a SQLite file."""
     context = demo_copy(demo_template, tmp_path / "demo.sqlite3")
     yield context
     context.close()
@@ -54,29 +65,15 @@ def pg_templates():
         postgres.drop_database(url)
 
 
-def _server_copy(pg_templates, kind: str, build) -> str:
-    from tests.helpers import postgres
-
-    if kind not in pg_templates:
-        url = postgres.create_database()
-        pg_templates[kind] = url
-        build(url)
-    return postgres.create_database(template=pg_templates[kind])
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=ENGINES)
 def engine(request):
-    """The engine under test: "sqlite", or "postgresql" (skipped when no test server is named)."""
-    from tests.helpers.postgres import SERVER
-
-    if request.param == "postgresql" and not SERVER:
-        pytest.skip("AIDOFFICE_TEST_PG names no PostgreSQL server")
+    """The engine under test: "sqlite", or "postgresql" (only when AIDOFFICE_TEST_PG names a server)."""
     return request.param
 
 
 @pytest.fixture
-def engine_ctx(engine, pg_templates, tmp_path):
-    """An initialised office on either engine."""
+def ctx(engine, pg_templates, tmp_path):
+    """An initialised office on the engine under test."""
     from aidoffice.services.context import open_context
     from tests.helpers import postgres
 
@@ -85,7 +82,7 @@ def engine_ctx(engine, pg_templates, tmp_path):
         yield context
         context.close()
         return
-    url = _server_copy(pg_templates, "office", lambda u: new_office(u).close())
+    url = postgres.server_copy(pg_templates, "office", lambda u: new_office(u).close())
     context = open_context(url, username="tester")
     yield context
     context.close()
@@ -93,8 +90,8 @@ def engine_ctx(engine, pg_templates, tmp_path):
 
 
 @pytest.fixture
-def engine_demo_ctx(engine, pg_templates, request, tmp_path):
-    """The tests' demo office (2,500 persons, seed 7) on either engine."""
+def demo_ctx(engine, pg_templates, request, tmp_path):
+    """The tests' demo office (2,500 persons, seed 7) on the engine under test."""
     from aidoffice.services.context import open_context
     from tests.helpers import postgres
 
@@ -103,7 +100,7 @@ def engine_demo_ctx(engine, pg_templates, request, tmp_path):
         yield context
         context.close()
         return
-    url = _server_copy(pg_templates, "demo", build_demo)
+    url = postgres.server_copy(pg_templates, "demo", build_demo)
     context = open_context(url, username="tester")
     yield context
     context.close()

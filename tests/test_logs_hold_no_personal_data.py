@@ -30,6 +30,7 @@ from aidoffice.services.exports import export_list
 from aidoffice.services.persons import add_person, create_household, search_persons
 from aidoffice.services.reports import write_cards, write_distribution_sheet
 from aidoffice.services.review import merge_pair, review_queue
+from tests.helpers.databases import address
 from tests.helpers.legacy import entered_before_the_check
 
 PEOPLE = [
@@ -75,7 +76,7 @@ def test_a_day_of_work_leaves_no_personal_data_in_the_logs(ctx, tmp_path, capsys
     write_distribution_sheet(ctx, first.id, tmp_path / "sheet.pdf")
     write_cards(ctx, ids[2:], tmp_path / "cards.pdf")
     make_backup(ctx, tmp_path / "usb")
-    assert main(["search", "باحميش", "--db", str(ctx.db.path), "--user", "nobody"]) == 2  # users exist: refused
+    assert main(["search", "باحميش", "--db", address(ctx), "--user", "nobody"]) == 2  # users exist: refused
     capsys.readouterr()
     for handler in logging.getLogger("aidoffice").handlers:
         handler.flush()

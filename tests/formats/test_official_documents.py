@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import itertools
 import shutil
-import sqlite3
 import subprocess
 import unicodedata
 from datetime import date, timedelta
@@ -28,7 +27,7 @@ from aidoffice.services import reports
 from aidoffice.services.aid import DistributionInput, add_distribution_line, create_distribution
 from aidoffice.services.office import get_letterhead, set_letterhead
 from aidoffice.services.tables import TableQuery, count_rows, page_rows
-from tests.helpers.databases import new_office
+from tests.helpers.databases import new_office, raw_connect
 from tests.services.test_reports import read_back, squash
 
 pytestmark = pytest.mark.skipif(shutil.which("pdftoppm") is None, reason="poppler-utils not installed")
@@ -246,7 +245,7 @@ def test_letterhead_follows_the_country_and_numbers_documents_in_the_database(tm
         assert "AidOffice" not in one
         # kept in the database: a second process sees the counter
         value = (
-            sqlite3.connect(ctx.db.path)
+            raw_connect(ctx)
             .execute("SELECT value FROM settings WHERE key = ?", (f"documents.serial.{year}",))
             .fetchone()[0]
         )
@@ -360,7 +359,7 @@ def test_monthly_report_counts_approved_rounds_and_the_registrys_dormant_associa
 def test_profile_flags_an_expired_licence(demo_ctx, tmp_path):
     assoc = page_rows(demo_ctx, "associations", TableQuery(), 0, 1)[0]
     expired = demo_ctx.today() - timedelta(days=40)
-    conn = sqlite3.connect(demo_ctx.db.path)
+    conn = raw_connect(demo_ctx)
     conn.execute("UPDATE associations SET licence_expiry = ? WHERE id = ?", (expired.isoformat(), assoc.id))
     conn.commit()
     conn.close()
@@ -369,7 +368,7 @@ def test_profile_flags_an_expired_licence(demo_ctx, tmp_path):
 
 
 def test_letter_has_a_subject_the_right_gender_and_a_slip_whose_boxes_stay_apart(demo_ctx, tmp_path):
-    conn = sqlite3.connect(demo_ctx.db.path)
+    conn = raw_connect(demo_ctx)
     found = dict(
         conn.execute(
             "SELECT p.sex, r.id FROM referrals r JOIN persons p ON p.id = r.person_id WHERE p.sex IN ('M', 'F')"

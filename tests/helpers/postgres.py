@@ -58,3 +58,13 @@ def sql(url: str, statement: str, params: tuple = ()) -> list[tuple]:
     with psycopg.connect(libpq(url), autocommit=True) as conn:
         cur = conn.execute(statement, params)
         return cur.fetchall() if cur.description else []
+
+
+def server_copy(templates: dict[str, str], kind: str, build) -> str:
+    """A new database copied from the one prepared for `kind` (made by `build(url)` the first time): CREATE DATABASE
+    … TEMPLATE copies files, far faster than migrating and filling a database again."""
+    if kind not in templates:
+        url = create_database()
+        templates[kind] = url
+        build(url)
+    return create_database(template=templates[kind])

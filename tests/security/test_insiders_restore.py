@@ -209,7 +209,9 @@ def test_restore_keeps_the_current_file_beside_it_and_takes_a_new_identity(tmp_p
     assert run(capsys, "stats", "--db", db, "--user", "admin")[0] == 0
 
 
-def test_the_desktop_asks_before_a_plain_backup_replaces_an_encrypted_database(qtbot, ctx, tmp_path):
+def test_the_desktop_asks_before_a_plain_backup_replaces_an_encrypted_database(qtbot, file_ctx, tmp_path):
+    """An encrypted SQLite file and a plain file backup of it."""
+    ctx = file_ctx
     from aidoffice.services.encryption import encrypt_database
     from aidoffice.ui.main_window import MainWindow
 
@@ -234,7 +236,9 @@ def test_the_desktop_asks_before_a_plain_backup_replaces_an_encrypted_database(q
     assert not is_plain(kept) and keyring.exists(kept)
 
 
-def test_the_desktop_offers_to_encrypt_the_plain_backups_when_it_encrypts(qtbot, ctx):
+def test_the_desktop_offers_to_encrypt_the_plain_backups_when_it_encrypts(qtbot, file_ctx):
+    """A SQLite file encrypted, and its plain file backups."""
+    ctx = file_ctx
     from aidoffice.ui.login import AdminDialog
 
     old = backups.make_backup(ctx).path  # taken before the office had users, in the default folder

@@ -8,6 +8,7 @@ from datetime import date, timedelta
 
 import pytest
 
+from aidoffice import paths
 from aidoffice.domain.persons import PersonInput
 from aidoffice.errors import PermissionDeniedError, UserError, ValidationError
 from aidoffice.services import users
@@ -35,6 +36,11 @@ def office(ctx):
     assoc = register_association(ctx, AssociationInput(name="جمعية الإحسان", registration_number="55/2015"))
     project = create_project(ctx, ProjectInput(association_id=assoc.id, title="سلال", aid_type="food_basket"))
     return ctx, assoc, project
+
+
+def _out(name):
+    """Where a test's exports go: the user's data folder of this test (the database may be on a server)."""
+    return paths.ensure_dir(paths.data_dir()) / name
 
 
 def as_role(ctx, role):
@@ -95,14 +101,12 @@ ACTIONS = {
     "decide a duplicate pair": ({"supervisor", "admin"}, lambda ctx, p: _pair(ctx)),
     "export a list": (
         {"supervisor", "admin"},
-        lambda ctx, p: lambda c: export_list(c, "persons", c.db.path.parent / f"persons-{c.role}.xlsx"),
+        lambda ctx, p: lambda c: export_list(c, "persons", _out(f"persons-{c.role}.xlsx")),
     ),
     "export indicators": (
         {"supervisor", "admin"},
         lambda ctx, p: (
-            lambda c: export_indicators(
-                c, IndicatorFilter("2026-01", "2026-03"), c.db.path.parent / f"ind-{c.role}.xlsx"
-            )
+            lambda c: export_indicators(c, IndicatorFilter("2026-01", "2026-03"), _out(f"ind-{c.role}.xlsx"))
         ),
     ),
     "change an aid window": ({"admin"}, lambda ctx, p: lambda c: set_aid_window(c, "food_basket", "days", "20")),

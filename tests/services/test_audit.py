@@ -4,7 +4,6 @@ breaks; `aidoffice-cli audit verify` says where."""
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import pytest
 
@@ -15,26 +14,27 @@ from aidoffice.services.audit import verify_audit
 from aidoffice.services.exports import export_list
 from aidoffice.services.persons import add_person, update_person
 from aidoffice.services.tables import TableQuery, count_rows, page_rows
+from tests.helpers.databases import address, raw_connect, sql
 
 
-def _rows(path, sql, *args):
-    conn = sqlite3.connect(path)
-    try:
-        return conn.execute(sql, args).fetchall()
-    finally:
-        conn.close()
+def _rows(ctx, statement, *args):
+    return sql(ctx, statement, args)
 
 
-def _tamper(path, *statements):
-    """What someone with the file and sqlite3 could do: drop the guard triggers, then change rows."""
-    conn = sqlite3.connect(path, isolation_level=None)
-    try:
-        conn.execute("DROP TRIGGER audit_log_no_update")
-        conn.execute("DROP TRIGGER audit_log_no_delete")
-        for sql in statements:
-            conn.execute(sql)
-    finally:
-        conn.close()
+def _json(value):
+    """A before/after column as read back: JSON text in a SQLite file, already decoded from PostgreSQL's json."""
+    return json.loads(value) if isinstance(value, str) else value
+
+
+def _tamper(ctx, *statements):
+    """What someone with the file and sqlite3 (or the server's owner and psql) could do: drop the guard triggers,
+    then change rows."""
+    on = " ON audit_log" if ctx.db.on_server else ""
+    with raw_connect(ctx, autocommit=True) as conn:
+        conn.execute(f"DROP TRIGGER audit_log_no_update{on}")
+        conn.execute(f"DROP TRIGGER audit_log_no_delete{on}")
+        for statement in statements:
+            conn.execute(statement)
 
 
 @pytest.fixture
@@ -47,12 +47,12 @@ def trail(ctx, tmp_path):
 
 def test_changes_are_recorded_with_who_before_and_after(trail):
     ctx, person = trail
-    rows = _rows(ctx.db.path, "SELECT username, action, entity, entity_id, before, after FROM audit_log ORDER BY seq")
+    rows = _rows(ctx, "SELECT username, action, entity, entity_id, before, after FROM audit_log ORDER BY seq")
     actions = [(r[1], r[2]) for r in rows]
     assert ("create", "persons") in actions and ("update", "persons") in actions and ("export", "persons") in actions
     update = next(r for r in rows if r[1] == "update" and r[2] == "persons")
     assert update[0] == ctx.username and update[3] == person.id
-    before, after = json.loads(update[4]), json.loads(update[5])  # before and after, only what changed
+    before, after = _json(update[4]), _json(update[5])  # before and after, only what changed
     assert "الجابري" in before["full_name"] and "بريك" in after["full_name"] and "phone" not in after
     report = verify_audit(ctx)
     assert report.broken_at is None and not report.reason and report.entries == len(rows)
@@ -65,21 +65,18 @@ def test_a_district_changed_through_the_form_is_in_the_trail(ctx):
         ids = {d.name: d.id for d in uow.repo.districts()[:2]}
     person = add_person(ctx, PersonInput(full_name="خالد سعيد عمر الجابري", district=first))
     update_person(ctx, person.id, PersonInput(full_name="خالد سعيد عمر الجابري", district=second))
-    rows = _rows(ctx.db.path, "SELECT before, after FROM audit_log WHERE action = 'update' AND entity = 'persons'")
-    before, after = json.loads(rows[-1][0]), json.loads(rows[-1][1])
+    rows = _rows(ctx, "SELECT before, after FROM audit_log WHERE action = 'update' AND entity = 'persons'")
+    before, after = _json(rows[-1][0]), _json(rows[-1][1])
     assert (before["district_id"], after["district_id"]) == (ids[first], ids[second])
 
 
 def test_the_trail_refuses_updates_and_deletes(trail):
     ctx, _ = trail
-    conn = sqlite3.connect(ctx.db.path)
-    try:
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+    with raw_connect(ctx, autocommit=True) as conn:
+        with pytest.raises(conn.IntegrityError, match="append-only"):
             conn.execute("UPDATE audit_log SET username = 'x'")
-        with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+        with pytest.raises(conn.IntegrityError, match="append-only"):
             conn.execute("DELETE FROM audit_log")
-    finally:
-        conn.close()
 
 
 @pytest.mark.parametrize(
@@ -92,25 +89,25 @@ def test_the_trail_refuses_updates_and_deletes(trail):
 )
 def test_an_edited_or_deleted_row_breaks_the_chain_where_it_was(trail, statement, broken, capsys):
     ctx, _ = trail
-    _tamper(ctx.db.path, statement)
+    _tamper(ctx, statement)
     report = verify_audit(ctx)
     assert report.broken_at == broken
-    assert main(["audit", "verify", "--db", str(ctx.db.path)]) == 2
+    assert main(["audit", "verify", "--db", address(ctx)]) == 2
     assert f"رقم {broken}" in capsys.readouterr().err
 
 
 def test_a_cut_off_tail_is_noticed(trail, capsys):
     ctx, _ = trail
-    last = _rows(ctx.db.path, "SELECT max(seq) FROM audit_log")[0][0]
-    _tamper(ctx.db.path, f"DELETE FROM audit_log WHERE seq = {last}")
+    last = _rows(ctx, "SELECT max(seq) FROM audit_log")[0][0]
+    _tamper(ctx, f"DELETE FROM audit_log WHERE seq = {last}")
     report = verify_audit(ctx)
     assert report.broken_at is None and report.reason
-    assert main(["audit", "verify", "--db", str(ctx.db.path)]) == 2
+    assert main(["audit", "verify", "--db", address(ctx)]) == 2
 
 
 def test_verify_says_the_chain_holds(trail, capsys):
     ctx, _ = trail
-    assert main(["audit", "verify", "--db", str(ctx.db.path)]) == 0
+    assert main(["audit", "verify", "--db", address(ctx)]) == 0
     assert "سليمة" in capsys.readouterr().out
 
 
@@ -123,7 +120,7 @@ def test_logins_are_recorded_and_only_the_administrator_reads_the_trail(ctx):
         users.login(replace(ctx), "clerk1", "wrong-password")
     clerk = replace(ctx)
     users.login(clerk, "clerk1", "كلمة-سر-الموظف")
-    actions = [r[0] for r in _rows(ctx.db.path, "SELECT action FROM audit_log WHERE entity = 'users'")]
+    actions = [r[0] for r in _rows(ctx, "SELECT action FROM audit_log WHERE entity = 'users'")]
     assert "login_failed" in actions and "login" in actions
     with pytest.raises(Exception, match="ليست لديك صلاحية"):
         count_rows(clerk, "audit", TableQuery())

@@ -17,7 +17,8 @@ from aidoffice.services.persons import add_person, search_persons
 from aidoffice.store.backup import integrity
 
 
-def test_backup_is_a_checked_copy_and_is_audited(ctx, tmp_path):
+def test_backup_is_a_checked_copy_and_is_audited(file_ctx, tmp_path):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
     record = backups.make_backup(ctx, tmp_path / "usb")
     assert record.path.parent == tmp_path / "usb" and record.kind == "manual"
@@ -55,7 +56,8 @@ def test_rotation_keeps_seven_daily_four_weekly_twelve_monthly(tmp_path):
     assert (tmp_path / "notes.txt").exists()
 
 
-def test_restore_puts_the_copy_back_with_a_new_identity(ctx, tmp_path):
+def test_restore_puts_the_copy_back_with_a_new_identity(file_ctx, tmp_path):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
     record = backups.make_backup(ctx, tmp_path / "usb")
     with ctx.uow() as uow:
@@ -77,7 +79,8 @@ def test_restore_puts_the_copy_back_with_a_new_identity(ctx, tmp_path):
         restored.close()
 
 
-def test_a_damaged_backup_is_refused_and_nothing_changes(ctx, tmp_path):
+def test_a_damaged_backup_is_refused_and_nothing_changes(file_ctx, tmp_path):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
     bad = tmp_path / "aidoffice-20260101-000000-manual.sqlite3"
     bad.write_bytes(b"SQLite format 3\x00" + b"\x00" * 5000)
@@ -91,7 +94,8 @@ def test_a_damaged_backup_is_refused_and_nothing_changes(ctx, tmp_path):
     assert db_path.read_bytes() == before
 
 
-def test_a_damaged_database_is_named_and_not_copied(ctx, tmp_path):
+def test_a_damaged_database_is_named_and_not_copied(file_ctx, tmp_path):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     db_path = ctx.db.path
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
     ctx.close()
@@ -102,7 +106,8 @@ def test_a_damaged_database_is_named_and_not_copied(ctx, tmp_path):
     assert backups.check_database(db_path) != "ok"
 
 
-def test_backup_and_restore_from_the_command_line(ctx, tmp_path, capsys, monkeypatch):
+def test_backup_and_restore_from_the_command_line(file_ctx, tmp_path, capsys, monkeypatch):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
     db = str(ctx.db.path)
     ctx.close()

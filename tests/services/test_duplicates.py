@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import sqlite3
 
 import pytest
 
@@ -30,11 +29,12 @@ from aidoffice.services.persons import add_person, aid_history, create_household
 from aidoffice.services.referrals import create_referral
 from aidoffice.services.review import decide_distinct, merge_pair, queue_size, review_queue, undo_merge
 from aidoffice.store import models as m
+from tests.helpers.databases import address, raw_connect
 from tests.helpers.legacy import entered_before_the_check
 
 
 def _keys(ctx, person_id):
-    conn = sqlite3.connect(ctx.db.path)
+    conn = raw_connect(ctx)
     try:
         return conn.execute(
             "SELECT count(*) FROM match_keys k JOIN persons p ON p.search_rowid = k.person_rowid WHERE p.id=?",
@@ -111,7 +111,7 @@ def test_merge_moves_links_keeps_aid_and_can_be_undone(ctx):
     assert get_person(ctx, b.id).household_id is None
     assert [h.aid_type for h in aid_history(ctx, a.id)] == ["سلة غذائية"]  # the merged record's aid counts
     assert _keys(ctx, b.id) == 0
-    conn = sqlite3.connect(ctx.db.path)
+    conn = raw_connect(ctx)
     assert conn.execute("SELECT person_id FROM referrals WHERE id=?", (referral.id,)).fetchone()[0] == a.id
     conn.close()
     assert review_queue(ctx) == []
@@ -186,7 +186,7 @@ def test_dedup_file_against_the_registry(ctx, tmp_path, capsys):
     )
     out = tmp_path / "clusters.csv"
     pairs = tmp_path / "pairs.csv"
-    assert main(["dedup-file", str(source), "--out", str(out), "--pairs", str(pairs), "--db", str(ctx.db.path)]) == 0
+    assert main(["dedup-file", str(source), "--out", str(out), "--pairs", str(pairs), "--db", address(ctx)]) == 0
     rows = list(csv.DictReader(out.open(encoding="utf-8")))
     assert [r["record_id"] for r in rows] == ["1", "2"]
     assert rows[0]["cluster_id"].startswith("registry:") and rows[1]["cluster_id"] == "2"

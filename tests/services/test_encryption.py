@@ -19,7 +19,8 @@ NAME = "زكريا منصور سالم القعيطي"
 
 
 @pytest.fixture
-def encrypted(ctx):
+def encrypted(file_ctx):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
     users.login(ctx, "admin", "كلمة-سر-قوية")
     add_person(ctx, PersonInput(full_name=NAME, national_id="01015551234"))
@@ -73,7 +74,8 @@ def test_backups_of_an_encrypted_database_stay_encrypted_and_restore(encrypted, 
     again.close()
 
 
-def test_an_encryption_cut_short_leaves_the_plain_database_in_use(ctx):
+def test_an_encryption_cut_short_leaves_the_plain_database_in_use(file_ctx):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
     keyring.set_user(ctx.db.path, "admin", "كلمة-سر-قوية", b"k" * 32)  # the keyring written, the file not yet
     assert not is_encrypted(ctx.db.path)
@@ -97,7 +99,8 @@ def test_command_line_on_an_encrypted_database(encrypted, tmp_path, capsys, monk
     assert "غير صحيحة" in capsys.readouterr().err
 
 
-def test_the_command_line_encrypts_a_database(ctx, capsys, monkeypatch):
+def test_the_command_line_encrypts_a_database(file_ctx, capsys, monkeypatch):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     from aidoffice.cli import main
 
     users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")

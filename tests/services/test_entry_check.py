@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 from datetime import date
 
 import pytest
@@ -26,7 +25,7 @@ from aidoffice.services.associations import AssociationInput, register_associati
 from aidoffice.services.duplicates import check_person, scan_registry
 from aidoffice.services.persons import add_person, create_household, get_person, search_persons, update_person
 from aidoffice.services.review import queue_size, review_queue
-from tests.helpers.databases import count_persons
+from tests.helpers.databases import address, count_persons, raw_connect
 
 AMNA = dict(full_name="آمنة أحمد حسين الجابري", sex="أنثى", birth_year="1960", district="المكلا", phone="777123456")
 AMNA_AGAIN = dict(AMNA, full_name="امنه احمد حسين الجابري")  # as another clerk typed her, without hamza or ta marbuta
@@ -34,7 +33,7 @@ SALEM = dict(full_name="سالم عوض سعيد بامطرف", national_id="010
 
 
 def _pairs(ctx) -> list[tuple]:
-    conn = sqlite3.connect(ctx.db.path)
+    conn = raw_connect(ctx)
     try:
         return conn.execute("SELECT person_a_id, person_b_id, status, decided_by FROM duplicate_pairs").fetchall()
     finally:
@@ -145,7 +144,7 @@ def test_pick_lists_tell_namesakes_apart(ctx):
 
 
 def test_command_line_refuses_with_exit_2_then_saves_when_confirmed(ctx, capsys):
-    db = str(ctx.db.path)
+    db = address(ctx)
     log_file = setup_logging(logging.DEBUG)
     amna = add_person(ctx, PersonInput(**AMNA))
     args = ["person", "add", "--db", db, "--name", AMNA_AGAIN["full_name"], "--sex", "أنثى"]

@@ -15,7 +15,7 @@ from aidoffice.services.associations import AssociationInput, register_associati
 from aidoffice.services.exports import EXPORTS, export_list, write_import_template
 from aidoffice.services.imports import import_beneficiaries, remembered_mapping
 from aidoffice.services.overview import stats
-from tests.helpers.databases import new_office
+from tests.helpers.databases import address, new_office
 
 
 @pytest.fixture
@@ -24,9 +24,9 @@ def assoc(ctx):
 
 
 @pytest.fixture
-def engine_assoc(engine_ctx):
+def engine_assoc(ctx):
     """The same association in an office on either engine (SQLite file, PostgreSQL server)."""
-    return register_association(engine_ctx, AssociationInput(name="جمعية الخير الخيرية", registration_number="12/2010"))
+    return register_association(ctx, AssociationInput(name="جمعية الخير الخيرية", registration_number="12/2010"))
 
 
 def messy_workbook(path, *, extra_rows=()):
@@ -111,27 +111,27 @@ def test_dry_run_reports_everything_and_writes_nothing(ctx, assoc, tmp_path):
     assert book.active.sheet_view.rightToLeft
 
 
-def test_import_commits_in_one_go_and_remembers_the_mapping(engine_ctx, engine_assoc, tmp_path):
-    report = import_beneficiaries(engine_ctx, messy_workbook(tmp_path / "list.xlsx"), engine_assoc.name)
+def test_import_commits_in_one_go_and_remembers_the_mapping(ctx, engine_assoc, tmp_path):
+    report = import_beneficiaries(ctx, messy_workbook(tmp_path / "list.xlsx"), engine_assoc.name)
     assert report.committed and report.imported == 3
-    counts = stats(engine_ctx)
+    counts = stats(ctx)
     assert counts["persons"] == 3 and counts["households"] == 3
     from aidoffice.services.persons import get_person, search_persons
 
-    fatima = get_person(engine_ctx, search_persons(engine_ctx, "فاطمه العمودي")[0].id)
+    fatima = get_person(ctx, search_persons(ctx, "فاطمه العمودي")[0].id)
     assert fatima.national_id == "2020012345" and fatima.phone == "733111222" and fatima.sex == "F"
     assert fatima.birth_date == datetime.date(1985, 3, 15) and fatima.district == "الشحر"
     assert fatima.categories == ("displaced", "widow")
-    khaled = get_person(engine_ctx, search_persons(engine_ctx, "الجابري")[0].id)
+    khaled = get_person(ctx, search_persons(ctx, "الجابري")[0].id)
     assert khaled.birth_date == datetime.date(2001, 2, 3)
-    assert remembered_mapping(engine_ctx, engine_assoc.id)["full_name"] == "الإسم الرباعي"
+    assert remembered_mapping(ctx, engine_assoc.id)["full_name"] == "الإسم الرباعي"
     # The same list again: everyone is already registered; nothing is created twice.
-    again = import_beneficiaries(engine_ctx, messy_workbook(tmp_path / "list2.xlsx"), engine_assoc.id)
+    again = import_beneficiaries(ctx, messy_workbook(tmp_path / "list2.xlsx"), engine_assoc.id)
     assert again.imported == 0 and again.duplicates_in_registry == 3
-    assert stats(engine_ctx)["persons"] == 3
+    assert stats(ctx)["persons"] == 3
 
 
-def test_a_failure_while_writing_leaves_the_database_as_it_was(engine_ctx, engine_assoc, tmp_path, monkeypatch):
+def test_a_failure_while_writing_leaves_the_database_as_it_was(ctx, engine_assoc, tmp_path, monkeypatch):
     from aidoffice.store.uow import Repository
 
     calls = []
@@ -145,13 +145,11 @@ def test_a_failure_while_writing_leaves_the_database_as_it_was(engine_ctx, engin
 
     monkeypatch.setattr(Repository, "bulk_insert", failing)
     with pytest.raises(OSError):
-        import_beneficiaries(engine_ctx, messy_workbook(tmp_path / "list.xlsx"), "12/2010")
+        import_beneficiaries(ctx, messy_workbook(tmp_path / "list.xlsx"), "12/2010")
     monkeypatch.undo()
-    assert stats(engine_ctx)["persons"] == 0 and stats(engine_ctx)["households"] == 0
-    report = import_beneficiaries(
-        engine_ctx, messy_workbook(tmp_path / "list.xlsx"), "12/2010", confirm=lambda report: False
-    )
-    assert not report.committed and stats(engine_ctx)["persons"] == 0
+    assert stats(ctx)["persons"] == 0 and stats(ctx)["households"] == 0
+    report = import_beneficiaries(ctx, messy_workbook(tmp_path / "list.xlsx"), "12/2010", confirm=lambda report: False)
+    assert not report.committed and stats(ctx)["persons"] == 0
 
 
 @pytest.mark.parametrize(
@@ -219,7 +217,7 @@ def test_template_has_drop_downs(ctx, tmp_path):
 
 
 def test_cli_import_and_export(ctx, assoc, tmp_path, capsys):
-    db = str(ctx.db.path)
+    db = address(ctx)
     source = messy_workbook(tmp_path / "list.xlsx")
     assert (
         main(["import-beneficiaries", str(source), "--association", "12/2010", "--db", db, "--dry-run", "--json"]) == 0

@@ -58,10 +58,10 @@ def _month_with_aid(ctx) -> str:
     return next(m for m in months if reports.monthly_data(ctx, m).figures["households_reached"] > 0)
 
 
-def test_monthly_report_reads_in_order_with_its_figures(engine_demo_ctx, tmp_path):
-    month = _month_with_aid(engine_demo_ctx)
-    data = reports.monthly_data(engine_demo_ctx, month)
-    path = reports.write_monthly_report(engine_demo_ctx, month, tmp_path / "monthly.pdf")
+def test_monthly_report_reads_in_order_with_its_figures(demo_ctx, tmp_path):
+    month = _month_with_aid(demo_ctx)
+    data = reports.monthly_data(demo_ctx, month)
+    path = reports.write_monthly_report(demo_ctx, month, tmp_path / "monthly.pdf")
     text = "\n".join(read_back(path))
     year, number = map(int, month.split("-"))
     from aidoffice.formats.pdf.reports import MONTHS
@@ -76,15 +76,15 @@ def test_monthly_report_reads_in_order_with_its_figures(engine_demo_ctx, tmp_pat
     assert rendered_ink(path) > 0.01
 
 
-def test_a_month_without_data_says_so(engine_demo_ctx, tmp_path):
-    path = reports.write_monthly_report(engine_demo_ctx, "1999-01", tmp_path / "empty.pdf")
+def test_a_month_without_data_says_so(demo_ctx, tmp_path):
+    path = reports.write_monthly_report(demo_ctx, "1999-01", tmp_path / "empty.pdf")
     assert "لا توجد بيانات مسجلة لهذا الشهر" in "\n".join(read_back(path))
 
 
-def test_distribution_sheet_has_every_recipient_in_name_order(engine_demo_ctx, tmp_path):
-    dist = max(page_rows(engine_demo_ctx, "distributions", TableQuery(), 0, 500), key=lambda r: r.values[6])
-    data = reports.sheet_data(engine_demo_ctx, dist.id)
-    path = reports.write_distribution_sheet(engine_demo_ctx, dist.id, tmp_path / "sheet.pdf")
+def test_distribution_sheet_has_every_recipient_in_name_order(demo_ctx, tmp_path):
+    dist = max(page_rows(demo_ctx, "distributions", TableQuery(), 0, 500), key=lambda r: r.values[6])
+    data = reports.sheet_data(demo_ctx, dist.id)
+    path = reports.write_distribution_sheet(demo_ctx, dist.id, tmp_path / "sheet.pdf")
     text = "\n".join(read_back(path))
     assert data.association in text and "التوقيع" in text and "البصمة" in text and "لجنة التوزيع" in text
     for name, national_id, _size in data.lines:
@@ -110,15 +110,15 @@ def test_sheet_rows_take_a_thumbprint_and_every_page_names_its_round(demo_ctx, t
     assert all(squash(sheet_running(data)) in squash(page) for page in pages[1:])  # which round page 2 belongs to
 
 
-def test_association_profile_letter_and_cards(engine_demo_ctx, tmp_path):
-    assoc = page_rows(engine_demo_ctx, "associations", TableQuery(), 0, 1)[0]
-    text = "\n".join(read_back(reports.write_association_profile(engine_demo_ctx, assoc.id, tmp_path / "a.pdf")))
+def test_association_profile_letter_and_cards(demo_ctx, tmp_path):
+    assoc = page_rows(demo_ctx, "associations", TableQuery(), 0, 1)[0]
+    text = "\n".join(read_back(reports.write_association_profile(demo_ctx, assoc.id, tmp_path / "a.pdf")))
     assert assoc.values[0] in text and assoc.values[1] in text and "مجلس الإدارة" in text
-    referral = page_rows(engine_demo_ctx, "referrals", TableQuery(), 0, 1)[0]
-    letter = "\n".join(read_back(reports.write_referral_letter(engine_demo_ctx, referral.id, tmp_path / "l.pdf")))
+    referral = page_rows(demo_ctx, "referrals", TableQuery(), 0, 1)[0]
+    letter = "\n".join(read_back(reports.write_referral_letter(demo_ctx, referral.id, tmp_path / "l.pdf")))
     assert referral.values[0] in letter and referral.values[1] in letter and "قسيمة الرد" in letter
-    persons = page_rows(engine_demo_ctx, "persons", TableQuery(), 0, 5)
-    cards = "\n".join(read_back(reports.write_cards(engine_demo_ctx, [p.id for p in persons], tmp_path / "c.pdf")))
+    persons = page_rows(demo_ctx, "persons", TableQuery(), 0, 5)
+    cards = "\n".join(read_back(reports.write_cards(demo_ctx, [p.id for p in persons], tmp_path / "c.pdf")))
     assert all(p.values[0] in cards for p in persons)
 
 

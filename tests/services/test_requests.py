@@ -18,6 +18,7 @@ from aidoffice.services.aid import (
 from aidoffice.services.persons import add_person, update_person
 from aidoffice.services.review import decide_distinct
 from aidoffice.store import models as m
+from tests.helpers.databases import address
 from tests.helpers.requests import household_that_received, open_pair
 
 
@@ -85,7 +86,7 @@ def test_a_clerk_asks_and_the_supervisor_approves_the_line_is_kept_with_the_reas
     assert _audit_actions(ctx, asked.id)[:3] == ["create", "request", "request_approved"]
 
 
-def test_a_clerk_cannot_decide_nor_decide_their_own(ctx, people, received):
+def test_a_clerk_cannot_decide_nor_decide_their_own(ctx, people, received, tmp_path):
     clerk, supervisor, _ = people
     head, later = received
     asked = requests.request_keep_already_received(clerk, later, person_id=head.id, reason="أسرة نازحة")
@@ -97,7 +98,7 @@ def test_a_clerk_cannot_decide_nor_decide_their_own(ctx, people, received):
             decide()
     assert requests.get_request(supervisor, asked.id).status == "pending" and _lines(ctx, later) == []
     # a supervisor's own request (as they may have sent one while a clerk) waits for another supervisor
-    own = requests.request_export(supervisor, "persons", ctx.db.path.parent / "own.xlsx", reason="تقرير")
+    own = requests.request_export(supervisor, "persons", tmp_path / "own.xlsx", reason="تقرير")
     with pytest.raises(UserError, match="بنفسه"):
         requests.approve_request(supervisor, own.id)
     with pytest.raises(UserError, match="سبب"):
@@ -124,7 +125,7 @@ def test_the_second_decision_is_told_it_was_already_decided(ctx, people, receive
     # the second supervisor on another connection to the same file (another PC on a shared folder, another window)
     from aidoffice.services.context import open_context
 
-    other = open_context(ctx.db.path, username="super2")
+    other = open_context(address(ctx), username="super2")
     other.role = "supervisor"
     try:
         requests.approve_request(first, asked.id)

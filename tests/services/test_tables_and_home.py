@@ -15,49 +15,45 @@ from aidoffice.services.tables import TABLES, TableQuery, count_rows, filter_cho
 from aidoffice.store import models as m
 
 
-def test_every_table_pages_through_all_its_rows_without_repeats(engine_demo_ctx):
+def test_every_table_pages_through_all_its_rows_without_repeats(demo_ctx):
     for kind in TABLES:
         if kind == "lines":
             continue
-        total = count_rows(engine_demo_ctx, kind, TableQuery())
+        total = count_rows(demo_ctx, kind, TableQuery())
         assert total > 0, kind
         seen = []
         for offset in range(0, total, 97):
-            seen.extend(r.id for r in page_rows(engine_demo_ctx, kind, TableQuery(), offset, 97))
+            seen.extend(r.id for r in page_rows(demo_ctx, kind, TableQuery(), offset, 97))
         assert len(seen) == total == len(set(seen)), kind
-        assert all(
-            len(r.values) == len(TABLES[kind].columns) for r in page_rows(engine_demo_ctx, kind, TableQuery(), 0, 5)
-        )
+        assert all(len(r.values) == len(TABLES[kind].columns) for r in page_rows(demo_ctx, kind, TableQuery(), 0, 5))
 
 
-def test_sorting_is_done_by_the_database_in_both_directions(engine_demo_ctx):
-    up = page_rows(engine_demo_ctx, "persons", TableQuery(sort="birth_year"), 0, 100_000)
+def test_sorting_is_done_by_the_database_in_both_directions(demo_ctx):
+    up = page_rows(demo_ctx, "persons", TableQuery(sort="birth_year"), 0, 100_000)
     years = [r.values[4] for r in up if r.values[4] is not None]
     assert years == sorted(years)
-    down = page_rows(engine_demo_ctx, "persons", TableQuery(sort="birth_year", descending=True), 0, 50)
+    down = page_rows(demo_ctx, "persons", TableQuery(sort="birth_year", descending=True), 0, 50)
     assert down[0].values[4] == max(years)
-    names = [r.values[0] for r in page_rows(engine_demo_ctx, "associations", TableQuery(sort="name"), 0, 500)]
+    names = [r.values[0] for r in page_rows(demo_ctx, "associations", TableQuery(sort="name"), 0, 500)]
     assert names == sorted(names)
 
 
-def test_search_text_and_filters(engine_demo_ctx):
-    first = page_rows(engine_demo_ctx, "persons", TableQuery(), 0, 1)[0]
+def test_search_text_and_filters(demo_ctx):
+    first = page_rows(demo_ctx, "persons", TableQuery(), 0, 1)[0]
     family = first.values[0].split()[-1]
-    found = page_rows(engine_demo_ctx, "persons", TableQuery(text=family), 0, 5000)
+    found = page_rows(demo_ctx, "persons", TableQuery(text=family), 0, 5000)
     assert found and all(family.replace("ة", "ه") in r.values[0].replace("ة", "ه") for r in found)
-    assert count_rows(engine_demo_ctx, "persons", TableQuery(text=family)) == len(found)
-    with_id = next(r for r in page_rows(engine_demo_ctx, "persons", TableQuery(), 0, 500) if r.values[1])
+    assert count_rows(demo_ctx, "persons", TableQuery(text=family)) == len(found)
+    with_id = next(r for r in page_rows(demo_ctx, "persons", TableQuery(), 0, 500) if r.values[1])
     arabic_digits = with_id.values[1][:6].translate(str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩"))
-    assert with_id.id in {r.id for r in page_rows(engine_demo_ctx, "persons", TableQuery(text=arabic_digits), 0, 500)}
-    women = page_rows(engine_demo_ctx, "persons", TableQuery(filters={"sex": "F"}), 0, 300)
+    assert with_id.id in {r.id for r in page_rows(demo_ctx, "persons", TableQuery(text=arabic_digits), 0, 500)}
+    women = page_rows(demo_ctx, "persons", TableQuery(filters={"sex": "F"}), 0, 300)
     assert women and {r.values[3] for r in women} == {"أنثى"}
-    district, name = filter_choices(engine_demo_ctx, "persons")["district"][0]
-    in_district = page_rows(engine_demo_ctx, "persons", TableQuery(filters={"district": district}), 0, 300)
+    district, name = filter_choices(demo_ctx, "persons")["district"][0]
+    in_district = page_rows(demo_ctx, "persons", TableQuery(filters={"district": district}), 0, 300)
     assert {r.values[5] for r in in_district} <= {name}
-    assert count_rows(engine_demo_ctx, "persons", TableQuery(text="محمد"), cap=10) == 11  # "more than 10"
-    assert count_rows(engine_demo_ctx, "persons", TableQuery(), cap=10) == count_rows(
-        engine_demo_ctx, "persons", TableQuery()
-    )
+    assert count_rows(demo_ctx, "persons", TableQuery(text="محمد"), cap=10) == 11  # "more than 10"
+    assert count_rows(demo_ctx, "persons", TableQuery(), cap=10) == count_rows(demo_ctx, "persons", TableQuery())
 
 
 def test_dormant_flag_and_filter_follow_the_domain_rule(ctx):

@@ -328,12 +328,12 @@ def test_a_failed_bulk_insert_on_a_server_writes_nothing(pg_url):
         ctx.close()
 
 
-def test_header_filters_on_numbers_and_empty_cells(engine_demo_ctx):
+def test_header_filters_on_numbers_and_empty_cells(demo_ctx):
     """A header filter on a number column ("contains" 19…, "is empty") works on both engines: PostgreSQL has no LIKE
     on integers and no integer equals ''."""
     from aidoffice.services.tables import ColumnFilter, TableQuery, count_rows, page_rows
 
-    ctx = engine_demo_ctx
+    ctx = demo_ctx
     everyone = page_rows(ctx, "persons", TableQuery(), 0, 100_000)
     born_in_the_80s = TableQuery(columns={"birth_year": ColumnFilter("contains", "198")})
     rows = page_rows(ctx, "persons", born_in_the_80s, 0, 100_000)
@@ -352,7 +352,7 @@ def test_header_filters_on_numbers_and_empty_cells(engine_demo_ctx):
     assert len(pages) == len(set(pages)) == len(names)  # ties in the sort never repeat or lose a row between pages
 
 
-def test_broken_constraints_are_sorted_by_code_into_arabic(engine_demo_ctx):
+def test_broken_constraints_are_sorted_by_code_into_arabic(demo_ctx):
     """A write that breaks a unique key, a reference or the append-only rule of distributions leaves as the same
     Arabic UserError on SQLite (result code) and on PostgreSQL (SQLSTATE), and changes nothing."""
     from sqlalchemy import func, select
@@ -360,7 +360,7 @@ def test_broken_constraints_are_sorted_by_code_into_arabic(engine_demo_ctx):
     from aidoffice.errors import UserError
     from aidoffice.store import models as m
 
-    ctx = engine_demo_ctx
+    ctx = demo_ctx
 
     def counted(model) -> int:
         with ctx.uow() as uow:

@@ -10,6 +10,7 @@ import pytest
 from aidoffice.domain.persons import PersonInput
 from aidoffice.errors import UserError
 from aidoffice.services.persons import add_person, search_persons, update_person
+from tests.helpers.databases import raw_connect
 
 
 def _names(results):
@@ -31,27 +32,27 @@ def _names(results):
         ("فاطمة علي الكثيري", "فاطمه الكثي"),
     ],
 )
-def test_search_matches_spelling_variants(engine_ctx, stored, typed):
-    add_person(engine_ctx, PersonInput(full_name=stored))
-    assert _names(search_persons(engine_ctx, typed)) == [stored]
+def test_search_matches_spelling_variants(ctx, stored, typed):
+    add_person(ctx, PersonInput(full_name=stored))
+    assert _names(search_persons(ctx, typed)) == [stored]
 
 
-def test_search_by_any_part_prefix_and_number(engine_ctx):
-    a = add_person(engine_ctx, PersonInput(full_name="سالم عوض بامطرف", national_id="01010012345", phone="777123456"))
-    add_person(engine_ctx, PersonInput(full_name="سعيد عوض باعباد", national_id="02020012345", phone="733000111"))
-    assert len(search_persons(engine_ctx, "عوض")) == 2
-    assert _names(search_persons(engine_ctx, "بامط")) == ["سالم عوض بامطرف"]
-    assert [r.id for r in search_persons(engine_ctx, "٠١٠١٠")] == [a.id]
-    assert [r.id for r in search_persons(engine_ctx, "+967 777 123")] == [a.id]
-    assert search_persons(engine_ctx, "12") == []  # too short to mean anything
-    assert search_persons(engine_ctx, '"*)(') == []
+def test_search_by_any_part_prefix_and_number(ctx):
+    a = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف", national_id="01010012345", phone="777123456"))
+    add_person(ctx, PersonInput(full_name="سعيد عوض باعباد", national_id="02020012345", phone="733000111"))
+    assert len(search_persons(ctx, "عوض")) == 2
+    assert _names(search_persons(ctx, "بامط")) == ["سالم عوض بامطرف"]
+    assert [r.id for r in search_persons(ctx, "٠١٠١٠")] == [a.id]
+    assert [r.id for r in search_persons(ctx, "+967 777 123")] == [a.id]
+    assert search_persons(ctx, "12") == []  # too short to mean anything
+    assert search_persons(ctx, '"*)(') == []
 
 
-def test_index_follows_updates(engine_ctx):
-    person = add_person(engine_ctx, PersonInput(full_name="خالد سعيد الجابري"))
-    update_person(engine_ctx, person.id, PersonInput(full_name="خالد سعيد بن بريك"))
-    assert search_persons(engine_ctx, "الجابري") == []
-    assert _names(search_persons(engine_ctx, "بريك")) == ["خالد سعيد بن بريك"]
+def test_index_follows_updates(ctx):
+    person = add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
+    update_person(ctx, person.id, PersonInput(full_name="خالد سعيد بن بريك"))
+    assert search_persons(ctx, "الجابري") == []
+    assert _names(search_persons(ctx, "بريك")) == ["خالد سعيد بن بريك"]
 
 
 def _namesakes(ctx) -> None:
@@ -66,25 +67,22 @@ def _namesakes(ctx) -> None:
 
 def test_index_rows_are_consistent_after_many_inserts(ctx):
     _namesakes(ctx)
-    conn = sqlite3.connect(ctx.db.path)
-    try:
-        conn.execute("INSERT INTO persons_fts(persons_fts, rank) VALUES ('integrity-check', 1)")
-        rowids = [r[0] for r in conn.execute("SELECT search_rowid FROM persons ORDER BY search_rowid")]
-    finally:
-        conn.close()
+    with raw_connect(ctx) as conn:
+        if not conn.on_server:  # SQLite's FTS5 index (a server keeps its trigram index itself)
+            conn.execute("INSERT INTO persons_fts(persons_fts, rank) VALUES ('integrity-check', 1)")
+        rowids = [r[0] for r in conn.rows("SELECT search_rowid FROM persons ORDER BY search_rowid")]
     assert rowids == list(range(1, 31))
 
 
-def test_search_finds_every_namesake(engine_ctx):
-    _namesakes(engine_ctx)
-    assert len(search_persons(engine_ctx, "محمد حسن", limit=100)) == 15
-    assert len(search_persons(engine_ctx, "محمد علي", limit=100)) == 30
-    assert len(search_persons(engine_ctx, "محمد علي", limit=7)) == 7
+def test_search_finds_every_namesake(ctx):
+    _namesakes(ctx)
+    assert len(search_persons(ctx, "محمد حسن", limit=100)) == 15
+    assert len(search_persons(ctx, "محمد علي", limit=100)) == 30
+    assert len(search_persons(ctx, "محمد علي", limit=7)) == 7
 
 
 def test_distribution_lines_cannot_be_deleted_or_rewritten(demo_ctx):
-    conn = sqlite3.connect(demo_ctx.db.path)
-    try:
+    with raw_connect(demo_ctx, autocommit=True) as conn:
         line_id, status = conn.execute(
             "SELECT id, status FROM distribution_lines WHERE status='received' LIMIT 1"
         ).fetchone()
@@ -94,18 +92,16 @@ def test_distribution_lines_cannot_be_deleted_or_rewritten(demo_ctx):
             "UPDATE distribution_lines SET amount=999 WHERE id=?",
             "DELETE FROM distributions WHERE id=(SELECT distribution_id FROM distribution_lines WHERE id=?)",
         ):
-            with pytest.raises(sqlite3.IntegrityError, match="append-only"):
+            with pytest.raises(conn.IntegrityError, match="append-only"):
                 conn.execute(sql, (line_id,))
         assert conn.execute("SELECT status FROM distribution_lines WHERE id=?", (line_id,)).fetchone()[0] == status
-    finally:
-        conn.close()
 
 
-def test_stale_edit_is_refused(engine_ctx):
-    person = add_person(engine_ctx, PersonInput(full_name="سالم عوض بامطرف"))
-    update_person(engine_ctx, person.id, PersonInput(full_name="سالم عوض باعباد"))
+def test_stale_edit_is_refused(ctx):
+    person = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
+    update_person(ctx, person.id, PersonInput(full_name="سالم عوض باعباد"))
     with pytest.raises(UserError, match="عدّل شخص آخر"):
-        update_person(engine_ctx, person.id, PersonInput(full_name="سالم عوض الكثيري"), expected_version=person.version)
+        update_person(ctx, person.id, PersonInput(full_name="سالم عوض الكثيري"), expected_version=person.version)
 
 
 @pytest.mark.parametrize(
@@ -118,15 +114,15 @@ def test_stale_edit_is_refused(engine_ctx):
         ("سالم بن عوض الكثيري", "بن عوض"),
     ],
 )
-def test_search_finds_compound_halves_and_ignores_connectors(engine_ctx, stored, typed):
-    add_person(engine_ctx, PersonInput(full_name=stored))
-    assert _names(search_persons(engine_ctx, typed)) == [stored]
+def test_search_finds_compound_halves_and_ignores_connectors(ctx, stored, typed):
+    add_person(ctx, PersonInput(full_name=stored))
+    assert _names(search_persons(ctx, typed)) == [stored]
 
 
-def test_search_alternatives_do_not_merge_different_names(engine_ctx):
-    add_person(engine_ctx, PersonInput(full_name="حسين علي الجابري"))
-    assert search_persons(engine_ctx, "حسن") == []
-    assert _names(search_persons(engine_ctx, "حس")) == ["حسين علي الجابري"]
+def test_search_alternatives_do_not_merge_different_names(ctx):
+    add_person(ctx, PersonInput(full_name="حسين علي الجابري"))
+    assert search_persons(ctx, "حسن") == []
+    assert _names(search_persons(ctx, "حس")) == ["حسين علي الجابري"]
 
 
 def test_every_sessionmaker_assigns_index_keys(ctx):
@@ -163,7 +159,9 @@ def _fts_state(path):
     return triggers, counts
 
 
-def test_bulk_inserted_persons_are_indexed_and_the_trigger_comes_back(demo_ctx):
+def test_bulk_inserted_persons_are_indexed_and_the_trigger_comes_back(file_demo_ctx):
+    """SQLite's FTS5 index, whose insert trigger a bulk insert sets aside (a server keeps its trigram index)."""
+    demo_ctx = file_demo_ctx
     triggers, (persons, indexed) = _fts_state(demo_ctx.db.path)
     assert "persons_fts_ai" in triggers
     assert persons == indexed > 2000
@@ -171,7 +169,9 @@ def test_bulk_inserted_persons_are_indexed_and_the_trigger_comes_back(demo_ctx):
     assert _names(search_persons(demo_ctx, "زكريا القعيطي")) == ["زكريا منصور القعيطي"]
 
 
-def test_failed_bulk_insert_leaves_the_index_and_its_trigger_as_they_were(ctx):
+def test_failed_bulk_insert_leaves_the_index_and_its_trigger_as_they_were(file_ctx):
+    """SQLite's FTS5 insert trigger, set aside during a bulk insert, comes back with the rollback."""
+    ctx = file_ctx
     from sqlalchemy import select
     from sqlalchemy.exc import IntegrityError
 

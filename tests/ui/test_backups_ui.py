@@ -10,7 +10,8 @@ from aidoffice.services.persons import add_person, search_persons
 from aidoffice.ui.main_window import MainWindow
 
 
-def test_backup_now_on_close_and_restore_from_settings(qtbot, ctx):
+def test_backup_now_on_close_and_restore_from_settings(qtbot, file_ctx):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
     window = MainWindow(ctx)
     qtbot.addWidget(window)
@@ -30,7 +31,8 @@ def test_backup_now_on_close_and_restore_from_settings(qtbot, ctx):
         restored.close()
 
 
-def test_closing_the_window_takes_a_backup(qtbot, ctx):
+def test_closing_the_window_takes_a_backup(qtbot, file_ctx):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     window = MainWindow(ctx)
     qtbot.addWidget(window)
     window.backup_on_exit = True
@@ -38,7 +40,8 @@ def test_closing_the_window_takes_a_backup(qtbot, ctx):
     assert [b.kind for b in backups.list_backups(backups.backup_folder(ctx))] == ["exit"]
 
 
-def test_a_damaged_database_at_start_is_restored_from_the_newest_good_backup(qtbot, ctx):
+def test_a_damaged_database_at_start_is_restored_from_the_newest_good_backup(qtbot, file_ctx):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     from aidoffice.app import DamagedDialog
 
     add_person(ctx, PersonInput(full_name="خالد سعيد الجابري"))
@@ -62,7 +65,8 @@ def test_a_damaged_database_at_start_is_restored_from_the_newest_good_backup(qtb
     assert list(db_path.parent.glob("*-damaged-*.sqlite3"))  # kept aside for support
 
 
-def test_a_damaged_encrypted_database_is_restored_with_its_key(qtbot, ctx):
+def test_a_damaged_encrypted_database_is_restored_with_its_key(qtbot, file_ctx):
+    ctx = file_ctx  # a SQLite file: the test is about the file itself
     from aidoffice.app import DamagedDialog
     from aidoffice.services import users
     from aidoffice.services.encryption import encrypt_database, open_encrypted

@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import shutil
-import sqlite3
 import threading
 from dataclasses import replace
 
@@ -20,12 +19,13 @@ from aidoffice.services.tables import ColumnFilter, TableQuery, count_rows, page
 from aidoffice.ui.models import paged
 from aidoffice.ui.models.paged import PAGE, PagedTableModel
 from aidoffice.ui.pages.list_page import ListPage
+from tests.helpers.databases import raw_connect
 from tests.services.test_reports import read_back, squash
 
 
 def _sql(ctx, statement, *args):
-    """What the file holds, read with sqlite3 and a connection of its own: the check does not trust the services."""
-    conn = sqlite3.connect(ctx.db.path)
+    """What the database holds, read with a connection of its own: the check does not trust the services."""
+    conn = raw_connect(ctx)
     try:
         return conn.execute(statement, args).fetchall()
     finally:
@@ -93,7 +93,7 @@ def test_a_filtered_sorted_export_holds_only_the_filtered_rows_in_that_order(qtb
 def test_printing_the_view_prints_its_filter_rows_and_totals(qtbot, demo_ctx, tmp_path):
     if shutil.which("pdftotext") is None:
         pytest.skip("poppler-utils (pdftotext) not installed")
-    head = _sql(demo_ctx, "SELECT head_person_id FROM households ORDER BY rowid LIMIT 1")[0][0]
+    head = _sql(demo_ctx, "SELECT head_person_id FROM households ORDER BY created_at, id LIMIT 1")[0][0]
     sizes = _sql(demo_ctx, "SELECT sum(size), count(*) FROM households WHERE size = 7")[0]
     page = ListPage(demo_ctx, "households", "الأسر")
     qtbot.addWidget(page)
@@ -144,7 +144,7 @@ def test_header_menu_offers_values_with_counts_and_the_filters_in_force_can_be_c
     _menu_action(page.cell_menu(0, 4), "إظهار ما يساوي").trigger()
     both = _sql(
         demo_ctx,
-        "SELECT count(*) FROM persons WHERE sex = 'F' AND merged_into_id IS NULL AND birth_year IS ?",
+        "SELECT count(*) FROM persons WHERE sex = 'F' AND merged_into_id IS NULL AND birth_year IS NOT DISTINCT FROM ?",
         year,
     )[0][0]
     assert page.model.rowCount() == both and len(page.column_filters) == 2

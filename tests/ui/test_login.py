@@ -15,8 +15,9 @@ def admin(ctx):
     return ctx
 
 
-def test_first_administrator_then_login(qtbot, ctx):
-    dialog = AdminDialog(ctx)
+def test_first_administrator_then_login(qtbot, file_ctx):
+    """The first administrator of an office in a file: the file is encrypted with the password (a SQLite file's)."""
+    dialog = AdminDialog(file_ctx)
     qtbot.addWidget(dialog)
     dialog.username.setText("admin")
     dialog.password.setText("كلمة-سر-قوية")
@@ -115,7 +116,7 @@ def test_administrator_manages_users_and_reads_the_audit_trail(qtbot, admin):
     assert "ليست لديك صلاحية" in other.users.message.text()
 
 
-def test_screens_follow_the_role(qtbot, admin):
+def test_screens_follow_the_role(qtbot, admin, tmp_path):
     from dataclasses import replace
 
     users.create_user(admin, "clerk1", "كلمة-سر-الموظف", "clerk")
@@ -124,9 +125,9 @@ def test_screens_follow_the_role(qtbot, admin):
     window = MainWindow(clerk)
     qtbot.addWidget(window)
     # a clerk's export is a request to the supervisor: the dialog asks the reason first, and no file is written
-    window.export("persons", admin.db.path.parent / "persons.xlsx")
+    window.export("persons", tmp_path / "persons.xlsx")
     assert window.request_dialog.isVisible() and "موافقة المشرف" in window.request_dialog.message.text()
-    assert window.export_task is None and not (admin.db.path.parent / "persons.xlsx").exists()
+    assert window.export_task is None and not (tmp_path / "persons.xlsx").exists()
     window.request_dialog.reject()
     assert window.review_page.merge_button.text().startswith("نفس الشخص — طلب دمج")
     users.login(admin, "admin", "كلمة-سر-قوية")

@@ -28,7 +28,10 @@ def test_window_is_right_to_left_with_the_bundled_font_and_counts(window):
     assert not QApplication.windowIcon().isNull()
     assert "المستفيدون: 2,500" in window.status_counts.text()
     assert window.status_office.text()
-    assert window.status_file.text().endswith("demo.sqlite3")
+    db = window.ctx.db
+    assert window.status_file.text() == (
+        f"{db.engine.url.database} @ {db.engine.url.host}" if db.on_server else "demo.sqlite3"
+    )
 
 
 def test_every_page_opens_from_the_navigation_and_alt_keys(qtbot, window):

@@ -183,18 +183,25 @@ def test_referral_created_and_advanced(qtbot, app, demo_ctx):
 
 
 def test_a_locked_database_is_a_message_and_the_form_keeps_what_was_typed(qtbot, app, ctx):
-    import sqlite3
+    from aidoffice.store.dialect import WRITER_LOCK_KEY
+    from tests.helpers.databases import raw_connect
 
     page = PersonsPage(ctx)
     qtbot.addWidget(page)
     dialog = page.open_person(None)
     dialog.form.fields["full_name"].setText("زكريا منصور سالم القعيطي")
-    blocker = sqlite3.connect(ctx.db.path, isolation_level=None)
-    blocker.execute("BEGIN EXCLUSIVE")
+    # another program holds the write lock: SQLite's exclusive lock on the file, the writers' lock on a server
+    blocker = raw_connect(ctx, autocommit=True)
+    hold, free = (
+        (f"SELECT pg_advisory_lock({WRITER_LOCK_KEY})", f"SELECT pg_advisory_unlock({WRITER_LOCK_KEY})")
+        if blocker.on_server
+        else ("BEGIN EXCLUSIVE", "ROLLBACK")
+    )
+    blocker.execute(hold)
     try:
         assert not dialog.save()
     finally:
-        blocker.execute("ROLLBACK")
+        blocker.execute(free)
         blocker.close()
     assert dialog.form.general.isVisible() and "مشغولة بعمل آخر" in dialog.form.general.text()
     assert dialog.form.fields["full_name"].text() == "زكريا منصور سالم القعيطي"

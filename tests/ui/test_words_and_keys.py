@@ -126,10 +126,15 @@ def test_the_scan_catches_a_banned_word():
 
 
 def test_raw_file_paths_stay_out_of_labels(window):
-    folder = str(window.ctx.db.path.parent)
+    db = window.ctx.db
+    if db.on_server:  # the database and server's names; the address (never with its password) only in the tooltip
+        url = db.engine.url
+        hidden, name = url.render_as_string(hide_password=False), f"{url.database} @ {url.host}"
+    else:
+        hidden, name = str(db.path.parent), db.path.name
     shown = [w.text() for w in window.findChildren(QLabel) if w.isVisible()]
-    assert not [text for text in shown if folder in text]
-    assert window.status_file.text() == window.ctx.db.path.name
+    assert not [text for text in shown if hidden in text]
+    assert window.status_file.text() == name
 
 
 def _back_to(qtbot, window) -> None:
