@@ -34,6 +34,15 @@ from aidoffice.store.matching_keys import rows_for_dicts
 
 log = logging.getLogger("aidoffice.sync")
 
+
+def _sql(conn: Connection, statement: str, params=None):
+    """A statement written with SQLite's `?` placeholders, on either engine (psycopg's placeholders are `%s`)."""
+    if dialect.is_postgresql(conn):  # outside quoted text ('?' is an unknown office's code)
+        parts = statement.split("'")
+        statement = "'".join(p.replace("?", "%s") if i % 2 == 0 else p for i, p in enumerate(parts))
+    return conn.exec_driver_sql(statement) if params is None else conn.exec_driver_sql(statement, params)
+
+
 CLOCK_SETTING = "sync.clock"
 FRESH = "+"  # outbox field of a row bulk-inserted new: listed for export, no stamp of its own
 STAMPED_SETTING = "sync.stamped"  # the last outbox row already stamped (or applied from a package)
@@ -215,7 +224,7 @@ def observe(conn: Connection, stamp: int) -> None:
 
 
 def office_id(conn: Connection) -> str:
-    return conn.exec_driver_sql("SELECT id FROM office_profile ORDER BY created_at LIMIT 1").scalar() or ""
+    return _sql(conn, "SELECT id FROM office_profile ORDER BY created_at LIMIT 1").scalar() or ""
 
 
 def stamp_pending(session: Session, now_ms: int) -> None:
@@ -288,12 +297,13 @@ def restamp_ahead(conn: Connection, limit: int, floor: int) -> Restamped:
     package, with the new stamps."""
     dialect.lock_writers(conn)
     me = office_id(conn)
-    rows = conn.exec_driver_sql(
+    rows = _sql(
+        conn,
         "SELECT entity, entity_id, field, hlc, base FROM sync_stamps WHERE origin = ? AND (hlc > ? OR base > ?)",
         (me, limit, limit),
     ).all()
     ahead = sorted({r[3] for r in rows if r[3] > limit})
-    sound = conn.exec_driver_sql("SELECT coalesce(max(hlc), 0) FROM sync_stamps WHERE hlc <= ?", (limit,)).scalar()
+    sound = _sql(conn, "SELECT coalesce(max(hlc), 0) FROM sync_stamps WHERE hlc <= ?", (limit,)).scalar()
     start = max(floor, sound or 0) + 2  # start - 1 is the stamp of the stamp-less rows
 
     def moved(stamp: int) -> int:
@@ -302,9 +312,7 @@ def restamp_ahead(conn: Connection, limit: int, floor: int) -> Restamped:
 
     changed = [(moved(hlc), moved(base), entity, ident, fld) for entity, ident, fld, hlc, base in rows]
     if changed:
-        conn.exec_driver_sql(
-            "UPDATE sync_stamps SET hlc = ?, base = ? WHERE entity = ? AND entity_id = ? AND field = ?", changed
-        )
+        _sql(conn, "UPDATE sync_stamps SET hlc = ?, base = ? WHERE entity = ? AND entity_id = ? AND field = ?", changed)
     threshold = datetime.fromtimestamp(hlc_ms(limit) / 1000)  # as `_fallback` reads a row's time
     stamps = table("sync_stamps")
     bare: list[tuple] = []
@@ -319,13 +327,14 @@ def restamp_ahead(conn: Connection, limit: int, floor: int) -> Restamped:
             bare.append((name, ident, "", start - 1, me, 0, 0))
             furthest = max(furthest, int(at.timestamp() * 1000) << 16)
     if bare:
-        conn.exec_driver_sql(
+        _sql(
+            conn,
             "INSERT INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
             "VALUES (?, ?, ?, ?, ?, ?, ?)",
             bare,
         )
     if changed or bare:
-        newest = conn.exec_driver_sql("SELECT coalesce(max(hlc), 0) FROM sync_stamps").scalar() or 0
+        newest = _sql(conn, "SELECT coalesce(max(hlc), 0) FROM sync_stamps").scalar() or 0
         _set_number(conn, CLOCK_SETTING, max(newest, start - 1))
     return Restamped(len(changed) + len(bare), furthest)
 
@@ -349,20 +358,22 @@ def outbox_after_bulk_insert(conn: Connection, table_name: str, rows: list[dict]
             entity, id_column, name = parent, parent_column, f"sync_{table_name}_i"
             fld = list_name if parent == "associations" else ""
     big = len(rows) >= BULK_MIN_ROWS and table_name != "associations" and all(id_column in r for r in rows)
+    big = big and not dialect.is_postgresql(conn)  # SQLite's triggers and rowid; a server keeps its triggers
     trigger_sql = (
-        conn.exec_driver_sql("SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).scalar()
+        _sql(conn, "SELECT sql FROM sqlite_master WHERE type = 'trigger' AND name = ?", (name,)).scalar()
         if big
         else None
     )
     if trigger_sql is None:
         yield
         return
-    last = conn.exec_driver_sql(f"SELECT coalesce(max(rowid), 0) FROM {table_name}").scalar()
-    conn.exec_driver_sql(f"DROP TRIGGER {name}")
+    last = _sql(conn, f"SELECT coalesce(max(rowid), 0) FROM {table_name}").scalar()
+    _sql(conn, f"DROP TRIGGER {name}")
     yield
     if fld == FRESH:
         # the new rows, listed by SQL in insertion order (a Python executemany of 100,000 ids took 0.4-0.8 s)
-        conn.exec_driver_sql(
+        _sql(
+            conn,
             f"INSERT INTO sync_outbox (entity, entity_id, field) SELECT '{entity}', id, '{FRESH}' FROM {table_name} "
             "WHERE rowid > ? ORDER BY rowid",
             (last,),
@@ -371,12 +382,12 @@ def outbox_after_bulk_insert(conn: Connection, table_name: str, rows: list[dict]
     else:
         parents = [(entity, i, fld) for i in dict.fromkeys(r[id_column] for r in rows) if (entity, i) not in fresh]
         if parents:
-            conn.exec_driver_sql("INSERT INTO sync_outbox (entity, entity_id, field) VALUES (?, ?, ?)", parents)
-    conn.exec_driver_sql(trigger_sql)
+            _sql(conn, "INSERT INTO sync_outbox (entity, entity_id, field) VALUES (?, ?, ?)", parents)
+    _sql(conn, trigger_sql)
 
 
 def newest_change(conn: Connection) -> int:
-    return int(conn.exec_driver_sql("SELECT coalesce(max(change_no), 0) FROM sync_outbox").scalar() or 0)
+    return int(_sql(conn, "SELECT coalesce(max(change_no), 0) FROM sync_outbox").scalar() or 0)
 
 
 # --- reference rows by natural key --------------------------------------------------------------------------
@@ -395,19 +406,18 @@ class References:
 
     def _load(self) -> None:
         c = self.conn
-        govs = {i: n for i, n in c.exec_driver_sql("SELECT id, name FROM governorates")}
+        govs = {i: n for i, n in _sql(c, "SELECT id, name FROM governorates")}
         dists = {}
-        for i, g, n in c.exec_driver_sql("SELECT id, governorate_id, name FROM districts"):
+        for i, g, n in _sql(c, "SELECT id, governorate_id, name FROM districts"):
             dists[i] = [govs.get(g, ""), n]
         subs = {
-            i: [*dists.get(d, ["", ""]), n]
-            for i, d, n in c.exec_driver_sql("SELECT id, district_id, name FROM sub_districts")
+            i: [*dists.get(d, ["", ""]), n] for i, d, n in _sql(c, "SELECT id, district_id, name FROM sub_districts")
         }
         self._fill("governorates", {i: [n] for i, n in govs.items()})
         self._fill("districts", dists)
         self._fill("sub_districts", subs)
         for name in ("fields_of_work", "vulnerability_categories", "aid_types"):
-            self._fill(name, {i: [code] for i, code in c.exec_driver_sql(f"SELECT id, code FROM {name}")})
+            self._fill(name, {i: [code] for i, code in _sql(c, f"SELECT id, code FROM {name}")})
 
     def _fill(self, kind: str, keys: dict[str, list]) -> None:
         self.by_id[kind] = keys
@@ -471,13 +481,14 @@ def all_ids(conn: Connection, tables: tuple[str, ...], owner: str | None) -> dic
     found: dict[str, list[str]] = {}
     for name in tables:
         where, args = (" WHERE office_id = ?", (owner,)) if owner and name in OWNED else ("", ())
-        found[name] = [r[0] for r in conn.exec_driver_sql(f"SELECT id FROM {name}{where}", args)]
+        found[name] = [r[0] for r in _sql(conn, f"SELECT id FROM {name}{where}", args)]
     return found
 
 
 def _stamps(conn: Connection, entity: str, ids: list[str]) -> dict[tuple[str, str], tuple]:
     marks = ",".join("?" for _ in ids)
-    rows = conn.exec_driver_sql(
+    rows = _sql(
+        conn,
         f"SELECT entity_id, field, hlc, origin, base, deleted FROM sync_stamps WHERE entity = ? "
         f"AND entity_id IN ({marks})",
         (entity, *ids),
@@ -523,7 +534,8 @@ def iter_records(conn: Connection, ids_by_table: dict[str, list[str]], office: s
         for start in range(0, len(ids), _CHUNK) if removable else ():
             chunk = ids[start : start + _CHUNK]
             marks = ",".join("?" for _ in chunk)
-            for ident, hlc, origin, base in conn.exec_driver_sql(
+            for ident, hlc, origin, base in _sql(
+                conn,
                 f"SELECT entity_id, hlc, origin, base FROM sync_stamps WHERE entity = ? AND field = '' AND deleted = 1 "
                 f"AND entity_id IN ({marks})",
                 (name, *chunk),
@@ -625,15 +637,20 @@ def _shape(record: dict) -> None:
 
 
 def _write_stamp(conn: Connection, entity: str, ident: str, fld: str, stamp: Stamp, deleted: int = 0) -> None:
-    conn.exec_driver_sql(
-        "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
-        "VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (entity, ident, fld, stamp.hlc, stamp.origin, stamp.base, deleted),
-    )
+    _put_stamps(conn, [(entity, ident, fld, stamp.hlc, stamp.origin, stamp.base, deleted)])
+
+
+def _put_stamps(conn: Connection, rows: list[tuple]) -> None:
+    """Write (entity, entity_id, field, hlc, origin, base, deleted) stamps, replacing those of the same field."""
+    names = ("entity", "entity_id", "field", "hlc", "origin", "base", "deleted")
+    stmt = dialect.insert(conn, table("sync_stamps"))
+    stmt = stmt.on_conflict_do_update(index_elements=list(names[:3]), set_={n: stmt.excluded[n] for n in names[3:]})
+    conn.execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
 
 
 def _current(conn: Connection, entity: str, ident: str, fld: str = "") -> Stamp | None:
-    row = conn.exec_driver_sql(
+    row = _sql(
+        conn,
         "SELECT hlc, origin, base FROM sync_stamps WHERE entity = ? AND entity_id = ? AND field = ?",
         (entity, ident, fld),
     ).first()
@@ -651,7 +668,8 @@ class Applier:
         self.me = office_id(self.conn)
         self.refs = References(self.conn, self.me)
         self.result = Applied()
-        self.conn.exec_driver_sql("PRAGMA defer_foreign_keys = ON")  # records may point at later ones
+        if not dialect.is_postgresql(self.conn):
+            _sql(self.conn, "PRAGMA defer_foreign_keys = ON")  # records may point at later ones
 
     def apply(
         self, sized: Iterable[tuple[int, dict]], package_id: str, check: Callable[[dict], None] | None = None
@@ -716,7 +734,7 @@ class Applier:
         # Rows written here came from elsewhere: stamped already, not local, but they travel on from headquarters.
         dialect.lock_writers(self.conn)  # held since the first write: the rows past the mark are this package's
         mark, newest = _number(self.conn, STAMPED_SETTING), newest_change(self.conn)
-        self.conn.exec_driver_sql("UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))
+        _sql(self.conn, "UPDATE sync_outbox SET local = 0 WHERE change_no > ?", (mark,))
         _set_number(self.conn, STAMPED_SETTING, newest)
         observe(self.conn, self.result.newest)
         return self.result
@@ -863,16 +881,12 @@ class Applier:
                 insert_rows(self.conn, tbl, new_rows)
             keys = rows_for_dicts(new_rows)
             if keys:
-                self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
+                self.conn.execute(dialect.insert_ignore(self.conn, m.MatchKey.__table__), keys)
         elif new_rows:
             insert_rows(self.conn, tbl, new_rows)
         self._set_lists(name, listed)
         if stamp_rows:
-            self.conn.exec_driver_sql(
-                "INSERT OR REPLACE INTO sync_stamps (entity, entity_id, field, hlc, origin, base, deleted) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                stamp_rows,
-            )
+            _put_stamps(self.conn, stamp_rows)
 
     def _foreign(self, name: str, ident: str, row: dict | None, incoming: Stamp, present, current) -> bool:
         """Each record has an owning office, and only that office changes or removes it. The owner is read from the
@@ -948,7 +962,8 @@ class Applier:
     def _queued(self, entity: str, ident: str, fld: str, lost: Stamp) -> bool:
         """The same change already waits in the conflict queue (a package sent again, or a full one)."""
         return (
-            self.conn.exec_driver_sql(
+            _sql(
+                self.conn,
                 "SELECT 1 FROM sync_conflicts WHERE entity = ? AND entity_id = ? AND field = ? AND lost_origin = ? "
                 "AND lost_hlc = ? AND status = 'open' LIMIT 1",
                 (entity, ident, fld, lost.origin, lost.hlc),
@@ -959,7 +974,7 @@ class Applier:
     def _maker(self, ident: str) -> str | None:
         """The enrolled office (or this one) whose tag the id carries."""
         if not hasattr(self, "_tags"):
-            offices = {r[0] for r in self.conn.exec_driver_sql("SELECT office_id FROM sync_peers")} | {self.me}
+            offices = {r[0] for r in _sql(self.conn, "SELECT office_id FROM sync_peers")} | {self.me}
             self._tags = {office_tag(o): o for o in offices}
         tag = id_tag(ident)
         return self._tags.get(tag) if tag is not None else None
@@ -981,7 +996,7 @@ class Applier:
         self.conn.execute(delete(m.MatchKey.__table__).where(m.MatchKey.person_rowid == rowid))
         keys = rows_for_dicts([dict(person)])
         if keys:
-            self.conn.execute(insert(m.MatchKey.__table__).prefix_with("OR IGNORE"), keys)
+            self.conn.execute(dialect.insert_ignore(self.conn, m.MatchKey.__table__), keys)
 
     def _association(self, record: dict) -> None:
         """An association is registered by one office, and is seen and visited by all. At headquarters, a new one is
@@ -998,8 +1013,8 @@ class Applier:
             if self._foreign("associations", ident, row, claim, None, None):
                 return
         if existing is None:
-            clash = self.conn.exec_driver_sql(
-                "SELECT id FROM associations WHERE registration_number = ?", (row["registration_number"],)
+            clash = _sql(
+                self.conn, "SELECT id FROM associations WHERE registration_number = ?", (row["registration_number"],)
             ).scalar()
             if clash:
                 # The same association registered twice under two records: refused whole, with the number (not
@@ -1077,13 +1092,14 @@ def save_conflicts(conn: Connection, conflicts: list[dict]) -> None:
 def cross_office_pairs(conn: Connection, office: str) -> list[dict]:
     """Open duplicate pairs between a person of `office` and a person of another office: the pair id, this office's
     person, the other office's code and the score (nothing else about the other person)."""
-    rows = conn.exec_driver_sql(
+    rows = _sql(
+        conn,
         "SELECT d.id, pa.id, pa.office_id, pb.id, pb.office_id, d.score FROM duplicate_pairs d "
         "JOIN persons pa ON pa.id = d.person_a_id JOIN persons pb ON pb.id = d.person_b_id "
         "WHERE d.status = 'open' AND pa.office_id <> pb.office_id AND (pa.office_id = ? OR pb.office_id = ?)",
         (office, office),
     )
-    codes = {r[0]: r[1] for r in conn.exec_driver_sql("SELECT office_id, office_code FROM sync_peers")}
+    codes = {r[0]: r[1] for r in _sql(conn, "SELECT office_id, office_code FROM sync_peers")}
     out = []
     for pair, a, a_office, b, b_office, score in rows:
         mine, other = (a, b_office) if a_office == office else (b, a_office)
@@ -1095,7 +1111,8 @@ def cross_office_pairs(conn: Connection, office: str) -> list[dict]:
 
 def cross_office_overview(conn: Connection, limit: int = 2000) -> list[tuple]:
     """At headquarters: open pairs across offices, best first (names, office codes, score)."""
-    return conn.exec_driver_sql(
+    return _sql(
+        conn,
         "SELECT pa.full_name, coalesce(ca.office_code, '?'), pb.full_name, coalesce(cb.office_code, '?'), d.score "
         "FROM duplicate_pairs d JOIN persons pa ON pa.id = d.person_a_id JOIN persons pb ON pb.id = d.person_b_id "
         "LEFT JOIN (SELECT DISTINCT office_id, office_code FROM sync_peers) ca ON ca.office_id = pa.office_id "
@@ -1107,7 +1124,7 @@ def cross_office_overview(conn: Connection, limit: int = 2000) -> list[tuple]:
 
 def replace_flags(conn: Connection, flags: list[dict]) -> None:
     conn.execute(delete(m.SyncFlag.__table__))
-    known = {r[0] for r in conn.exec_driver_sql("SELECT id FROM persons")} if flags else set()
+    known = {r[0] for r in _sql(conn, "SELECT id FROM persons")} if flags else set()
     rows = [
         {
             "id": f["id"],

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import itertools
+import json
 import shutil
-import sqlite3
 import subprocess
 import sys
 import time
@@ -20,6 +20,9 @@ from aidoffice.services import associations, duplicates, office, persons, sync
 from aidoffice.services.associations import AssociationInput
 from aidoffice.services.context import open_context
 from aidoffice.store import sync as store_sync
+from aidoffice.store.dialect import is_server_url
+from tests.helpers import postgres
+from tests.helpers.databases import address, raw_connect
 from tests.helpers.sync import forge_package, installation, introduce, keys_of, now_stamp, office_id_of
 
 # Columns that differ between databases by nature (local keys, optimistic-lock counters, local stamps of writing).
@@ -37,18 +40,25 @@ _DATA_TABLES = (
 )
 
 
-def state(path: Path) -> dict:
-    """What a person would compare: every data row (local columns aside) and the open conflicts."""
-    conn = sqlite3.connect(path)
+def _plain(value):
+    """A value as compared: JSON columns (decoded by PostgreSQL's driver) as their sorted text."""
+    return json.dumps(value, sort_keys=True, ensure_ascii=False) if isinstance(value, (dict, list)) else value
+
+
+def state(where) -> dict:
+    """What a person would compare: every data row (local columns aside) and the open conflicts, read with a
+    connection of its own from a context's database, a file or a server's URL."""
     out = {}
-    for table in _DATA_TABLES:
-        cols = [r[1] for r in conn.execute(f"PRAGMA table_info({table})") if r[1] not in _LOCAL]
-        out[table] = sorted(conn.execute(f"SELECT {', '.join(cols)} FROM {table}").fetchall())
-    out["person_categories"] = sorted(conn.execute("SELECT * FROM person_categories").fetchall())
-    out["conflicts"] = sorted(
-        conn.execute("SELECT entity_id, field, kept_value, lost_value FROM sync_conflicts").fetchall()
-    )
-    conn.close()
+    with raw_connect(where) as conn:
+
+        def rows(statement: str) -> list[tuple]:
+            return sorted(tuple(_plain(v) for v in row) for row in conn.rows(statement))
+
+        for table in _DATA_TABLES:
+            cols = [c for c in conn.columns(table) if c not in _LOCAL]
+            out[table] = rows(f"SELECT {', '.join(cols)} FROM {table}")
+        out["person_categories"] = rows("SELECT * FROM person_categories")
+        out["conflicts"] = rows("SELECT entity_id, field, kept_value, lost_value FROM sync_conflicts")
     return out
 
 
@@ -57,8 +67,34 @@ def add_person(ctx, name: str, national_id: str = "", **extra):
 
 
 @pytest.fixture
-def pair(tmp_path):
-    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+def hq_where(engine, pg_templates, tmp_path):
+    """Where a headquarters' database goes: a SQLite file, or a new database on the PostgreSQL test server (offices
+    stay on SQLite files, as in the field); the server's databases are dropped after the test."""
+    made: list[str] = []
+
+    def where(name: str = "hq"):
+        if engine == "sqlite":
+            return tmp_path / f"{name}.sqlite3"
+        made.append(postgres.server_copy(pg_templates, "migrated", lambda url: open_context(url).close()))
+        return made[-1]
+
+    yield where
+    for url in made:
+        postgres.drop_database(url)
+
+
+def copy_of(where, n: int, tmp_path: Path):
+    """A copy of a closed database: another file, or another database on the same server."""
+    if is_server_url(where):
+        return postgres.create_database(template=where)
+    copy = tmp_path / f"hq-{n}.sqlite3"
+    shutil.copyfile(where, copy)
+    return copy
+
+
+@pytest.fixture
+def pair(tmp_path, hq_where):
+    hq = installation(hq_where(), "HQ", hq=True)
     a = installation(tmp_path / "a.sqlite3", "HDR-01")
     introduce(hq, a, tmp_path)
     yield hq, a, tmp_path
@@ -104,16 +140,16 @@ def test_a_replay_is_a_no_op_and_a_late_package_changes_nothing(pair):
     persons.update_person(a, p.id, PersonInput(full_name="علي صالح محمد", national_id="03030303030"))
     late = sync.export_package(a, tmp / "usb")
     sync.import_package(hq, late.path)
-    after_late = state(hq.db.path)
+    after_late = state(hq)
     assert sync.import_package(hq, late.path).status == "already"
     result = sync.import_package(hq, early.path)  # the lost stick turns up
     assert result.status == "applied" and result.applied == 0
-    assert state(hq.db.path) == after_late
+    assert state(hq) == after_late
     assert persons.get_person(hq, p.id).full_name == "علي صالح محمد"
 
 
-def _hq_with_offices(tmp: Path, codes: list[str]):
-    hq = installation(tmp / "hq.sqlite3", "HQ", hq=True)
+def _hq_with_offices(tmp: Path, codes: list[str], hq_where):
+    hq = installation(hq_where(), "HQ", hq=True)
     offices = []
     for code in codes:
         o = installation(tmp / f"{code}.sqlite3", code)
@@ -122,8 +158,8 @@ def _hq_with_offices(tmp: Path, codes: list[str]):
     return hq, offices
 
 
-def test_all_orders_of_four_packages_from_three_offices_converge(tmp_path):
-    hq, (a, b, c) = _hq_with_offices(tmp_path, ["A-01", "B-01", "C-01"])
+def test_all_orders_of_four_packages_from_three_offices_converge(tmp_path, hq_where):
+    hq, (a, b, c) = _hq_with_offices(tmp_path, ["A-01", "B-01", "C-01"], hq_where)
     # The association registry comes from headquarters to every office.
     assoc = associations.register_association(
         hq, AssociationInput(name="جمعية البر الخيرية", registration_number="R-100", phone="777")
@@ -150,17 +186,18 @@ def test_all_orders_of_four_packages_from_three_offices_converge(tmp_path):
         c, assoc.id, AssociationInput(name="جمعية البر والتقوى", registration_number="R-100", phone="777")
     )
     packages.append(sync.export_package(c, tmp_path / "usb").path)
+    template = address(hq)
     hq.close()
-    template = tmp_path / "hq.sqlite3"
     states = []
     for n, order in enumerate(itertools.permutations(packages)):
-        copy = tmp_path / f"hq-{n}.sqlite3"
-        shutil.copyfile(template, copy)
+        copy = copy_of(template, n, tmp_path)
         ctx = open_context(copy, username="admin")
         for path in order:
             sync.import_package(ctx, path)
         ctx.close()
         states.append(state(copy))
+        if is_server_url(copy):
+            postgres.drop_database(copy)
     assert len(states) == 24
     assert all(s == states[0] for s in states)
     final = states[0]
@@ -179,7 +216,7 @@ def test_a_conflict_is_queued_and_resolved_by_a_person(pair, tmp_path):
     associations.update_association(
         a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-7", address="المكلا - الشرج")
     )
-    time.sleep(0.01)
+    hq.clock = lambda: time.time() + 1  # headquarters' edit comes a second after A's, without waiting for it
     associations.update_association(
         hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-7", address="المكلا - الديس")
     )
@@ -195,8 +232,8 @@ def test_a_conflict_is_queued_and_resolved_by_a_person(pair, tmp_path):
     assert associations.get_association(a, assoc.id).address == "المكلا - الشرج"
 
 
-def test_reference_data_and_cross_office_flags_come_back_without_others_personal_data(tmp_path):
-    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
+def test_reference_data_and_cross_office_flags_come_back_without_others_personal_data(tmp_path, hq_where):
+    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"], hq_where)
     pa = add_person(a, "عبدالله محمد سالم باعشن", "07070707070", birth_year=1980)
     add_person(b, "عبد الله محمد سالم باعشن", "07070707070", birth_year=1980)
     for o in (a, b):
@@ -245,7 +282,7 @@ def test_every_single_byte_change_and_every_truncation_is_refused(pair):
     with pytest.raises(PackageError):
         pkg.open_package(data + b"\x00", sender, private)
     # every single-byte change, through the service on the database: each refused, nothing changed
-    before, history = state(hq.db.path), sync.history(hq)
+    before, history = state(hq), sync.history(hq)
     bad = tmp / "bad.aidpkg"
     for i in range(len(data)):
         changed = bytearray(data)
@@ -253,12 +290,12 @@ def test_every_single_byte_change_and_every_truncation_is_refused(pair):
         bad.write_bytes(bytes(changed))
         with pytest.raises(UserError):
             sync.import_package(hq, bad)
-    assert state(hq.db.path) == before and sync.history(hq) == history
+    assert state(hq) == before and sync.history(hq) == history
     assert sync.import_package(hq, path).status == "applied"  # the true package still goes in
 
 
-def test_wrong_recipient_unknown_and_revoked_senders_are_refused(tmp_path):
-    hq, (a,) = _hq_with_offices(tmp_path, ["A-01"])
+def test_wrong_recipient_unknown_and_revoked_senders_are_refused(tmp_path, hq_where):
+    hq, (a,) = _hq_with_offices(tmp_path, ["A-01"], hq_where)
     other_hq = installation(tmp_path / "hq2.sqlite3", "HQ2", hq=True)
     stranger = installation(tmp_path / "s.sqlite3", "S-01")
     add_person(a, "مريم سعيد", "09090909090")
@@ -298,10 +335,10 @@ def test_a_fork_is_detected(pair):
     one = sync.export_package(a1, tmp / "usb1").path
     two = sync.export_package(a2, tmp / "usb2").path
     sync.import_package(hq, one)
-    before = state(hq.db.path)
+    before = state(hq)
     with pytest.raises(PackageError, match="تفرّع"):
         sync.import_package(hq, two)
-    assert state(hq.db.path) == before
+    assert state(hq) == before
     a1.close()
     a2.close()
 
@@ -313,10 +350,10 @@ def test_a_clock_five_years_fast_is_refused(pair):
         uow.commit()
     add_person(a, "ساعة متقدمة", "14141414141")
     path = sync.export_package(a, tmp / "usb").path
-    before = state(hq.db.path)
+    before = state(hq)
     with pytest.raises(PackageError, match="ساعة الجهاز المرسل متقدمة"):
         sync.import_package(hq, path)
-    assert state(hq.db.path) == before
+    assert state(hq) == before
 
 
 KILL_SCRIPT = """
@@ -324,6 +361,7 @@ import os, sys
 from aidoffice.services import sync
 from aidoffice.services.context import open_context
 from aidoffice.store import sync as store_sync
+from aidoffice.store.dialect import is_server_url
 original = store_sync.Applier._owned_chunk
 def dying(self, name, records):
     original(self, name, records)  # the persons are written (uncommitted) when the process dies
@@ -339,8 +377,8 @@ def test_a_process_killed_mid_import_leaves_the_old_state(pair):
     for i in range(60):  # sixty people: IDs five digits apart (one digit apart reads as a mistyped card)
         add_person(a, f"شخص رقم {i}", "2" + f"{i:02d}" * 5)
     path = sync.export_package(a, tmp / "usb").path
-    before = state(hq.db.path)
-    hq_path = hq.db.path
+    before = state(hq)
+    hq_path = address(hq)
     hq.close()
     done = subprocess.run(
         [sys.executable, "-c", KILL_SCRIPT, str(hq_path), str(path)], capture_output=True, timeout=120
@@ -476,8 +514,8 @@ def test_an_unwritable_folder_leaves_no_file_and_only_a_gap(pair):
     assert sync.import_package(hq, written.path).status == "applied"
 
 
-def test_a_record_of_another_office_is_queued_and_its_package_refused(tmp_path):
-    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
+def test_a_record_of_another_office_is_queued_and_its_package_refused(tmp_path, hq_where):
+    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"], hq_where)
     person = add_person(a, "ملك المكتب الأول", "28282828282")
     sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
     # B claims nothing of its own: the row names A as owner, the stamp names B as writer
@@ -492,16 +530,17 @@ def test_a_record_of_another_office_is_queued_and_its_package_refused(tmp_path):
     assert all(r.sequence != 7 for r in sync.history(hq))  # refused whole: not recorded as applied
 
 
-def test_a_whole_demo_office_arrives_at_headquarters(demo_ctx, tmp_path):
+def test_a_whole_demo_office_arrives_at_headquarters(file_demo_ctx, tmp_path, hq_where):
     """Bulk-loaded records (no stamps of their own) travel like any other, with places and categories by name."""
-    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    demo_ctx = file_demo_ctx
+    hq = installation(hq_where(), "HQ", hq=True)
     introduce(hq, demo_ctx, tmp_path)
     package = sync.export_package(demo_ctx, tmp_path / "usb")
     result = sync.import_package(hq, package.path)
     assert result.status == "applied" and result.conflicts == 0
 
-    def summary(path):
-        conn = sqlite3.connect(path)
+    def summary(ctx):
+        conn = raw_connect(ctx)
         counts = {
             t: conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
             for t in (
@@ -531,8 +570,8 @@ def test_a_whole_demo_office_arrives_at_headquarters(demo_ctx, tmp_path):
         conn.close()
         return counts, people
 
-    office_counts, office_people = summary(demo_ctx.db.path)
-    hq_counts, hq_people = summary(hq.db.path)
+    office_counts, office_people = summary(demo_ctx)
+    hq_counts, hq_people = summary(hq)
     assert office_counts == hq_counts and office_counts["persons"] == 2500
     assert office_people == hq_people
     hq.close()
@@ -570,15 +609,15 @@ def test_the_escrow_key_reopens_an_encrypted_office_whose_passwords_are_lost(tmp
     hq.close()
 
 
-def test_one_registration_number_from_two_offices_is_refused_whole(tmp_path):
+def test_one_registration_number_from_two_offices_is_refused_whole(tmp_path, hq_where):
     from aidoffice.services import aid
 
-    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"])
+    hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"], hq_where)
     for o in (a, b):
         assoc = associations.register_association(o, AssociationInput(name="جمعية السلام", registration_number="R-9"))
         aid.create_project(o, aid.ProjectInput(association_id=assoc.id, title="سلال غذائية", aid_type="food_basket"))
     sync.import_package(hq, sync.export_package(a, tmp_path / "usb").path)
-    before = state(hq.db.path)
+    before = state(hq)
     with pytest.raises(UserError, match="رقم الإشهار R-9 مسجّل"):
         sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path)
-    assert state(hq.db.path) == before  # nothing half applied; a person must settle the two records
+    assert state(hq) == before  # nothing half applied; a person must settle the two records
