@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -28,13 +29,15 @@ class ServiceContext:
     username: str = "system"
     today: Callable[[], date] = date.today
     role: str = SYSTEM  # a logged-in user's role; "system" for set-up and maintenance before anyone logs in
+    # Wall time in seconds, read when a unit of work commits (its sync stamp); a test gives one that moves on demand.
+    clock: Callable[[], float] = time.time
     _office_id: str | None = field(default=None, repr=False)
     _rules: CountryRules | None = field(default=None, repr=False)
     _style: DisplayStyle | None = field(default=None, repr=False)
 
     def uow(self, *, write_first: bool = False) -> UnitOfWork:
         """A unit of work; `write_first` for one that checks then writes under a lock (store/locks.py)."""
-        return UnitOfWork(self.db, actor=self.username, write_first=write_first)
+        return UnitOfWork(self.db, actor=self.username, write_first=write_first, clock=self.clock)
 
     @property
     def office_id(self) -> str:
