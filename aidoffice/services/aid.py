@@ -17,6 +17,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.records import DistributionRecord, LineRecord, ProjectRecord
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
+from aidoffice.store.uow import UnitOfWork
 
 
 class AlreadyReceivedError(UserError):
@@ -87,8 +88,12 @@ def _date(value, field: str, label: str, problems: dict[str, str]) -> date | Non
         return None
 
 
-def _aid_type(repo, ref: str) -> m.AidType | None:
-    return repo.first(m.AidType, code=ref) or repo.get(m.AidType, ref) or repo.first(m.AidType, name=ref)
+def _aid_type(uow: UnitOfWork, ref: str) -> m.AidType | None:
+    return (
+        uow.records.first(m.AidType, code=ref)
+        or uow.records.get(m.AidType, ref)
+        or uow.records.first(m.AidType, name=ref)
+    )
 
 
 def _project_record(p: m.Project) -> ProjectRecord:
@@ -131,12 +136,12 @@ def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
         problems["sector"] = "القطاع غير معروف."
         sector = None
     with ctx.uow() as uow:
-        assoc = uow.repo.get(m.Association, data.association_id)
+        assoc = uow.records.get(m.Association, data.association_id)
         if assoc is None:
             problems["association_id"] = "الجمعية غير موجودة."
         elif assoc.status in ("suspended", "dissolved"):
             problems["association_id"] = "لا يُسجل مشروع لجمعية موقوفة أو منحلة."
-        aid_type = _aid_type(uow.repo, data.aid_type)
+        aid_type = _aid_type(uow, data.aid_type)
         if aid_type is None:
             problems["aid_type"] = "نوع المساعدة غير معروف."
         if problems:
@@ -156,7 +161,7 @@ def create_project(ctx: ServiceContext, data: ProjectInput) -> ProjectRecord:
                 currency=currency,
             )
         )
-        uow.repo.add(project)
+        uow.records.add(project)
         uow.commit()
         return _project_record(project)
 
@@ -182,7 +187,7 @@ def create_campaign(
                 description=clean_text(description, multiline=True),
             )
         )
-        uow.repo.add(campaign)
+        uow.records.add(campaign)
         uow.commit()
         return campaign.id
 
@@ -211,15 +216,15 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
     quantity = _number(data.quantity_per_household, "quantity_per_household", "الكمية لكل أسرة", problems)
     amount = _number(data.amount_per_household, "amount_per_household", "المبلغ لكل أسرة", problems)
     with ctx.uow() as uow:
-        project = uow.repo.get(m.Project, data.project_id)
+        project = uow.records.get(m.Project, data.project_id)
         if project is None:
             raise NotFoundError("المشروع غير موجود.")
-        aid_type = _aid_type(uow.repo, data.aid_type) if data.aid_type else project.aid_type
+        aid_type = _aid_type(uow, data.aid_type) if data.aid_type else project.aid_type
         if aid_type is None:
             problems["aid_type"] = "نوع المساعدة غير معروف."
         district = None
         if data.district:
-            district = uow.repo.district(data.district)
+            district = uow.references.district(data.district)
             if district is None:
                 problems["district"] = "المديرية غير موجودة."
         currency = data.currency or (project.currency if amount is not None else None)
@@ -241,7 +246,7 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
                 status=DistributionStatus.DRAFT.value,
             )
         )
-        uow.repo.add(dist)
+        uow.records.add(dist)
         uow.commit()
         return _distribution_record(dist)
 
@@ -249,7 +254,7 @@ def create_distribution(ctx: ServiceContext, data: DistributionInput) -> Distrib
 def approve_distribution(ctx: ServiceContext, distribution_id: str) -> DistributionRecord:
     ctx.require(Permission.APPROVE_DISTRIBUTION)
     with ctx.uow() as uow:
-        dist = uow.repo.get(m.Distribution, distribution_id)
+        dist = uow.records.get(m.Distribution, distribution_id)
         if dist is None:
             raise NotFoundError("التوزيع غير موجود.")
         if dist.status != DistributionStatus.DRAFT.value:
@@ -268,15 +273,17 @@ def _line_record(line: m.DistributionLine) -> LineRecord:
     )
 
 
-def _prior_aid(repo, dist: m.Distribution, household_id: str | None, person_id: str | None) -> list[PriorAid]:
+def _prior_aid(
+    uow: UnitOfWork, dist: m.Distribution, household_id: str | None, person_id: str | None
+) -> list[PriorAid]:
     """Listed or received aid (not reversed) of the household, the households linked to it, and their members."""
-    households = {household_id} | repo.linked_household_ids(household_id) if household_id else set()
-    persons = set(repo.household_member_ids(households))
+    households = {household_id} | uow.households.linked_household_ids(household_id) if household_id else set()
+    persons = set(uow.households.household_member_ids(households))
     if person_id:
-        persons |= {person_id, *repo.merged_ids_into(person_id)}
+        persons |= {person_id, *uow.persons.merged_ids_into(person_id)}
     return [
         PriorAid(assoc_name, code, aid_name, d.distribution_date, d.item, line.status)
-        for line, d, aid_name, assoc_name, code in repo.aid_history(households, persons)
+        for line, d, aid_name, assoc_name, code in uow.aid.aid_history(households, persons)
         if d.id != dist.id and line.status in (LineStatus.LISTED.value, LineStatus.RECEIVED.value)
     ]
 
@@ -286,28 +293,28 @@ def check_already_received(
 ) -> tuple[AidPeriod | None, list[PriorAid]]:
     """What the household already has of this distribution's aid type inside its window, from any association."""
     with ctx.uow() as uow:
-        dist = uow.repo.get(m.Distribution, distribution_id)
+        dist = uow.records.get(m.Distribution, distribution_id)
         if dist is None:
             raise NotFoundError("التوزيع غير موجود.")
         if person_id and not household_id:
-            person = uow.repo.get(m.Person, person_id)
+            person = uow.records.get(m.Person, person_id)
             household_id = person.membership.household_id if person and person.membership else None
-        return _already(uow.repo, dist, household_id, person_id)
+        return _already(uow, dist, household_id, person_id)
 
 
-def _lock_household(repo, household_id: str | None, person_id: str | None) -> None:
+def _lock_household(uow: UnitOfWork, household_id: str | None, person_id: str | None) -> None:
     """The lock of the household whose aid is checked, and of the households linked to it (the check reads theirs
     too); a person in no household is locked on their own."""
     if household_id:
-        repo.lock_records("household", {household_id} | repo.linked_household_ids(household_id))
+        uow.records.lock_records("household", {household_id} | uow.households.linked_household_ids(household_id))
     else:
-        repo.lock_records("person", [person_id])
+        uow.records.lock_records("person", [person_id])
 
 
-def _already(repo, dist: m.Distribution, household_id, person_id) -> tuple[AidPeriod | None, list[PriorAid]]:
+def _already(uow: UnitOfWork, dist: m.Distribution, household_id, person_id) -> tuple[AidPeriod | None, list[PriorAid]]:
     kind = dist.aid_type
     return already_received(
-        _prior_aid(repo, dist, household_id, person_id),
+        _prior_aid(uow, dist, household_id, person_id),
         kind.code,
         kind.window,
         dist.distribution_date,
@@ -334,38 +341,38 @@ def add_distribution_line(
         raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
     style = ctx.style  # read now: its own unit of work, not one more inside the locked one
     with ctx.uow(write_first=True) as uow:
-        dist = uow.repo.get(m.Distribution, distribution_id)
+        dist = uow.records.get(m.Distribution, distribution_id)
         if dist is None:
             raise NotFoundError("التوزيع غير موجود.")
         if dist.status == DistributionStatus.CLOSED.value:
             raise UserError("التوزيع مغلق: لا يُضاف إليه أحد.")
         if person_id:
-            person = uow.repo.get(m.Person, person_id)
+            person = uow.records.get(m.Person, person_id)
             if person is None:
                 raise NotFoundError("المستفيد غير موجود.")
             if person.merged_into_id:
                 raise UserError("هذا السجل مدموج في سجل آخر: اختر السجل الباقي.")
             if not household_id and person.membership is not None:
                 household_id = person.membership.household_id
-        if household_id and uow.repo.get(m.Household, household_id) is None:
+        if household_id and uow.records.get(m.Household, household_id) is None:
             raise NotFoundError("الأسرة غير موجودة.")
         # Two clerks adding one household to two rounds of the same aid type at once: the second waits here until
         # the first commits, then its check below sees the first one's line (store/locks.py).
-        _lock_household(uow.repo, household_id, person_id)
+        _lock_household(uow, household_id, person_id)
         live = [
             ln
-            for ln in uow.repo.all(m.DistributionLine, distribution_id=distribution_id, household_id=household_id)
-            if household_id and ln.status != LineStatus.REVERSAL.value and uow.repo.reversal_of(ln.id) is None
+            for ln in uow.records.all(m.DistributionLine, distribution_id=distribution_id, household_id=household_id)
+            if household_id and ln.status != LineStatus.REVERSAL.value and uow.aid.reversal_of(ln.id) is None
         ]
         if live:
             raise UserError("هذه الأسرة مدرجة في كشف هذا التوزيع بالفعل.")
         reason = clean_text(override_reason, multiline=True)
-        period, prior = _already(uow.repo, dist, household_id, person_id)
+        period, prior = _already(uow, dist, household_id, person_id)
         if prior and reason:
             ctx.require(Permission.OVERRIDE_ALREADY_RECEIVED)
         if prior and not reason:
             # Recorded before refusing: the monthly report counts the duplications the rule prevented.
-            uow.repo.add(
+            uow.records.add(
                 ctx.stamp(
                     m.AidRefusal(
                         distribution_id=dist.id, household_id=household_id, person_id=person_id, prior_count=len(prior)
@@ -386,10 +393,10 @@ def add_distribution_line(
                 overridden_by=ctx.username if prior else None,
             )
         )
-        uow.repo.add(line)
+        uow.records.add(line)
         if prior:
             uow.flush()
-            uow.repo.audit(
+            uow.audit_trail.audit(
                 "override",
                 "distribution_lines",
                 line.id,
@@ -404,12 +411,12 @@ def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecor
     """Record from the signed sheet whether the household received; once marked it cannot be changed, only reversed."""
     ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
-        line = uow.repo.get(m.DistributionLine, line_id)
+        line = uow.records.get(m.DistributionLine, line_id)
         if line is None:
             raise NotFoundError("سطر الكشف غير موجود.")
         if line.status != LineStatus.LISTED.value:
             raise UserError("تم تسجيل الاستلام لهذا السطر من قبل: إن كان خطأً فألغِ السطر مع السبب («إلغاء سطر»).")
-        if uow.repo.reversal_of(line.id) is not None:
+        if uow.aid.reversal_of(line.id) is not None:
             raise UserError("هذا السطر معكوس.")
         line.status = (LineStatus.RECEIVED if received else LineStatus.NOT_RECEIVED).value
         line.changed_by = ctx.username
@@ -420,7 +427,7 @@ def mark_line(ctx: ServiceContext, line_id: str, *, received: bool) -> LineRecor
 def open_rounds(ctx: ServiceContext, *, limit: int = 200) -> list[tuple[str, str]]:
     """Rounds a person can still be listed on (draft or approved, newest first), as (id, label) for a pick list."""
     with ctx.uow() as uow:
-        rounds = uow.repo.all(m.Distribution, order_by=m.Distribution.distribution_date.desc(), limit=limit * 2)
+        rounds = uow.records.all(m.Distribution, order_by=m.Distribution.distribution_date.desc(), limit=limit * 2)
         out = []
         for d in rounds:
             if d.status == DistributionStatus.CLOSED.value:
@@ -459,10 +466,10 @@ def mark_lines(ctx: ServiceContext, distribution_id: str, line_ids: list[str], *
     with ctx.uow() as uow:
         status = (LineStatus.RECEIVED if received else LineStatus.NOT_RECEIVED).value
         for line_id in dict.fromkeys(line_ids):
-            line = uow.repo.get(m.DistributionLine, line_id)
+            line = uow.records.get(m.DistributionLine, line_id)
             if line is None or line.distribution_id != distribution_id:
                 raise NotFoundError("أحد الأسطر المختارة ليس في هذا الكشف؛ لم يُسجَّل شيء.")
-            if line.status == LineStatus.REVERSAL.value or uow.repo.reversal_of(line.id) is not None:
+            if line.status == LineStatus.REVERSAL.value or uow.aid.reversal_of(line.id) is not None:
                 reversed_ += 1
             elif line.status != LineStatus.LISTED.value:
                 already += 1
@@ -488,13 +495,13 @@ def mark_by_card(ctx: ServiceContext, distribution_id: str, scanned: str) -> Lin
     if person_id is None:
         raise CardRefusedError("البطاقة مرفوضة: ليست بطاقة صادرة من هذا المكتب أو أن رمزها مُعدَّل. لم يُسجَّل شيء.")
     with ctx.uow() as uow:
-        person = uow.repo.get(m.Person, person_id)
+        person = uow.records.get(m.Person, person_id)
         if person is None:
             raise CardRefusedError("صاحب البطاقة غير موجود في السجل (ربما دُمج أو حُذف). لم يُسجَّل شيء.")
         household_id = person.membership.household_id if person.membership else None
         lines = [
-            line for line in uow.repo.lines_for(distribution_id, person_id, household_id)
-            if uow.repo.reversal_of(line.id) is None
+            line for line in uow.aid.lines_for(distribution_id, person_id, household_id)
+            if uow.aid.reversal_of(line.id) is None
         ]  # fmt: skip
         if not lines:
             raise CardRefusedError("صاحب البطاقة ليس في هذا الكشف، ولا أسرته. أضفه من «إضافة إلى الكشف» إن كان مستحقاً.")
@@ -514,12 +521,12 @@ def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecor
     if not reason or not reason.strip():
         raise UserError("سبب إلغاء السطر مطلوب.", field="reason")
     with ctx.uow() as uow:
-        line = uow.repo.get(m.DistributionLine, line_id)
+        line = uow.records.get(m.DistributionLine, line_id)
         if line is None:
             raise NotFoundError("سطر الكشف غير موجود.")
         if line.status == LineStatus.REVERSAL.value:
             raise UserError("هذا سطر إلغاء: لا يُلغى الإلغاء نفسه.")
-        if uow.repo.reversal_of(line.id) is not None:
+        if uow.aid.reversal_of(line.id) is not None:
             raise UserError("هذا السطر معكوس من قبل.")
         reversal = ctx.stamp(
             m.DistributionLine(
@@ -533,7 +540,7 @@ def reverse_line(ctx: ServiceContext, line_id: str, *, reason: str) -> LineRecor
                 reason=clean_text(reason, multiline=True),
             )
         )
-        uow.repo.add(reversal)
+        uow.records.add(reversal)
         uow.commit()
         return _line_record(reversal)
 
@@ -554,13 +561,13 @@ class DistributionView:
 
 def get_distribution(ctx: ServiceContext, distribution_id: str) -> DistributionView:
     with ctx.uow() as uow:
-        dist = uow.repo.get(m.Distribution, distribution_id)
+        dist = uow.records.get(m.Distribution, distribution_id)
         if dist is None:
             raise NotFoundError("التوزيع غير موجود.")
-        lines = uow.repo.all(m.DistributionLine, distribution_id=dist.id)
+        lines = uow.records.all(m.DistributionLine, distribution_id=dist.id)
         reversed_ids = {ln.reversal_of_id for ln in lines if ln.reversal_of_id}
         live = [ln for ln in lines if ln.status != LineStatus.REVERSAL.value and ln.id not in reversed_ids]
-        district = uow.repo.get(m.District, dist.district_id) if dist.district_id else None
+        district = uow.records.get(m.District, dist.district_id) if dist.district_id else None
         return DistributionView(
             _distribution_record(dist),
             dist.project.association.name,
@@ -575,7 +582,7 @@ def get_distribution(ctx: ServiceContext, distribution_id: str) -> DistributionV
 
 def get_project(ctx: ServiceContext, project_id: str) -> ProjectRecord:
     with ctx.uow() as uow:
-        project = uow.repo.get(m.Project, project_id)
+        project = uow.records.get(m.Project, project_id)
         if project is None:
             raise NotFoundError("المشروع غير موجود.")
         return _project_record(project)

@@ -20,6 +20,7 @@ from aidoffice.services.records import (
 )
 from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
+from aidoffice.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True)
@@ -84,7 +85,7 @@ def _date_field(value, field: str, label: str, problems: dict[str, str]) -> date
         return None
 
 
-def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInput) -> None:
+def _apply(ctx: ServiceContext, uow: UnitOfWork, assoc: m.Association, data: AssociationInput) -> None:
     problems: dict[str, str] = {}
     name = clean_text(data.name)
     if not name:
@@ -103,21 +104,21 @@ def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInp
         legal_form = LegalForm.ASSOCIATION
     district = None
     if data.district:
-        district = repo.district(data.district)
+        district = uow.references.district(data.district)
         if district is None:
             problems["district"] = "المديرية غير موجودة في قائمة المديريات."
     districts = []
     for ref in data.districts:
-        found = repo.district(ref)
+        found = uow.references.district(ref)
         if found is None:
             problems["districts"] = "إحدى مديريات العمل غير موجودة في قائمة المديريات."
         else:
             districts.append(found)
-    fields = repo.by_codes(m.FieldOfWork, data.fields)
+    fields = uow.references.by_codes(m.FieldOfWork, data.fields)
     if len(fields) != len(set(data.fields)):
         problems["fields"] = "أحد مجالات العمل غير معروف."
     if reg:
-        clash = repo.first(m.Association, registration_number=reg)
+        clash = uow.records.first(m.Association, registration_number=reg)
         if clash is not None and clash.id != assoc.id:
             problems["registration_number"] = "رقم الإشهار مسجل لجمعية أخرى."
     if problems:
@@ -138,22 +139,22 @@ def _apply(ctx: ServiceContext, repo, assoc: m.Association, data: AssociationInp
     assoc.changed_by = ctx.username
 
 
-def _load(repo, association_id: str) -> m.Association:
-    assoc = repo.association_full(association_id)
+def _load(uow: UnitOfWork, association_id: str) -> m.Association:
+    assoc = uow.associations.association_full(association_id)
     if assoc is None:
         raise NotFoundError("الجمعية غير موجودة.")
     return assoc
 
 
-def _district_names(repo) -> dict[str, str]:
-    return {d.id: d.name for d in repo.districts()}
+def _district_names(uow: UnitOfWork) -> dict[str, str]:
+    return {d.id: d.name for d in uow.references.districts()}
 
 
 def register_association(ctx: ServiceContext, data: AssociationInput) -> AssociationRecord:
     ctx.require(Permission.ENTER_DATA)
     with ctx.uow() as uow:
         assoc = ctx.stamp(m.Association(status=AssociationStatus.ACTIVE.value))
-        _apply(ctx, uow.repo, assoc, data)
+        _apply(ctx, uow, assoc, data)
         assoc.status_since = assoc.proclamation_date or ctx.today()
         assoc.status_history = [
             ctx.stamp(
@@ -162,9 +163,9 @@ def register_association(ctx: ServiceContext, data: AssociationInput) -> Associa
                 )
             )
         ]
-        uow.repo.add(assoc)
+        uow.records.add(assoc)
         uow.commit()
-        return to_record(assoc, _district_names(uow.repo))
+        return to_record(assoc, _district_names(uow))
 
 
 def update_association(
@@ -174,33 +175,33 @@ def update_association(
     change saved meanwhile by someone else (LostUpdateError); None, as the command line passes, checks nothing."""
     ctx.require(Permission.ENTER_DATA)
     with ctx.uow(write_first=True) as uow:
-        uow.repo.lock_records("associations", [association_id])  # the version is read after a save at once
-        assoc = _load(uow.repo, association_id)
+        uow.records.lock_records("associations", [association_id])  # the version is read after a save at once
+        assoc = _load(uow, association_id)
         check_version(ctx, uow.repo, assoc, expected_version)
-        _apply(ctx, uow.repo, assoc, data)
+        _apply(ctx, uow, assoc, data)
         uow.commit()
-        return to_record(assoc, _district_names(uow.repo))
+        return to_record(assoc, _district_names(uow))
 
 
 def get_association(ctx: ServiceContext, association_id: str) -> AssociationRecord:
     with ctx.uow() as uow:
-        return to_record(_load(uow.repo, association_id), _district_names(uow.repo))
+        return to_record(_load(uow, association_id), _district_names(uow))
 
 
 def find_association(ctx: ServiceContext, ref: str) -> AssociationRecord:
     """By id, registration number or name (exact, then normalised); refuses an ambiguous name."""
     with ctx.uow() as uow:
-        found = uow.repo.association_by_reference(
+        found = uow.associations.association_by_reference(
             "".join(normalize_digits(ref).split())
-        ) or uow.repo.association_by_reference(ref.strip())
+        ) or uow.associations.association_by_reference(ref.strip())
         if found is None:
-            matches = uow.repo.associations_by_name_norm(normalize_text(ref))
+            matches = uow.associations.associations_by_name_norm(normalize_text(ref))
             if len(matches) > 1:
                 raise UserError("أكثر من جمعية بهذا الاسم: استخدم رقم الإشهار.")
             found = matches[0] if matches else None
         if found is None:
             raise NotFoundError("لا توجد جمعية بهذا الرقم أو الاسم.")
-        return to_record(_load(uow.repo, found.id), _district_names(uow.repo))
+        return to_record(_load(uow, found.id), _district_names(uow))
 
 
 def change_association_status(
@@ -229,8 +230,8 @@ def change_association_status(
     if problems:
         raise ValidationError(problems)
     with ctx.uow(write_first=True) as uow:
-        uow.repo.lock_records("associations", [association_id])  # the version is read after a save at once
-        assoc = _load(uow.repo, association_id)
+        uow.records.lock_records("associations", [association_id])  # the version is read after a save at once
+        assoc = _load(uow, association_id)
         check_version(ctx, uow.repo, assoc, expected_version)
         if assoc.status == new_status.value:
             raise UserError(f"الجمعية بالفعل في حالة «{new_status.label}».", field="status")
@@ -247,7 +248,7 @@ def change_association_status(
         assoc.status_since = when
         assoc.changed_by = ctx.username
         uow.commit()
-        return to_record(assoc, _district_names(uow.repo))
+        return to_record(assoc, _district_names(uow))
 
 
 def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, role: str, phone: str = "") -> str:
@@ -259,7 +260,7 @@ def add_board_member(ctx: ServiceContext, association_id: str, full_name: str, r
     except ValueError as exc:
         raise UserError("صفة العضو غير معروفة.", field="role") from exc
     with ctx.uow() as uow:
-        assoc = _load(uow.repo, association_id)
+        assoc = _load(uow, association_id)
         if role_value == BoardRole.CHAIR.value and any(b.role == role_value for b in assoc.board):
             raise UserError("للجمعية رئيس مجلس إدارة مسجل: عدّل صفته أولاً.", field="role")
         member = ctx.stamp(
@@ -287,7 +288,7 @@ def add_contact(
     if problems:
         raise ValidationError(problems)
     with ctx.uow() as uow:
-        assoc = _load(uow.repo, association_id)
+        assoc = _load(uow, association_id)
         contact = ctx.stamp(
             m.AssociationContact(name=clean_text(name), role=clean_text(role), phone=nsn, email=clean_text(email))
         )
@@ -322,7 +323,7 @@ def add_field_visit(
     if problems:
         raise ValidationError(problems)
     with ctx.uow() as uow:
-        assoc = _load(uow.repo, association_id)
+        assoc = _load(uow, association_id)
         visit = ctx.stamp(
             m.FieldVisit(
                 visit_date=when,
@@ -357,7 +358,7 @@ def update_field_visit(
     if problems:
         raise ValidationError(problems)
     with ctx.uow() as uow:
-        visit = uow.repo.get(m.FieldVisit, visit_id)
+        visit = uow.records.get(m.FieldVisit, visit_id)
         if visit is None:
             raise NotFoundError("الزيارة غير موجودة.")
         if findings is not None:
@@ -392,7 +393,7 @@ def record_compliance(
     if problems:
         raise ValidationError(problems)
     with ctx.uow() as uow:
-        assoc = _load(uow.repo, association_id)
+        assoc = _load(uow, association_id)
         row = next((c for c in assoc.compliance if c.year == year), None)
         if row is None:
             row = ctx.stamp(m.ComplianceRecord(year=year))

@@ -26,6 +26,7 @@ from aidoffice.services.records import AidHistoryItem, HouseholdRecord, PersonRe
 from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 from aidoffice.store.base import new_id
+from aidoffice.store.uow import UnitOfWork
 
 MAX_SEARCH_LIMIT = 500
 
@@ -56,7 +57,7 @@ def _person_record(p: m.Person, show_sensitive: bool = False) -> PersonRecord:
     )
 
 
-def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> None:
+def _apply(ctx: ServiceContext, uow: UnitOfWork, person: m.Person, data: PersonInput) -> None:
     problems: dict[str, str] = {}
     clean = None
     try:
@@ -65,13 +66,13 @@ def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> No
         problems.update(exc.problems)
     district = None
     if data.district:
-        district = repo.district(data.district)
+        district = uow.references.district(data.district)
         if district is None:
             problems["district"] = "المديرية غير موجودة في قائمة المديريات."
     categories: list[m.VulnerabilityCategory] | None = None
     if data.categories is not None:
         categories = []
-        by_code = {c.code: c for c in repo.all(m.VulnerabilityCategory)}
+        by_code = {c.code: c for c in uow.records.all(m.VulnerabilityCategory)}
         by_name = {c.name: c for c in by_code.values()}
         for ref in data.categories:
             found = by_code.get(ref) or by_name.get(ref.strip())
@@ -105,14 +106,14 @@ def _apply(ctx: ServiceContext, repo, person: m.Person, data: PersonInput) -> No
     person.changed_by = ctx.username
 
 
-def _load_person(repo, person_id: str) -> m.Person:
-    person = repo.get(m.Person, person_id)
+def _load_person(uow: UnitOfWork, person_id: str) -> m.Person:
+    person = uow.records.get(m.Person, person_id)
     if person is None:
         raise NotFoundError("المستفيد غير موجود.")
     return person
 
 
-def _lock_entries(ctx: ServiceContext, repo, rows: Sequence[tuple[PersonInput, str]]) -> None:
+def _lock_entries(ctx: ServiceContext, uow: UnitOfWork, rows: Sequence[tuple[PersonInput, str]]) -> None:
     """Before the duplicate check of a save: the locks of the persons' blocking keys (store/locks.py), so a clerk
     typing the same person on another PC at the same moment is checked after this save and finds it."""
     keys: set[int] = set()
@@ -121,7 +122,7 @@ def _lock_entries(ctx: ServiceContext, repo, rows: Sequence[tuple[PersonInput, s
             keys.update(entry_keys(entry_record(ctx, data, person_id=person_id)))
         except ValidationError:
             continue  # nothing to check: the save says what is wrong
-    repo.lock(*keys)
+    uow.records.lock(*keys)
 
 
 def _entry_candidates(ctx: ServiceContext, data: PersonInput, person_id: str, scorer: Scorer, repo) -> list[Candidate]:
@@ -149,11 +150,11 @@ def add_person(ctx: ServiceContext, data: PersonInput, *, distinct_from: Iterabl
     person_id = new_id(ctx.office_id)
     scorer = scorer_for(ctx)  # may store what it computes: before the locks, in its own units of work
     with ctx.uow(write_first=True) as uow:
-        _lock_entries(ctx, uow.repo, [(data, person_id)])
+        _lock_entries(ctx, uow, [(data, person_id)])
         confirmed = _gate(_entry_candidates(ctx, data, person_id, scorer, uow.repo), distinct_from)
         person = ctx.stamp(m.Person(id=person_id))
-        _apply(ctx, uow.repo, person, data)
-        uow.repo.add(person)
+        _apply(ctx, uow, person, data)
+        uow.records.add(person)
         uow.flush()
         remember_entry_decisions(ctx, uow.repo, person.id, confirmed)
         uow.commit()
@@ -189,13 +190,13 @@ def update_person(
     distinct_from = set(distinct_from) - {person_id}
     scorer = scorer_for(ctx)
     with ctx.uow(write_first=True) as uow:
-        uow.repo.lock_records("persons", [person_id])  # the version is read after a save at once
-        person = _load_person(uow.repo, person_id)
+        uow.records.lock_records("persons", [person_id])  # the version is read after a save at once
+        person = _load_person(uow, person_id)
         check_version(ctx, uow.repo, person, expected_version)
-        _lock_entries(ctx, uow.repo, [(data, person_id)])
+        _lock_entries(ctx, uow, [(data, person_id)])
         candidates = _entry_candidates(ctx, data, person_id, scorer, uow.repo)
         before = _identity(person)
-        _apply(ctx, uow.repo, person, data)
+        _apply(ctx, uow, person, data)
         changed = _identity(person) != before
         confirmed = (
             _gate(candidates, distinct_from) if changed else [c for c in candidates if c.person_id in distinct_from]
@@ -208,7 +209,7 @@ def update_person(
 
 def get_person(ctx: ServiceContext, person_id: str) -> PersonRecord:
     with ctx.uow() as uow:
-        return _person_record(_load_person(uow.repo, person_id), ctx.can(Permission.VIEW_SENSITIVE))
+        return _person_record(_load_person(uow, person_id), ctx.can(Permission.VIEW_SENSITIVE))
 
 
 # --- households ---------------------------------------------------------------------------------------------
@@ -258,7 +259,7 @@ def create_household(
     if problems:
         raise ValidationError(problems)
     with ctx.uow() as uow:
-        head = _load_person(uow.repo, head_person_id)
+        head = _load_person(uow, head_person_id)
         if head.membership is not None:
             raise UserError("هذا الشخص عضو في أسرة أخرى: انقله منها أولاً.", field="head_person_id")
         household = ctx.stamp(
@@ -272,7 +273,7 @@ def create_household(
             )
         )
         household.members.append(ctx.stamp(m.HouseholdMember(person=head, relation=Relation.HEAD.value)))
-        uow.repo.add(household)
+        uow.records.add(household)
         uow.commit()
         return _household_record(household)
 
@@ -376,7 +377,7 @@ def register_family(
     scorer = scorer_for(ctx)
     with ctx.uow(write_first=True) as uow:
         fresh = [(row.person, person_id) for row, person_id in zip(rows, new_ids, strict=True) if person_id]
-        _lock_entries(ctx, uow.repo, fresh)
+        _lock_entries(ctx, uow, fresh)
         confirmed: list[list[Candidate]] = []
         for i, (row, person_id) in enumerate(zip(rows, new_ids, strict=True)):
             if person_id is None:
@@ -390,16 +391,16 @@ def register_family(
         people: list[m.Person] = []
         for i, row in enumerate(rows):
             if row.existing_id:
-                person = _load_person(uow.repo, row.existing_id)
+                person = _load_person(uow, row.existing_id)
                 if person.membership is not None:
                     raise UserError(f"الصف {i + 1}: هذا الشخص عضو في أسرة أخرى؛ انقله منها من سجله.", field="members")
             else:
                 person = ctx.stamp(m.Person(id=new_ids[i]))
                 try:
-                    _apply(ctx, uow.repo, person, row.person)
+                    _apply(ctx, uow, person, row.person)
                 except ValidationError as exc:
                     raise ValidationError(_row_problems(i, exc.problems)) from None
-                uow.repo.add(person)
+                uow.records.add(person)
             people.append(person)
         uow.flush()
         for i, decided in enumerate(confirmed):
@@ -418,7 +419,7 @@ def register_family(
         )
         for person, relation in zip(people, relations, strict=True):
             household.members.append(ctx.stamp(m.HouseholdMember(person=person, relation=relation)))
-        uow.repo.add(household)
+        uow.records.add(household)
         uow.commit()
         return _household_record(household)
 
@@ -436,10 +437,10 @@ def add_household_member(ctx: ServiceContext, household_id: str, person_id: str,
     if relation_value == Relation.HEAD.value:
         raise UserError("للأسرة رب واحد: اختر صلة أخرى.", field="relation")
     with ctx.uow() as uow:
-        household = uow.repo.get(m.Household, household_id)
+        household = uow.records.get(m.Household, household_id)
         if household is None:
             raise NotFoundError("الأسرة غير موجودة.")
-        person = _load_person(uow.repo, person_id)
+        person = _load_person(uow, person_id)
         if person.membership is not None:
             raise UserError("هذا الشخص عضو في أسرة أخرى: استخدم النقل.", field="person_id")
         household.members.append(ctx.stamp(m.HouseholdMember(person=person, relation=relation_value)))
@@ -457,8 +458,8 @@ def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: 
     if relation_value == Relation.HEAD.value:
         raise UserError("لا يُنقل الشخص كرب أسرة: أنشئ له أسرة جديدة.", field="relation")
     with ctx.uow() as uow:
-        person = _load_person(uow.repo, person_id)
-        target = uow.repo.get(m.Household, to_household_id)
+        person = _load_person(uow, person_id)
+        target = uow.records.get(m.Household, to_household_id)
         if target is None:
             raise NotFoundError("الأسرة المنقول إليها غير موجودة.")
         membership = person.membership
@@ -467,7 +468,7 @@ def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: 
                 raise UserError("الشخص عضو في هذه الأسرة بالفعل.", field="to_household_id")
             if membership.household.head_person_id == person.id:
                 raise UserError("رب الأسرة لا يُنقل: عيّن رباً آخر للأسرة أولاً.", field="person_id")
-            uow.repo.delete(membership)
+            uow.records.delete(membership)
             uow.flush()
         target.members.append(ctx.stamp(m.HouseholdMember(person=person, relation=relation_value)))
         target.changed_by = ctx.username
@@ -477,7 +478,7 @@ def move_household_member(ctx: ServiceContext, person_id: str, to_household_id: 
 
 def get_household(ctx: ServiceContext, household_id: str) -> HouseholdRecord:
     with ctx.uow() as uow:
-        household = uow.repo.get(m.Household, household_id)
+        household = uow.records.get(m.Household, household_id)
         if household is None:
             raise NotFoundError("الأسرة غير موجودة.")
         return _household_record(household)
@@ -486,13 +487,13 @@ def get_household(ctx: ServiceContext, household_id: str) -> HouseholdRecord:
 def aid_history(ctx: ServiceContext, person_id: str) -> list[AidHistoryItem]:
     """What the person's household received, from every association, newest first."""
     with ctx.uow() as uow:
-        person = _load_person(uow.repo, person_id)
+        person = _load_person(uow, person_id)
         # Records merged into this person keep their own (append-only) lines: read them through the merge.
-        person_ids = [person.id, *uow.repo.merged_ids_into(person.id)]
+        person_ids = [person.id, *uow.persons.merged_ids_into(person.id)]
         household_ids = [person.membership.household_id] if person.membership else []
         return [
             AidHistoryItem(dist.distribution_date, aid_name, dist.item, assoc_name, line.status)
-            for line, dist, aid_name, assoc_name, _code in uow.repo.aid_history(household_ids, person_ids)
+            for line, dist, aid_name, assoc_name, _code in uow.aid.aid_history(household_ids, person_ids)
         ]
 
 
@@ -513,10 +514,10 @@ def search_persons(ctx: ServiceContext, text: str, *, limit: int = 50) -> list[P
             if len(digits) < 3:
                 return []
             phone = ctx.rules.phone.normalize(query)
-            rows = uow.repo.persons_by_number_prefix(digits, phone, limit)
+            rows = uow.persons.persons_by_number_prefix(digits, phone, limit)
         else:
             tokens = search_tokens(query)
-            rows = uow.repo.persons_by_search_rowids(uow.repo.person_rowids_matching(tokens, limit))
+            rows = uow.persons.persons_by_search_rowids(uow.persons.person_rowids_matching(tokens, limit))
         return [
             PersonSummary(p.id, p.full_name, p.national_id, p.phone, district, p.birth_year, _home_of(p))
             for p, district in rows

@@ -54,17 +54,17 @@ def create_referral(
     if when > ctx.today():
         problems["referred_on"] = "تاريخ الإحالة في المستقبل."
     with ctx.uow() as uow:
-        person = uow.repo.get(m.Person, person_id)
+        person = uow.records.get(m.Person, person_id)
         if person is None:
             problems["person_id"] = "المستفيد غير موجود."
-        assoc = uow.repo.get(m.Association, association_id)
+        assoc = uow.records.get(m.Association, association_id)
         if assoc is None:
             problems["association_id"] = "الجمعية غير موجودة."
         elif assoc.status != "active":
             problems["association_id"] = "لا تُحال الحالات إلا إلى جمعية نشطة."
         aid = None
         if aid_type:
-            aid = uow.repo.first(m.AidType, code=aid_type)
+            aid = uow.records.first(m.AidType, code=aid_type)
             if aid is None:
                 problems["aid_type"] = "نوع المساعدة غير معروف."
         if problems:
@@ -85,7 +85,7 @@ def create_referral(
                 m.ReferralStatusChange(status_from=None, status_to=ReferralStatus.SENT.value, changed_on=when, note="")
             )
         )
-        uow.repo.add(referral)
+        uow.records.add(referral)
         uow.commit()
         return _record(referral)
 
@@ -112,8 +112,8 @@ def advance_referral(
     except ValueError as exc:
         raise UserError("تاريخ تغيير الحالة غير صالح.", field="changed_on") from exc
     with ctx.uow(write_first=True) as uow:
-        uow.repo.lock_records("referrals", [referral_id])  # the version is read after a save at once
-        referral = uow.repo.get(m.Referral, referral_id)
+        uow.records.lock_records("referrals", [referral_id])  # the version is read after a save at once
+        referral = uow.records.get(m.Referral, referral_id)
         if referral is None:
             raise NotFoundError("الإحالة غير موجودة.")
         check_version(ctx, uow.repo, referral, expected_version)
@@ -146,12 +146,12 @@ def advance_referral(
 
 def overdue_referrals(ctx: ServiceContext) -> list[ReferralRecord]:
     with ctx.uow() as uow:
-        return [_record(r) for r in uow.repo.overdue_referrals(ctx.today())]
+        return [_record(r) for r in uow.referrals.overdue_referrals(ctx.today())]
 
 
 def get_referral(ctx: ServiceContext, referral_id: str) -> ReferralRecord:
     with ctx.uow() as uow:
-        referral = uow.repo.get(m.Referral, referral_id)
+        referral = uow.records.get(m.Referral, referral_id)
         if referral is None:
             raise NotFoundError("الإحالة غير موجودة.")
         return _record(referral)
