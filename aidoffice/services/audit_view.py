@@ -368,7 +368,7 @@ def day_in_utc(day: date) -> tuple[datetime, datetime]:
 def actor_names(ctx: ServiceContext) -> dict[str, str]:
     """Each username with the full name people know it by (the command line and the system in Arabic)."""
     with ctx.uow() as uow:
-        users = {u.username: (u.full_name or u.username) for u in uow.repo.all(m.User)}
+        users = {u.username: (u.full_name or u.username) for u in uow.records.all(m.User)}
     return {**ACTORS, **users}
 
 

@@ -24,6 +24,7 @@ from aidoffice.services.context import ServiceContext, open_context, refuse_miss
 from aidoffice.store import backup as store_backup
 from aidoffice.store import server_backup
 from aidoffice.store.dialect import is_server_url
+from aidoffice.store.uow import UnitOfWork
 
 log = logging.getLogger("aidoffice.backup")
 
@@ -55,7 +56,7 @@ def _record(path: Path) -> BackupRecord | None:
 
 def backup_folder(ctx: ServiceContext) -> Path:
     with ctx.uow() as uow:
-        chosen = uow.repo.setting(FOLDER_SETTING)
+        chosen = uow.settings.setting(FOLDER_SETTING)
     return Path(chosen) if chosen else paths.backups_dir()
 
 
@@ -65,7 +66,7 @@ def set_backup_folder(ctx: ServiceContext, folder: Path) -> None:
     if not folder.is_dir():
         raise UserError(f"المجلد غير موجود: {folder}", field="folder")
     with ctx.uow() as uow:
-        uow.repo.set_setting(FOLDER_SETTING, str(folder))
+        uow.settings.set_setting(FOLDER_SETTING, str(folder))
         uow.commit()
 
 
@@ -76,7 +77,7 @@ def set_tools_folder(ctx: ServiceContext, folder: Path | None) -> None:
     if folder is not None and not Path(folder).is_dir():
         raise UserError(f"المجلد غير موجود: {folder}", field="folder")
     with ctx.uow() as uow:
-        uow.repo.set_setting(TOOLS_SETTING, str(Path(folder)) if folder is not None else None)
+        uow.settings.set_setting(TOOLS_SETTING, str(Path(folder)) if folder is not None else None)
         uow.commit()
 
 
@@ -125,17 +126,19 @@ def make_backup(ctx: ServiceContext, folder: Path | None = None, *, kind: str = 
     started = time.perf_counter()
     if ctx.db.on_server:
         with ctx.uow() as uow:
-            office = uow.repo.office()
+            office = uow.settings.office()
         server_backup.dump(ctx.db, target, _server_tools(ctx), office.id if office else None)
     else:
         _copy_file(ctx, target)
     log.info("backup written (%s) in %.1f s", kind, time.perf_counter() - started)
     with ctx.uow() as uow:
-        uow.repo.audit("backup", kind, target.name[:36], {"bytes": target.stat().st_size}, office_id=ctx.office_id)
+        uow.audit_trail.audit(
+            "backup", kind, target.name[:36], {"bytes": target.stat().st_size}, office_id=ctx.office_id
+        )
         if folder != chosen:
-            used = _folders_used(uow.repo)
+            used = _folders_used(uow)
             if str(folder.resolve()) not in used:
-                uow.repo.set_setting(USED_SETTING, [*used, str(folder.resolve())])
+                uow.settings.set_setting(USED_SETTING, [*used, str(folder.resolve())])
         uow.commit()
     rotate(folder, now, suffix)
     return _record(target)
@@ -155,12 +158,12 @@ def _copy_file(ctx: ServiceContext, target: Path) -> None:
 def _server_tools(ctx: ServiceContext) -> server_backup.Tools:
     """pg_dump and pg_restore for the server ctx is connected to (a folder named in the settings first)."""
     with ctx.uow() as uow:
-        folder = uow.repo.setting(TOOLS_SETTING)
+        folder = uow.settings.setting(TOOLS_SETTING)
     return server_backup.find_tools(server_backup.server_major(ctx.db), Path(folder) if folder else None)
 
 
-def _folders_used(repo) -> list[str]:
-    value = repo.setting(USED_SETTING)
+def _folders_used(uow: UnitOfWork) -> list[str]:
+    value = uow.settings.setting(USED_SETTING)
     return [str(v) for v in value if isinstance(v, str)] if isinstance(value, list) else []
 
 
@@ -239,7 +242,7 @@ def restore_backup(
     key = _backup_key(backup, ctx.db.key, ctx.username, password)
     _check_backup(backup, key)
     with ctx.uow() as uow:
-        office = uow.repo.office()
+        office = uow.settings.office()
     if office is not None and store_backup.office_identity(backup, key) != office.id:  # None: a file never set up
         raise UserError(
             "النسخة ليست من قاعدة بيانات هذا المكتب (هويتها مختلفة): لا تُستعاد فوقها. لم يتغير شيء.", field="backup"
@@ -265,7 +268,7 @@ def _restore_on_server(ctx: ServiceContext, backup: Path) -> Restored:
     if identity is None:  # no table of contents, or no office in it: cut short, damaged, or not ours
         raise StorageError("ملف النسخة تالف أو ليس نسخة AidOffice من pg_dump: لم يُستعد شيء.")
     with ctx.uow() as uow:
-        office = uow.repo.office()
+        office = uow.settings.office()
     if office is not None and identity != office.id:
         raise UserError(
             "النسخة ليست من قاعدة بيانات هذا المكتب (هويتها مختلفة): لا تُستعاد فوقها. لم يتغير شيء.", field="backup"
@@ -515,11 +518,11 @@ def _new_identity(ctx: ServiceContext, backup: Path, kept: Path | None) -> Resto
     """The restored database takes a new sync identity and epoch (its change numbers are never mistaken for those of
     the database it replaced), the restore is audited, and its own users log in again."""
     with ctx.uow() as uow:
-        epoch = int(uow.repo.setting(EPOCH_SETTING) or 0) + 1
-        uow.repo.set_setting(IDENTITY_SETTING, str(uuid.uuid4()))
-        uow.repo.set_setting(EPOCH_SETTING, epoch)
+        epoch = int(uow.settings.setting(EPOCH_SETTING) or 0) + 1
+        uow.settings.set_setting(IDENTITY_SETTING, str(uuid.uuid4()))
+        uow.settings.set_setting(EPOCH_SETTING, epoch)
         detail = {"epoch": epoch, "kept": kept.name if kept else None}
-        uow.repo.audit("restore", "database", backup.name[:36], detail, office_id=ctx.office_id)
+        uow.audit_trail.audit("restore", "database", backup.name[:36], detail, office_id=ctx.office_id)
         uow.commit()
     ctx.role = "nobody" if users.has_users(ctx) else SYSTEM  # the restored file's own users log in again
     log.info("database restored from a backup; sync epoch %d", epoch)
@@ -535,7 +538,7 @@ def plain_backups(ctx: ServiceContext) -> list[Path]:
     the copies taken before a migration, and those kept beside the file by a restore."""
     db_path = ctx.db.path
     with ctx.uow() as uow:
-        used = {Path(p) for p in _folders_used(uow.repo)}
+        used = {Path(p) for p in _folders_used(uow)}
     folders = {backup_folder(ctx), paths.backups_dir(), *used}
     found: set[Path] = {r.path for folder in folders for r in list_backups(folder)}
     if paths.backups_dir().is_dir():

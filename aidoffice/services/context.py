@@ -44,7 +44,7 @@ class ServiceContext:
         """The office stamped on every new record; refuses to write before the office profile exists."""
         if self._office_id is None:
             with self.uow() as uow:
-                office = uow.repo.office()
+                office = uow.settings.office()
                 if office is None:
                     raise UserError("لم يُضبط ملف المكتب بعد: شغّل الأمر init أو أكمل إعداد التشغيل الأول.")
                 self._office_id = office.id
@@ -54,8 +54,8 @@ class ServiceContext:
     def rules(self) -> CountryRules:
         if self._rules is None:
             with self.uow() as uow:
-                stored = uow.repo.setting(RULES_SETTING)
-                office = uow.repo.office()
+                stored = uow.settings.setting(RULES_SETTING)
+                office = uow.settings.office()
             if stored:
                 self._rules = CountryRules.from_dict(stored)
             else:
@@ -67,7 +67,7 @@ class ServiceContext:
         """The office's display style for figures and dates (read once, then kept until it is changed)."""
         if self._style is None:
             with self.uow() as uow:
-                self._style = DisplayStyle.from_dict(uow.repo.setting(STYLE_SETTING))
+                self._style = DisplayStyle.from_dict(uow.settings.setting(STYLE_SETTING))
         return self._style
 
     def can(self, permission: Permission) -> bool:

@@ -29,13 +29,13 @@ def set_display_style(
     if month_names is not None and not isinstance(month_names, bool):
         raise UserError("طريقة كتابة الشهر: باسمه أو بالأرقام.", field="month_names")
     with ctx.uow() as uow:
-        current = DisplayStyle.from_dict(uow.repo.setting(STYLE_SETTING))
+        current = DisplayStyle.from_dict(uow.settings.setting(STYLE_SETTING))
         chosen = DisplayStyle(
             digits=current.digits if digits is None else digits,
             date_order=current.date_order if date_order is None else date_order,
             month_names=current.month_names if month_names is None else month_names,
         )
-        uow.repo.set_setting(STYLE_SETTING, chosen.to_dict())
+        uow.settings.set_setting(STYLE_SETTING, chosen.to_dict())
         uow.commit()
     ctx.forget_cached()
     return chosen

@@ -151,7 +151,7 @@ def escrow_public(ctx: ServiceContext) -> bytes | None:
     from aidoffice.store import models as m
 
     with ctx.uow() as uow:
-        peer = uow.repo.first(m.SyncPeer, role="hq", status="active")
+        peer = uow.records.first(m.SyncPeer, role="hq", status="active")
         return unb64(peer.escrow_public) if peer is not None and peer.escrow_public else None
 
 
@@ -178,7 +178,9 @@ def recover_with_escrow(db_path: Path, escrow: Path, passphrase: str, username: 
         trust.rekey(ctx, escrow_private)
         record = users.update_user(ctx, username, password=new_password, active=True, unlock=True)
         with ctx.uow() as uow:
-            uow.repo.audit("escrow-recovery", "users", record.id, {"username": username}, office_id=ctx.office_id)
+            uow.audit_trail.audit(
+                "escrow-recovery", "users", record.id, {"username": username}, office_id=ctx.office_id
+            )
             uow.commit()
         log.info("database key recovered with the escrow key; a user was given a new password")
     finally:

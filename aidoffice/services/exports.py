@@ -171,9 +171,9 @@ def export_list(ctx: ServiceContext, kind: str, out: Path) -> int:
         raise ValueError(kind)
     title, columns = EXPORTS[kind]
     with ctx.uow() as uow:
-        rows = (_display(kind, r) for r in uow.repo.export_rows(kind))
+        rows = (_display(kind, r) for r in uow.listings.export_rows(kind))
         count = write_table(out, title, columns, rows, style=ctx.style)
-        uow.repo.audit("export", kind, "", {"rows": count}, office_id=ctx.office_id)
+        uow.audit_trail.audit("export", kind, "", {"rows": count}, office_id=ctx.office_id)
         uow.commit()
     log.info("exported %s: %d rows", kind, count)
     return count
@@ -204,7 +204,7 @@ def _view_values(ctx: ServiceContext, kind: str, query: tables.TableQuery, *, pr
 
 def _audited_view(ctx: ServiceContext, action: str, kind: str, count: int) -> None:
     with ctx.uow() as uow:
-        uow.repo.audit(action, kind, "", {"rows": count, "view": True}, office_id=ctx.office_id)
+        uow.audit_trail.audit(action, kind, "", {"rows": count, "view": True}, office_id=ctx.office_id)
         uow.commit()
 
 
@@ -278,6 +278,6 @@ TEMPLATE_COLUMNS = [
 def write_import_template(ctx: ServiceContext, out: Path) -> None:
     """A blank list for associations, with drop-downs for sex, district and category."""
     with ctx.uow() as uow:
-        districts = [d.name for d in uow.repo.districts()]
+        districts = [d.name for d in uow.references.districts()]
     categories = [c.name for c in CATEGORIES if not c.sensitive]
     write_template(out, TEMPLATE_COLUMNS, {"الجنس": ["ذكر", "أنثى"], "المديرية": districts, "الفئة": categories})

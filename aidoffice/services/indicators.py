@@ -64,7 +64,7 @@ def indicators(ctx: ServiceContext, f: IndicatorFilter) -> Indicators:
     start, end = period(f, ctx.today())
     with ctx.uow() as uow:
         aid_type = f.aid_type or None
-        if aid_type and uow.repo.first(m.AidType, code=aid_type) is None:
+        if aid_type and uow.records.first(m.AidType, code=aid_type) is None:
             raise UserError("نوع المساعدة غير معروف.", field="aid_type")
         data = reporting.period_indicators(
             uow.session, start, end, f.district_id or None, f.association_id or None, aid_type

@@ -11,17 +11,17 @@ LIST_KINDS = ("associations", "persons", "households", "projects", "distribution
 
 def stats(ctx: ServiceContext) -> dict:
     with ctx.uow() as uow:
-        repo = uow.repo
-        by_status = repo.count_by(m.Association.status)
+        records = uow.records
+        by_status = records.count_by(m.Association.status)
         return {
             "associations": sum(by_status.values()),
             "associations_by_status": {s.value: by_status.get(s.value, 0) for s in AssociationStatus},
-            "persons": repo.count(m.Person),
-            "households": repo.count(m.Household),
-            "projects": repo.count(m.Project),
-            "distributions": repo.count(m.Distribution),
-            "distribution_lines": repo.count(m.DistributionLine),
-            "referrals": repo.count(m.Referral),
+            "persons": records.count(m.Person),
+            "households": records.count(m.Household),
+            "projects": records.count(m.Project),
+            "distributions": records.count(m.Distribution),
+            "distribution_lines": records.count(m.DistributionLine),
+            "referrals": records.count(m.Referral),
         }
 
 
@@ -35,7 +35,7 @@ def list_records(ctx: ServiceContext, kind: str, *, limit: int = 50) -> list[dic
         raise ValueError(kind)
     limit = max(1, limit)
     with ctx.uow() as uow:
-        rows = uow.repo.listing(kind, limit)
+        rows = uow.listings.listing(kind, limit)
     out: list[dict] = []
     for row in rows:
         obj = row[0]

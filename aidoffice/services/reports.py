@@ -22,6 +22,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.office import get_letterhead
 from aidoffice.store import models as m
 from aidoffice.store import reporting
+from aidoffice.store.uow import UnitOfWork
 
 CARD_KEY_SETTING = "cards.key"
 SERIAL_SETTING = "documents.serial.{year}"  # one counter a year: office code / year / serial on every document
@@ -58,7 +59,7 @@ def _numbered(ctx: ServiceContext, kind: str, subject: str, write: Callable[[Let
     key = SERIAL_SETTING.format(year=year)
     with ctx.uow() as uow:
         serial = reporting.take_serial(uow.session, key)
-        code = (uow.repo.office().office_code if uow.repo.office() else "") or "OFF"
+        code = (uow.settings.office().office_code if uow.settings.office() else "") or "OFF"
         uow.commit()
     number = f"{code}/{year}/{serial:04d}"
     try:
@@ -70,7 +71,7 @@ def _numbered(ctx: ServiceContext, kind: str, subject: str, write: Callable[[Let
             uow.commit()
         raise
     with ctx.uow() as uow:
-        uow.repo.audit("report", kind, str(subject)[:36], {"number": number}, office_id=ctx.office_id)
+        uow.audit_trail.audit("report", kind, str(subject)[:36], {"number": number}, office_id=ctx.office_id)
         uow.commit()
     return path
 
@@ -93,8 +94,8 @@ def last_full_month(today: date) -> str:
     return f"{before.year:04d}-{before.month:02d}"
 
 
-def _office_name(repo) -> str:
-    office = repo.office()
+def _office_name(uow: UnitOfWork) -> str:
+    office = uow.settings.office()
     return office.name if office else ""
 
 
@@ -110,7 +111,7 @@ def monthly_data(ctx: ServiceContext, month: str) -> pdf.MonthlyData:
         figures = reporting.month_figures(session, start, end, today)
         previous = reporting.month_figures(session, before_start, before_end, today)
         return pdf.MonthlyData(
-            office=_office_name(uow.repo),
+            office=_office_name(uow),
             year=year,
             month=number,
             printed_on=ctx.today(),
@@ -131,10 +132,10 @@ def write_monthly_report(ctx: ServiceContext, month: str, target: Path) -> Path:
 
 def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
     with ctx.uow() as uow:
-        dist = uow.repo.get(m.Distribution, (distribution_id or "").strip())
+        dist = uow.records.get(m.Distribution, (distribution_id or "").strip())
         if dist is None:
             raise NotFoundError(f"التوزيع غير موجود: {distribution_id}")
-        district = uow.repo.get(m.District, dist.district_id) if dist.district_id else None
+        district = uow.records.get(m.District, dist.district_id) if dist.district_id else None
         quantity, per_household, unit = "", None, ""
         if dist.quantity_per_household:
             quantity = pdf.quantity_text(dist.quantity_per_household, dist.unit)
@@ -145,7 +146,7 @@ def sheet_data(ctx: ServiceContext, distribution_id: str) -> pdf.SheetData:
         approved = dist.status in APPROVED_ROUND_STATUSES
         status = DistributionStatus(dist.status).label if dist.status in set(DistributionStatus) else dist.status
         return pdf.SheetData(
-            office=_office_name(uow.repo),
+            office=_office_name(uow),
             association=dist.project.association.name,
             project=dist.project.title,
             aid_type=dist.aid_type.name,
@@ -173,7 +174,7 @@ def association_data(ctx: ServiceContext, ref: str) -> pdf.AssociationData:
     statuses = {s.value: s.label for s in AssociationStatus}
     today = ctx.today()
     with ctx.uow() as uow:
-        office = _office_name(uow.repo)
+        office = _office_name(uow)
         activity = reporting.association_activity(uow.session, record.id)
         last = reporting.association_last_activity(uow.session, record.id)
     yes = "سُلِّم"
@@ -236,11 +237,11 @@ def write_association_profile(ctx: ServiceContext, ref: str, target: Path) -> Pa
 
 def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -> Path:
     with ctx.uow() as uow:
-        referral = uow.repo.get(m.Referral, (referral_id or "").strip())
+        referral = uow.records.get(m.Referral, (referral_id or "").strip())
         if referral is None:
             raise NotFoundError(f"الإحالة غير موجودة: {referral_id}")
         data = pdf.LetterData(
-            office=_office_name(uow.repo),
+            office=_office_name(uow),
             printed_on=ctx.today(),
             # Digits and "/" only: a reference mixing letters and digits is turned around inside Arabic text.
             reference=f"{referral.referred_on:%Y}/{int(referral.id.replace('-', '')[:8], 16) % 1_000_000:06d}",
@@ -258,10 +259,10 @@ def write_referral_letter(ctx: ServiceContext, referral_id: str, target: Path) -
 def _card_key(ctx: ServiceContext) -> bytes:
     """The office's secret for card check values, made on first use and kept in the database's settings."""
     with ctx.uow() as uow:
-        key = uow.repo.setting(CARD_KEY_SETTING)
+        key = uow.settings.setting(CARD_KEY_SETTING)
         if not key:
             key = secrets.token_hex(32)
-            uow.repo.set_setting(CARD_KEY_SETTING, key)
+            uow.settings.set_setting(CARD_KEY_SETTING, key)
             uow.commit()
     return bytes.fromhex(key)
 
@@ -270,9 +271,9 @@ def write_cards(ctx: ServiceContext, person_ids: list[str], target: Path) -> Pat
     key = _card_key(ctx)
     cards = []
     with ctx.uow() as uow:
-        office = _office_name(uow.repo)
+        office = _office_name(uow)
         for person_id in person_ids:
-            person = uow.repo.get(m.Person, person_id)
+            person = uow.records.get(m.Person, person_id)
             if person is None:
                 raise NotFoundError(f"المستفيد غير موجود: {person_id}")
             household = person.membership.household if person.membership else None

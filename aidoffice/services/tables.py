@@ -505,13 +505,13 @@ def describe_view(ctx: ServiceContext, kind: str, query: TableQuery) -> str:
 def filter_choices(ctx: ServiceContext, kind: str) -> dict[str, list[tuple[str, str]]]:
     """Each filter of a table with its (value, label) choices; the empty value means "all"."""
     with ctx.uow() as uow:
-        districts = [(d.id, d.name) for d in uow.repo.districts()]
-        associations = [(a.id, a.name) for a in uow.repo.all(m.Association, order_by=m.Association.name)]
-        fields = [(f.code, f.name) for f in uow.repo.all(m.FieldOfWork, order_by=m.FieldOfWork.name)]
+        districts = [(d.id, d.name) for d in uow.references.districts()]
+        associations = [(a.id, a.name) for a in uow.records.all(m.Association, order_by=m.Association.name)]
+        fields = [(f.code, f.name) for f in uow.records.all(m.FieldOfWork, order_by=m.FieldOfWork.name)]
         names = dict(associations)
         projects = [
             (p.id, f"{p.title} — {names.get(p.association_id, '')}")
-            for p in uow.repo.all(m.Project, order_by=m.Project.title)
+            for p in uow.records.all(m.Project, order_by=m.Project.title)
             if kind == "distributions"
         ]
     if kind == "associations":
