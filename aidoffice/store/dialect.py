@@ -94,11 +94,14 @@ def integer_json(bind, value):
 
 # The audit chain (read the head, append), the sync clock and stamped mark, the outbox's change numbers and the
 # search keys (max + 1) each assume one writer at a time, as SQLite gives. On PostgreSQL a transaction takes this
-# transaction-scoped advisory lock before its first write (and before any other advisory lock, so that locks are
-# always taken in one order and two writers never wait for each other in a circle); the commit or rollback releases
-# it. Writes are thereby committed one after the other, in the order they took the lock: change numbers, audit
-# sequence numbers and clock values follow the commit order, and "changes after N" never misses a late commit.
-# Readers never take it.
+# transaction-scoped advisory lock just before its first write statement (or before one of those reads); the commit
+# or rollback releases it. Writes are thereby committed one after the other, in the order they took the lock: change
+# numbers, audit sequence numbers and clock values follow the commit order, and "changes after N" never misses a
+# late commit. Readers never take it. A unit of work that locks records to check then write (store/locks.py) takes
+# those locks before its first write, as the services do: the checks of two clerks then run side by side, and only
+# the writes wait in line (10 clerks saving at once: p50 a save 150-164 ms, against 220-239 ms with the writer lock
+# taken before the record locks). Record locks asked for after a write could meet another clerk waiting for this
+# lock in a circle, which the server breaks by refusing one of the two saves (busy).
 WRITER_LOCK_KEY = 0x4169644F66666963  # "AidOffic"
 _WRITER_LOCK_HELD = "aidoffice_writer_lock"  # connection.info: the transaction that holds the lock
 _WRITES = frozenset({"insert", "update", "delete", "merge", "copy", "create", "drop", "alter", "truncate"})
@@ -117,11 +120,7 @@ def _lock_sql() -> str:
 
 def _needs_writer_lock(statement: str) -> bool:
     words = statement.lstrip(" \t\r\n(").split(None, 1)
-    if not words:
-        return False
-    first = words[0].lower()
-    # a lock taken to check then write ("already received"…) comes after the writer lock, never before it
-    return first in _WRITES or (first != "set" and "pg_advisory" in statement and str(WRITER_LOCK_KEY) not in statement)
+    return bool(words) and words[0].lower() in _WRITES
 
 
 def lock_writers(connection) -> None:
