@@ -177,7 +177,7 @@ def update_association(
     with ctx.uow(write_first=True) as uow:
         uow.records.lock_records("associations", [association_id])  # the version is read after a save at once
         assoc = _load(uow, association_id)
-        check_version(ctx, uow.repo, assoc, expected_version)
+        check_version(ctx, uow.records, assoc, expected_version)
         _apply(ctx, uow, assoc, data)
         uow.commit()
         return to_record(assoc, _district_names(uow))
@@ -232,7 +232,7 @@ def change_association_status(
     with ctx.uow(write_first=True) as uow:
         uow.records.lock_records("associations", [association_id])  # the version is read after a save at once
         assoc = _load(uow, association_id)
-        check_version(ctx, uow.repo, assoc, expected_version)
+        check_version(ctx, uow.records, assoc, expected_version)
         if assoc.status == new_status.value:
             raise UserError(f"الجمعية بالفعل في حالة «{new_status.label}».", field="status")
         if assoc.status == AssociationStatus.DISSOLVED.value:

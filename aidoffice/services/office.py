@@ -223,7 +223,7 @@ def set_aid_window(
         aid_type = uow.repo.first(m.AidType, code=code)
         if aid_type is None:
             raise NotFoundError("نوع المساعدة غير موجود.")
-        check_version(ctx, uow.repo, aid_type, expected_version)
+        check_version(ctx, uow.records, aid_type, expected_version)
         aid_type.window, aid_type.window_days = kind.value, span
         aid_type.changed_by = ctx.username
         uow.commit()

@@ -26,6 +26,7 @@ from aidoffice.services.records import AidHistoryItem, HouseholdRecord, PersonRe
 from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 from aidoffice.store.base import new_id
+from aidoffice.store.repositories import ReferencesRepository
 from aidoffice.store.uow import UnitOfWork
 
 MAX_SEARCH_LIMIT = 500
@@ -57,7 +58,7 @@ def _person_record(p: m.Person, show_sensitive: bool = False) -> PersonRecord:
     )
 
 
-def _apply(ctx: ServiceContext, uow: UnitOfWork, person: m.Person, data: PersonInput) -> None:
+def _apply(ctx: ServiceContext, references: ReferencesRepository, person: m.Person, data: PersonInput) -> None:
     problems: dict[str, str] = {}
     clean = None
     try:
@@ -66,13 +67,13 @@ def _apply(ctx: ServiceContext, uow: UnitOfWork, person: m.Person, data: PersonI
         problems.update(exc.problems)
     district = None
     if data.district:
-        district = uow.references.district(data.district)
+        district = references.district(data.district)
         if district is None:
             problems["district"] = "المديرية غير موجودة في قائمة المديريات."
     categories: list[m.VulnerabilityCategory] | None = None
     if data.categories is not None:
         categories = []
-        by_code = {c.code: c for c in uow.records.all(m.VulnerabilityCategory)}
+        by_code = {c.code: c for c in references.all(m.VulnerabilityCategory)}
         by_name = {c.name: c for c in by_code.values()}
         for ref in data.categories:
             found = by_code.get(ref) or by_name.get(ref.strip())
@@ -153,7 +154,7 @@ def add_person(ctx: ServiceContext, data: PersonInput, *, distinct_from: Iterabl
         _lock_entries(ctx, uow, [(data, person_id)])
         confirmed = _gate(_entry_candidates(ctx, data, person_id, scorer, uow.repo), distinct_from)
         person = ctx.stamp(m.Person(id=person_id))
-        _apply(ctx, uow, person, data)
+        _apply(ctx, uow.references, person, data)
         uow.records.add(person)
         uow.flush()
         remember_entry_decisions(ctx, uow.repo, person.id, confirmed)
@@ -192,11 +193,11 @@ def update_person(
     with ctx.uow(write_first=True) as uow:
         uow.records.lock_records("persons", [person_id])  # the version is read after a save at once
         person = _load_person(uow, person_id)
-        check_version(ctx, uow.repo, person, expected_version)
+        check_version(ctx, uow.records, person, expected_version)
         _lock_entries(ctx, uow, [(data, person_id)])
         candidates = _entry_candidates(ctx, data, person_id, scorer, uow.repo)
         before = _identity(person)
-        _apply(ctx, uow, person, data)
+        _apply(ctx, uow.references, person, data)
         changed = _identity(person) != before
         confirmed = (
             _gate(candidates, distinct_from) if changed else [c for c in candidates if c.person_id in distinct_from]
@@ -397,7 +398,7 @@ def register_family(
             else:
                 person = ctx.stamp(m.Person(id=new_ids[i]))
                 try:
-                    _apply(ctx, uow, person, row.person)
+                    _apply(ctx, uow.references, person, row.person)
                 except ValidationError as exc:
                     raise ValidationError(_row_problems(i, exc.problems)) from None
                 uow.records.add(person)

@@ -116,7 +116,7 @@ def advance_referral(
         referral = uow.records.get(m.Referral, referral_id)
         if referral is None:
             raise NotFoundError("الإحالة غير موجودة.")
-        check_version(ctx, uow.repo, referral, expected_version)
+        check_version(ctx, uow.records, referral, expected_version)
         current = ReferralStatus(referral.status)
         if new_status not in REFERRAL_TRANSITIONS[current]:
             raise UserError(f"لا تنتقل الإحالة من «{current.label}» إلى «{new_status.label}».", field="status")

@@ -7,6 +7,7 @@ from aidoffice.errors import LostUpdateError
 from aidoffice.services.audit_view import ACTORS, FIELDS, TABLES, local_time
 from aidoffice.services.context import ServiceContext
 from aidoffice.store import models as m
+from aidoffice.store.repositories import Records
 
 # What the message calls each record edited by a form («عدّل أحمد سجل المستفيد بعد أن فتحتَه»).
 RECORDS = {
@@ -23,20 +24,20 @@ RECORDS = {
 _LOOK_BACK = 20  # audit entries read at most: the fields of the last changes are what the clerk needs
 
 
-def check_version(ctx: ServiceContext, repo, record, expected: int | None) -> None:
+def check_version(ctx: ServiceContext, records: Records, record, expected: int | None) -> None:
     """Refuse the save when `record` is no longer at `expected`, the version the form opened (None: no check,
     as the command line's edits)."""
     if expected is None or record.version == expected:
         return
-    raise lost_update(ctx, repo, record, expected)
+    raise lost_update(ctx, records, record, expected)
 
 
-def lost_update(ctx: ServiceContext, repo, record, expected: int) -> LostUpdateError:
+def lost_update(ctx: ServiceContext, records: Records, record, expected: int) -> LostUpdateError:
     """The error naming the fields changed since `expected` (from the audit trail: one update entry a version),
     and the last one who saved it and when (the record's own stamps)."""
     table = record.__tablename__
     changes = max(1, min(int(record.version) - int(expected), _LOOK_BACK))
-    entries = repo.all(
+    entries = records.all(
         m.AuditEntry,
         entity=table,
         entity_id=record.id,
@@ -52,7 +53,7 @@ def lost_update(ctx: ServiceContext, repo, record, expected: int) -> LostUpdateE
                 labels.append(label)
     by = record.changed_by or (entries[0].username if entries else "")
     if by:
-        user = repo.first(m.User, username=by)
+        user = records.first(m.User, username=by)
         by = (user.full_name if user is not None and user.full_name else None) or ACTORS.get(by, by)
     at = ctx.style.datetime(local_time(record.updated_at)) if record.updated_at else ""
     what = RECORDS.get(table) or TABLES.get(table, "هذا السجل")
