@@ -15,6 +15,7 @@ from aidoffice.services.context import RULES_SETTING, ServiceContext
 from aidoffice.services.records import AidTypeRecord, OfficeRecord
 from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
+from aidoffice.store.repositories import ReferencesRepository
 
 
 def _record(office: m.OfficeProfile) -> OfficeRecord:
@@ -25,7 +26,7 @@ def _record(office: m.OfficeProfile) -> OfficeRecord:
 
 def get_office(ctx: ServiceContext) -> OfficeRecord | None:
     with ctx.uow() as uow:
-        office = uow.repo.office()
+        office = uow.settings.office()
         return _record(office) if office else None
 
 
@@ -45,11 +46,10 @@ def initialise_office(
     if country is not None and country not in COUNTRIES:
         raise UserError(f"رمز البلد غير معروف: {country}. المتاح: {'، '.join(COUNTRIES)}.", field="country")
     with ctx.uow() as uow:
-        repo = uow.repo
-        office = repo.office()
+        office = uow.settings.office()
         if office is not None:
             ctx.require(Permission.SETTINGS)
-            check_version(ctx, repo, office, expected_version)
+            check_version(ctx, uow.records, office, expected_version)
         if office is None:
             office = m.OfficeProfile(
                 name=(name or "مكتب وزارة الشؤون الاجتماعية والعمل").strip(),
@@ -59,42 +59,44 @@ def initialise_office(
                 changed_by=ctx.username,
             )
             office.office_id = office.id = m.new_id()
-            repo.add(office)
-            repo.set_setting(RULES_SETTING, COUNTRIES[office.country].to_dict())
+            uow.records.add(office)
+            uow.settings.set_setting(RULES_SETTING, COUNTRIES[office.country].to_dict())
         else:
             for attr, value in (("name", name), ("governorate", governorate), ("office_code", office_code)):
                 if value is not None:
                     setattr(office, attr, value.strip())
             if country is not None and country != office.country:
                 office.country = country
-                repo.set_setting(RULES_SETTING, COUNTRIES[country].to_dict())
+                uow.settings.set_setting(RULES_SETTING, COUNTRIES[country].to_dict())
             office.changed_by = ctx.username
-        _seed_reference(repo, office.id, ctx.username)
-        _seed_geography(repo, office.id, ctx.username, office.governorate)
+        _seed_reference(uow.references, office.id, ctx.username)
+        _seed_geography(uow.references, office.id, ctx.username, office.governorate)
         uow.commit()
         ctx.forget_cached()
         return _record(office)
 
 
-def _seed_reference(repo, office_id: str, user: str) -> None:
+def _seed_reference(references: ReferencesRepository, office_id: str, user: str) -> None:
     stamp = {"office_id": office_id, "changed_by": user}
-    existing = repo.code_map(m.VulnerabilityCategory)
+    existing = references.code_map(m.VulnerabilityCategory)
     for c in reference.CATEGORIES:
         if c.code not in existing:
-            repo.add(m.VulnerabilityCategory(code=c.code, name=c.name, sensitive=c.sensitive, **stamp))
-    existing = repo.code_map(m.FieldOfWork)
+            references.add(m.VulnerabilityCategory(code=c.code, name=c.name, sensitive=c.sensitive, **stamp))
+    existing = references.code_map(m.FieldOfWork)
     for code, name in reference.FIELDS_OF_WORK:
         if code not in existing:
-            repo.add(m.FieldOfWork(code=code, name=name, **stamp))
-    existing = repo.code_map(m.AidType)
+            references.add(m.FieldOfWork(code=code, name=name, **stamp))
+    existing = references.code_map(m.AidType)
     for a in reference.AID_TYPES:
         if a.code not in existing:
-            repo.add(m.AidType(code=a.code, name=a.name, window=a.window.value, window_days=a.window_days, **stamp))
+            references.add(
+                m.AidType(code=a.code, name=a.name, window=a.window.value, window_days=a.window_days, **stamp)
+            )
 
 
-def _seed_geography(repo, office_id: str, user: str, governorate: str) -> None:
+def _seed_geography(references: ReferencesRepository, office_id: str, user: str, governorate: str) -> None:
     """Add the demo districts of the office's governorate (and Abyan's for the demo) when none exist yet."""
-    if repo.count(m.District):
+    if references.count(m.District):
         return
     stamp = {"office_id": office_id, "changed_by": user}
     wanted = [governorate] if governorate in reference.GEOGRAPHY else []
@@ -102,12 +104,12 @@ def _seed_geography(repo, office_id: str, user: str, governorate: str) -> None:
         if extra not in wanted:
             wanted.append(extra)
     for gov_name in wanted:
-        gov = repo.first(m.Governorate, name=gov_name) or repo.add(m.Governorate(name=gov_name, **stamp))
+        gov = references.first(m.Governorate, name=gov_name) or references.add(m.Governorate(name=gov_name, **stamp))
         for district_name, subs in reference.GEOGRAPHY[gov_name].items():
             district = m.District(name=district_name, governorate=gov, **stamp)
-            repo.add(district)
+            references.add(district)
             for sub in subs:
-                repo.add(m.SubDistrict(name=sub, district=district, **stamp))
+                references.add(m.SubDistrict(name=sub, district=district, **stamp))
 
 
 def set_country_rules(ctx: ServiceContext, rules: dict) -> None:
@@ -122,7 +124,7 @@ def set_country_rules(ctx: ServiceContext, rules: dict) -> None:
     except (KeyError, TypeError, ValueError, re.error) as exc:
         raise UserError("قواعد الهاتف والبطاقة غير صالحة: راجع الأطوال والأنماط.", field="rules") from exc
     with ctx.uow() as uow:
-        uow.repo.set_setting(RULES_SETTING, parsed.to_dict())
+        uow.settings.set_setting(RULES_SETTING, parsed.to_dict())
         uow.commit()
     ctx.forget_cached()
 
@@ -134,7 +136,7 @@ def list_geography(ctx: ServiceContext) -> dict[str, dict[str, list[str]]]:
     """governorate → district → sub-districts, as stored."""
     with ctx.uow() as uow:
         out: dict[str, dict[str, list[str]]] = {}
-        for gov in uow.repo.all(m.Governorate, order_by=m.Governorate.name):
+        for gov in uow.records.all(m.Governorate, order_by=m.Governorate.name):
             out[gov.name] = {d.name: [s.name for s in d.sub_districts] for d in gov.districts}
         return out
 
@@ -150,14 +152,14 @@ def add_district(ctx: ServiceContext, governorate: str, name: str) -> str:
     ctx.require(Permission.SETTINGS)
     name = _clean_place(name)
     with ctx.uow() as uow:
-        gov = uow.repo.first(m.Governorate, name=governorate.strip())
+        gov = uow.records.first(m.Governorate, name=governorate.strip())
         if gov is None:
             gov = ctx.stamp(m.Governorate(name=_clean_place(governorate)))
-            uow.repo.add(gov)
-        elif uow.repo.first(m.District, governorate_id=gov.id, name=name):
+            uow.records.add(gov)
+        elif uow.records.first(m.District, governorate_id=gov.id, name=name):
             raise UserError("المديرية موجودة بالفعل في هذه المحافظة.", field="name")
         district = ctx.stamp(m.District(name=name, governorate=gov))
-        uow.repo.add(district)
+        uow.records.add(district)
         uow.commit()
         return district.id
 
@@ -166,13 +168,13 @@ def add_sub_district(ctx: ServiceContext, district: str, name: str) -> str:
     ctx.require(Permission.SETTINGS)
     name = _clean_place(name)
     with ctx.uow() as uow:
-        parent = uow.repo.district(district)
+        parent = uow.references.district(district)
         if parent is None:
             raise UserError("المديرية غير موجودة.", field="district")
-        if uow.repo.first(m.SubDistrict, district_id=parent.id, name=name):
+        if uow.records.first(m.SubDistrict, district_id=parent.id, name=name):
             raise UserError("العزلة أو الحي موجود بالفعل.", field="name")
         sub = ctx.stamp(m.SubDistrict(name=name, district=parent))
-        uow.repo.add(sub)
+        uow.records.add(sub)
         uow.commit()
         return sub.id
 
@@ -182,10 +184,10 @@ def rename_district(ctx: ServiceContext, district: str, new_name: str) -> None:
     ctx.require(Permission.SETTINGS)
     new_name = _clean_place(new_name)
     with ctx.uow() as uow:
-        found = uow.repo.district(district)
+        found = uow.references.district(district)
         if found is None:
             raise UserError("المديرية غير موجودة.", field="district")
-        if uow.repo.first(m.District, governorate_id=found.governorate_id, name=new_name):
+        if uow.records.first(m.District, governorate_id=found.governorate_id, name=new_name):
             raise UserError("توجد مديرية بهذا الاسم في المحافظة.", field="name")
         found.name = new_name
         found.changed_by = ctx.username
@@ -197,7 +199,7 @@ def list_aid_types(ctx: ServiceContext) -> list[AidTypeRecord]:
     with ctx.uow() as uow:
         return [
             AidTypeRecord(t.code, t.name, t.window, t.window_days, version=t.version)
-            for t in uow.repo.all(m.AidType, order_by=m.AidType.name)
+            for t in uow.records.all(m.AidType, order_by=m.AidType.name)
         ]
 
 
@@ -220,7 +222,7 @@ def set_aid_window(
         if span is None or not 1 <= span <= 3660:
             raise UserError("عدد الأيام بين ١ و٣٦٦٠.", field="window_days")
     with ctx.uow() as uow:
-        aid_type = uow.repo.first(m.AidType, code=code)
+        aid_type = uow.records.first(m.AidType, code=code)
         if aid_type is None:
             raise NotFoundError("نوع المساعدة غير موجود.")
         check_version(ctx, uow.records, aid_type, expected_version)
@@ -257,8 +259,8 @@ class LetterheadRecord:
 def get_letterhead(ctx: ServiceContext) -> LetterheadRecord:
     """The office's letterhead; a state line the office left empty follows its country."""
     with ctx.uow() as uow:
-        office = uow.repo.office()
-        stored = uow.repo.setting(LETTERHEAD_SETTING) or {}
+        office = uow.settings.office()
+        stored = uow.settings.setting(LETTERHEAD_SETTING) or {}
     country = office.country if office else "YE"
     stored = stored if isinstance(stored, dict) else {}
     return LetterheadRecord(
@@ -284,7 +286,7 @@ def set_letterhead(
     PNG or JPEG image that opens, an empty one removes it."""
     ctx.require(Permission.SETTINGS)
     with ctx.uow() as uow:
-        stored = dict(uow.repo.setting(LETTERHEAD_SETTING) or {})
+        stored = dict(uow.settings.setting(LETTERHEAD_SETTING) or {})
     for key, value in (("state", state), ("ministry", ministry), ("department", department)):
         if value is not None:
             text = " ".join(str(value).split())
@@ -296,7 +298,7 @@ def set_letterhead(
     if emblem is not None:
         stored["emblem"] = _checked_emblem(emblem)
     with ctx.uow() as uow:
-        uow.repo.set_setting(LETTERHEAD_SETTING, stored)
+        uow.settings.set_setting(LETTERHEAD_SETTING, stored)
         uow.commit()
     return get_letterhead(ctx)
 

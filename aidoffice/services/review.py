@@ -13,6 +13,7 @@ from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import MODEL_SETTING
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
+from aidoffice.store.uow import UnitOfWork
 
 # Fields a reviewer chooses between when merging, in the order the screen shows them, with their Arabic labels.
 MERGE_FIELDS: dict[str, str] = {
@@ -56,19 +57,19 @@ def _text(value) -> str:
     return str(value)
 
 
-def _side(repo, person: m.Person) -> PersonSide:
+def _side(uow: UnitOfWork, person: m.Person) -> PersonSide:
     values = {f: _text(getattr(person, f)) for f in MERGE_FIELDS}
     if person.district_id:
-        district = repo.get(m.District, person.district_id)
+        district = uow.records.get(m.District, person.district_id)
         values["district_id"] = district.name if district else ""
     values["sex"] = {"M": "ذكر", "F": "أنثى"}.get(person.sex or "", "")
     membership = person.membership
     return PersonSide(person.id, values, membership.household_id if membership else None)
 
 
-def _review_pair(repo, pair: m.DuplicatePair, prior_log2: float) -> ReviewPair:
-    a = _side(repo, repo.get(m.Person, pair.person_a_id))
-    b = _side(repo, repo.get(m.Person, pair.person_b_id))
+def _review_pair(uow: UnitOfWork, pair: m.DuplicatePair, prior_log2: float) -> ReviewPair:
+    a = _side(uow, uow.records.get(m.Person, pair.person_a_id))
+    b = _side(uow, uow.records.get(m.Person, pair.person_b_id))
     differing = tuple(f for f in MERGE_FIELDS if a.values[f] and b.values[f] and a.values[f] != b.values[f])
     x = float(pair.score) + prior_log2
     return ReviewPair(
@@ -84,8 +85,8 @@ def _review_pair(repo, pair: m.DuplicatePair, prior_log2: float) -> ReviewPair:
     )
 
 
-def _prior(repo) -> float:
-    stored = repo.setting(MODEL_SETTING)
+def _prior(uow: UnitOfWork) -> float:
+    stored = uow.settings.setting(MODEL_SETTING)
     return (MatchModel.from_dict(stored) if stored else MatchModel()).prior_log2
 
 
@@ -94,17 +95,17 @@ def review_queue(
 ) -> list[ReviewPair]:
     """Open pairs, likely duplicates first, strongest first."""
     with ctx.uow() as uow:
-        prior = _prior(uow.repo)
-        return [_review_pair(uow.repo, p, prior) for p in uow.repo.review_queue(limit, offset, decision)]
+        prior = _prior(uow)
+        return [_review_pair(uow, p, prior) for p in uow.duplicates.review_queue(limit, offset, decision)]
 
 
 def queue_size(ctx: ServiceContext) -> dict[str, int]:
     with ctx.uow() as uow:
-        return {"likely": 0, "review": 0, **uow.repo.queue_counts()}
+        return {"likely": 0, "review": 0, **uow.duplicates.queue_counts()}
 
 
-def _open_pair(repo, pair_id: str) -> m.DuplicatePair:
-    pair = repo.get(m.DuplicatePair, pair_id)
+def _open_pair(uow: UnitOfWork, pair_id: str) -> m.DuplicatePair:
+    pair = uow.records.get(m.DuplicatePair, pair_id)
     if pair is None:
         raise NotFoundError("الزوج غير موجود في قائمة المراجعة.")
     if pair.status != "open":
@@ -116,12 +117,12 @@ def decide_distinct(ctx: ServiceContext, pair_id: str) -> None:
     """'Different people': remembered, so the pair is never raised again."""
     ctx.require(Permission.DECIDE_DUPLICATES)
     with ctx.uow() as uow:
-        pair = _open_pair(uow.repo, pair_id)
+        pair = _open_pair(uow, pair_id)
         pair.status = "distinct"
         pair.decided_by = ctx.username
         pair.decided_at = utcnow()
         pair.changed_by = ctx.username
-        uow.repo.audit(
+        uow.audit_trail.audit(
             "distinct",
             "duplicate_pairs",
             pair.id,
@@ -144,12 +145,11 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
     if survivor not in ("a", "b"):
         raise UserError("اختر السجل الباقي.")
     with ctx.uow() as uow:
-        repo = uow.repo
-        pair = _open_pair(repo, pair_id)
+        pair = _open_pair(uow, pair_id)
         keep_id, drop_id = (
             (pair.person_a_id, pair.person_b_id) if survivor == "a" else (pair.person_b_id, pair.person_a_id)
         )
-        keep, drop = repo.get(m.Person, keep_id), repo.get(m.Person, drop_id)
+        keep, drop = uow.records.get(m.Person, keep_id), uow.records.get(m.Person, drop_id)
         if keep.office_id != ctx.office_id or drop.office_id != ctx.office_id:
             # Headquarters holds the offices' records; each office decides about its own (a flag goes back to it).
             raise UserError(
@@ -186,7 +186,7 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
             if category not in keep.categories:
                 keep.categories.append(category)
                 moved["categories"].append(category.id)
-        for referral in repo.referrals_of(drop.id):
+        for referral in uow.referrals.referrals_of(drop.id):
             referral.person_id = keep.id
             moved["referrals"].append(referral.id)
         membership = drop.membership
@@ -204,18 +204,18 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
                     household.head_person_id = keep.id
                     moved["head_of"] = household.id
                     a, b = sorted((household.id, keep.membership.household_id))
-                    if a != b and repo.first(m.HouseholdLink, household_a_id=a, household_b_id=b) is None:
+                    if a != b and uow.records.first(m.HouseholdLink, household_a_id=a, household_b_id=b) is None:
                         link = ctx.stamp(
                             m.HouseholdLink(household_a_id=a, household_b_id=b, reason="دمج شخص مسجل في أسرتين")
                         )
-                        repo.add(link)
+                        uow.records.add(link)
                         moved["link"] = link.id
-                repo.delete(membership)
+                uow.records.delete(membership)
         drop.merged_into_id = keep.id
         drop.changed_by = keep.changed_by = ctx.username
         pair.status = "merged"
         pair.decided_by, pair.decided_at = ctx.username, utcnow()
-        for other in repo.open_pairs_of(drop.id):
+        for other in uow.duplicates.open_pairs_of(drop.id):
             if other.id != pair.id:
                 other.status = "stale"
                 moved["stale_pairs"].append(other.id)
@@ -229,9 +229,11 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
                 moved=moved,
             )
         )
-        repo.add(merge)
+        uow.records.add(merge)
         uow.flush()
-        repo.audit("merge", "persons", keep.id, {"merged": drop.id, "pair": pair.id}, office_id=ctx.office_id)
+        uow.audit_trail.audit(
+            "merge", "persons", keep.id, {"merged": drop.id, "pair": pair.id}, office_id=ctx.office_id
+        )
         uow.commit()
         return merge.id
 
@@ -242,15 +244,14 @@ def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
     from aidoffice.domain.dates import parse_date
 
     with ctx.uow() as uow:
-        repo = uow.repo
-        merge = repo.get(m.PersonMerge, merge_id)
+        merge = uow.records.get(m.PersonMerge, merge_id)
         if merge is None:
             raise NotFoundError("عملية الدمج غير موجودة.")
         if merge.undone_at is not None:
             raise UserError("تم التراجع عن هذا الدمج من قبل.")
-        if repo.first(m.PersonMerge, survivor_id=merge.merged_id, undone_at=None):
+        if uow.records.first(m.PersonMerge, survivor_id=merge.merged_id, undone_at=None):
             raise UserError("دُمج في هذا السجل سجل آخر بعد ذلك: تراجع عن ذلك الدمج أولاً.")
-        keep, drop = repo.get(m.Person, merge.survivor_id), repo.get(m.Person, merge.merged_id)
+        keep, drop = uow.records.get(m.Person, merge.survivor_id), uow.records.get(m.Person, merge.merged_id)
         for field, value in merge.survivor_before.items():
             if field == "birth_date":
                 value = parse_date(value) if value else None
@@ -258,14 +259,14 @@ def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
         moved = merge.moved or {}
         keep.categories = [c for c in keep.categories if c.id not in set(moved.get("categories", []))]
         for referral_id in moved.get("referrals", []):
-            repo.get(m.Referral, referral_id).person_id = drop.id
+            uow.records.get(m.Referral, referral_id).person_id = drop.id
         membership = moved.get("membership")
         if membership:
-            current = repo.get(m.HouseholdMember, membership["id"])
+            current = uow.records.get(m.HouseholdMember, membership["id"])
             if current is not None:
                 current.person_id = drop.id
             else:
-                repo.add(
+                uow.records.add(
                     ctx.stamp(
                         m.HouseholdMember(
                             household_id=membership["household_id"], person_id=drop.id, relation=membership["relation"]
@@ -273,17 +274,17 @@ def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
                     )
                 )
         if moved.get("head_of"):
-            repo.get(m.Household, moved["head_of"]).head_person_id = drop.id
+            uow.records.get(m.Household, moved["head_of"]).head_person_id = drop.id
         if moved.get("link"):
-            link = repo.get(m.HouseholdLink, moved["link"])
+            link = uow.records.get(m.HouseholdLink, moved["link"])
             if link is not None:
-                repo.delete(link)
+                uow.records.delete(link)
         for pair_id in moved.get("stale_pairs", []):
-            other = repo.get(m.DuplicatePair, pair_id)
+            other = uow.records.get(m.DuplicatePair, pair_id)
             if other is not None and other.status == "stale":
                 other.status = "open"
         if merge.pair_id:
-            pair = repo.get(m.DuplicatePair, merge.pair_id)
+            pair = uow.records.get(m.DuplicatePair, merge.pair_id)
             pair.status, pair.decided_by, pair.decided_at = "open", None, None
         drop.merged_into_id = None
         drop.changed_by = keep.changed_by = ctx.username
