@@ -20,6 +20,7 @@ from aidoffice.services.home import SHOWN, WorkItem
 from aidoffice.services.tables import TABLES, TableQuery, query_from_dict, query_to_dict
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
+from aidoffice.store.uow import UnitOfWork
 
 log = logging.getLogger("aidoffice.requests")
 
@@ -84,31 +85,31 @@ class RequestRecord:
 # --- describing ---------------------------------------------------------------------------------------------------
 
 
-def _name(repo, person_id: str | None) -> str:
-    person = repo.get(m.Person, person_id) if person_id else None
+def _name(uow: UnitOfWork, person_id: str | None) -> str:
+    person = uow.records.get(m.Person, person_id) if person_id else None
     return person.full_name if person is not None else "(سجل محذوف)"
 
 
-def _style(repo) -> DisplayStyle:
-    return DisplayStyle.from_dict(repo.setting(STYLE_SETTING))
+def _style(uow: UnitOfWork) -> DisplayStyle:
+    return DisplayStyle.from_dict(uow.settings.setting(STYLE_SETTING))
 
 
-def _summary(repo, request: m.Request) -> str:
+def _summary(uow: UnitOfWork, request: m.Request) -> str:
     p = request.payload or {}
     if request.kind == RequestKind.KEEP_ALREADY_RECEIVED:
-        dist = repo.get(m.Distribution, p.get("distribution_id", ""))
+        dist = uow.records.get(m.Distribution, p.get("distribution_id", ""))
         where = (
-            f"كشف {_style(repo).date(dist.distribution_date)} — {dist.aid_type.name} — {dist.project.association.name}"
+            f"كشف {_style(uow).date(dist.distribution_date)} — {dist.aid_type.name} — {dist.project.association.name}"
             if dist is not None
             else "كشف محذوف"
         )
-        who = _name(repo, p.get("person_id")) if p.get("person_id") else "الأسرة"
+        who = _name(uow, p.get("person_id")) if p.get("person_id") else "الأسرة"
         return f"إبقاء {who} في {where}"
     if request.kind == RequestKind.MERGE:
-        pair = repo.get(m.DuplicatePair, p.get("pair_id", ""))
+        pair = uow.records.get(m.DuplicatePair, p.get("pair_id", ""))
         if pair is None:
             return "دمج زوج لم يعد في قائمة المراجعة"
-        a, b = _name(repo, pair.person_a_id), _name(repo, pair.person_b_id)
+        a, b = _name(uow, pair.person_a_id), _name(uow, pair.person_b_id)
         keep = a if p.get("survivor") == "a" else b
         return f"دمج «{a}» و«{b}» — يبقى سجل «{keep}»"
     from aidoffice.services.exports import EXPORTS
@@ -118,11 +119,11 @@ def _summary(repo, request: m.Request) -> str:
     return f"تصدير {title}{view} إلى الملف {Path(p.get('target', '')).name}"
 
 
-def _record(repo, request: m.Request) -> RequestRecord:
+def _record(uow: UnitOfWork, request: m.Request) -> RequestRecord:
     return RequestRecord(
         request.id,
         request.kind,
-        _summary(repo, request),
+        _summary(uow, request),
         request.reason,
         request.requested_by,
         request.created_at,
@@ -138,12 +139,12 @@ def _record(repo, request: m.Request) -> RequestRecord:
 # --- asking -------------------------------------------------------------------------------------------------------
 
 
-def _versions(repo, refs: dict[str, tuple[type, str | None]]) -> dict[str, int]:
+def _versions(uow: UnitOfWork, refs: dict[str, tuple[type, str | None]]) -> dict[str, int]:
     """The version of each record the request depends on: a record changed before the decision closes it."""
     out = {}
     for key, (model, ident) in refs.items():
         if ident:
-            record = repo.get(model, ident)
+            record = uow.records.get(model, ident)
             if record is not None:
                 out[key] = record.version
     return out
@@ -155,8 +156,8 @@ def _create(ctx: ServiceContext, kind: RequestKind, payload: dict, reason: str, 
     if not reason:
         raise UserError("اكتب سبب الطلب: يقرؤه المشرف قبل أن يقرر.", field="reason")
     with ctx.uow() as uow:
-        payload = {**payload, "versions": check(uow.repo)}
-        for pending in uow.repo.requests(status=RequestStatus.PENDING.value, kinds=[kind.value]):
+        payload = {**payload, "versions": check(uow)}
+        for pending in uow.requests.requests(status=RequestStatus.PENDING.value, kinds=[kind.value]):
             same = {k: v for k, v in (pending.payload or {}).items() if k != "versions"}
             if same == {k: v for k, v in payload.items() if k != "versions"}:
                 raise UserError("يوجد طلب مماثل بانتظار المشرف: لم يُرسل طلب ثانٍ.")
@@ -171,12 +172,12 @@ def _create(ctx: ServiceContext, kind: RequestKind, payload: dict, reason: str, 
                 outcome="",
             )
         )
-        uow.repo.add(request)
+        uow.records.add(request)
         uow.flush()
-        uow.repo.audit("request", "requests", request.id, {"kind": kind.value}, office_id=ctx.office_id)
+        uow.audit_trail.audit("request", "requests", request.id, {"kind": kind.value}, office_id=ctx.office_id)
         uow.commit()
         log.info("request of kind %s sent", kind.value)
-        return _record(uow.repo, request)
+        return _record(uow, request)
 
 
 def request_keep_already_received(
@@ -191,17 +192,17 @@ def request_keep_already_received(
     if not person_id and not household_id:
         raise UserError("اختر أسرة أو مستفيداً.", field="household_id")
 
-    def check(repo) -> dict[str, int]:
-        dist = repo.get(m.Distribution, distribution_id)
+    def check(uow: UnitOfWork) -> dict[str, int]:
+        dist = uow.records.get(m.Distribution, distribution_id)
         if dist is None:
             raise NotFoundError("التوزيع غير موجود.")
         if dist.status == DistributionStatus.CLOSED.value:
             raise UserError("التوزيع مغلق: لا يُضاف إليه أحد.")
-        if person_id and repo.get(m.Person, person_id) is None:
+        if person_id and uow.records.get(m.Person, person_id) is None:
             raise NotFoundError("المستفيد غير موجود.")
-        if household_id and repo.get(m.Household, household_id) is None:
+        if household_id and uow.records.get(m.Household, household_id) is None:
             raise NotFoundError("الأسرة غير موجودة.")
-        return _versions(repo, {"person": (m.Person, person_id), "household": (m.Household, household_id)})
+        return _versions(uow, {"person": (m.Person, person_id), "household": (m.Household, household_id)})
 
     payload = {"distribution_id": distribution_id, "person_id": person_id, "household_id": household_id}
     return _create(ctx, RequestKind.KEEP_ALREADY_RECEIVED, payload, reason, check)
@@ -218,14 +219,14 @@ def request_merge(
     if set(take_from_other) - set(MERGE_FIELDS):
         raise UserError("حقل غير معروف في اختيار الدمج.")
 
-    def check(repo) -> dict[str, int]:
-        pair = repo.get(m.DuplicatePair, pair_id)
+    def check(uow: UnitOfWork) -> dict[str, int]:
+        pair = uow.records.get(m.DuplicatePair, pair_id)
         if pair is None:
             raise NotFoundError("الزوج غير موجود في قائمة المراجعة.")
         if pair.status != "open":
             raise UserError("تم البت في هذا الزوج من قبل.")
         return _versions(
-            repo,
+            uow,
             {"pair": (m.DuplicatePair, pair.id), "a": (m.Person, pair.person_a_id), "b": (m.Person, pair.person_b_id)},
         )
 
@@ -276,13 +277,13 @@ def _decidable(ctx: ServiceContext) -> list[str]:
 def _load_pending(ctx: ServiceContext, request_id: str) -> RequestRecord:
     """The request, refused unless the acting user may decide it and it is still pending."""
     with ctx.uow() as uow:
-        request = uow.repo.get(m.Request, request_id)
+        request = uow.records.get(m.Request, request_id)
         if request is None:
             raise NotFoundError("الطلب غير موجود.")
         permission = PERMISSION[RequestKind(request.kind)]
         if not ctx.can(permission):
             raise PermissionDeniedError(refusal(permission))
-        record = _record(uow.repo, request)
+        record = _record(uow, request)
     if record.status != RequestStatus.PENDING:
         raise _already_decided(record, ctx.style)
     if record.requested_by == ctx.username:
@@ -302,11 +303,13 @@ def _claim(ctx: ServiceContext, request_id: str, status: RequestStatus, note: st
     """Pending → `status`, or the second of two deciders is told who came first."""
     style = ctx.style  # read before the write transaction opens
     with ctx.uow() as uow:
-        if not uow.repo.decide_request(request_id, status.value, ctx.username, utcnow(), note):
+        if not uow.requests.decide_request(request_id, status.value, ctx.username, utcnow(), note):
             uow.session.rollback()
-            request = uow.repo.get(m.Request, request_id)
-            raise _already_decided(_record(uow.repo, request), style)
-        uow.repo.audit(f"request_{status.value}", "requests", request_id, {"note": note}, office_id=ctx.office_id)
+            request = uow.records.get(m.Request, request_id)
+            raise _already_decided(_record(uow, request), style)
+        uow.audit_trail.audit(
+            f"request_{status.value}", "requests", request_id, {"note": note}, office_id=ctx.office_id
+        )
         uow.commit()
 
 
@@ -329,8 +332,8 @@ def approve_request(ctx: ServiceContext, request_id: str, note: str = "") -> Req
     record = _load_pending(ctx, request_id)
     _claim(ctx, record.id, RequestStatus.APPROVED, note)
     with ctx.uow() as uow:
-        payload = dict(uow.repo.get(m.Request, record.id).payload or {})
-        stale = _gone_or_changed(uow.repo, RequestKind(record.kind), payload)
+        payload = dict(uow.records.get(m.Request, record.id).payload or {})
+        stale = _gone_or_changed(uow, RequestKind(record.kind), payload)
     status, outcome, result = RequestStatus.APPROVED, "", None
     if stale:
         status, outcome = RequestStatus.CLOSED, stale
@@ -340,24 +343,26 @@ def approve_request(ctx: ServiceContext, request_id: str, note: str = "") -> Req
         except UserError as exc:
             status, outcome = RequestStatus.CLOSED, f"لم يُنفَّذ: {exc.message}"
     with ctx.uow() as uow:
-        request = uow.repo.get(m.Request, record.id)
+        request = uow.records.get(m.Request, record.id)
         request.status, request.outcome, request.result = status.value, outcome, result
         request.changed_by = ctx.username
         if status == RequestStatus.CLOSED:
-            uow.repo.audit("request_closed", "requests", record.id, {"kind": record.kind}, office_id=ctx.office_id)
+            uow.audit_trail.audit(
+                "request_closed", "requests", record.id, {"kind": record.kind}, office_id=ctx.office_id
+            )
         uow.commit()
     log.info("request of kind %s %s", record.kind, status.value)
     return get_request(ctx, record.id)
 
 
-def _gone_or_changed(repo, kind: RequestKind, payload: dict) -> str | None:
+def _gone_or_changed(uow: UnitOfWork, kind: RequestKind, payload: dict) -> str | None:
     """Why the request can no longer be done as asked, or None."""
     versions = payload.get("versions") or {}
 
     def changed(key: str, model: type, ident: str | None, gone: str, moved: str) -> str | None:
         if not ident:
             return None
-        record = repo.get(model, ident)
+        record = uow.records.get(model, ident)
         if record is None:
             return gone
         if key in versions and record.version != versions[key]:
@@ -367,7 +372,7 @@ def _gone_or_changed(repo, kind: RequestKind, payload: dict) -> str | None:
         return None
 
     if kind == RequestKind.KEEP_ALREADY_RECEIVED:
-        if repo.get(m.Distribution, payload.get("distribution_id", "")) is None:
+        if uow.records.get(m.Distribution, payload.get("distribution_id", "")) is None:
             return "حُذف التوزيع بعد الطلب."
         return changed(
             "person",
@@ -383,7 +388,7 @@ def _gone_or_changed(repo, kind: RequestKind, payload: dict) -> str | None:
             "تغيّرت بيانات الأسرة بعد الطلب: راجعها ثم اطلب من جديد إن لزم.",
         )
     if kind == RequestKind.MERGE:
-        pair = repo.get(m.DuplicatePair, payload.get("pair_id", ""))
+        pair = uow.records.get(m.DuplicatePair, payload.get("pair_id", ""))
         if pair is None:
             return "لم يعد الزوج في قائمة المراجعة (حُذف أحد السجلين أو أُعيد الفحص)."
         if pair.status != "open":
@@ -452,12 +457,12 @@ _ACTIONS = {
 
 def get_request(ctx: ServiceContext, request_id: str) -> RequestRecord:
     with ctx.uow() as uow:
-        request = uow.repo.get(m.Request, request_id)
+        request = uow.records.get(m.Request, request_id)
         if request is None:
             raise NotFoundError("الطلب غير موجود.")
         if request.requested_by != ctx.username and not ctx.can(PERMISSION[RequestKind(request.kind)]):
             raise NotFoundError("الطلب غير موجود.")
-        return _record(uow.repo, request)
+        return _record(uow, request)
 
 
 def can_decide(ctx: ServiceContext) -> bool:
@@ -472,21 +477,21 @@ def list_requests(ctx: ServiceContext, scope: str = "queue", *, limit: int = 200
         raise ValueError(scope)
     with ctx.uow() as uow:
         if scope == "mine":
-            rows = uow.repo.requests(requested_by=ctx.username, limit=limit)
+            rows = uow.requests.requests(requested_by=ctx.username, limit=limit)
         else:
             kinds = _decidable(ctx)
             if not kinds:
                 return []
             status = RequestStatus.PENDING.value if scope == "queue" else None
-            rows = uow.repo.requests(status=status, kinds=kinds, limit=limit)
-        return [_record(uow.repo, r) for r in rows]
+            rows = uow.requests.requests(status=status, kinds=kinds, limit=limit)
+        return [_record(uow, r) for r in rows]
 
 
 def mark_seen(ctx: ServiceContext) -> int:
     """The clerk has read the decisions on their requests: the home page stops announcing them."""
     with ctx.uow() as uow:
         now, seen = utcnow(), 0
-        for request in uow.repo.requests(requested_by=ctx.username):
+        for request in uow.requests.requests(requested_by=ctx.username):
             if request.status != RequestStatus.PENDING.value and request.seen_at is None:
                 request.seen_at = now
                 seen += 1
