@@ -8,7 +8,7 @@ import sqlite3
 import pytest
 
 from aidoffice.domain.persons import PersonInput
-from aidoffice.errors import UserError
+from aidoffice.errors import LostUpdateError
 from aidoffice.services.persons import add_person, search_persons, update_person
 from tests.helpers.databases import raw_connect
 
@@ -100,8 +100,11 @@ def test_distribution_lines_cannot_be_deleted_or_rewritten(demo_ctx):
 def test_stale_edit_is_refused(ctx):
     person = add_person(ctx, PersonInput(full_name="سالم عوض بامطرف"))
     update_person(ctx, person.id, PersonInput(full_name="سالم عوض باعباد"))
-    with pytest.raises(UserError, match="عدّل شخص آخر"):
+    with pytest.raises(LostUpdateError) as stale:
         update_person(ctx, person.id, PersonInput(full_name="سالم عوض الكثيري"), expected_version=person.version)
+    # Who changed it and which field, never the values (a name is personal data).
+    assert stale.value.by == "tester" and stale.value.fields
+    assert "باعباد" not in str(stale.value) and "الكثيري" not in str(stale.value)
 
 
 @pytest.mark.parametrize(
