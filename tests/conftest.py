@@ -105,3 +105,23 @@ def demo_ctx(engine, pg_templates, request, tmp_path):
     yield context
     context.close()
     postgres.drop_database(url)
+
+
+@pytest.fixture
+def hq_where(engine, pg_templates, tmp_path):
+    """Where a headquarters' database goes: a SQLite file, or a new database on the PostgreSQL test server (offices
+    stay on SQLite files, as in the field); the server's databases are dropped after the test."""
+    from aidoffice.services.context import open_context
+    from tests.helpers import postgres
+
+    made: list[str] = []
+
+    def where(name: str = "hq"):
+        if engine == "sqlite":
+            return tmp_path / f"{name}.sqlite3"
+        made.append(postgres.server_copy(pg_templates, "migrated", lambda url: open_context(url).close()))
+        return made[-1]
+
+    yield where
+    for url in made:
+        postgres.drop_database(url)

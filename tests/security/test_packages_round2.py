@@ -20,8 +20,9 @@ from aidoffice.services.associations import AssociationInput
 from aidoffice.services.audit import describe, verify_audit
 from aidoffice.services.context import ServiceContext
 from aidoffice.store.sync import MAX_NEW_REFERENCES
+from tests.helpers.databases import address
 from tests.helpers.sync import forge_package, installation, introduce, now_stamp, office_id_of
-from tests.security.test_packages import _run_guarded, add, cli, offices, refusals, row_of, rows
+from tests.security.test_packages import _run_guarded, add, cli, columns, offices, refusals, row_of, rows
 
 __all__ = ["offices"]  # the fixture, shared with the first round's attacks
 
@@ -31,11 +32,11 @@ def stamp_now() -> int:
 
 
 def import_cli(capsys, hq: ServiceContext, path: Path) -> tuple[int, str, str]:
-    return cli(capsys, "import-package", str(path), "--db", str(hq.db.path))
+    return cli(capsys, "import-package", str(path), "--db", address(hq))
 
 
 def applied_from(hq: ServiceContext, office: str) -> int:
-    found = rows(hq.db.path, "SELECT count(*) FROM sync_packages WHERE direction = 'in' AND sender_id = ?", office)
+    found = rows(hq, "SELECT count(*) FROM sync_packages WHERE direction = 'in' AND sender_id = ?", office)
     return found[0][0]
 
 
@@ -63,16 +64,16 @@ def test_a_member_put_into_another_offices_household_is_refused_and_that_office_
     path = forge_package(a, hq, tmp_path / "forged", [record], sequence=1)
     code, _, err = import_cli(capsys, hq, path)
     assert code == 2 and "يملكه مكتب آخر" in err and "لم يُطبَّق منها شيء" in err
-    assert rows(hq.db.path, "SELECT count(*) FROM household_members WHERE id = ?", ident) == [(0,)]
+    assert rows(hq, "SELECT count(*) FROM household_members WHERE id = ?", ident) == [(0,)]
     assert [(c.field, c.kept_value) for c in sync.conflicts(hq)] == [("household_id", "B-01")]
-    assert refusals(hq.db.path, "ownership")[0]["records"] == 1
+    assert refusals(hq, "ownership")[0]["records"] == 1
     # B's own next package, with that person as the head of a household of B's, still goes in
     persons.create_household(b, b_people[1].id, size=2, address="الحوطة")
     assert sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path).status == "applied"
-    code, _, err = cli(capsys, "export-package", "--full", "--to", str(tmp_path / "usb2"), "--db", str(b.db.path))
+    code, _, err = cli(capsys, "export-package", "--full", "--to", str(tmp_path / "usb2"), "--db", address(b))
     assert code == 0, err
     assert import_cli(capsys, hq, next((tmp_path / "usb2").iterdir()))[0] == 0
-    members = rows(hq.db.path, "SELECT office_id FROM household_members WHERE person_id = ?", b_people[1].id)
+    members = rows(hq, "SELECT office_id FROM household_members WHERE person_id = ?", b_people[1].id)
     assert members == [(b_id,)]
 
 
@@ -107,10 +108,10 @@ def test_an_office_that_claims_another_offices_unsent_id_is_refused_and_the_owne
     )
     code, _, err = import_cli(capsys, hq, path)
     assert code == 2 and "يملكه مكتب آخر" in err
-    assert rows(hq.db.path, "SELECT count(*) FROM persons WHERE id = ?", unsent) == [(0,)]
+    assert rows(hq, "SELECT count(*) FROM persons WHERE id = ?", unsent) == [(0,)]
     assert [(c.field, c.kept_value, c.lost_office) for c in sync.conflicts(hq)] == [("office_id", "B-01", "A-01")]
     assert sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path).status == "applied"
-    assert rows(hq.db.path, "SELECT office_id FROM persons WHERE id = ?", unsent) == [(b_id,)]
+    assert rows(hq, "SELECT office_id FROM persons WHERE id = ?", unsent) == [(b_id,)]
 
 
 def test_an_office_that_buries_another_offices_unsent_id_is_refused_and_the_owner_still_syncs(
@@ -128,9 +129,9 @@ def test_an_office_that_buries_another_offices_unsent_id_is_refused_and_the_owne
     )
     code, _, err = import_cli(capsys, hq, path)
     assert code == 2 and "يملكه مكتب آخر" in err
-    assert rows(hq.db.path, "SELECT count(*) FROM sync_stamps WHERE entity_id = ?", unsent) == [(0,)]
+    assert rows(hq, "SELECT count(*) FROM sync_stamps WHERE entity_id = ?", unsent) == [(0,)]
     assert sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path).status == "applied"
-    assert rows(hq.db.path, "SELECT office_id FROM persons WHERE id = ?", unsent) == [(b_id,)]
+    assert rows(hq, "SELECT office_id FROM persons WHERE id = ?", unsent) == [(b_id,)]
 
 
 # --- 1d. another office's association, and the reference lists ---------------------------------------------------
@@ -143,8 +144,8 @@ def test_another_offices_rename_and_dissolution_of_an_association_wait_in_the_co
         b, AssociationInput(name="جمعية الخير للتنمية", registration_number="LH-77")
     )
     sync.import_package(hq, sync.export_package(b, tmp_path / "usb").path)
-    found = rows(hq.db.path, "SELECT * FROM associations WHERE id = ?", assoc.id)[0]
-    names = [r[1] for r in rows(hq.db.path, "PRAGMA table_info(associations)")]
+    found = rows(hq, "SELECT * FROM associations WHERE id = ?", assoc.id)[0]
+    names = columns(hq, "associations")
     row = {k: v for k, v in zip(names, found, strict=True) if k != "version"}
     row.update(
         name="جمعية مزوّرة", name_norm="جمعيه مزوره", status="dissolved", district_id=None, fields=[], districts=[]
@@ -174,7 +175,7 @@ def test_another_offices_rename_and_dissolution_of_an_association_wait_in_the_co
 def test_a_package_that_floods_the_reference_lists_is_refused(offices, tmp_path, capsys):
     hq, a, _b, _b_people = offices
     a_id = office_id_of(a)
-    before = rows(hq.db.path, "SELECT count(*) FROM aid_types")
+    before = rows(hq, "SELECT count(*) FROM aid_types")
     now = "2026-01-01T10:00:00"
     floods = [
         {
@@ -202,9 +203,9 @@ def test_a_package_that_floods_the_reference_lists_is_refused(offices, tmp_path,
     )
     code, _, err = import_cli(capsys, hq, forge_package(a, hq, tmp_path / "forged", floods, sequence=1))
     assert code == 2 and f"{MAX_NEW_REFERENCES:,}" in err and "لم يُطبَّق منها شيء" in err
-    assert rows(hq.db.path, "SELECT count(*) FROM aid_types") == before
-    assert rows(hq.db.path, "SELECT count(*) FROM governorates WHERE name = 'محافظة وهمية'") == [(0,)]
-    assert refusals(hq.db.path, "references")
+    assert rows(hq, "SELECT count(*) FROM aid_types") == before
+    assert rows(hq, "SELECT count(*) FROM governorates WHERE name = 'محافظة وهمية'") == [(0,)]
+    assert refusals(hq, "references")
     assert applied_from(hq, a_id) == 0
 
 
@@ -243,7 +244,7 @@ def test_a_package_of_malformed_records_is_refused_in_arabic_and_audited(offices
     code, _, err = import_cli(capsys, hq, forge_package(a, hq, tmp_path / "forged", [record], sequence=1))
     assert code == 2, err
     assert "رُفضت كلها" in err and "غير متوقع" not in err
-    assert refusals(hq.db.path, "content")
+    assert refusals(hq, "content")
     assert applied_from(hq, a_id) == 0
 
 
@@ -251,9 +252,9 @@ def test_a_package_of_malformed_records_is_refused_in_arabic_and_audited(offices
 
 
 @pytest.fixture
-def pair(tmp_path):
+def pair(tmp_path, hq_where):
     """Headquarters and one office with an administrators' key, whose first package headquarters has applied."""
-    hq = installation(tmp_path / "hq.sqlite3", "HQ", hq=True)
+    hq = installation(hq_where(), "HQ", hq=True)
     a = installation(tmp_path / "a.sqlite3", "A-01")
     introduce(hq, a, tmp_path)
     with a.uow() as uow:
@@ -280,8 +281,8 @@ def test_a_clerks_own_administrators_key_is_refused_at_headquarters(pair, tmp_pa
     path = sync.export_package(a, tmp_path / "usb").path
     code, _, err = import_cli(capsys, hq, path)
     assert code == 2 and "مفتاح مديري النظام" in err and "استُبدل" in err
-    assert refusals(hq.db.path, "admin_key")
-    assert rows(hq.db.path, "SELECT count(*) FROM persons WHERE national_id = '42424242424'") == [(0,)]
+    assert refusals(hq, "admin_key")
+    assert rows(hq, "SELECT count(*) FROM persons WHERE national_id = '42424242424'") == [(0,)]
     # a forged statement (signed by the clerk's own key, not the one headquarters knows) does not help
     statement = {"by": "previous", "public": public, "sig": "00" * 64}
     forged = forge_package(
@@ -329,7 +330,7 @@ def test_an_audit_chain_cut_behind_what_headquarters_saw_is_refused_there_and_ca
     path = sync.export_package(a, tmp_path / "usb").path
     code, _, err = import_cli(capsys, hq, path)
     assert code == 2 and "سجل التدقيق" in err and f"{seen[0]}" in err
-    assert refusals(hq.db.path, "audit")
+    assert refusals(hq, "audit")
 
 
 def test_a_package_without_the_audit_head_is_refused_once_the_office_sent_it(pair, tmp_path, capsys):
@@ -346,13 +347,13 @@ def test_replies_for_two_offices_written_to_one_folder_both_stay(offices, tmp_pa
     hq, _a, _b, _b_people = offices
     folder = tmp_path / "replies"
     for code in ("A-01", "B-01"):
-        assert cli(capsys, "export-package", "--office", code, "--to", str(folder), "--db", str(hq.db.path))[0] == 0
+        assert cli(capsys, "export-package", "--office", code, "--to", str(folder), "--db", address(hq))[0] == 0
     written = sorted(p.name for p in folder.iterdir())
     assert len(written) == 2 and all(("-to-A-01-" in n) != ("-to-B-01-" in n) for n in written)
     # a file already there by the name of the next package is kept, never replaced
     name = sync.package_name("HQ", 0, 2, "A-01")
     (folder / name).write_bytes(b"kept")
-    code, _, err = cli(capsys, "export-package", "--office", "A-01", "--to", str(folder), "--db", str(hq.db.path))
+    code, _, err = cli(capsys, "export-package", "--office", "A-01", "--to", str(folder), "--db", address(hq))
     assert code == 2 and "لم تُكتب فوقها" in err
     assert (folder / name).read_bytes() == b"kept"
 

@@ -66,23 +66,6 @@ def add_person(ctx, name: str, national_id: str = "", **extra):
     return persons.add_person(ctx, PersonInput(full_name=name, national_id=national_id, **extra))
 
 
-@pytest.fixture
-def hq_where(engine, pg_templates, tmp_path):
-    """Where a headquarters' database goes: a SQLite file, or a new database on the PostgreSQL test server (offices
-    stay on SQLite files, as in the field); the server's databases are dropped after the test."""
-    made: list[str] = []
-
-    def where(name: str = "hq"):
-        if engine == "sqlite":
-            return tmp_path / f"{name}.sqlite3"
-        made.append(postgres.server_copy(pg_templates, "migrated", lambda url: open_context(url).close()))
-        return made[-1]
-
-    yield where
-    for url in made:
-        postgres.drop_database(url)
-
-
 def copy_of(where, n: int, tmp_path: Path):
     """A copy of a closed database: another file, or another database on the same server."""
     if is_server_url(where):
