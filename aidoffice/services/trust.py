@@ -58,12 +58,13 @@ NO_KEY = (
     "سجلات المستخدمين."
 )
 
-# The private key of the administrators who logged in in this process, by (database file, username).
+# The private key of the administrators who logged in in this process, by (database, username): the file, or the
+# server and database (every database on a server has no path: by path alone they all shared one slot).
 _held: dict[tuple[str, str], bytes] = {}
 
 
 def _slot(ctx: ServiceContext) -> tuple[str, str]:
-    return (str(ctx.db.path), ctx.username)
+    return (ctx.db.where, ctx.username)
 
 
 def held(ctx: ServiceContext) -> bytes | None:

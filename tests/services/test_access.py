@@ -255,3 +255,29 @@ def test_an_office_from_before_seals_is_sealed_at_its_administrators_first_login
             users.login(replace(ctx), "clerk1", "كلمة-سر-الموظف")
     finally:
         ctx.close()
+
+
+def test_an_administrators_key_held_for_one_database_is_not_held_for_another(ctx, engine, pg_templates, tmp_path):
+    """Two databases in one process (two files, or two databases on one server): an administrator who logged in to
+    one holds the administrators' key for that one only, not for the same name at the other."""
+    from aidoffice.services import trust
+    from aidoffice.services.context import open_context
+    from tests.helpers import postgres
+    from tests.helpers.databases import new_office
+
+    users.create_user(ctx, "admin", "كلمة-سر-قوية", "admin")
+    admin = replace(ctx)
+    users.login(admin, "admin", "كلمة-سر-قوية")
+    if engine == "sqlite":
+        where = tmp_path / "other.sqlite3"
+        new_office(where).close()
+    else:
+        where = postgres.server_copy(pg_templates, "office", None)
+    other = open_context(where, username="admin")
+    try:
+        assert trust.held(admin) is not None
+        assert trust.held(other) is None
+    finally:
+        other.close()
+        if engine != "sqlite":
+            postgres.drop_database(where)
