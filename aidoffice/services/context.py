@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -17,7 +16,7 @@ from aidoffice.formats import keyring
 from aidoffice.store.backup import is_plain
 from aidoffice.store.dialect import is_server_url
 from aidoffice.store.engine import Database, open_database
-from aidoffice.store.uow import UnitOfWork
+from aidoffice.store.uow import UnitOfWork, wall_clock
 
 RULES_SETTING = "country_rules"
 STYLE_SETTING = "display.style"  # digits, date order and months: services/display.py
@@ -30,7 +29,7 @@ class ServiceContext:
     today: Callable[[], date] = date.today
     role: str = SYSTEM  # a logged-in user's role; "system" for set-up and maintenance before anyone logs in
     # Wall time in seconds, read when a unit of work commits (its sync stamp); a test gives one that moves on demand.
-    clock: Callable[[], float] = time.time
+    clock: Callable[[], float] = wall_clock
     _office_id: str | None = field(default=None, repr=False)
     _rules: CountryRules | None = field(default=None, repr=False)
     _style: DisplayStyle | None = field(default=None, repr=False)

@@ -32,17 +32,22 @@ from aidoffice.store.repositories import (
 __all__ = ["Repository", "UnitOfWork"]
 
 
+def wall_clock() -> float:
+    """time.time() looked up at each call (a test that moves the system clock moves this one too)."""
+    return time.time()
+
+
 class UnitOfWork:
     """One transaction. Known database failures leave it as StorageError, broken constraints as a UserError;
     anything else is a bug and propagates."""
 
     def __init__(
-        self, db: Database, actor: str = "", *, write_first: bool = False, clock: Callable[[], float] = time.time
+        self, db: Database, actor: str = "", *, write_first: bool = False, clock: Callable[[], float] | None = None
     ) -> None:
         self._db = db
         self.actor = actor
         self._write_first = write_first
-        self._clock = clock  # wall time in seconds (time.time): the sync stamp of what this unit commits
+        self._clock = clock or wall_clock  # wall time in seconds: the sync stamp of what this unit commits
         self.session: Session | None = None
         self.records: Records  # any model: add, get, first, all, count, delete, locks, bulk inserts
         self.settings: SettingsRepository
