@@ -223,7 +223,7 @@ def match_model(ctx: ServiceContext) -> MatchModel:
     one without a scan yet uses the starting values."""
     with ctx.uow() as uow:
         stored = uow.repo.setting(MODEL_SETTING)
-        persons = uow.repo.count(m.Person) if not stored else 0
+        persons = uow.repo.count(m.Person, at_most=FIT_ON_DEMAND + 1) if not stored else 0
     if stored:
         return MatchModel.from_dict(stored)
     if persons > FIT_ON_DEMAND or persons < 2:
