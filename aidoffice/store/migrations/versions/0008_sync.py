@@ -70,7 +70,7 @@ def _triggers() -> list[tuple[str, str]]:
 
 
 # PostgreSQL: three PL/pgSQL functions do what the SQLite triggers above spell out table by table; each trigger keeps
-# the SQLite trigger's name (store/sync.py finds them by name).
+# the SQLite trigger's name (store/sync/stamps.py finds them by name).
 POSTGRESQL_FUNCTIONS = (
     # A synchronised record inserted, updated or deleted: its table and id.
     "CREATE FUNCTION sync_row_changed() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN "
