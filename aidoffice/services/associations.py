@@ -20,6 +20,7 @@ from aidoffice.services.records import (
 )
 from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
+from aidoffice.store.base import utcnow
 from aidoffice.store.uow import UnitOfWork
 
 
@@ -137,6 +138,7 @@ def _apply(ctx: ServiceContext, uow: UnitOfWork, assoc: m.Association, data: Ass
     assoc.licence_expiry = licence
     assoc.notes = clean_text(data.notes, multiline=True)
     assoc.changed_by = ctx.username
+    assoc.updated_at = utcnow()  # fields of work or districts alone change only link tables: still a new version
 
 
 def _load(uow: UnitOfWork, association_id: str) -> m.Association:

@@ -25,7 +25,7 @@ from aidoffice.services.duplicates import (
 from aidoffice.services.records import AidHistoryItem, HouseholdRecord, PersonRecord, PersonSummary
 from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
-from aidoffice.store.base import new_id
+from aidoffice.store.base import new_id, utcnow
 from aidoffice.store.repositories import ReferencesRepository
 from aidoffice.store.uow import UnitOfWork
 
@@ -105,6 +105,9 @@ def _apply(ctx: ServiceContext, references: ReferencesRepository, person: m.Pers
             categories += [c for c in person.categories if c.sensitive and c not in categories]
         person.categories = categories
     person.changed_by = ctx.username
+    # A change of categories alone writes only the link table: touching the row makes every save a new version, so
+    # a form still open on the old one cannot silently undo it.
+    person.updated_at = utcnow()
 
 
 def _load_person(uow: UnitOfWork, person_id: str) -> m.Person:

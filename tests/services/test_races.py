@@ -308,3 +308,17 @@ def test_two_clerks_registering_the_same_family_at_once_save_its_head_once(ctx, 
     assert refused[0].row == 0
     with ctx.uow() as uow:
         assert uow.repo.count(m.Person) == 1 and uow.repo.count(m.Household) == 1
+
+
+def test_a_change_of_categories_alone_is_a_new_version_a_stale_form_cannot_undo(ctx):
+    """Categories live in a link table: a save that changes only them must still move the version, or a form opened
+    before it would save the old categories back without a word (same user, so nothing else on the row changes)."""
+    person = add_person(ctx, PersonInput(**SALEM))
+    opened = get_person(ctx, person.id).version
+    persons.update_person(
+        ctx, person.id, PersonInput(**{**SALEM, "categories": ("disability",)}), expected_version=opened
+    )
+    assert get_person(ctx, person.id).categories == ("disability",)
+    with pytest.raises(LostUpdateError):
+        persons.update_person(ctx, person.id, PersonInput(**{**SALEM, "notes": "زيارة"}), expected_version=opened)
+    assert get_person(ctx, person.id).categories == ("disability",)
