@@ -105,6 +105,7 @@ _SQLSTATES = (
     ("40001", _SERVER_BUSY),
     ("40P01", _SERVER_BUSY),
     ("55P03", _SERVER_BUSY),
+    ("57014", "طال انتظار خادم قاعدة البيانات فأُلغيت العملية: لم يُحفظ شيء. أعد المحاولة بعد قليل."),
 )
 
 
@@ -320,6 +321,10 @@ def server_engine(url: str) -> Engine:
         # (1,000,000 persons): the program's statements are short, never worth compiling. Committed, so it stays.
         with dbapi_connection.cursor() as cursor:
             cursor.execute("SET jit = off")
+            # A PC that sleeps or loses its cable mid-transaction holds its locks until the server notices: ask the
+            # server to probe this connection after a minute of silence (the system default is two hours).
+            for setting in ("tcp_keepalives_idle = 60", "tcp_keepalives_interval = 10", "tcp_keepalives_count = 3"):
+                cursor.execute(f"SET {setting}")
         dbapi_connection.commit()
 
     return engine

@@ -277,3 +277,50 @@ def test_readers_never_wait_and_a_writer_waits_only_the_busy_timeout(office, eng
         assert len(scalars(ctx, "SELECT id FROM persons")) == 2
     finally:
         ctx.close()
+
+
+def test_a_record_lock_held_by_a_stalled_pc_is_waited_for_only_the_busy_timeout(office, engine, monkeypatch):
+    """A PC that went to sleep holding a household's lock: another clerk's save of that household waits the busy
+    timeout, then reads the Arabic "busy" — never an endless wait (the server's own lock_timeout is 0)."""
+    import sqlite3
+
+    from sqlalchemy import create_engine
+
+    from aidoffice.errors import StorageError
+    from aidoffice.store import locks
+
+    _first, where = office
+    monkeypatch.setenv("AIDOFFICE_BUSY_TIMEOUT_MS", "300")
+    ctx = open_context(where, username="tester")
+    try:
+        if engine == "postgresql":
+            other_pc = create_engine(ctx.db.engine.url)
+            holder = other_pc.connect()
+            holder.exec_driver_sql(f"SELECT pg_advisory_xact_lock({locks.key_for('households', 'h-1')})")
+            release = lambda: (holder.rollback(), holder.close(), other_pc.dispose())  # noqa: E731
+        else:
+            holder = sqlite3.connect(where, isolation_level=None)
+            holder.execute("BEGIN IMMEDIATE")
+            release = lambda: (holder.execute("ROLLBACK"), holder.close())  # noqa: E731
+        outcome: list[BaseException | None] = []
+
+        def save() -> None:
+            try:
+                with ctx.uow() as uow:
+                    uow.records.lock_records("households", ["h-1"])
+                outcome.append(None)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        try:
+            clerk = threading.Thread(target=save, daemon=True)
+            clerk.start()
+            clerk.join(60)  # a liveness bound, not a timing: without a lock_timeout the wait never ends
+            assert not clerk.is_alive(), "the clerk is still waiting for the stalled PC's lock"
+        finally:
+            release()
+        assert isinstance(outcome[0], StorageError) and "مشغولة" in outcome[0].message, outcome
+        with ctx.uow() as uow:  # free again: taken at once
+            uow.records.lock_records("households", ["h-1"])
+    finally:
+        ctx.close()
