@@ -295,16 +295,18 @@ def _restore_on_server(ctx: ServiceContext, backup: Path) -> Restored:
     except OSError as exc:
         raise StorageError(f"تعذر إنشاء مجلد النسخ الاحتياطية: {folder}") from exc
     kept = folder / f"aidoffice-{datetime.now():%Y%m%d-%H%M%S}-{BEFORE_RESTORE}{SERVER_SUFFIX}"
-    server_backup.dump(ctx.db, kept, tools, office.id if office else None)
-    log.info("current database kept aside before restoring (%s)", BEFORE_RESTORE)
     url, username = ctx.db.engine.url, ctx.username
-    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as scratch_folder:
+    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as scratch:
         archive = backup
         if older:  # brought up to this program's schema in a scratch database first, then dumped again
-            archive = Path(scratch_folder) / f"upgraded{SERVER_SUFFIX}"
+            archive = Path(scratch) / f"upgraded{SERVER_SUFFIX}"
             _upgrade_archive(ctx, backup, archive, tools, office.id if office else None)
-        ctx.close()  # this program's own connections are not in the restore's way
-        server_backup.restore(url, archive, tools)
+        # Other PCs' saves wait from here to the end of the restore: one made after the dump aside would be lost.
+        with server_backup.writers_kept_out(ctx.db):
+            server_backup.dump(ctx.db, kept, tools, office.id if office else None)
+            log.info("current database kept aside before restoring (%s)", BEFORE_RESTORE)
+            ctx.close()  # this program's own connections are not in the restore's way
+            server_backup.restore(url, archive, tools)
     restored = open_context(url.render_as_string(hide_password=False), username=username, create=False)
     return _new_identity(restored, backup, kept)
 

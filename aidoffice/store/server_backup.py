@@ -260,6 +260,33 @@ def drop_database(db: Database, url: str) -> None:
         conn.execute(text(f"DROP DATABASE IF EXISTS {quoted} WITH (FORCE)"))
 
 
+@contextlib.contextmanager
+def writers_kept_out(db: Database):
+    """Other PCs' saves wait (then read "busy") from before the current data are dumped aside until the restore is
+    over: a save made in between would be in neither the kept archive nor the restored database. A session-level
+    hold of the writers' advisory lock on a connection of its own (advisory locks are per database: a scratch
+    database used meanwhile is not held). Its owner writes nothing until it lets go."""
+    from aidoffice.store import dialect  # engine imports dialect; this module is loaded after both
+
+    engine = server_engine(db.engine.url.render_as_string(hide_password=False))
+    try:
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text(f"SET lock_timeout = {int(LOCK_WAIT_S * 1000)}"))
+            try:
+                conn.execute(text(f"SELECT pg_advisory_lock({dialect.WRITER_LOCK_KEY})"))
+            except DBAPIError as exc:
+                raise StorageError(
+                    "تعذرت الاستعادة: أجهزة أخرى تحفظ في قاعدة البيانات الآن. بقيت قاعدة البيانات كما كانت. أعد "
+                    "الاستعادة بعد قليل، أو بعد إغلاق البرنامج على الأجهزة الأخرى."
+                ) from exc
+            try:
+                yield
+            finally:
+                conn.execute(text(f"SELECT pg_advisory_unlock({dialect.WRITER_LOCK_KEY})"))
+    finally:
+        engine.dispose()
+
+
 def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
     """Put the archive in place of the database's objects and rows, in ONE transaction: pg_restore drops each object
     the archive holds and makes it again with the archive's rows, and any failure rolls everything back, leaving the

@@ -348,3 +348,19 @@ def test_an_archive_of_a_newer_program_is_refused(admin, office_url, tmp_path):
         backups.restore_backup(admin, newer)
     assert "أحدث" in refused.value.message
     assert (_persons(office_url), _identity(office_url)) == before
+
+
+def test_other_pcs_saves_wait_while_a_restore_keeps_the_writers_out(admin, office_url, monkeypatch):
+    """From the dump aside to the end of the restore another PC's save waits, then reads "busy": a save made in
+    between would be in neither the kept archive nor the restored database. Reading goes on."""
+    monkeypatch.setenv("AIDOFFICE_BUSY_TIMEOUT_MS", "300")
+    other_pc = _as(office_url, "clerk1", CLERK_PW)
+    try:
+        with server_backup.writers_kept_out(admin.db):
+            with pytest.raises(StorageError, match="مشغولة"):
+                add_person(other_pc, PersonInput(full_name=NAME))
+            assert search_persons(other_pc, "زكريا") == []
+        add_person(other_pc, PersonInput(full_name=NAME))  # let go: saves go in again
+    finally:
+        other_pc.close()
+    assert _persons(office_url) == [NAME]
