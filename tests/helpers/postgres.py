@@ -11,6 +11,10 @@ import pytest
 from sqlalchemy import make_url
 
 SERVER = os.environ.get("AIDOFFICE_TEST_PG", "")
+# The test server's account (as .ci/run or a developer names it), for tests that type it into a form or hand objects
+# back to it.
+SERVER_USER = make_url(SERVER).username or "" if SERVER else ""
+SERVER_PASSWORD = make_url(SERVER).password or "" if SERVER else ""
 needs_server = pytest.mark.skipif(not SERVER, reason="AIDOFFICE_TEST_PG names no PostgreSQL server")
 
 

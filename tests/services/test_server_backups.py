@@ -21,7 +21,7 @@ from aidoffice.services.context import open_context
 from aidoffice.services.persons import add_person, search_persons
 from aidoffice.store import migrate, server_backup
 from tests.helpers.databases import new_office
-from tests.helpers.postgres import SERVER, create_database, drop_database, libpq, needs_server, sql
+from tests.helpers.postgres import SERVER, SERVER_USER, create_database, drop_database, libpq, needs_server, sql
 
 pytestmark = needs_server
 
@@ -278,7 +278,7 @@ def test_restore_needs_the_owner_s_account(admin, office_url, tmp_path):
         finally:
             pc.close()
     finally:
-        sql(office_url, f"REASSIGN OWNED BY {role} TO postgres")
+        sql(office_url, f"REASSIGN OWNED BY {role} TO {SERVER_USER}")
         sql(office_url, f"DROP OWNED BY {role}")
         sql(office_url, f"DROP ROLE {role}")
 

@@ -17,7 +17,7 @@ from aidoffice.services.connection import FILE, SERVER, Connection, remember, re
 from aidoffice.ui.connection import ConnectionDialog
 from aidoffice.ui.login import LoginDialog
 from tests.helpers.databases import new_office
-from tests.helpers.postgres import fresh_database, needs_server
+from tests.helpers.postgres import SERVER_PASSWORD, fresh_database, needs_server
 from tests.helpers.postgres import sql as _sql
 from tests.test_cli import run
 
@@ -86,7 +86,7 @@ def test_wrong_password_in_arabic_then_the_right_one_opens_the_server(qtbot):
         assert dialog.ctx is None and dialog.result() != QDialog.DialogCode.Accepted
         assert dialog.password.text() == ""  # a refused password is typed again
         assert _tables(url) == set() and remembered() is None
-        _fill(dialog, url, "pgpass-test")
+        _fill(dialog, url, SERVER_PASSWORD)
         _connect(qtbot, dialog)
         assert dialog.message.text() == "" and dialog.result() == QDialog.DialogCode.Accepted
         ctx = dialog.ctx
@@ -100,7 +100,7 @@ def test_wrong_password_in_arabic_then_the_right_one_opens_the_server(qtbot):
         finally:
             ctx.close()
         kept = json.loads(paths.connection_file().read_text(encoding="utf-8"))
-        assert kept["kind"] == SERVER and kept["database"] in url and "pgpass-test" not in json.dumps(kept)
+        assert kept["kind"] == SERVER and kept["database"] in url and SERVER_PASSWORD not in json.dumps(kept)
         assert remembered() == dialog.choice
 
 
@@ -112,18 +112,18 @@ def test_other_program_newer_database_and_a_server_down_are_said_in_the_dialog(q
         _sql(newer, "UPDATE alembic_version SET version_num = '9999_future'")
         dialog = ConnectionDialog()
         qtbot.addWidget(dialog)
-        _fill(dialog, foreign, "pgpass-test")
+        _fill(dialog, foreign, SERVER_PASSWORD)
         _connect(qtbot, dialog)
         assert "برنامج آخر" in dialog.message.text() and _tables(foreign) == {"notes"}
-        _fill(dialog, newer, "pgpass-test")
+        _fill(dialog, newer, SERVER_PASSWORD)
         _connect(qtbot, dialog)
         assert "إصدار أحدث" in dialog.message.text()
         assert _sql(newer, "SELECT version_num FROM alembic_version") == [("9999_future",)]
-        _fill(dialog, newer, "pgpass-test")
+        _fill(dialog, newer, SERVER_PASSWORD)
         dialog.port.setValue(1)  # nothing listens there
         _connect(qtbot, dialog)
         assert "تعذر الاتصال" in dialog.message.text() and "الخادم متوقف" in dialog.message.text()
-        _fill(dialog, newer, "pgpass-test")
+        _fill(dialog, newer, SERVER_PASSWORD)
         select = dialog.tls.findData("require")  # the TLS choice becomes sslmode=require: this server has no TLS
         dialog.tls.setCurrentIndex(select)
         _connect(qtbot, dialog)
@@ -146,7 +146,7 @@ def test_next_start_asks_the_password_then_the_login_and_can_change_database(qtb
 
         def connect(dialog: ConnectionDialog):
             state = (dialog.server.isChecked(), dialog.database.text(), dialog.password.text())
-            dialog.password.setText("pgpass-test")
+            dialog.password.setText(SERVER_PASSWORD)
             dialog.connect_button.click()
             return state
 
