@@ -107,15 +107,20 @@ _WRITER_LOCK_HELD = "aidoffice_writer_lock"  # connection.info: the transaction 
 _WRITES = frozenset({"insert", "update", "delete", "merge", "copy", "create", "drop", "alter", "truncate"})
 
 
-def _lock_sql() -> str:
-    """Wait for the lock as long as SQLite waits for its write lock (the busy timeout), then fail as busy (55P03);
-    the lock wait alone is bounded: the transaction's other waits keep the server's setting."""
+RESET_LOCK_WAIT = "RESET lock_timeout"
+
+
+def bounded_lock_wait() -> str:
+    """The statement that makes this transaction's next lock waits as long as SQLite waits for its write lock (the
+    busy timeout), then fail as busy (55P03); RESET_LOCK_WAIT after the lock gives the other waits the server's
+    setting back."""
     from aidoffice.store.engine import busy_timeout_ms  # engine imports this module
 
-    return (
-        f"SET LOCAL lock_timeout = {max(1, busy_timeout_ms())}; SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY}); "
-        "RESET lock_timeout"
-    )
+    return f"SET LOCAL lock_timeout = {max(1, busy_timeout_ms())}"
+
+
+def _lock_sql() -> str:
+    return f"{bounded_lock_wait()}; SELECT pg_advisory_xact_lock({WRITER_LOCK_KEY}); {RESET_LOCK_WAIT}"
 
 
 def _needs_writer_lock(statement: str) -> bool:

@@ -16,7 +16,6 @@ from sqlalchemy.orm import Session
 
 from aidoffice.store import dialect
 from aidoffice.store.dialect import BIG_INTEGER
-from aidoffice.store.engine import busy_timeout_ms
 
 # Keys in ascending order, one statement: two transactions wanting overlapping sets never wait for each other.
 _ADVISORY = text("SELECT count(pg_advisory_xact_lock(k)) FROM unnest(:keys) AS k").bindparams(
@@ -40,8 +39,8 @@ def lock_keys(session: Session, keys: Iterable[int]) -> None:
     connection = session.connection()
     if dialect.is_postgresql(connection):
         # Waits no longer than the busy timeout, as for the writers' lock: then the Arabic "busy", nothing written.
-        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {max(1, busy_timeout_ms())}")
+        connection.exec_driver_sql(dialect.bounded_lock_wait())
         connection.execute(_ADVISORY, {"keys": ordered})
-        connection.exec_driver_sql("RESET lock_timeout")
+        connection.exec_driver_sql(dialect.RESET_LOCK_WAIT)
     else:  # nothing more when the unit of work began with it (write_first), as it should to read after it
         connection.execute(_SQLITE_WRITE_LOCK)

@@ -24,6 +24,7 @@ from sqlalchemy import URL, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from aidoffice.errors import StorageError
+from aidoffice.store import dialect
 from aidoffice.store.engine import SERVER_CONNECT_TIMEOUT_S, Database, server_engine
 
 log = logging.getLogger("aidoffice.backup")
@@ -266,8 +267,6 @@ def writers_kept_out(db: Database):
     over: a save made in between would be in neither the kept archive nor the restored database. A session-level
     hold of the writers' advisory lock on a connection of its own (advisory locks are per database: a scratch
     database used meanwhile is not held). Its owner writes nothing until it lets go."""
-    from aidoffice.store import dialect  # engine imports dialect; this module is loaded after both
-
     engine = server_engine(db.engine.url.render_as_string(hide_password=False))
     try:
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
