@@ -226,6 +226,7 @@ class Form(QWidget):
         else:
             self.general.setText((self.general.text() + "\n" + message).strip())
             self.general.show()
+            _grow_to_fit(self.window())
 
     def show_error(self, exc: UserError) -> None:
         """Reasons beside their fields; a reason for no field (or an unknown one) below the form."""
@@ -322,3 +323,20 @@ def ask_pdf_path(parent: QWidget, title: str, stem: str, today) -> Path | None:
 def open_document(path) -> None:
     """The system's viewer previews and prints (Qt's own PDF module is not in the Essentials wheel)."""
     QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+
+
+def _grow_to_fit(window: QWidget) -> None:
+    """A long reason below a form must be read whole: the window grows to what its layout asks, within the screen
+    (a dialog sized before the reason appeared squeezed a three-line message into two clipped lines at 1366×768)."""
+    if window is None or not window.isVisible() or window.isMaximized():
+        return
+    if window.layout() is not None:
+        window.layout().activate()
+    wanted = window.sizeHint().height()
+    screen = window.screen().availableGeometry() if window.screen() else None
+    limit = screen.height() - (window.frameGeometry().height() - window.height()) if screen else wanted
+    height = min(max(window.height(), wanted), limit)
+    if height > window.height():
+        window.resize(window.width(), height)
+        if screen is not None and window.frameGeometry().bottom() > screen.bottom():
+            window.move(window.x(), max(screen.top(), screen.bottom() - window.frameGeometry().height()))
