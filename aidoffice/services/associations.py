@@ -61,12 +61,21 @@ def to_record(a: m.Association, district_names: dict[str, str] | None = None) ->
         ),
         visits=tuple(
             FieldVisitRecord(
-                v.id, v.visit_date, v.visitors, v.findings, v.rating, v.follow_up, v.follow_up_due, v.follow_up_done
+                v.id,
+                v.visit_date,
+                v.visitors,
+                v.findings,
+                v.rating,
+                v.follow_up,
+                v.follow_up_due,
+                v.follow_up_done,
+                version=v.version,
             )
             for v in a.visits
         ),
         compliance=tuple(
-            ComplianceRecordView(c.year, c.admin_report, c.financial_report, c.submitted_on) for c in a.compliance
+            ComplianceRecordView(c.year, c.admin_report, c.financial_report, c.submitted_on, version=c.version)
+            for c in a.compliance
         ),
         version=a.version,
         address=a.address,
@@ -350,8 +359,11 @@ def update_field_visit(
     follow_up: str | None = None,
     follow_up_due: str | date | None = None,
     follow_up_done: bool | None = None,
+    expected_version: int | None = None,
 ) -> None:
-    """Correct a visit's findings and follow-up, or mark the follow-up done (date and visitors stay as recorded)."""
+    """Correct a visit's findings and follow-up, or mark the follow-up done (date and visitors stay as recorded).
+    `expected_version`: the version of the visit the file showed; a change saved meanwhile (its follow-up changed,
+    or already marked done) refuses this one (LostUpdateError); None, as the command line passes, checks nothing."""
     ctx.require(Permission.ENTER_DATA)
     problems: dict[str, str] = {}
     due = _date_field(follow_up_due, "follow_up_due", "موعد المتابعة", problems)
@@ -359,10 +371,12 @@ def update_field_visit(
         problems["rating"] = "التقييم من 1 إلى 5."
     if problems:
         raise ValidationError(problems)
-    with ctx.uow() as uow:
+    with ctx.uow(write_first=True) as uow:
+        uow.records.lock_records("field_visits", [visit_id])  # the version is read after a save at once
         visit = uow.records.get(m.FieldVisit, visit_id)
         if visit is None:
             raise NotFoundError("الزيارة غير موجودة.")
+        check_version(ctx, uow.records, visit, expected_version)
         if findings is not None:
             visit.findings = clean_text(findings, multiline=True)
         if rating is not None:
@@ -385,8 +399,11 @@ def record_compliance(
     admin_report: bool,
     financial_report: bool,
     submitted_on: str | date | None = None,
+    expected_version: int | None = None,
 ) -> None:
-    """Record (or correct) which yearly reports an association submitted."""
+    """Record (or correct) which yearly reports an association submitted. `expected_version`: the version of this
+    year's record the file showed, 0 when it showed none; a record saved meanwhile for that year refuses this one
+    (LostUpdateError) rather than overwrite it; None, as the command line passes, checks nothing."""
     ctx.require(Permission.ENTER_DATA)
     if not 1990 <= year <= ctx.today().year:
         raise UserError("سنة التقرير غير صالحة.", field="year")
@@ -394,9 +411,13 @@ def record_compliance(
     submitted = _date_field(submitted_on, "submitted_on", "تاريخ التسليم", problems)
     if problems:
         raise ValidationError(problems)
-    with ctx.uow() as uow:
+    with ctx.uow(write_first=True) as uow:
+        # one year of one association at a time: the version (or the absence) is read after a save at once
+        uow.records.lock_records("compliance_records", [f"{association_id}:{year}"])
         assoc = _load(uow, association_id)
         row = next((c for c in assoc.compliance if c.year == year), None)
+        if row is not None:
+            check_version(ctx, uow.records, row, expected_version)
         if row is None:
             row = ctx.stamp(m.ComplianceRecord(year=year))
             assoc.compliance.append(row)

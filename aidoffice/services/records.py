@@ -52,6 +52,7 @@ class FieldVisitRecord:
     follow_up: str
     follow_up_due: date | None
     follow_up_done: bool
+    version: int = 1  # what marking its follow-up done passes back as expected_version
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class ComplianceRecordView:
     admin_report: bool
     financial_report: bool
     submitted_on: date | None
+    version: int = 1  # what the compliance form passes back as expected_version for this year
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,8 @@ RECORDS = {
     "aid_types": "نوع المساعدة",
     "office_profile": "بيانات المكتب",
     "users": "حساب المستخدم",
+    "field_visits": "الزيارة الميدانية المحددة",
+    "compliance_records": "تقارير الجمعية لهذه السنة",
 }
 _LOOK_BACK = 20  # audit entries read at most: the fields of the last changes are what the clerk needs
 

@@ -214,6 +214,9 @@ class AssociationDialog(QDialog):
 
     # --- the file's other tabs ------------------------------------------------------------------------------
     def _build_record_tabs(self) -> None:
+        self._visits: list = []  # as shown, newest first
+        self.visit_versions: dict[str, int] = {}  # each visit's version as shown: marking it done checks it
+        self.compliance_versions: dict[int, int] = {}  # each year's reports' version as shown (none: 0)
         self.board_table = QTableWidget()
         self.board_form = Form()
         self.board_form.add("full_name", "الاسم", QLineEdit())
@@ -319,7 +322,19 @@ class AssociationDialog(QDialog):
                 for h in sorted(record.status_history, key=lambda h: h.changed_on, reverse=True)
             ],
         )
+        self._show_visits_and_compliance(record)
+        for model in (self.projects_model, self.distributions_model):
+            model.query.filters = {"association": record.id}
+            model.refresh()
+
+    def _show_visits_and_compliance(self, record: AssociationRecord) -> None:
+        """The visits' and the yearly reports' tables, and the versions they show (what their saves check); the
+        forms are left as typed; the visit chosen stays chosen."""
+        row = self.visits_table.currentRow()
+        chosen = self._visits[row].id if 0 <= row < len(self._visits) else None
         self._visits = sorted(record.visits, key=lambda v: v.visit_date, reverse=True)
+        self.visit_versions = {v.id: v.version for v in record.visits}
+        self.compliance_versions = {c.year: c.version for c in record.compliance}
         fill_table(
             self.visits_table,
             ["التاريخ", "الزائرون", "الملاحظات", "التقييم", "المتابعة", "موعدها", "تمت"],
@@ -336,6 +351,9 @@ class AssociationDialog(QDialog):
                 for v in self._visits
             ],
         )
+        ids = [v.id for v in self._visits]
+        if chosen in ids:
+            self.visits_table.setCurrentCell(ids.index(chosen), 0)
         fill_table(
             self.compliance_table,
             ["السنة", "التقرير الإداري", "التقرير المالي", "تاريخ التسليم"],
@@ -349,13 +367,20 @@ class AssociationDialog(QDialog):
                 for c in sorted(record.compliance, key=lambda c: c.year, reverse=True)
             ],
         )
-        for model in (self.projects_model, self.distributions_model):
-            model.query.filters = {"association": record.id}
-            model.refresh()
 
-    def _run(self, form: Form, action) -> bool:
-        op = ServiceOp(self, action, form=form).on(LostUpdateError, lambda exc: self._on_lost_update(exc, form))
+    def _run(self, form: Form, action, on_lost=None) -> bool:
+        """`on_lost`: what a lost update of a record other than the file's own profile does (a visit, a year's
+        reports); by default the file's version is the one refused."""
+        on_lost = on_lost or (lambda exc: self._on_lost_update(exc, form))
+        op = ServiceOp(self, action, form=form).on(LostUpdateError, on_lost)
         return op.success(lambda _result: self._on_record_changed()).run()
+
+    def _on_part_lost_update(self, exc: LostUpdateError, form: Form) -> None:
+        """A visit or a year's reports saved by another clerk after the file was opened here: its table now shows
+        their change (and the versions to check are those shown), the message below the form says who changed what,
+        and what was typed stays, so a second save, once told, goes ahead. The profile form is not reloaded."""
+        self._show_visits_and_compliance(get_association(self.ctx, self.association_id))
+        show_refusal(exc, form=form)
 
     def _on_record_changed(self) -> None:
         self.reload()
@@ -408,21 +433,32 @@ class AssociationDialog(QDialog):
 
     def mark_follow_up_done(self) -> None:
         row = self.visits_table.currentRow()
-        if 0 <= row < len(self._visits):
-            self._run(self.visit_form, lambda: update_field_visit(self.ctx, self._visits[row].id, follow_up_done=True))
-
-    def save_compliance(self) -> None:
-        f = self.compliance_form.fields
+        if not 0 <= row < len(self._visits):
+            return
+        visit_id = self._visits[row].id
+        version = self.visit_versions.get(visit_id)
         self._run(
+            self.visit_form,
+            lambda: update_field_visit(self.ctx, visit_id, follow_up_done=True, expected_version=version),
+            lambda exc: self._on_part_lost_update(exc, self.visit_form),
+        )
+
+    def save_compliance(self) -> bool:
+        f = self.compliance_form.fields
+        year = f["year"].value()
+        version = self.compliance_versions.get(year, 0)  # 0: the file showed no reports for that year
+        return self._run(
             self.compliance_form,
             lambda: record_compliance(
                 self.ctx,
                 self.association_id,
-                f["year"].value(),
+                year,
                 admin_report=f["admin_report"].isChecked(),
                 financial_report=f["financial_report"].isChecked(),
                 submitted_on=text_of(f["submitted_on"]) or None,
+                expected_version=version,
             ),
+            lambda exc: self._on_part_lost_update(exc, self.compliance_form),
         )
 
 

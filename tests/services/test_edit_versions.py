@@ -1,0 +1,131 @@
+"""An association file's visits and yearly reports are edited from a file opened earlier: marking a visit's follow-up
+done, or saving a year's reports, checks the version the file showed (a year it showed none of included); a change
+another clerk saved meanwhile is refused with who changed what, never overwritten. SQLite file and PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+
+from aidoffice.errors import LostUpdateError
+from aidoffice.services import associations
+from aidoffice.services.associations import (
+    AssociationInput,
+    add_field_visit,
+    get_association,
+    record_compliance,
+    register_association,
+    update_field_visit,
+)
+from aidoffice.services.context import open_context
+from tests.services.test_races import Meet, after, at_once
+
+
+@pytest.fixture
+def clerks(ctx, monkeypatch):
+    """Two more contexts on the same database, as two clerks' PCs (a wait for the write lock long enough for the
+    other clerk's whole save)."""
+    monkeypatch.setenv("AIDOFFICE_BUSY_TIMEOUT_MS", "20000")
+    where = ctx.db.path if ctx.db.path is not None else ctx.db.engine.url.render_as_string(hide_password=False)
+    opened = [open_context(where, username=name) for name in ("clerk1", "clerk2")]
+    yield opened
+    for clerk in opened:
+        clerk.close()
+
+
+@pytest.fixture
+def assoc(ctx):
+    return register_association(ctx, AssociationInput(name="جمعية الإحسان", registration_number="55/2015"))
+
+
+def _visit(ctx, association_id: str) -> str:
+    return add_field_visit(
+        ctx,
+        association_id,
+        visit_date=ctx.today(),
+        visitors="لجنة المكتب",
+        follow_up="تسليم كشف المستفيدين",
+    )
+
+
+def test_a_follow_up_changed_meanwhile_is_not_marked_done_unseen(ctx, clerks, assoc):
+    visit_id = _visit(ctx, assoc.id)
+    shown = {v.id: v.version for v in get_association(clerks[1], assoc.id).visits}  # clerk2's file opens
+    update_field_visit(
+        clerks[0], visit_id, follow_up="تسليم كشف المستفيدين والتقرير المالي", expected_version=shown[visit_id]
+    )
+
+    with pytest.raises(LostUpdateError) as told:
+        update_field_visit(clerks[1], visit_id, follow_up_done=True, expected_version=shown[visit_id])
+    assert told.value.fields == ("المتابعة",) and told.value.by == "clerk1"
+    assert "عدّل clerk1 الزيارة الميدانية المحددة" in told.value.message
+    assert not get_association(ctx, assoc.id).visits[0].follow_up_done
+
+    # Told (and shown the new follow-up), the clerk marks it done on purpose: it goes ahead.
+    update_field_visit(clerks[1], visit_id, follow_up_done=True, expected_version=told.value.version)
+    visit = get_association(ctx, assoc.id).visits[0]
+    assert visit.follow_up_done and visit.follow_up == "تسليم كشف المستفيدين والتقرير المالي"
+
+
+def test_a_years_reports_corrected_meanwhile_are_not_written_over(ctx, clerks, assoc):
+    record_compliance(ctx, assoc.id, 2024, admin_report=True, financial_report=False)
+    shown = {c.year: c.version for c in get_association(clerks[1], assoc.id).compliance}
+    record_compliance(clerks[0], assoc.id, 2024, admin_report=True, financial_report=True, expected_version=shown[2024])
+
+    with pytest.raises(LostUpdateError) as told:
+        record_compliance(
+            clerks[1], assoc.id, 2024, admin_report=False, financial_report=False, expected_version=shown[2024]
+        )
+    assert told.value.fields == ("التقرير المالي",) and told.value.by == "clerk1"
+    assert "تقارير الجمعية لهذه السنة" in told.value.message
+    (kept,) = get_association(ctx, assoc.id).compliance
+    assert kept.admin_report and kept.financial_report
+
+    record_compliance(
+        clerks[1], assoc.id, 2024, admin_report=False, financial_report=False, expected_version=told.value.version
+    )
+    (saved,) = get_association(ctx, assoc.id).compliance
+    assert not saved.admin_report and not saved.financial_report
+
+
+def test_a_year_the_file_showed_none_of_but_recorded_meanwhile_is_refused(ctx, clerks, assoc):
+    shown = {c.year: c.version for c in get_association(clerks[1], assoc.id).compliance}
+    assert 2024 not in shown
+    record_compliance(clerks[0], assoc.id, 2024, admin_report=True, financial_report=True, expected_version=0)
+
+    with pytest.raises(LostUpdateError) as told:
+        record_compliance(
+            clerks[1], assoc.id, 2024, admin_report=True, financial_report=False, expected_version=shown.get(2024, 0)
+        )
+    assert told.value.by == "clerk1"
+    assert get_association(ctx, assoc.id).compliance[0].financial_report
+    # Another year the file showed none of is no conflict.
+    record_compliance(clerks[1], assoc.id, 2023, admin_report=True, financial_report=False, expected_version=0)
+
+
+def test_two_clerks_recording_the_same_new_year_at_once_one_is_told(ctx, clerks, assoc, monkeypatch):
+    """Both files showed no reports for 2024 and both save at once: the second waits for the first, then is told
+    (without the lock both find no row and both insert: the second fails on the unique year, or is overwritten)."""
+    after(associations, "_load", Meet(), monkeypatch)
+    results = at_once(
+        *[
+            lambda c=c, done=done: record_compliance(
+                c, assoc.id, 2024, admin_report=True, financial_report=done, expected_version=0
+            )
+            for c, done in zip(clerks, (True, False), strict=True)
+        ]
+    )
+    refused = [r for r in results if isinstance(r, Exception)]
+    assert len(refused) == 1 and isinstance(refused[0], LostUpdateError), results
+    (kept,) = get_association(ctx, assoc.id).compliance
+    assert kept.financial_report == (results[0] is None)  # the one saved is the one not refused
+
+
+def test_the_command_line_passes_no_version_and_is_not_checked(ctx, assoc):
+    visit_id = _visit(ctx, assoc.id)
+    update_field_visit(ctx, visit_id, findings="المقر مغلق")
+    update_field_visit(ctx, visit_id, follow_up_done=True)
+    record_compliance(ctx, assoc.id, 2024, admin_report=True, financial_report=False)
+    record_compliance(ctx, assoc.id, 2024, admin_report=True, financial_report=True)
+    record = get_association(ctx, assoc.id)
+    assert record.visits[0].follow_up_done and record.visits[0].findings == "المقر مغلق"
+    assert record.compliance[0].financial_report and record.compliance[0].version == 2
