@@ -300,7 +300,7 @@ class _Generator:
         rng = self.rng
         cats = self.categories
         made = 0
-        rowid = self.repo.next_search_rowid()
+        rowid = self.repo.reserve_search_rowids(self.target)  # at most `target` persons are made
         persons: list[dict] = []
         households: list[dict] = []
         members: list[dict] = []

@@ -219,7 +219,7 @@ def _write(ctx, association_id, project_id, path, report, rows, cleaned, new_row
         )
         repo.add(batch)
         uow.flush()
-        rowid = repo.next_search_rowid()
+        rowid = repo.reserve_search_rowids(len(new_rows))
         persons, households, members, links, batch_links = [], [], [], [], []
         for offset, i in enumerate(new_rows):
             clean, district_id, category_ids = cleaned[i]

@@ -93,7 +93,7 @@ def integer_json(bind, value):
 # --- one writer at a time on a server --------------------------------------------------------------------------
 
 # The audit chain (read the head, append), the sync clock and stamped mark, the outbox's change numbers and the
-# search keys (max + 1) each assume one writer at a time, as SQLite gives. On PostgreSQL a transaction takes this
+# search keys' runs each assume one writer at a time, as SQLite gives. On PostgreSQL a transaction takes this
 # transaction-scoped advisory lock just before its first write statement (or before one of those reads); the commit
 # or rollback releases it. Writes are thereby committed one after the other, in the order they took the lock: change
 # numbers, audit sequence numbers and clock values follow the commit order, and "changes after N" never misses a
@@ -130,7 +130,7 @@ def _needs_writer_lock(statement: str) -> bool:
 
 def lock_writers(connection) -> None:
     """Take the writer lock now, before a read that a write of this transaction depends on (the audit head, the
-    clock, max + 1). Held until the transaction ends; nothing on SQLite, whose write lock already does this."""
+    clock, search keys). Held until the transaction ends; nothing on SQLite, whose write lock already does this."""
     if not is_postgresql(connection) or holds_writer_lock(connection):
         return
     connection.exec_driver_sql(_lock_sql())

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from sqlalchemy import Connection, event, func, or_, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from aidoffice.errors import StorageError
 from aidoffice.store import dialect
 from aidoffice.store.models import Person
 
@@ -16,11 +17,36 @@ from aidoffice.store.models import Person
 # fills `name_norm` and `search_rowid`. A later batch migration that rebuilds `persons` must recreate the triggers.
 
 
-def next_search_rowid(session: Session) -> int:
-    """The next free index key. Read under the writer lock on a server (held to the commit), so two transactions
-    adding persons at once never take the same keys, and a bulk insert's keys stay one unbroken run."""
-    dialect.lock_writers(session.connection())
-    return int(session.execute(select(func.coalesce(func.max(Person.search_rowid), 0))).scalar_one()) + 1
+# On PostgreSQL the keys come from a sequence (migration 0012), never from max + 1: a key handed out is never handed
+# out again, whatever a transaction sees or leaves uncommitted. SQLite keeps max + 1 (one writer at a time on a
+# file, and the FTS5 index is rebuilt from one unbroken run of keys after a bulk insert).
+SEARCH_ROWID_SEQUENCE = "persons_search_rowid_seq"
+_RESERVE_TRIES = 3
+
+
+def reserve_search_rowids(session: Session, count: int) -> int:
+    """The first of `count` new index keys in one unbroken run (first, first + 1, … first + count - 1), never given
+    before. Taken under the writer lock (held to the commit), so a bulk insert's keys stay one run; on a server the
+    sequence's nextval (the PCs' role may use a sequence, not set it), so no two transactions share a key."""
+    if count < 1:
+        return 0  # no keys asked for (an import whose rows are all known already): none drawn
+    connection = session.connection()
+    dialect.lock_writers(connection)
+    if not dialect.is_postgresql(connection):
+        return int(session.execute(select(func.coalesce(func.max(Person.search_rowid), 0))).scalar_one()) + 1
+    draw = text(
+        f"SELECT min(k), max(k) FROM (SELECT nextval('{SEARCH_ROWID_SEQUENCE}') AS k FROM generate_series(1, :n)) s"
+    )
+    for _ in range(_RESERVE_TRIES):
+        first, last = connection.execute(draw, {"n": count}).one()
+        # Every writer of this program draws keys under the writer lock, so the run is unbroken; a nextval from
+        # elsewhere in between leaves a gap (harmless) and the run is drawn again.
+        if last - first == count - 1:
+            return int(first)
+    raise StorageError(
+        "تعذر حجز أرقام فهرس البحث للمستفيدين الجدد: برنامج آخر يسحب من تسلسل persons_search_rowid_seq على الخادم. "
+        "لم يُحفظ شيء."
+    )
 
 
 @contextmanager
@@ -31,7 +57,7 @@ def index_after_bulk_insert(connection: Connection, first_rowid: int) -> Iterato
     FTS5 work per trigger call dominates a bulk insert (100,000 persons: 4.2 s with the trigger, 1.6 s this way).
     SQLite's DDL is transactional: on any failure the rollback restores the trigger with everything else, and no
     other connection can write persons while this transaction holds the write lock. `first_rowid` must come from
-    `next_search_rowid` in the same transaction, so every person at or above it is one of the new ones.
+    `reserve_search_rowids` in the same transaction, so every person at or above it is one of the new ones.
 
     PostgreSQL keeps its trigram index over `name_norm` itself: nothing to set aside there.
     """
@@ -55,7 +81,7 @@ def _assign_search_rowids(session: Session, _context, _instances) -> None:
     new_people = [obj for obj in session.new if isinstance(obj, Person) and obj.search_rowid is None]
     if not new_people:
         return
-    start = next_search_rowid(session)
+    start = reserve_search_rowids(session, len(new_people))
     for offset, person in enumerate(new_people):
         person.search_rowid = start + offset
 

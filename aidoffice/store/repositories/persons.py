@@ -76,5 +76,6 @@ class PersonsRepository(Records):
             self.session.connection(), m.MatchKey.__table__, ("key_hash", "person_rowid"), keys
         )
 
-    def next_search_rowid(self) -> int:
-        return search.next_search_rowid(self.session)
+    def reserve_search_rowids(self, count: int) -> int:
+        """The first of `count` new index keys in one unbroken run, for persons about to be bulk-inserted."""
+        return search.reserve_search_rowids(self.session, count)

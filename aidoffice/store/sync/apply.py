@@ -346,7 +346,7 @@ class Applier:
             stamp_rows.append((name, ident, "", incoming.hlc, incoming.origin, incoming.base, 0))
             self.result.applied += 1
         if new_rows and name == "persons":
-            first = search.next_search_rowid(self.session)
+            first = search.reserve_search_rowids(self.session, len(new_rows))
             for offset, values in enumerate(new_rows):
                 values["search_rowid"] = first + offset
             with search.index_after_bulk_insert(self.conn, first):
