@@ -11,6 +11,7 @@ from aidoffice.domain.matching import MatchModel, id_level
 from aidoffice.errors import NotFoundError, UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import MODEL_SETTING
+from aidoffice.services.versions import check_version
 from aidoffice.store import models as m
 from aidoffice.store.base import utcnow
 from aidoffice.store.uow import UnitOfWork
@@ -34,6 +35,7 @@ class PersonSide:
     id: str
     values: dict[str, str]  # field → text as the reviewer sees it
     household_id: str | None
+    version: int = 1  # what the merge passes back in expected_versions
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def _side(uow: UnitOfWork, person: m.Person) -> PersonSide:
         values["district_id"] = district.name if district else ""
     values["sex"] = {"M": "ذكر", "F": "أنثى"}.get(person.sex or "", "")
     membership = person.membership
-    return PersonSide(person.id, values, membership.household_id if membership else None)
+    return PersonSide(person.id, values, membership.household_id if membership else None, version=person.version)
 
 
 def _review_pair(uow: UnitOfWork, pair: m.DuplicatePair, prior_log2: float) -> ReviewPair:
@@ -97,6 +99,15 @@ def review_queue(
     with ctx.uow() as uow:
         prior = _prior(uow)
         return [_review_pair(uow, p, prior) for p in uow.duplicates.review_queue(limit, offset, decision)]
+
+
+def get_review_pair(ctx: ServiceContext, pair_id: str) -> ReviewPair:
+    """One pair as the queue shows it, whatever its status (the page shows it again after a refusal)."""
+    with ctx.uow() as uow:
+        pair = uow.records.get(m.DuplicatePair, pair_id)
+        if pair is None:
+            raise NotFoundError("الزوج غير موجود في قائمة المراجعة.")
+        return _review_pair(uow, pair, _prior(uow))
 
 
 def queue_size(ctx: ServiceContext) -> dict[str, int]:
@@ -132,11 +143,20 @@ def decide_distinct(ctx: ServiceContext, pair_id: str) -> None:
         uow.commit()
 
 
-def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_from_other: tuple[str, ...] = ()) -> str:
+def merge_pair(
+    ctx: ServiceContext,
+    pair_id: str,
+    *,
+    survivor: str = "a",
+    take_from_other: tuple[str, ...] = (),
+    expected_versions: tuple[int | None, int | None] | None = None,
+) -> str:
     """'Same person': the other record is merged into the survivor, which takes the chosen fields from it.
 
     Household membership and referrals move to the survivor; distribution lines stay where they were written
-    (append-only) and are read through the merge. Returns the merge id, for undo.
+    (append-only) and are read through the merge. Returns the merge id, for undo. `expected_versions`: the versions
+    of records a and b the reviewer saw side by side; either one changed since refuses the merge (LostUpdateError)
+    rather than keep or drop values the reviewer never saw; None, as the command line passes, checks nothing.
     """
     ctx.require(Permission.DECIDE_DUPLICATES)
     unknown = set(take_from_other) - set(MERGE_FIELDS)
@@ -144,8 +164,14 @@ def merge_pair(ctx: ServiceContext, pair_id: str, *, survivor: str = "a", take_f
         raise UserError("حقل غير معروف في اختيار الدمج.")
     if survivor not in ("a", "b"):
         raise UserError("اختر السجل الباقي.")
-    with ctx.uow() as uow:
+    with ctx.uow(write_first=True) as uow:
+        uow.records.lock_records("duplicate_pairs", [pair_id])  # two reviewers of one pair: one after the other
         pair = _open_pair(uow, pair_id)
+        # as an edit of either person takes it: the versions are read after a save at once
+        uow.records.lock_records("persons", [pair.person_a_id, pair.person_b_id])
+        seen = expected_versions or (None, None)
+        for person_id, expected in zip((pair.person_a_id, pair.person_b_id), seen, strict=True):
+            check_version(ctx, uow.records, uow.records.get(m.Person, person_id), expected)
         keep_id, drop_id = (
             (pair.person_a_id, pair.person_b_id) if survivor == "a" else (pair.person_b_id, pair.person_a_id)
         )

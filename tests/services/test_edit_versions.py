@@ -1,11 +1,13 @@
-"""An association file's visits and yearly reports are edited from a file opened earlier: marking a visit's follow-up
-done, or saving a year's reports, checks the version the file showed (a year it showed none of included); a change
-another clerk saved meanwhile is refused with who changed what, never overwritten. SQLite file and PostgreSQL."""
+"""Edits made from a screen opened earlier check the versions it showed: an association file's visit (its follow-up
+marked done) and a year's reports (a year it showed none of included), and the review page's merge of two records
+shown side by side. A change another clerk saved meanwhile is refused with who changed what, never overwritten or
+dropped unseen. SQLite file and PostgreSQL."""
 
 from __future__ import annotations
 
 import pytest
 
+from aidoffice.domain.persons import PersonInput
 from aidoffice.errors import LostUpdateError
 from aidoffice.services import associations
 from aidoffice.services.associations import (
@@ -17,6 +19,8 @@ from aidoffice.services.associations import (
     update_field_visit,
 )
 from aidoffice.services.context import open_context
+from aidoffice.services.persons import add_person, get_person, update_person
+from tests.helpers.legacy import entered_before_the_check
 from tests.services.test_races import Meet, after, at_once
 
 
@@ -129,3 +133,55 @@ def test_the_command_line_passes_no_version_and_is_not_checked(ctx, assoc):
     record = get_association(ctx, assoc.id)
     assert record.visits[0].follow_up_done and record.visits[0].findings == "المقر مغلق"
     assert record.compliance[0].financial_report and record.compliance[0].version == 2
+
+
+# --- the review page's merge: two records shown side by side ---------------------------------------------------
+
+SALEM = dict(
+    full_name="سالم عوض سعيد بامطرف", national_id="01010012345", birth_year="1980", sex="ذكر", district="المكلا"
+)
+
+
+@pytest.fixture
+def pair(ctx):
+    """An open pair as an upgraded office's registry holds them (the second entered before the check on entry)."""
+    from aidoffice.services.duplicates import scan_registry
+    from aidoffice.services.review import review_queue
+
+    add_person(ctx, PersonInput(**SALEM))
+    entered_before_the_check(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض بامطرف", "phone": "777123456"}))
+    scan_registry(ctx)
+    (found,) = review_queue(ctx)
+    return found
+
+
+def test_a_merge_of_a_record_changed_since_the_pair_was_shown_is_refused(ctx, clerks, pair):
+    from aidoffice.services.review import get_review_pair, merge_pair, review_queue
+
+    shown = get_review_pair(clerks[1], pair.id)  # the reviewer's page
+    other = get_person(ctx, shown.b.id)
+    update_person(  # meanwhile a clerk adds the birth date to record b
+        clerks[0],
+        other.id,
+        PersonInput(**{**SALEM, "full_name": other.full_name, "phone": other.phone, "birth_date": "15/03/1980"}),
+        expected_version=other.version,
+    )
+    seen = (shown.a.version, shown.b.version)
+
+    with pytest.raises(LostUpdateError) as told:
+        merge_pair(clerks[1], pair.id, survivor="a", expected_versions=seen)
+    assert told.value.fields == ("تاريخ الميلاد",) and told.value.by == "clerk1"
+    assert "سجل المستفيد" in told.value.message
+    assert [p.id for p in review_queue(ctx)] == [pair.id]  # nothing merged: the pair still waits
+    assert get_person(ctx, shown.b.id).birth_date is not None
+
+    again = get_review_pair(clerks[1], pair.id)  # shown again, with the change: the merge goes ahead
+    assert again.b.values["birth_date"] == "15/03/1980"
+    merge_pair(
+        clerks[1],
+        pair.id,
+        survivor="a",
+        take_from_other=("birth_date",),
+        expected_versions=(again.a.version, again.b.version),
+    )
+    assert str(get_person(ctx, shown.a.id).birth_date) == "1980-03-15"

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.access import Permission
+from aidoffice.errors import LostUpdateError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import scan_registry
 from aidoffice.services.requests import request_merge
@@ -27,6 +28,7 @@ from aidoffice.services.review import (
     MERGE_FIELDS,
     ReviewPair,
     decide_distinct,
+    get_review_pair,
     merge_pair,
     queue_size,
     review_queue,
@@ -34,7 +36,7 @@ from aidoffice.services.review import (
 )
 from aidoffice.texts import DUPLICATE_DECISIONS, probability_text
 from aidoffice.ui import tasks
-from aidoffice.ui.ops import ServiceOp
+from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.distributions import REQUEST_SENT, RequestDialog
 
 DIFFERENT = QColor("#fde2c8")
@@ -195,9 +197,12 @@ class ReviewPage(QWidget):
         return tuple(out)
 
     # --- deciding ---
-    def _act(self, action, done) -> None:
+    def _act(self, action, done, on_lost=None) -> None:
         """A decision at once (the next pair follows from the keyboard); its refusal on the message line."""
-        ServiceOp(self, action, message=self.message).success(lambda result: (done(result), self.refresh())).run()
+        op = ServiceOp(self, action, message=self.message)
+        if on_lost is not None:
+            op.on(LostUpdateError, on_lost)
+        op.success(lambda result: (done(result), self.refresh())).run()
 
     def merge_current(self) -> None:
         if self.pair is None:
@@ -211,7 +216,26 @@ class ReviewPage(QWidget):
             self.last_merge = merge_id
             self.message.setText("تم الدمج. يمكن التراجع بـ Ctrl+Z.")
 
-        self._act(lambda: merge_pair(self.ctx, pair.id, survivor=keep, take_from_other=fields), done)
+        seen = (pair.a.version, pair.b.version)  # the records as shown side by side: the merge checks them
+        self._act(
+            lambda: merge_pair(self.ctx, pair.id, survivor=keep, take_from_other=fields, expected_versions=seen),
+            done,
+            lambda exc: self._on_merge_lost_update(exc, pair.id, keep, fields),
+        )
+
+    def _on_merge_lost_update(self, exc: LostUpdateError, pair_id: str, keep: str, fields: tuple[str, ...]) -> None:
+        """One of the two records was saved by someone else after the pair was shown: the pair is shown again with
+        their change (highlighted as any difference), the record kept and the fields chosen stay as the reviewer set
+        them where they still apply, and the message says who changed what; F5 again, once told, merges what is
+        shown now."""
+        self.show_pair(get_review_pair(self.ctx, pair_id))
+        if keep != self.keep:
+            self.swap_survivor()
+        for row, field in enumerate(MERGE_FIELDS):
+            box = self.table.cellWidget(row, 3)
+            if isinstance(box, QCheckBox) and box.isEnabled():
+                box.setChecked(field in fields)
+        show_refusal(exc, message=self.message)
 
     def ask_merge(self, pair: ReviewPair, keep: str, fields: tuple[str, ...], reason: str = "") -> RequestDialog:
         """The merge as the clerk set it up (the record kept, the fields taken from the other), sent with a reason."""
