@@ -46,6 +46,8 @@ MODEL_SETTING = "dedup_model"
 # A registry this small is fitted on the spot when no scan has stored a model yet.
 FIT_ON_DEMAND = 50_000
 REGISTRY_PREFIX = "registry:"
+# Records whose keys and registered candidates are read together when a list is checked against the registry.
+CHECK_CHUNK = 500
 
 Progress = Callable[[int, int], None]
 
@@ -282,16 +284,25 @@ def check_records(
             return check_records(ctx, records, scorer=scorer, with_aid=with_aid, repo=uow.repo)
     out: dict[str, list[Candidate]] = {}
     too_large: dict[str, int] = {}
-    for record in records:
-        rowids = repo.person_rowids_for_keys(
-            [key_hash(k) for k in blocking_keys(record)], year=record.birth_year, stats=too_large
+    for start in range(0, len(records), CHECK_CHUNK):
+        chunk = records[start : start + CHECK_CHUNK]
+        rowid_sets = repo.person_rowids_for_records(
+            [([key_hash(k) for k in blocking_keys(r)], r.birth_year) for r in chunk], stats=too_large
         )
-        found: list[Candidate] = []
-        for row in repo.match_rows_by_rowids(rowids):
-            if row.id == record.id:
-                continue
-            result = scorer.score(_record_from_row(row), record)
-            if result.decision != "distinct":
+        rows = repo.match_rows_by_rowid(set().union(*rowid_sets))
+        registered: dict[int, MatchRecord] = {}  # a registered person read once for all the records it may be
+        for record, rowids in zip(chunk, rowid_sets, strict=True):
+            found: list[Candidate] = []
+            for rowid in sorted(rowids):
+                row = rows.get(rowid)
+                if row is None or row.id == record.id:
+                    continue
+                other = registered.get(rowid)
+                if other is None:
+                    other = registered[rowid] = _record_from_row(row)
+                if scorer.decision(other, record) == "distinct":
+                    continue  # most candidates: decided without the reasons a clerk would read
+                result = scorer.score(other, record)
                 found.append(
                     Candidate(
                         row.id,
@@ -308,7 +319,7 @@ def check_records(
                         probability=result.probability,
                     )
                 )
-        out[record.id] = sorted(found, key=lambda c: -c.score)
+            out[record.id] = sorted(found, key=lambda c: -c.score)
     if too_large.get("skipped"):
         # A key shared by more persons than can be compared, even within a birth year: said, not hidden.
         log.info("registry check: %d keys of %d records read only in part", too_large["skipped"], len(records))

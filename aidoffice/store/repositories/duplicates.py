@@ -4,27 +4,38 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, delete, func, or_, select, union_all, update
+from sqlalchemy import bindparam, delete, func, or_, select, text, update
 
 from aidoffice.store import dialect
 from aidoffice.store import models as m
 from aidoffice.store.repositories.records import Records
 
+# Each key's first persons, read on the driver's own cursor: the statement is prepared once by sqlite3 and run per
+# key without SQLAlchemy building, caching and wrapping a statement each time (that was most of an import's check).
+_FIRST_PER_KEY_SQLITE = "SELECT person_rowid FROM match_keys WHERE key_hash = ? LIMIT ?"
+# On a server, all the keys of a statement in one index-only lookup each (a LATERAL join over an array of them).
+_FIRST_PER_KEY_SERVER = text(
+    "SELECT k.h, mk.person_rowid FROM unnest(CAST(:hashes AS bigint[])) AS k(h) "
+    "CROSS JOIN LATERAL (SELECT person_rowid FROM match_keys WHERE key_hash = k.h LIMIT :per_key) AS mk"
+)
+SERVER_KEYS_PER_STATEMENT = 5_000
+
 
 def _first_persons_per_key(session, hashes: list[int], limit: int) -> dict[int, list[int]]:
-    """Each key's first `limit` persons. On a server in one statement per 100 keys (a record has about seven), as a
-    round trip costs more than the index lookup it carries; in-process SQLite, one statement per key is the faster."""
-    key = m.MatchKey
-    if not dialect.is_postgresql(session):
-        first = {h: select(key.person_rowid).where(key.key_hash == h).limit(limit) for h in hashes}
-        return {h: list(session.scalars(stmt)) for h, stmt in first.items()}
+    """Each key's first `limit` persons (a key holding more is only known to hold more). On a server in one statement
+    per 5,000 keys, as a round trip costs more than the index lookups it carries; in-process SQLite, one prepared
+    statement per key."""
+    connection = session.connection()
+    if not dialect.is_postgresql(connection):
+        cursor = connection.connection.driver_connection.cursor()
+        try:
+            return {h: [rowid for (rowid,) in cursor.execute(_FIRST_PER_KEY_SQLITE, (h, limit))] for h in hashes}
+        finally:
+            cursor.close()
     found: dict[int, list[int]] = {h: [] for h in hashes}
-    for start in range(0, len(hashes), 100):
-        firsts = [
-            select(key.key_hash, key.person_rowid).where(key.key_hash == h).limit(limit).subquery()
-            for h in hashes[start : start + 100]
-        ]
-        for h, rowid in session.execute(union_all(*(select(f.c.key_hash, f.c.person_rowid) for f in firsts))):
+    for start in range(0, len(hashes), SERVER_KEYS_PER_STATEMENT):
+        chunk = hashes[start : start + SERVER_KEYS_PER_STATEMENT]
+        for h, rowid in connection.execute(_FIRST_PER_KEY_SERVER, {"hashes": chunk, "per_key": limit}):
             found[h].append(rowid)
     return found
 
@@ -42,38 +53,57 @@ class DuplicatesRepository(Records):
         """Persons sharing any of the key hashes. A key holding more than `per_key` persons no longer tells records
         apart (a very common name combination, an association's phone on every row): it is read for the birth
         year ±1 only, still at most `per_key`; what is left unread is counted in `stats['skipped']`."""
-        found: set[int] = set()
-        unique = list(dict.fromkeys(hashes))
-        if not unique:
-            return found
-        by_key = _first_persons_per_key(self.session, unique, per_key + 1)
-        for h in unique:
-            rows = by_key[h]
-            if len(rows) <= per_key:
-                found.update(rows)
-                continue
-            if year:
-                rows = list(
-                    self.session.scalars(
-                        select(m.MatchKey.person_rowid)
-                        .join(m.Person, m.Person.search_rowid == m.MatchKey.person_rowid)
-                        .where(m.MatchKey.key_hash == h, m.Person.birth_year.between(year - 1, year + 1))
-                        .limit(per_key + 1)
-                    )
-                )
-                found.update(rows[:per_key])
-                if len(rows) <= per_key:
-                    continue
-            if stats is not None:
-                stats["skipped"] = stats.get("skipped", 0) + 1
-        return found
+        return self.person_rowids_for_records([(hashes, year)], per_key, stats=stats)[0]
 
-    def match_rows_by_rowids(self, rowids: Iterable[int]):
-        rowids = list(rowids)
-        for start in range(0, len(rowids), 900):
-            yield from self.session.execute(
-                self._match_select().where(m.Person.search_rowid.in_(rowids[start : start + 900]))
+    def person_rowids_for_records(
+        self, records: Sequence[tuple[Sequence[int], int | None]], per_key: int = 150, *, stats: dict | None = None
+    ) -> list[set[int]]:
+        """person_rowids_for_keys for each (key hashes, birth year) of many records, their keys read together: a key
+        that several records share (a common name, a family) is read once."""
+        uniques = [list(dict.fromkeys(hashes)) for hashes, _year in records]
+        every_key = list(dict.fromkeys(h for unique in uniques for h in unique))
+        by_key = _first_persons_per_key(self.session, every_key, per_key + 1) if every_key else {}
+        by_year: dict[tuple[int, int], list[int]] = {}
+        out: list[set[int]] = []
+        for unique, (_hashes, year) in zip(uniques, records, strict=True):
+            found: set[int] = set()
+            for h in unique:
+                rows = by_key[h]
+                if len(rows) <= per_key:
+                    found.update(rows)
+                    continue
+                if year:
+                    rows = by_year.get((h, year))
+                    if rows is None:
+                        rows = by_year[(h, year)] = self._rowids_near_year(h, year, per_key + 1)
+                    found.update(rows[:per_key])
+                    if len(rows) <= per_key:
+                        continue
+                if stats is not None:
+                    stats["skipped"] = stats.get("skipped", 0) + 1
+            out.append(found)
+        return out
+
+    def _rowids_near_year(self, h: int, year: int, limit: int) -> list[int]:
+        return list(
+            self.session.scalars(
+                select(m.MatchKey.person_rowid)
+                .join(m.Person, m.Person.search_rowid == m.MatchKey.person_rowid)
+                .where(m.MatchKey.key_hash == h, m.Person.birth_year.between(year - 1, year + 1))
+                .limit(limit)
             )
+        )
+
+    def match_rows_by_rowid(self, rowids: Iterable[int]) -> dict:
+        """search_rowid → the matching engine's row, for the live persons among `rowids` (900 a statement)."""
+        rowids = list(rowids)
+        stmt = self._match_select().add_columns(m.Person.search_rowid.label("search_rowid"))
+        stmt = stmt.where(m.Person.search_rowid.in_(bindparam("rowids", expanding=True)))
+        found = {}
+        for start in range(0, len(rowids), 900):
+            for row in self.session.execute(stmt, {"rowids": rowids[start : start + 900]}):
+                found[row.search_rowid] = row
+        return found
 
     def _match_select(self):
         # Plain outer joins (not a subquery of households): SQLite would materialise the subquery on every call.
