@@ -341,6 +341,52 @@ def test_an_archive_of_an_older_schema_is_brought_up_to_date_then_restored(admin
         done.ctx.close()
 
 
+def _keys(url: str) -> list[int]:
+    return [row[0] for row in sql(url, "SELECT search_rowid FROM persons ORDER BY search_rowid")]
+
+
+def test_after_a_restore_new_persons_take_keys_of_their_own(admin, office_url, tmp_path):
+    """The archive carries the search keys' sequence as it stood: persons added after the backup are gone with the
+    restore, and persons added after it take keys past the restored ones."""
+    add_person(admin, PersonInput(full_name=NAME))
+    record = backups.make_backup(admin, tmp_path / "usb")
+    add_person(admin, PersonInput(full_name="سالم عوض مبارك باوزير"))
+    add_person(admin, PersonInput(full_name="خالد سعيد صالح العمودي"))
+    done = backups.restore_backup(admin, record.path)
+    try:
+        users.login(done.ctx, "admin", ADMIN_PW)
+        kept = _keys(office_url)
+        assert len(kept) == 1
+        add_person(done.ctx, PersonInput(full_name="فهد حسين ناصر الكثيري"))
+        add_person(done.ctx, PersonInput(full_name="عمر مبارك جمال الجفري"))
+        keys = _keys(office_url)
+        assert len(keys) == len(set(keys)) == 3 and min(keys[1:]) > max(kept)
+        assert [p.full_name for p in search_persons(done.ctx, "الجفري")] == ["عمر مبارك جمال الجفري"]
+    finally:
+        done.ctx.close()
+
+
+def test_an_archive_from_before_the_keys_sequence_is_restored_with_it_past_every_key(admin, office_url, tmp_path):
+    """An archive of 0011 has no sequence: the upgrade in the scratch database makes it, past the archive's keys, so
+    the next person added after the restore takes a key of its own."""
+    add_person(admin, PersonInput(full_name=NAME))
+    add_person(admin, PersonInput(full_name="سالم عوض مبارك باوزير"))
+    current = backups.make_backup(admin, tmp_path / "usb").path
+    older = _archive_at("0011", current, tmp_path, "aidoffice-20250101-000000-manual.pgdump")
+    sql(office_url, "DELETE FROM persons")
+    done = backups.restore_backup(admin, older)
+    try:
+        users.login(done.ctx, "admin", ADMIN_PW)
+        kept = _keys(office_url)
+        assert len(kept) == 2
+        add_person(done.ctx, PersonInput(full_name="فهد حسين ناصر الكثيري"))
+        keys = _keys(office_url)
+        assert len(set(keys)) == 3 and keys[-1] == max(kept) + 1
+        assert [p.full_name for p in search_persons(done.ctx, "الكثيري")] == ["فهد حسين ناصر الكثيري"]
+    finally:
+        done.ctx.close()
+
+
 def test_an_archive_of_a_newer_program_is_refused(admin, office_url, tmp_path):
     add_person(admin, PersonInput(full_name=NAME))
     current = backups.make_backup(admin, tmp_path / "usb").path
