@@ -62,6 +62,38 @@ def insert_ignoring_duplicates(
         connection.exec_driver_sql(sql, tuples[start : start + chunk])
 
 
+_FEW = 50  # rows below which a temporary table costs more than the statements it saves
+
+
+def upsert_rows(
+    connection: Connection, table: Table, names: Sequence[str], keys: Sequence[str], tuples: Sequence[tuple]
+) -> None:
+    """Plain value tuples for `names`; a row whose `keys` are already there replaces the stored row's other columns,
+    and of tuples with the same keys the last one wins — as one INSERT … ON CONFLICT DO UPDATE a row at a time.
+    PostgreSQL: copied into a temporary table and moved over in one statement (the driver's executemany sends a
+    statement a row: a first package of a million records spent most of its time there)."""
+    if not tuples:
+        return
+    last = {tuple(row[names.index(k)] for k in keys): row for row in tuples}
+    rows = list(last.values())
+    quoted = _quoted(connection, names)
+    updated = ", ".join(
+        f"{q} = excluded.{q}" for q in (connection.dialect.identifier_preparer.quote(n) for n in names if n not in keys)
+    )
+    conflict = f"ON CONFLICT ({_quoted(connection, keys)}) DO UPDATE SET {updated}"
+    if dialect.is_postgresql(connection) and len(rows) > _FEW:
+        scratch = f"aidoffice_upsert_{table.name}"
+        connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {scratch} (LIKE {table.name} INCLUDING DEFAULTS)")
+        _copy(connection, scratch, names, rows)
+        connection.exec_driver_sql(f"INSERT INTO {table.name} ({quoted}) SELECT {quoted} FROM {scratch} {conflict}")
+        connection.exec_driver_sql(f"DROP TABLE {scratch}")
+        return
+    mark = "%s" if dialect.is_postgresql(connection) else "?"
+    connection.exec_driver_sql(
+        f"INSERT INTO {table.name} ({quoted}) VALUES ({', '.join(mark for _ in names)}) {conflict}", rows
+    )
+
+
 def _quoted(connection: Connection, names: Iterable[str]) -> str:
     return ", ".join(connection.dialect.identifier_preparer.quote(n) for n in names)
 

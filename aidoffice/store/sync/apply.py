@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from aidoffice.domain.sync import Outcome, Stamp, id_tag, made_elsewhere, merge, office_tag
 from aidoffice.errors import UserError
-from aidoffice.store import dialect, search
+from aidoffice.store import bulk, dialect, search
 from aidoffice.store import models as m
 from aidoffice.store.bulk import insert_rows
 from aidoffice.store.matching_keys import rows_for_dicts
@@ -74,6 +74,8 @@ class RecordError(Exception):
         self.reason, self.table, self.count = reason, table, count
 
 
+_STAMP_COLUMNS = ("entity", "entity_id", "field", "hlc", "origin", "base", "deleted")
+_KEY_COLUMNS = ("key_hash", "person_rowid")
 _BROKEN = (AttributeError, KeyError, TypeError, ValueError, IndexError, OverflowError)
 _REFUSED_BY_DATABASE = (IntegrityError, InterfaceError, DataError, ProgrammingError)
 
@@ -113,11 +115,9 @@ def _write_stamp(conn: Connection, entity: str, ident: str, fld: str, stamp: Sta
 
 
 def _put_stamps(conn: Connection, rows: list[tuple]) -> None:
-    """Write (entity, entity_id, field, hlc, origin, base, deleted) stamps, replacing those of the same field."""
-    names = ("entity", "entity_id", "field", "hlc", "origin", "base", "deleted")
-    stmt = dialect.insert(conn, table("sync_stamps"))
-    stmt = stmt.on_conflict_do_update(index_elements=list(names[:3]), set_={n: stmt.excluded[n] for n in names[3:]})
-    conn.execute(stmt, [dict(zip(names, row, strict=True)) for row in rows])
+    """Write (entity, entity_id, field, hlc, origin, base, deleted) stamps, replacing those of the same field (the
+    last of one field wins)."""
+    bulk.upsert_rows(conn, table("sync_stamps"), _STAMP_COLUMNS, _STAMP_COLUMNS[:3], rows)
 
 
 def _current(conn: Connection, entity: str, ident: str, fld: str = "") -> Stamp | None:
@@ -353,7 +353,9 @@ class Applier:
                 insert_rows(self.conn, tbl, new_rows)
             keys = rows_for_dicts(new_rows)
             if keys:
-                self.conn.execute(dialect.insert_ignore(self.conn, m.MatchKey.__table__), keys)
+                bulk.insert_ignoring_duplicates(
+                    self.conn, m.MatchKey.__table__, _KEY_COLUMNS, [(k["key_hash"], k["person_rowid"]) for k in keys]
+                )
         elif new_rows:
             insert_rows(self.conn, tbl, new_rows)
         self._set_lists(name, listed)
