@@ -18,11 +18,30 @@ DEFAULT_PORT = 5432
 TLS_MODES = ("prefer", "require", "verify-full")
 _DRIVER = SERVER_SCHEME.removesuffix("://")
 
-# Tables whose rows are never changed or removed (migrations 0001 and 0006 refuse it with triggers too): the PCs'
-# role gets no UPDATE/DELETE on them, so a change would be refused by the server's rights before any trigger runs.
-# distribution_lines keeps UPDATE: a listed line is marked received or not received (the trigger allows only that).
-APPEND_ONLY = {"audit_log": "SELECT, INSERT", "distributions": "SELECT, INSERT, UPDATE",
-               "distribution_lines": "SELECT, INSERT, UPDATE", "alembic_version": "SELECT"}  # fmt: skip
+# The PCs' role reads every table and adds rows; it changes rows in place (UPDATE) and removes them (DELETE) only
+# where the program does, found by reading every UPDATE and DELETE the store and the services make (the ORM's edits
+# and collections, the sync apply, merges, duplicate pairs, settings' upserts) and checked by running the services
+# as that role (tests/store/test_server_security.py). What psql in a clerk's hands could do beyond that is refused.
+#
+# Never changed in place: the audit trail (migration 0006's triggers refuse it too), the schema's revision, and the
+# rows that are only keys (a list field is replaced by removing and adding its rows; a person's blocking keys too).
+NO_UPDATE = frozenset({"audit_log", "alembic_version", "person_categories", "association_fields",
+                       "association_districts", "project_districts", "import_batch_persons", "match_keys"})  # fmt: skip
+# Only these columns of a user change: a login (failures, lock, last login), an administrator's change of role,
+# state or password, a user's own password, the administrators' seal over them; never the id, the name or the office.
+UPDATE_COLUMNS = {
+    "users": ("role", "password_hash", "active", "failed_logins", "locked_until", "last_login_at", "seal",
+              "updated_at", "changed_by", "version"),
+}  # fmt: skip
+# The rows the program removes: a household member moved or merged away, a link between households undone, a list
+# field's rows replaced (a person's categories, an association's fields and districts, a project's districts), the
+# duplicate pairs a new scan no longer finds, a person's blocking keys made again, the sync flags recounted, and a
+# sync package's removal of such a row. Persons, households, distributions and their lines, referrals, users,
+# associations, the audit trail are never removed: no DELETE (a package that would remove one is refused whole).
+DELETES = frozenset({"household_members", "household_links", "person_categories", "association_fields",
+                     "association_districts", "project_districts", "duplicate_pairs", "match_keys",
+                     "sync_flags"})  # fmt: skip
+# The rights of a table a later migration adds (as the owner), until `server roles` runs again after the upgrade.
 ROW_RIGHTS = "SELECT, INSERT, UPDATE, DELETE"
 _ROLE_NAME = re.compile(r"^[a-z_][a-z0-9_]{0,62}$")
 
@@ -202,9 +221,14 @@ def _grant(conn: Connection, role: str, password: str | None) -> None:
     else:
         conn.execute(text(f"ALTER ROLE {q} {attributes}"))
     if password:
-        # a literal, not a bind parameter (utility statements take none); the server stores its SCRAM hash
-        literal = "'" + password.replace("'", "''") + "'"
-        conn.exec_driver_sql(f"ALTER ROLE {q} PASSWORD {literal}")
+        _set_password(conn, role, password)
+    grant_rights(conn, role)
+
+
+def grant_rights(conn: Connection, role: str) -> None:
+    """The PCs' rights on the database, its schema, tables and sequences, from nothing (idempotent): run by
+    `server roles`, and again after a restore has made the tables anew."""
+    q = _quote(conn, role)
     database = _quote(conn, conn.execute(text("SELECT current_database()")).scalar())
     # who runs the migrations: the owner of the schema's tables (init's account), whoever runs this command
     owner = _quote(
@@ -222,18 +246,61 @@ def _grant(conn: Connection, role: str, password: str | None) -> None:
         f"REVOKE CREATE ON SCHEMA public FROM {q}",
         f"GRANT CONNECT, TEMPORARY ON DATABASE {database} TO {q}",
         f"GRANT USAGE ON SCHEMA public TO {q}",
-        f"GRANT {ROW_RIGHTS} ON ALL TABLES IN SCHEMA public TO {q}",
         f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {q}",
         # tables and sequences a later migration adds (run by the owner): the same rights without this command
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT {ROW_RIGHTS} ON TABLES TO {q}",
         f"ALTER DEFAULT PRIVILEGES FOR ROLE {owner} IN SCHEMA public GRANT USAGE, SELECT ON SEQUENCES TO {q}",
     ):
         conn.execute(text(statement))
-    present = {r[0] for r in conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'"))}
-    for table, rights in APPEND_ONLY.items():
-        if table in present:
-            conn.execute(text(f"REVOKE ALL ON {_quote(conn, table)} FROM {q}"))
-            conn.execute(text(f"GRANT {rights} ON {_quote(conn, table)} TO {q}"))
+    present = conn.execute(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1")).scalars()
+    for table in present:
+        conn.execute(text(f"GRANT {table_rights(table)} ON {_quote(conn, table)} TO {q}"))
+
+
+def table_rights(table: str) -> str:
+    """What the PCs' role may do to a table's rows (GRANT's list of privileges)."""
+    if table == "alembic_version":
+        return "SELECT"
+    rights = ["SELECT", "INSERT"]
+    if table in UPDATE_COLUMNS:
+        rights.append(f"UPDATE ({', '.join(UPDATE_COLUMNS[table])})")
+    elif table not in NO_UPDATE:
+        rights.append("UPDATE")
+    if table in DELETES:
+        rights.append("DELETE")
+    return ", ".join(rights)
+
+
+def pc_roles(conn: Connection) -> list[str]:
+    """The roles `server roles` gave the office PCs' rights to: those, other than the table's owner, that may add to
+    the audit trail (every account the program works with must; a read-only reporting role may not)."""
+    return list(
+        conn.execute(
+            text(
+                "SELECT DISTINCT r.rolname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                "CROSS JOIN LATERAL aclexplode(c.relacl) a JOIN pg_roles r ON r.oid = a.grantee "
+                "WHERE n.nspname = 'public' AND c.relname = 'audit_log' AND a.privilege_type = 'INSERT' "
+                "AND a.grantee <> c.relowner ORDER BY 1"
+            )
+        ).scalars()
+    )
+
+
+def scram_verifier(conn: Connection, role: str, password: str) -> str:
+    """The role's SCRAM-SHA-256 verifier, computed on this PC by libpq (PQencryptPasswordConn with the algorithm
+    named: no round trip to the server)."""
+    raw = conn.connection.driver_connection  # psycopg's own connection
+    verifier = raw.pgconn.encrypt_password(password.encode(), role.encode(), b"scram-sha-256").decode("ascii")
+    if not verifier.startswith("SCRAM-SHA-256$") or "'" in verifier:
+        raise StorageError("تعذر تجهيز كلمة مرور حساب الأجهزة للخادم. لم تُغيَّر كلمة المرور.")
+    return verifier
+
+
+def _set_password(conn: Connection, role: str, password: str) -> None:
+    """ALTER ROLE … PASSWORD with the verifier only: the clear password never travels in a statement's text, which
+    the server may log (log_statement) or show to others (pg_stat_activity). A literal, not a bind parameter
+    (utility statements take none); the verifier holds no quote."""
+    conn.exec_driver_sql(f"ALTER ROLE {_quote(conn, role)} PASSWORD '{scram_verifier(conn, role, password)}'")
 
 
 def can_migrate(conn: Connection) -> bool:

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from dataclasses import dataclass
@@ -24,7 +25,7 @@ from sqlalchemy import URL, make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from aidoffice.errors import StorageError
-from aidoffice.store import dialect
+from aidoffice.store import dialect, server
 from aidoffice.store.engine import SERVER_CONNECT_TIMEOUT_S, Database, server_engine
 
 log = logging.getLogger("aidoffice.backup")
@@ -290,20 +291,50 @@ def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
     """Put the archive in place of the database's objects and rows, in ONE transaction: pg_restore drops each object
     the archive holds and makes it again with the archive's rows, and any failure rolls everything back, leaving the
     database as it was. Its script sets lock_timeout to 0, so it is watched instead: kept waiting for another
-    connection's lock for LOCK_WAIT_S, it is cancelled (and so rolled back). `clean=False`: into an empty database."""
+    connection's lock for LOCK_WAIT_S, it is cancelled (and so rolled back). `clean=False`: into an empty database.
+
+    What it makes is the database owner's whoever restores (a superuser too), without the archive's GRANTs; the
+    office PCs' roles found before it get their rights again after it (store/server.py's grant_rights)."""
     address, env = _address(url)
     tag = f"AidOffice restore {uuid.uuid4().hex[:12]}"
     env["PGAPPNAME"] = tag
+    owner, pc_roles, extensions = _prepare(url, clean)
     argv = [
         str(tools.pg_restore),
         "--single-transaction",
         "--exit-on-error",
         *(("--clean", "--if-exists") if clean else ()),
+        # made as the database's owner, whoever restores (a superuser's restore left the tables its own: the owner's
+        # later migrations and `server roles` were refused); the archive's GRANTs are not restored (they may name
+        # roles this server lacks, or rights wider than today's): the PCs' rights are given again below
         "--no-owner",
+        f"--role={owner}",
+        "--no-privileges",
         "--no-password",
         f"--dbname={address}",
-        str(archive),
     ]
+    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as scratch:
+        if extensions:  # an extension the database has already is kept as it is (its owner may not be the restorer)
+            argv.append(f"--use-list={_listing_without(archive, tools, extensions, Path(scratch) / 'toc.list')}")
+        argv.append(str(archive))
+        cancelled, returncode = _run_watched(argv, env, url, tag)
+    if returncode == 0:
+        _grant_again(url, pc_roles)
+        return
+    log.warning("pg_restore failed (exit code %d, cancelled: %s); rolled back", returncode, cancelled)
+    if cancelled:
+        raise StorageError(
+            "تعذرت الاستعادة: أجهزة أخرى تعمل على قاعدة البيانات الآن فلم تُفرَغ جداولها. بقيت قاعدة البيانات كما "
+            "كانت. أغلق البرنامج على الأجهزة الأخرى ثم أعد الاستعادة."
+        )
+    raise StorageError(
+        f"تعذرت استعادة النسخة على الخادم بأداة pg_restore (رمز الخروج {returncode}): بقيت قاعدة البيانات "
+        "كما كانت. إن كانت أجهزة أخرى تعمل عليها الآن فأغلق البرنامج فيها ثم أعد المحاولة."
+    )
+
+
+def _run_watched(argv: list[str], env: dict[str, str], url, tag: str) -> tuple[bool, int]:
+    """pg_restore run and watched (_watch): (whether it was cancelled, its exit code)."""
     try:  # what it prints is not kept: an error can quote a row
         child = subprocess.Popen(
             argv,
@@ -316,18 +347,117 @@ def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
     except OSError as exc:
         raise StorageError(f"تعذر تشغيل pg_restore: {exc.__class__.__name__}. لم يُستعد شيء.") from exc
     cancelled = _watch(child, make_url(url), tag)
-    if child.returncode == 0:
-        return
-    log.warning("pg_restore failed (exit code %d, cancelled: %s); rolled back", child.returncode, cancelled)
-    if cancelled:
+    return cancelled, child.returncode
+
+
+def _prepare(url, clean: bool) -> tuple[str, list[str], set[str]]:
+    """Before a restore: the database's owner (who will own what is restored), the PCs' roles (whose rights are given
+    again after it) and the extensions the database has. Tables a superuser's restore left its own (before this
+    program made them the owner's) are handed back to the owner first, as --clean drops them as the owner."""
+    engine = server_engine(make_url(url).render_as_string(hide_password=False))
+    try:
+        with engine.connect() as conn:
+            owner = conn.execute(
+                text("SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()")
+            ).scalar()
+            if not clean:
+                return owner, [], set()
+            roles = [r for r in server.pc_roles(conn) if r != owner]
+            extensions = set(conn.execute(text("SELECT extname FROM pg_extension")).scalars())
+            conn.rollback()
+            _hand_back(conn, owner)
+            return owner, roles, extensions
+    except DBAPIError as exc:
         raise StorageError(
-            "تعذرت الاستعادة: أجهزة أخرى تعمل على قاعدة البيانات الآن فلم تُفرَغ جداولها. بقيت قاعدة البيانات كما "
-            "كانت. أغلق البرنامج على الأجهزة الأخرى ثم أعد الاستعادة."
+            "تعذرت الاستعادة: لم يُقرأ مالك قاعدة البيانات وحساباتها على الخادم. تحقق من الاتصال ثم أعد المحاولة. "
+            "بقيت قاعدة البيانات كما كانت."
+        ) from exc
+    finally:
+        engine.dispose()
+
+
+def _hand_back(conn, owner: str) -> None:
+    """Tables, views, sequences and functions of the schema (not an extension's) owned by another account than the
+    database's owner, made the owner's (ALTER … OWNER TO: a superuser or a member of both roles may; otherwise
+    pg_restore's own refusal says it, with nothing changed). A table's own sequences and indexes follow it."""
+    quoted = conn.dialect.identifier_preparer.quote(owner)
+    relations = conn.execute(
+        text(
+            "SELECT quote_ident(n.nspname) || '.' || quote_ident(c.relname), c.relkind FROM pg_class c "
+            "JOIN pg_namespace n ON n.oid = c.relnamespace "
+            "WHERE n.nspname = 'public' AND c.relowner <> CAST(:o AS regrole) AND (c.relkind IN ('r', 'p', 'v', 'm') "
+            "OR c.relkind = 'S' AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass "
+            "AND d.objid = c.oid AND d.deptype IN ('a', 'i'))) "
+            "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid "
+            "AND d.deptype = 'e')"
+        ),
+        {"o": owner},
+    ).all()
+    functions = (
+        conn.execute(
+            text(
+                "SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace "
+                "WHERE n.nspname = 'public' AND p.proowner <> CAST(:o AS regrole) "
+                "AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_proc'::regclass AND d.objid = p.oid "
+                "AND d.deptype = 'e')"
+            ),
+            {"o": owner},
         )
-    raise StorageError(
-        f"تعذرت استعادة النسخة على الخادم بأداة pg_restore (رمز الخروج {child.returncode}): بقيت قاعدة البيانات "
-        "كما كانت. إن كانت أجهزة أخرى تعمل عليها الآن فأغلق البرنامج فيها ثم أعد المحاولة."
+        .scalars()
+        .all()
     )
+    kinds = {"r": "TABLE", "p": "TABLE", "v": "VIEW", "m": "MATERIALIZED VIEW", "S": "SEQUENCE"}
+    if not relations and not functions:
+        conn.rollback()
+        return
+    try:
+        for name, kind in relations:
+            conn.execute(text(f"ALTER {kinds[kind]} {name} OWNER TO {quoted}"))
+        for signature in functions:
+            conn.execute(text(f"ALTER FUNCTION {signature} OWNER TO {quoted}"))
+        conn.commit()
+    except DBAPIError:
+        conn.rollback()  # not this account's to hand back: pg_restore refuses to drop them, with nothing changed
+        return
+    log.info("%d tables and %d functions handed back to the database's owner", len(relations), len(functions))
+
+
+def _listing_without(archive: Path, tools: Tools, extensions: set[str], target: Path) -> Path:
+    """The archive's table of contents without the entries (and comments) of extensions the database already has."""
+    done = _run([str(tools.pg_restore), "--list", str(archive)])
+    if done.returncode != 0:
+        raise StorageError("ملف النسخة تالف أو ليس نسخة AidOffice من pg_dump: لم يُستعد شيء.")
+    entry = re.compile(r"^\d+; \d+ \d+ (?:EXTENSION|COMMENT) - (?:EXTENSION )?(\S+)")
+    kept = []
+    for line in done.stdout.decode("utf-8", errors="replace").splitlines():
+        found = entry.match(line)
+        if found is None or found.group(1) not in extensions:
+            kept.append(line)
+    try:
+        target.write_text("\n".join(kept) + "\n", encoding="utf-8")
+    except OSError as exc:
+        raise StorageError(f"تعذرت الكتابة في {target.parent}: لم يُستعد شيء.") from exc
+    return target
+
+
+def _grant_again(url, roles: list[str]) -> None:
+    """The PCs' rights on the tables the restore made anew (`server roles` as it was last run, without touching the
+    roles themselves)."""
+    if not roles:
+        return
+    engine = server_engine(make_url(url).render_as_string(hide_password=False))
+    try:
+        with engine.begin() as conn:
+            for role in roles:
+                server.grant_rights(conn, role)
+    except DBAPIError as exc:
+        # The restore itself stands (and the caller goes on to its new sync identity); a PC then reads that its
+        # account lacks the right, and `server roles` run by the owner gives it again.
+        log.warning("the PCs' rights could not be given again after a restore (%s)", exc.__class__.__name__)
+        return
+    finally:
+        engine.dispose()
+    log.info("the PCs' rights given again after a restore (%d roles)", len(roles))
 
 
 def _watch(child: subprocess.Popen, url: URL, tag: str) -> bool:
