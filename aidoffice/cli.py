@@ -357,7 +357,7 @@ def _server_roles(args: argparse.Namespace) -> int:
         )
     if args.new_password and not manages:
         raise ask_server_administrator(
-            args.role, f"تغيير كلمة مرور الحساب {args.role} لمسؤول الخادم (ALTER ROLE … PASSWORD)."
+            args.role, f"تغيير كلمة مرور الحساب {args.role} لمسؤول الخادم (ALTER ROLE … PASSWORD).", exists=True
         )
     if manages and (args.new_password or not exists):
         password = _secret("AIDOFFICE_NEW_PASSWORD", f"كلمة مرور حساب الأجهزة {args.role}: ")

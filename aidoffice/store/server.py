@@ -127,11 +127,16 @@ def _role_state(conn: Connection, role: str) -> tuple[bool, bool]:
     return bool(exists), bool(manages)
 
 
-def ask_server_administrator(role: str, why: str) -> UserError:
-    """The one step only the server's administrator (postgres) can take, with the statement to run."""
+def ask_server_administrator(role: str, why: str, *, exists: bool = False) -> UserError:
+    """The one step only the server's administrator (postgres) can take, with the commands to run: the password set
+    with psql's \\password, which sends only its SCRAM verifier (a PASSWORD '…' literal would reach the server's log
+    and the shell's history in clear)."""
+    create = "" if exists else f'  psql -c "CREATE ROLE {role} LOGIN"\n'
     return UserError(
         f"{why} اطلب من مسؤول الخادم أن يشغّل مرة واحدة بحساب postgres:\n"
-        f"  psql -c \"CREATE ROLE {role} LOGIN PASSWORD 'كلمة-مرور-طويلة'\"\n"
+        f"{create}"
+        f'  psql -c "\\password {role}"\n'
+        "(يسأل عن كلمة المرور مرتين ولا يرسل إلى الخادم إلا بصمتها، فلا تظهر في سجلاته) "
         "ثم أعد هذا الأمر بحساب مالك قاعدة البيانات (يمنح الصلاحيات دون كلمة المرور). لم يُغيَّر شيء."
     )
 
@@ -202,7 +207,9 @@ def _grant(conn: Connection, role: str, password: str | None) -> None:
             )
         if password:
             raise ask_server_administrator(
-                role, f"تغيير كلمة مرور الحساب {role} لمسؤول الخادم (ALTER ROLE … PASSWORD)، لا لمالك قاعدة البيانات."
+                role,
+                f"تغيير كلمة مرور الحساب {role} لمسؤول الخادم (ALTER ROLE … PASSWORD)، لا لمالك قاعدة البيانات.",
+                exists=True,
             )
         wide = conn.execute(
             text(

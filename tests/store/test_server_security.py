@@ -38,14 +38,12 @@ from aidoffice.services.persons import (
 )
 from aidoffice.services.referrals import advance_referral, create_referral
 from aidoffice.services.review import merge_pair, review_queue, undo_merge
-from aidoffice.store.server import grant_pc_role
+from aidoffice.store.server import ask_server_administrator, grant_pc_role
 from tests.helpers.databases import new_office
 from tests.helpers.legacy import entered_before_the_check
 from tests.helpers.postgres import SERVER, _admin, fresh_database, libpq, needs_server, sql
 from tests.helpers.sync import installation, introduce
 from tests.services.test_imports_exports import messy_workbook
-
-pytestmark = needs_server
 
 PC_PASSWORD = "pc-secret-ZX81-long-enough"
 ADMIN_PW, CLERK_PW = "كلمة-سر-المدير", "كلمة-سر-الموظف"
@@ -92,6 +90,7 @@ def _logs_in(url: str, role: str, password: str) -> bool:
         return False
 
 
+@needs_server
 def test_the_pcs_password_reaches_the_server_as_a_scram_verifier_only(office, statements):
     url, role = office
     grant_pc_role(url, role, PC_PASSWORD)  # the role made, its password set
@@ -107,11 +106,21 @@ def test_the_pcs_password_reaches_the_server_as_a_scram_verifier_only(office, st
     assert any("ALTER ROLE" in s and "PASSWORD 'SCRAM-SHA-256$" in s for s in statements)
 
 
+def test_the_administrator_is_told_to_set_a_password_with_psqls_password_command():
+    """What `server roles` asks of the server's administrator sets the password without a PASSWORD '…' literal."""
+    made = ask_server_administrator("aidoffice_pc", "حساب الأجهزة غير موجود.").message
+    assert 'psql -c "CREATE ROLE aidoffice_pc LOGIN"' in made and 'psql -c "\\password aidoffice_pc"' in made
+    changed = ask_server_administrator("aidoffice_pc", "تغيير كلمة المرور.", exists=True).message
+    assert "CREATE ROLE" not in changed and "\\password aidoffice_pc" in changed
+    assert "PASSWORD '" not in made + changed
+
+
 def _forbidden(pc: str, statement: str) -> None:
     with pytest.raises(psycopg.errors.InsufficientPrivilege):
         sql(pc, statement)
 
 
+@needs_server
 def test_a_clerks_day_works_as_the_pcs_role_and_psql_in_it_is_refused_the_rest(office, tmp_path):
     url, role = office
     grant_pc_role(url, role, PC_PASSWORD)
@@ -237,6 +246,7 @@ def _restore_as(url: str, archive) -> None:
     backups.restore_backup(ctx, archive).ctx.close()
 
 
+@needs_server
 def test_a_restore_by_a_superuser_leaves_the_tables_the_owners_and_the_pcs_at_work(owned_office, tmp_path):
     owner_url, role, superuser_url = owned_office
     owner = make_url(owner_url).username
@@ -280,6 +290,7 @@ def test_a_restore_by_a_superuser_leaves_the_tables_the_owners_and_the_pcs_at_wo
     _forbidden(pc, "DELETE FROM persons")
 
 
+@needs_server
 def test_tables_a_superuser_restore_of_an_older_program_left_its_own_are_handed_back(owned_office, tmp_path):
     """The state this program's earlier restores left (the tables the superuser's): a superuser's restore now makes
     them the owner's again instead of failing to drop them as the owner."""
