@@ -313,13 +313,15 @@ def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
         "--no-password",
         f"--dbname={address}",
     ]
-    with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as scratch:
-        if extensions:  # an extension the database has already is kept as it is (its owner may not be the restorer)
-            argv.append(f"--use-list={_listing_without(archive, tools, extensions, Path(scratch) / 'toc.list')}")
-        argv.append(str(archive))
-        cancelled, returncode = _run_watched(argv, env, url, tag)
+    try:
+        with tempfile.TemporaryDirectory(prefix="aidoffice-restore-") as scratch:
+            if extensions:  # an extension the database has already is kept as it is (its owner may not restore)
+                argv.append(f"--use-list={_listing_without(archive, tools, extensions, Path(scratch) / 'toc.list')}")
+            argv.append(str(archive))
+            cancelled, returncode = _run_watched(argv, env, url, tag)
+    finally:
+        _grant_again(url, pc_roles)  # rolled back or not: the default privileges _prepare took away come back
     if returncode == 0:
-        _grant_again(url, pc_roles)
         return
     log.warning("pg_restore failed (exit code %d, cancelled: %s); rolled back", returncode, cancelled)
     if cancelled:
@@ -366,6 +368,7 @@ def _prepare(url, clean: bool) -> tuple[str, list[str], set[str]]:
             extensions = set(conn.execute(text("SELECT extname FROM pg_extension")).scalars())
             conn.rollback()
             _hand_back(conn, owner)
+            _no_default_rights(conn, owner, roles)
             return owner, roles, extensions
     except DBAPIError as exc:
         raise StorageError(
@@ -420,6 +423,26 @@ def _hand_back(conn, owner: str) -> None:
         conn.rollback()  # not this account's to hand back: pg_restore refuses to drop them, with nothing changed
         return
     log.info("%d tables and %d functions handed back to the database's owner", len(relations), len(functions))
+
+
+def _no_default_rights(conn, owner: str, roles: list[str]) -> None:
+    """The tables the restore makes get no rights of the PCs' roles from the owner's default privileges (all rights
+    on a new table, for later migrations): between the restore's commit and _grant_again, a PC could otherwise remove
+    persons. _grant_again gives the default privileges back, whether the restore went in or not."""
+    if not roles:
+        return
+    quote = conn.dialect.identifier_preparer.quote
+    try:
+        for role in roles:
+            conn.execute(
+                text(
+                    f"ALTER DEFAULT PRIVILEGES FOR ROLE {quote(owner)} IN SCHEMA public "
+                    f"REVOKE ALL ON TABLES FROM {quote(role)}"
+                )
+            )
+        conn.commit()
+    except DBAPIError:
+        conn.rollback()  # not this account's (pg_restore's SET ROLE is refused then too)
 
 
 def _listing_without(archive: Path, tools: Tools, extensions: set[str], target: Path) -> Path:

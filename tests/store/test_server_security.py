@@ -283,6 +283,9 @@ def test_a_restore_by_a_superuser_leaves_the_tables_the_owners_and_the_pcs_at_wo
     # the owner's later migration and `server roles` go on as before (they were refused when the superuser owned them)
     sql(owner_url, "ALTER TABLE persons ADD COLUMN later_column integer")
     sql(owner_url, "ALTER TABLE persons DROP COLUMN later_column")
+    sql(owner_url, "CREATE TABLE later_table (x integer)")  # a later migration's table reaches the PCs as before
+    assert sql(pc, "SELECT count(*) FROM later_table") == [(0,)]
+    sql(owner_url, "DROP TABLE later_table")
     grant_pc_role(owner_url, role, None)
     # the owner's own restore afterwards: still possible
     _restore_as(owner_url, archive)
@@ -309,3 +312,34 @@ def test_tables_a_superuser_restore_of_an_older_program_left_its_own_are_handed_
     _restore_as(superuser_url, archive)
     assert _owners(owner_url) == {owner}
     assert sql(_pc(owner_url, role), "SELECT count(*) FROM persons") == [(1,)]
+
+
+@needs_server
+def test_between_the_restore_and_the_rights_given_again_the_pcs_remove_nothing(owned_office, tmp_path, monkeypatch):
+    """The restored tables take no rights from the owner's default privileges (all of them, for later migrations):
+    in the instant before the PCs' rights are given again, the PCs' role may not remove persons."""
+    from aidoffice.store import server_backup
+
+    owner_url, role, _superuser_url = owned_office
+    ctx = open_context(owner_url, username="admin", create=False)
+    try:
+        users.login(ctx, "admin", ADMIN_PW)
+        add_person(ctx, PersonInput(**SALEM))
+        archive = backups.make_backup(ctx, tmp_path / "usb").path
+    finally:
+        ctx.close()
+    seen: list[str] = []
+    given_again = server_backup._grant_again
+
+    def looking_first(url, roles):
+        try:
+            sql(_pc(owner_url, role), "DELETE FROM persons WHERE false")
+            seen.append("removes")
+        except psycopg.errors.InsufficientPrivilege:
+            seen.append("refused")
+        given_again(url, roles)
+
+    monkeypatch.setattr(server_backup, "_grant_again", looking_first)
+    _restore_as(owner_url, archive)
+    assert seen == ["refused"] and sql(_pc(owner_url, role), "SELECT count(*) FROM persons") == [(1,)]
+    _forbidden(_pc(owner_url, role), "DELETE FROM persons")
