@@ -6,6 +6,7 @@ import logging
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 from aidoffice.domain.access import Permission
@@ -46,8 +47,10 @@ MODEL_SETTING = "dedup_model"
 # A registry this small is fitted on the spot when no scan has stored a model yet.
 FIT_ON_DEMAND = 50_000
 REGISTRY_PREFIX = "registry:"
-# Records whose keys and registered candidates are read together when a list is checked against the registry.
+# Records whose keys and registered candidates are read together when a list is checked against the registry, and
+# how many registered candidates such a check keeps read for the records after them.
 CHECK_CHUNK = 500
+CHECK_KEPT = 100_000
 
 Progress = Callable[[int, int], None]
 
@@ -188,6 +191,12 @@ def pair_key(pair: PairScore) -> tuple[str, str]:
 FREQUENCIES_SETTING = "name_frequencies"
 
 
+@lru_cache(maxsize=4096)
+def _district_key(name: str | None) -> str | None:
+    """A district's name as the matcher compares it (a registry has a few hundred districts, read a million times)."""
+    return normalize_text(name) or None
+
+
 def _record_from_row(row, prefix: str = "") -> MatchRecord:
     return MatchRecord(
         id=prefix + row.id,
@@ -196,7 +205,7 @@ def _record_from_row(row, prefix: str = "") -> MatchRecord:
         phone=row.phone or "",
         birth_year=row.birth_year,
         sex=row.sex,
-        district=normalize_text(row.district) or None,
+        district=_district_key(row.district),
         household_size=row.household_size,
         spouse_parts=tuple(row.spouse_name_norm.split()) if row.spouse_name_norm else (),
         spouse_national_id=row.spouse_national_id or "",
@@ -284,22 +293,27 @@ def check_records(
             return check_records(ctx, records, scorer=scorer, with_aid=with_aid, repo=uow.repo)
     out: dict[str, list[Candidate]] = {}
     too_large: dict[str, int] = {}
+    # A registered person read once for all the records it may be (a list's records share many candidates): its row
+    # and match record, kept up to CHECK_KEPT persons, then let go.
+    registered: dict[int, tuple] = {}
     for start in range(0, len(records), CHECK_CHUNK):
         chunk = records[start : start + CHECK_CHUNK]
         rowid_sets = repo.person_rowids_for_records(
             [([key_hash(k) for k in blocking_keys(r)], r.birth_year) for r in chunk], stats=too_large
         )
-        rows = repo.match_rows_by_rowid(set().union(*rowid_sets))
-        registered: dict[int, MatchRecord] = {}  # a registered person read once for all the records it may be
+        wanted = set().union(*rowid_sets)
+        if len(registered) + len(wanted) > CHECK_KEPT:
+            registered.clear()
+        for rowid, row in repo.match_rows_by_rowid(wanted.difference(registered)).items():
+            registered[rowid] = (row, _record_from_row(row))
         for record, rowids in zip(chunk, rowid_sets, strict=True):
             found: list[Candidate] = []
             for rowid in sorted(rowids):
-                row = rows.get(rowid)
-                if row is None or row.id == record.id:
+                if rowid not in registered:
+                    continue  # not a live person (merged into another)
+                row, other = registered[rowid]
+                if row.id == record.id:
                     continue
-                other = registered.get(rowid)
-                if other is None:
-                    other = registered[rowid] = _record_from_row(row)
                 if scorer.decision(other, record) == "distinct":
                     continue  # most candidates: decided without the reasons a clerk would read
                 result = scorer.score(other, record)

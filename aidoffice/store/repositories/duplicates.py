@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import bindparam, delete, func, or_, select, text, update
+from sqlalchemy import ARRAY, Integer, any_, bindparam, delete, func, or_, select, text, update
 
 from aidoffice.store import dialect
 from aidoffice.store import models as m
@@ -95,13 +95,18 @@ class DuplicatesRepository(Records):
         )
 
     def match_rows_by_rowid(self, rowids: Iterable[int]) -> dict:
-        """search_rowid → the matching engine's row, for the live persons among `rowids` (900 a statement)."""
-        rowids = list(rowids)
+        """search_rowid → the matching engine's row, for the live persons among `rowids`: on SQLite 900 a statement
+        (its bound variables), on a server 5,000 a statement as one array (a list of 900 placeholders was a new
+        statement text for the driver to parse on every call)."""
+        rowids = sorted(rowids)  # neighbours in the index and the table: each statement reads fewer pages
         stmt = self._match_select().add_columns(m.Person.search_rowid.label("search_rowid"))
-        stmt = stmt.where(m.Person.search_rowid.in_(bindparam("rowids", expanding=True)))
+        if dialect.is_postgresql(self.session):
+            stmt, size = stmt.where(m.Person.search_rowid == any_(bindparam("rowids", type_=ARRAY(Integer)))), 5_000
+        else:
+            stmt, size = stmt.where(m.Person.search_rowid.in_(bindparam("rowids", expanding=True))), 900
         found = {}
-        for start in range(0, len(rowids), 900):
-            for row in self.session.execute(stmt, {"rowids": rowids[start : start + 900]}):
+        for start in range(0, len(rowids), size):
+            for row in self.session.execute(stmt, {"rowids": rowids[start : start + size]}):
                 found[row.search_rowid] = row
         return found
 
