@@ -98,7 +98,7 @@ class DuplicatesRepository(Records):
         """search_rowid → the matching engine's row, for the live persons among `rowids`: on SQLite 900 a statement
         (its bound variables), on a server 5,000 a statement as one array (a list of 900 placeholders was a new
         statement text for the driver to parse on every call)."""
-        rowids = sorted(rowids)  # neighbours in the index and the table: each statement reads fewer pages
+        rowids = sorted(rowids)
         stmt = self._match_select().add_columns(m.Person.search_rowid.label("search_rowid"))
         if dialect.is_postgresql(self.session):
             stmt, size = stmt.where(m.Person.search_rowid == any_(bindparam("rowids", type_=ARRAY(Integer)))), 5_000
