@@ -26,7 +26,7 @@ def test_the_facade_keeps_every_method_of_every_aggregate():
             assert name not in seen, f"{cls.__name__}.{name} hides {seen[name]}.{name} in uow.repo"
             seen[name] = cls.__name__
             assert getattr(Repository, name) is vars(cls)[name]
-    assert len(AGGREGATES) == 11 and len(seen) == 56  # the former Repository's methods, all kept
+    assert len(AGGREGATES) == 11 and len(seen) >= 56  # the former Repository's 56 methods kept; aggregates add more
 
 
 def test_the_unit_of_work_gives_each_aggregate_on_its_one_session(ctx):
