@@ -422,11 +422,15 @@ def _keep(ctx: ServiceContext, payload: dict, record: RequestRecord) -> tuple[st
 def _merge(ctx: ServiceContext, payload: dict, _record: RequestRecord) -> tuple[str, dict]:
     from aidoffice.services.review import merge_pair
 
+    versions = payload.get("versions") or {}
     merge_id = merge_pair(
         ctx,
         payload["pair_id"],
         survivor=payload.get("survivor", "a"),
         take_from_other=tuple(payload.get("take_from_other") or ()),
+        # the records as they were when the request was made: one changed between the approval's check and the
+        # merge is refused, not merged
+        expected_versions=(versions.get("a"), versions.get("b")),
     )
     return f"دُمج السجلان بموافقة {ctx.username}.", {"merge_id": merge_id}
 

@@ -169,6 +169,10 @@ def merge_pair(
         pair = _open_pair(uow, pair_id)
         # as an edit of either person takes it: the versions are read after a save at once
         uow.records.lock_records("persons", [pair.person_a_id, pair.person_b_id])
+        # Read again after the wait: another merge of one of the two may have committed meanwhile and closed this
+        # pair (on a server the pair was read before that wait; "already decided" is the true answer then).
+        uow.records.refresh(pair)
+        _open_pair(uow, pair_id)
         seen = expected_versions or (None, None)
         for person_id, expected in zip((pair.person_a_id, pair.person_b_id), seen, strict=True):
             check_version(ctx, uow.records, uow.records.get(m.Person, person_id), expected)

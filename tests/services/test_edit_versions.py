@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 
 from aidoffice.domain.persons import PersonInput
-from aidoffice.errors import LostUpdateError
+from aidoffice.errors import LostUpdateError, UserError
 from aidoffice.services import associations
 from aidoffice.services.associations import (
     AssociationInput,
@@ -185,3 +185,56 @@ def test_a_merge_of_a_record_changed_since_the_pair_was_shown_is_refused(ctx, cl
         expected_versions=(again.a.version, again.b.version),
     )
     assert str(get_person(ctx, shown.a.id).birth_date) == "1980-03-15"
+
+
+def test_a_pair_closed_by_another_merge_while_this_one_waited_is_said_decided(ctx, clerks, monkeypatch):
+    """Two reviewers merge two pairs sharing one person at once: the second, having found its pair open, waits for
+    that person's lock while the first merges the person away; it must read its pair again after the wait and say
+    it was decided (on a server it went on with a pair no longer open: a "changed by" refusal from the page, or,
+    from an approved request or the command line, a merge over an already merged record)."""
+    import threading
+
+    from aidoffice.services.duplicates import scan_registry
+    from aidoffice.services.review import merge_pair, review_queue
+    from aidoffice.store.repositories import Records
+
+    entered_before_the_check(ctx, PersonInput(**SALEM))
+    entered_before_the_check(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض بامطرف", "phone": "777123456"}))
+    entered_before_the_check(ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض سعيد بامطرف", "phone": "777123456"}))
+    scan_registry(ctx)
+    pairs = review_queue(ctx)
+    first, second = next((x, y) for x in pairs for y in pairs if x.id != y.id and {x.a.id, x.b.id} & {y.a.id, y.b.id})
+    shared = ({first.a.id, first.b.id} & {second.a.id, second.b.id}).pop()
+    keep_first = "b" if first.a.id == shared else "a"  # the first merge drops the shared person
+    keep_second = "b" if second.a.id == shared else "a"
+
+    holding, read_open = threading.Event(), threading.Event()
+    real = Records.lock_records
+
+    def lock_records(self, kind, idents):
+        if kind == "persons" and threading.current_thread().name == "second":
+            read_open.set()  # found its pair open; now waits for the persons, held by the first reviewer
+        real(self, kind, idents)
+        if kind == "persons" and threading.current_thread().name == "first":
+            holding.set()
+            read_open.wait(3)  # (on a file the second waits at its first statement instead: nothing to wait for)
+
+    monkeypatch.setattr(Records, "lock_records", lock_records)
+    results: dict = {}
+
+    def run(name, clerk, pair, keep):
+        try:
+            results[name] = merge_pair(clerk, pair.id, survivor=keep)
+        except Exception as exc:  # the outcome under test
+            results[name] = exc
+
+    one = threading.Thread(target=run, name="first", args=("first", clerks[0], first, keep_first))
+    one.start()
+    assert holding.wait(30)
+    two = threading.Thread(target=run, name="second", args=("second", clerks[1], second, keep_second))
+    two.start()
+    one.join(60)
+    two.join(60)
+    assert isinstance(results["first"], str), results
+    assert isinstance(results["second"], UserError) and "تم البت" in results["second"].message, results
+    assert second.id not in [p.id for p in review_queue(ctx)]

@@ -245,3 +245,26 @@ def test_the_view_on_screen_is_exported_as_the_clerk_saw_it_when_approved(ctx, p
     assert rows == seen
     with_date = TableQuery(columns={"d": ColumnFilter("is", date(2026, 1, 2))})
     assert requests.query_from_dict(requests.query_to_dict(with_date)).columns["d"].value == date(2026, 1, 2)
+
+
+def test_a_record_changed_between_the_approvals_check_and_the_merge_is_not_merged(ctx, people, monkeypatch):
+    """The approval reads the request's saved versions in one transaction and merges in the next: a record saved
+    in between must refuse the merge (it was merged over, keeping values nobody looked at)."""
+    clerk, supervisor, _ = people
+    pair = open_pair(ctx)
+    merge = requests.request_merge(clerk, pair.id, reason="نفس البطاقة")
+    real = requests._gone_or_changed
+
+    def checked_then_changed(uow, kind, payload):
+        stale = real(uow, kind, payload)
+        with ctx.uow() as other:  # another clerk's save lands right after the check
+            person = other.records.get(m.Person, pair.b.id)
+            person.phone = "777000111"
+            other.commit()
+        return stale
+
+    monkeypatch.setattr(requests, "_gone_or_changed", checked_then_changed)
+    closed = requests.approve_request(supervisor, merge.id)
+    assert closed.status == "closed" and "لم يُنفَّذ" in closed.outcome, closed.outcome
+    with ctx.uow() as uow:
+        assert uow.records.first(m.PersonMerge, pair_id=pair.id) is None

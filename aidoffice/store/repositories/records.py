@@ -37,6 +37,10 @@ class Records:
             stmt = stmt.limit(limit)
         return list(self.session.scalars(stmt))
 
+    def refresh(self, obj: object) -> None:
+        """Read `obj`'s row again (after waiting for a lock, what another transaction committed meanwhile)."""
+        self.session.refresh(obj)
+
     def count(self, model: type, *, at_most: int | None = None, **where: Any) -> int:
         """How many rows match; with `at_most`, a server stops counting there (min(count, at_most)): it counts a
         million persons by reading them all, and "more than 50,000" needs only 50,001 of them. SQLite counts a whole
