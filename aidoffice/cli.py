@@ -315,6 +315,8 @@ def _restore(args: argparse.Namespace) -> int:
     sys.stdout.write(f"{texts.DONE} {done.ctx.db.where}\n")
     if done.kept is not None:
         sys.stdout.write(f"حُفظت قاعدة البيانات السابقة كما كانت في: {done.kept}\n")
+    if done.warning:
+        sys.stderr.write(done.warning + "\n")
     return EXIT_OK
 
 
@@ -357,7 +359,7 @@ def _server_roles(args: argparse.Namespace) -> int:
         )
     if args.new_password and not manages:
         raise ask_server_administrator(
-            args.role, f"تغيير كلمة مرور الحساب {args.role} لمسؤول الخادم (ALTER ROLE … PASSWORD).", exists=True
+            args.role, f"تغيير كلمة مرور الحساب {args.role} لمسؤول الخادم (بأمر \\password في psql).", exists=True
         )
     if manages and (args.new_password or not exists):
         password = _secret("AIDOFFICE_NEW_PASSWORD", f"كلمة مرور حساب الأجهزة {args.role}: ")

@@ -10,7 +10,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -216,6 +216,7 @@ class Restored:
 
     ctx: ServiceContext
     kept: Path | None
+    warning: str = ""  # what the administrator must still do (said after the restore, which stands)
 
 
 def restore_backup(
@@ -306,9 +307,18 @@ def _restore_on_server(ctx: ServiceContext, backup: Path) -> Restored:
             server_backup.dump(ctx.db, kept, tools, office.id if office else None)
             log.info("current database kept aside before restoring (%s)", BEFORE_RESTORE)
             ctx.close()  # this program's own connections are not in the restore's way
-            server_backup.restore(url, archive, tools)
+            without_rights = server_backup.restore(url, archive, tools)
     restored = open_context(url.render_as_string(hide_password=False), username=username, create=False)
-    return _new_identity(restored, backup, kept)
+    done = _new_identity(restored, backup, kept)
+    if without_rights:
+        names = "، ".join(without_rights)
+        done = replace(
+            done,
+            warning=f"استُعيدت البيانات، لكن تعذّر إرجاع صلاحيات حساب أجهزة المكتب ({names}) على الجداول المستعادة، فلن "
+            "تعمل الأجهزة الأخرى حتى يُشغَّل بحساب المالك: aidoffice-cli server roles --role "
+            f"{without_rights[0]} --db <عنوان القاعدة>",
+        )
+    return done
 
 
 def _upgrade_archive(ctx: ServiceContext, backup: Path, target: Path, tools, office_id: str | None) -> None:

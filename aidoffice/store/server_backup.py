@@ -287,14 +287,15 @@ def writers_kept_out(db: Database):
         engine.dispose()
 
 
-def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
+def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> list[str]:
     """Put the archive in place of the database's objects and rows, in ONE transaction: pg_restore drops each object
     the archive holds and makes it again with the archive's rows, and any failure rolls everything back, leaving the
     database as it was. Its script sets lock_timeout to 0, so it is watched instead: kept waiting for another
     connection's lock for LOCK_WAIT_S, it is cancelled (and so rolled back). `clean=False`: into an empty database.
 
     What it makes is the database owner's whoever restores (a superuser too), without the archive's GRANTs; the
-    office PCs' roles found before it get their rights again after it (store/server.py's grant_rights)."""
+    office PCs' roles found before it get their rights again after it (store/server.py's grant_rights). Returns the
+    PCs' roles that could not be given them again (the restore stands; `server roles` must be run for them)."""
     address, env = _address(url)
     tag = f"AidOffice restore {uuid.uuid4().hex[:12]}"
     env["PGAPPNAME"] = tag
@@ -320,9 +321,10 @@ def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> None:
             argv.append(str(archive))
             cancelled, returncode = _run_watched(argv, env, url, tag)
     finally:
-        _grant_again(url, pc_roles)  # rolled back or not: the default privileges _prepare took away come back
+        # rolled back or not: the default privileges _prepare took away come back
+        without_rights = _grant_again(url, pc_roles)
     if returncode == 0:
-        return
+        return without_rights
     log.warning("pg_restore failed (exit code %d, cancelled: %s); rolled back", returncode, cancelled)
     if cancelled:
         raise StorageError(
@@ -463,11 +465,11 @@ def _listing_without(archive: Path, tools: Tools, extensions: set[str], target: 
     return target
 
 
-def _grant_again(url, roles: list[str]) -> None:
+def _grant_again(url, roles: list[str]) -> list[str]:
     """The PCs' rights on the tables the restore made anew (`server roles` as it was last run, without touching the
-    roles themselves)."""
+    roles themselves); the roles left without them (none when all went well)."""
     if not roles:
-        return
+        return []
     engine = server_engine(make_url(url).render_as_string(hide_password=False))
     try:
         with engine.begin() as conn:
@@ -477,10 +479,11 @@ def _grant_again(url, roles: list[str]) -> None:
         # The restore itself stands (and the caller goes on to its new sync identity); a PC then reads that its
         # account lacks the right, and `server roles` run by the owner gives it again.
         log.warning("the PCs' rights could not be given again after a restore (%s)", exc.__class__.__name__)
-        return
+        return list(roles)
     finally:
         engine.dispose()
     log.info("the PCs' rights given again after a restore (%d roles)", len(roles))
+    return []
 
 
 def _watch(child: subprocess.Popen, url: URL, tag: str) -> bool:

@@ -439,7 +439,12 @@ class MainWindow(QMainWindow):
             lambda: restore_backup(self.ctx, backup, allow_unencrypted=allow_unencrypted),
             message=self._say_restore,
         )
-        op.success(lambda restored: self.replaced.emit(restored.ctx)).run()
+        op.success(self._restored).run()
+
+    def _restored(self, restored) -> None:
+        if restored.warning:  # the restore stands; what the administrator must still do
+            QMessageBox.warning(self, "الاستعادة", restored.warning)
+        self.replaced.emit(restored.ctx)
 
     def _say_restore(self, text: str) -> None:
         self.statusBar().showMessage(text, 15_000)

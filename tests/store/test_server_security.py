@@ -343,3 +343,34 @@ def test_between_the_restore_and_the_rights_given_again_the_pcs_remove_nothing(o
     _restore_as(owner_url, archive)
     assert seen == ["refused"] and sql(_pc(owner_url, role), "SELECT count(*) FROM persons") == [(1,)]
     _forbidden(_pc(owner_url, role), "DELETE FROM persons")
+
+
+@needs_server
+def test_a_restore_whose_pc_rights_could_not_be_given_again_says_what_to_run(owned_office, tmp_path, monkeypatch):
+    """The restore stands, but the restored tables carry no rights for the PCs: if giving them again fails, the
+    administrator is told (by name of the role and the command), not left to find every other PC refused."""
+    from sqlalchemy.exc import OperationalError
+
+    from aidoffice.store import server
+
+    owner_url, role, _superuser_url = owned_office
+    ctx = open_context(owner_url, username="admin", create=False)
+    try:
+        users.login(ctx, "admin", ADMIN_PW)
+        archive = backups.make_backup(ctx, tmp_path / "usb").path
+    finally:
+        ctx.close()
+
+    def lost(conn, pc_role):
+        raise OperationalError("GRANT", {}, Exception("server closed the connection"))
+
+    monkeypatch.setattr(server, "grant_rights", lost)
+    ctx = open_context(owner_url, username="admin", create=False)
+    users.login(ctx, "admin", ADMIN_PW)
+    done = backups.restore_backup(ctx, archive)
+    done.ctx.close()
+    assert role in done.warning and "server roles" in done.warning
+    monkeypatch.undo()
+    _forbidden(_pc(owner_url, role), "SELECT count(*) FROM persons")  # as the warning says: the PCs are refused
+    grant_pc_role(owner_url, role, None)  # the command it names puts them back to work
+    assert sql(_pc(owner_url, role), "SELECT count(*) FROM persons") == [(0,)]
