@@ -39,6 +39,9 @@ def insert_rows(connection: Connection, table: Table, rows: list[dict], chunk: i
         connection.exec_driver_sql(sql, [values(r) for r in rows[start : start + chunk]])
 
 
+_FEW = 50  # rows below which a temporary table costs more than the statements it saves
+
+
 def insert_ignoring_duplicates(
     connection: Connection, table: Table, names: Sequence[str], tuples: Sequence[tuple], chunk: int = 100_000
 ) -> None:
@@ -46,6 +49,13 @@ def insert_ignoring_duplicates(
     INSERT OR IGNORE. On PostgreSQL the rows are copied into a temporary table first and moved over in one
     INSERT … ON CONFLICT DO NOTHING (COPY itself knows no conflicts)."""
     if not tuples:
+        return
+    if dialect.is_postgresql(connection) and len(tuples) <= _FEW:  # a few keys: no temporary table for them
+        marks = ", ".join("%s" for _ in names)
+        connection.exec_driver_sql(
+            f"INSERT INTO {table.name} ({_quoted(connection, names)}) VALUES ({marks}) ON CONFLICT DO NOTHING",
+            list(tuples),
+        )
         return
     if dialect.is_postgresql(connection):
         scratch = f"aidoffice_bulk_{table.name}"
@@ -60,9 +70,6 @@ def insert_ignoring_duplicates(
     sql = f"INSERT OR IGNORE INTO {table.name} ({_quoted(connection, names)}) VALUES ({', '.join('?' for _ in names)})"
     for start in range(0, len(tuples), chunk):
         connection.exec_driver_sql(sql, tuples[start : start + chunk])
-
-
-_FEW = 50  # rows below which a temporary table costs more than the statements it saves
 
 
 def upsert_rows(
@@ -80,7 +87,7 @@ def upsert_rows(
     updated = ", ".join(
         f"{q} = excluded.{q}" for q in (connection.dialect.identifier_preparer.quote(n) for n in names if n not in keys)
     )
-    conflict = f"ON CONFLICT ({_quoted(connection, keys)}) DO UPDATE SET {updated}"
+    conflict = f"ON CONFLICT ({_quoted(connection, keys)}) " + (f"DO UPDATE SET {updated}" if updated else "DO NOTHING")
     if dialect.is_postgresql(connection) and len(rows) > _FEW:
         scratch = f"aidoffice_upsert_{table.name}"
         connection.exec_driver_sql(f"CREATE TEMPORARY TABLE {scratch} (LIKE {table.name} INCLUDING DEFAULTS)")

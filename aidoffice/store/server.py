@@ -208,7 +208,7 @@ def _grant(conn: Connection, role: str, password: str | None) -> None:
         if password:
             raise ask_server_administrator(
                 role,
-                f"تغيير كلمة مرور الحساب {role} لمسؤول الخادم (ALTER ROLE … PASSWORD)، لا لمالك قاعدة البيانات.",
+                f"تغيير كلمة مرور الحساب {role} لمسؤول الخادم (بأمر \\password في psql)، لا لمالك قاعدة البيانات.",
                 exists=True,
             )
         wide = conn.execute(
