@@ -190,8 +190,8 @@ def test_a_merge_of_a_record_changed_since_the_pair_was_shown_is_refused(ctx, cl
 def test_a_pair_closed_by_another_merge_while_this_one_waited_is_said_decided(ctx, clerks, monkeypatch):
     """Two reviewers merge two pairs sharing one person at once: the second, having found its pair open, waits for
     that person's lock while the first merges the person away; it must read its pair again after the wait and say
-    it was decided (on a server it went on with a pair no longer open: a "changed by" refusal from the page, or,
-    from an approved request or the command line, a merge over an already merged record)."""
+    it was decided (on a server it went on with a pair no longer open and was stopped only later, by a "changed by"
+    or "already merged" refusal: not the true answer)."""
     import threading
 
     from aidoffice.services.duplicates import scan_registry
