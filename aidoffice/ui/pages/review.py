@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 )
 
 from aidoffice.domain.access import Permission
-from aidoffice.errors import LostUpdateError
+from aidoffice.errors import LostUpdateError, UserError
 from aidoffice.services.context import ServiceContext
 from aidoffice.services.duplicates import scan_registry
 from aidoffice.services.requests import request_merge
@@ -86,6 +86,7 @@ class ReviewPage(QWidget):
         self.reasons.setMaximumHeight(140)
         self.message = QLabel()
         self.message.setObjectName("message")
+        self.message.setWordWrap(True)  # a refusal names who, what and when: wider than the page on one line
         self.merge_button = QPushButton("نفس الشخص — دمج (F5)")
         self.merge_button.setToolTip("السجلان لشخص واحد: يبقى سجل واحد ويُنقل إليه ما اخترت من الآخر — F5")
         self.distinct_button = QPushButton("شخصان مختلفان (F6)")
@@ -226,16 +227,31 @@ class ReviewPage(QWidget):
     def _on_merge_lost_update(self, exc: LostUpdateError, pair_id: str, keep: str, fields: tuple[str, ...]) -> None:
         """One of the two records was saved by someone else after the pair was shown: the pair is shown again with
         their change (highlighted as any difference), the record kept and the fields chosen stay as the reviewer set
-        them where they still apply, and the message says who changed what; F5 again, once told, merges what is
-        shown now."""
-        self.show_pair(get_review_pair(self.ctx, pair_id))
+        them where the values did not change — a changed field gets the choice a freshly shown pair would give it, so
+        what the other clerk added is not dropped by the reviewer's earlier choice — and the message says who changed
+        what; F5 again, once told, merges what is shown now."""
+        before = self.pair if self.pair is not None and self.pair.id == pair_id else None
+        after = get_review_pair(self.ctx, pair_id)
+        self.show_pair(after)
         if keep != self.keep:
             self.swap_survivor()
         for row, field in enumerate(MERGE_FIELDS):
             box = self.table.cellWidget(row, 3)
-            if isinstance(box, QCheckBox) and box.isEnabled():
+            changed = before is None or any(
+                getattr(before, side).values[field] != getattr(after, side).values[field] for side in ("a", "b")
+            )
+            if isinstance(box, QCheckBox) and box.isEnabled() and not changed:
                 box.setChecked(field in fields)
-        show_refusal(exc, message=self.message)
+        who = exc.by or "مستخدم آخر"
+        when = f" في {exc.at}" if exc.at else ""
+        what = f"؛ غيّر: {'، '.join(exc.fields)}" if exc.fields else ""
+        show_refusal(
+            UserError(
+                f"عدّل {who} {exc.what}{when} بعد أن عُرض الزوج{what}. لم يُدمج شيء: الزوج معروض الآن بتعديله، "
+                "فراجعه ثم اضغط F5 لدمج ما هو معروض."
+            ),
+            message=self.message,
+        )
 
     def ask_merge(self, pair: ReviewPair, keep: str, fields: tuple[str, ...], reason: str = "") -> RequestDialog:
         """The merge as the clerk set it up (the record kept, the fields taken from the other), sent with a reason."""
