@@ -178,6 +178,22 @@ def test_the_window_fits_an_old_screen_with_its_taskbar(qtbot, window):
     assert window.statusBar().geometry().bottom() < 720
 
 
+def test_an_associations_file_fits_the_screen_less_its_taskbar_and_title_bar(qtbot, demo_ctx):
+    """The file's profile fields scroll: unscrolled, they made the dialog at least 756 px tall, its buttons below a
+    1366×768 screen's taskbar."""
+    from aidoffice.store import models as m
+    from aidoffice.ui.pages.associations import AssociationDialog
+
+    make_application()
+    with demo_ctx.uow() as uow:
+        association_id = uow.records.all(m.Association, limit=1)[0].id
+    for ident in (None, association_id):
+        dialog = AssociationDialog(demo_ctx, ident)
+        qtbot.addWidget(dialog)
+        dialog.show()
+        assert dialog.minimumSizeHint().height() <= 728 - 30, dialog.minimumSizeHint()
+
+
 def test_home_finds_a_beneficiary_and_registers_a_new_one(qtbot, window):
     window.go("home")
     home = window.home_page

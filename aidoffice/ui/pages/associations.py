@@ -8,6 +8,7 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QDialogButtonBox,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QLineEdit,
@@ -15,6 +16,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPlainTextEdit,
     QPushButton,
+    QScrollArea,
     QSpinBox,
     QTableWidget,
     QTableWidgetItem,
@@ -180,7 +182,13 @@ class AssociationDialog(QDialog):
     def _profile_tab(self) -> QWidget:
         page = QWidget()
         layout = QVBoxLayout(page)
-        layout.addWidget(self.form)
+        # The profile's fields scroll, the save row stays: unscrolled they made the file 756 px tall at least,
+        # past a 1366x768 screen less its taskbar and title bar (the buttons at the bottom out of reach).
+        fields = QScrollArea()
+        fields.setWidgetResizable(True)
+        fields.setFrameShape(QFrame.Shape.NoFrame)
+        fields.setWidget(self.form)
+        layout.addWidget(fields, 1)
         row, self.save_button = save_row(self.save_profile)
         layout.addLayout(row)
         return page
