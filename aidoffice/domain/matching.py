@@ -211,7 +211,8 @@ def _part_level(a: str | None, b: str | None) -> int | None:
         return None
     if a == b:
         return 0
-    return 1 if _similar(a, b) else 2
+    # _similar without its own call: this runs several times for every candidate pair of a scan
+    return 1 if (_similar_cached(a, b) if a < b else _similar_cached(b, a)) else 2
 
 
 def id_level(a: str, b: str) -> str | None:
@@ -253,7 +254,25 @@ def _roles(parts: Sequence[str], layout: int) -> tuple[str | None, str | None, s
     return given, father, grandfather, family
 
 
+@lru_cache(maxsize=1 << 20)
+def _readings(parts: tuple[str, ...]) -> tuple[tuple[str | None, str | None, str | None, str | None], ...]:
+    """The roles of one name under each layout (straight, family first, no family name), worked out once per name
+    rather than for every pair it is compared in."""
+    return tuple(_roles(parts, layout) for layout in (0, 1, 2))
+
+
 _POINTS = {0: 2.0, 1: 1.0, 2: -2.0, None: 0.0}
+
+
+def _given_names_differ(pa: tuple[str, ...], pb: tuple[str, ...]) -> bool:
+    """Whether every reading _name_levels may choose pairs two different given names (level 2): the names read
+    straight, or either family name first (a reading without family name keeps the given name in front)."""
+    ra, rb = _readings(pa), _readings(pb)
+    if _part_level(ra[0][0], rb[0][0]) != 2:
+        return False
+    if len(pa) >= 3 and len(pb) >= 3:
+        return _part_level(ra[1][0], rb[0][0]) == 2 and _part_level(ra[0][0], rb[1][0]) == 2
+    return True
 
 
 def _name_levels(pa: Sequence[str], pb: Sequence[str]):
@@ -268,9 +287,10 @@ def _name_levels(pa: Sequence[str], pb: Sequence[str]):
         readings.append((2, 0, 2))
     best = None
     best_points = -1e9
+    roles_a, roles_b = _readings(tuple(pa)), _readings(tuple(pb))
     for layout, la, lb in readings:
-        ga, fa, ma, fama = _roles(pa, la)
-        gb, fb, mb, famb = _roles(pb, lb)
+        ga, fa, ma, fama = roles_a[la]
+        gb, fb, mb, famb = roles_b[lb]
         given = _part_level(ga, gb)
         father = _part_level(fa, fb)
         family = _part_level(fama, famb)
@@ -641,6 +661,11 @@ def _shifted(pa: Sequence[str], pb: Sequence[str]) -> bool:
     return False
 
 
+# A pair a rule calls two people scores at most -20 (log2 odds): this probability, below any threshold in use.
+_RULE_DISTINCT_LOG2 = -20.0
+_RULE_DISTINCT_PROBABILITY = 1.0 / (1.0 + 2.0**-_RULE_DISTINCT_LOG2)
+
+
 def _logit2(p: float) -> float:
     return math.log2(p / (1.0 - p))
 
@@ -719,24 +744,39 @@ class Scorer:
             weight += self.freq.tf_adjustment("family", names[2])
         return weight
 
-    def _evaluate(self, a: MatchRecord, b: MatchRecord):
-        gamma, names, parts = compare_names(a, b)
+    def _evaluate(self, a: MatchRecord, b: MatchRecord, compared=None, rule=None):
+        gamma, names, parts = compared or compare_names(a, b)
         total = 0.0
         for k, level in enumerate(gamma):
             if level is not None:
                 total += self._weight(k, level, names, parts) if k < 2 else self._w[k][level]
-        rule = self._rule(a, b, gamma)
+        if compared is None:
+            rule = self._rule(a, b, gamma)
         prior = self.model.prior_log2
         rule_weight = 0.0
         if rule is not None:
             cap = rule[0]
-            ceiling = -20.0 if cap == "distinct" else _logit2(self.likely) - 1.0
+            ceiling = _RULE_DISTINCT_LOG2 if cap == "distinct" else _logit2(self.likely) - 1.0
             rule_weight = min(0.0, ceiling - (total + prior))
         return gamma, total, rule, rule_weight, names, parts
 
     def decision(self, a: MatchRecord, b: MatchRecord) -> str:
-        """The decision alone (the full scan calls this for every candidate pair)."""
-        _gamma, total, _rule, rule_weight, _names, _parts = self._evaluate(a, b)
+        """The decision alone (the full scan calls this for every candidate pair). A rule that calls the pair two
+        people caps it far below any threshold (as in _evaluate), so the weights are not worked out for it: most
+        candidate pairs of a large registry are brothers, cousins and namesakes."""
+        if (
+            self.review > _RULE_DISTINCT_PROBABILITY
+            and a.parts
+            and b.parts
+            and not (a.national_id and a.national_id == b.national_id)
+            and _given_names_differ(a.parts, b.parts)
+        ):
+            return "distinct"  # the rule of two given names, without a card in common (see _rule), known early
+        compared = compare_names(a, b)
+        rule = self._rule(a, b, compared[0])
+        if rule is not None and rule[0] == "distinct" and self.review > _RULE_DISTINCT_PROBABILITY:
+            return "distinct"
+        _gamma, total, _rule, rule_weight, _names, _parts = self._evaluate(a, b, compared, rule)
         x = total + rule_weight + self.model.prior_log2
         return self.decide_probability(1.0 / (1.0 + 2.0 ** (-x)) if x > -60 else 0.0)
 
@@ -822,6 +862,8 @@ def cluster(
 # --- candidate generation --------------------------------------------------------------------------------------
 
 MAX_BLOCK = 150
+# Scoring processes of a full scan at most (each holds what it finds; the pool itself is shared).
+MAX_PROCESSES = 16
 
 
 @dataclass
@@ -1052,11 +1094,14 @@ def find_pairs_parallel(
     chunk: int = 2000,
     index: BlockIndex | None = None,
     stats: BlockStats | None = None,
+    processes: int | None = None,
 ) -> list[PairScore]:
-    """find_pairs over a whole pool on two cores: the block index is built once, then a forked worker scores every
-    other chunk of records while this process scores the rest (copy-on-write: the pool is not copied up front).
-    Falls back to one process where fork is not available (Windows)."""
+    """find_pairs over a whole pool on every core (`processes`, default: the machine's cores, at least two, at most
+    MAX_PROCESSES): the block index is built once, then forked workers score their share of the chunks of records
+    while this process scores its own (copy-on-write: the pool is not copied up front). Falls back to one process
+    where fork is not available (Windows)."""
     import multiprocessing
+    import os
 
     if "fork" not in multiprocessing.get_all_start_methods() or len(pool) < 4 * chunk:
         return find_pairs(
@@ -1066,51 +1111,59 @@ def find_pairs_parallel(
         index = build_index(pool, should_cancel=should_cancel)
     wanted = ("likely", "review") if keep == "review" else ("likely",)
     starts = list(range(0, len(pool), chunk))
-    mine, theirs = starts[0::2], starts[1::2]
+    count = max(2, min(processes or os.cpu_count() or 2, MAX_PROCESSES, len(starts)))
+    shares = [starts[k::count] for k in range(count)]
     context = multiprocessing.get_context("fork")
-    receiver, sender = context.Pipe(duplex=False)
     skipped_before = index.stats.skipped_pairs
 
-    def worker() -> None:
+    def worker(share: list[int], sender) -> None:
         found, compared = [], 0
-        for start in theirs:
+        for start in share:
             more, n = _pairs_for_positions(pool, scorer, index, range(start, min(start + chunk, len(pool))), wanted)
             found.extend(more)
             compared += n
         sender.send((found, compared, index.stats.skipped_pairs - skipped_before))
         sender.close()
 
-    child = context.Process(target=worker, daemon=True)
-    gc.freeze()  # the collector would otherwise touch (and so copy) every shared page in the worker
+    children = []
+    gc.freeze()  # the collector would otherwise touch (and so copy) every shared page in the workers
     try:
-        child.start()
+        for share in shares[1:]:
+            receiver, sender = context.Pipe(duplex=False)
+            child = context.Process(target=worker, args=(share, sender), daemon=True)
+            child.start()
+            sender.close()
+            children.append((child, receiver))
     finally:
         gc.unfreeze()
-    sender.close()
     positions: list[tuple[int, int]] = []
     compared = 0
+    theirs_skipped = 0
     try:
-        for n, start in enumerate(mine):
+        for n, start in enumerate(shares[0]):
             if should_cancel is not None and should_cancel():
                 raise InterruptedError("cancelled")
-            more, count = _pairs_for_positions(pool, scorer, index, range(start, min(start + chunk, len(pool))), wanted)
+            more, done = _pairs_for_positions(pool, scorer, index, range(start, min(start + chunk, len(pool))), wanted)
             positions.extend(more)
-            compared += count
+            compared += done
             if progress is not None:
-                progress(min(len(pool), 2 * (n + 1) * chunk), len(pool))
-        while not receiver.poll(0.5):
-            if should_cancel is not None and should_cancel():
-                raise InterruptedError("cancelled")
-            if not child.is_alive() and not receiver.poll(0):
-                raise RuntimeError("the duplicate-scan worker stopped without a result")
-        theirs_found, theirs_compared, theirs_skipped = receiver.recv()
-        positions.extend(theirs_found)
-        compared += theirs_compared
+                progress(min(len(pool), count * (n + 1) * chunk), len(pool))
+        for child, receiver in children:
+            while not receiver.poll(0.5):
+                if should_cancel is not None and should_cancel():
+                    raise InterruptedError("cancelled")
+                if not child.is_alive() and not receiver.poll(0):
+                    raise RuntimeError("a duplicate-scan worker stopped without a result")
+            found, done, skipped = receiver.recv()
+            positions.extend(found)
+            compared += done
+            theirs_skipped += skipped
     finally:
-        if child.is_alive():
-            child.terminate()
-        child.join()
-        receiver.close()
+        for child, receiver in children:
+            if child.is_alive():
+                child.terminate()
+            child.join()
+            receiver.close()
     if progress is not None:
         progress(len(pool), len(pool))
     if stats is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from aidoffice.domain.matching import (
@@ -314,14 +316,44 @@ def _labelled_pool(n: int) -> list[MatchRecord]:
     ]
 
 
-def test_parallel_scan_finds_exactly_the_serial_pairs(scorer):
+@pytest.mark.parametrize("processes", [2, 5])
+def test_parallel_scan_finds_exactly_the_serial_pairs(scorer, processes):
     from aidoffice.domain.matching import find_pairs, find_pairs_parallel
 
     pool = _labelled_pool(3000)
     serial = {(p.a, p.b, p.decision) for p in find_pairs(pool, scorer)}
-    parallel = find_pairs_parallel(pool, scorer, chunk=200)
+    parallel = find_pairs_parallel(pool, scorer, chunk=200, processes=processes)
     assert {tuple(sorted((p.a, p.b))) for p in parallel} == {tuple(sorted((a, b))) for a, b, _ in serial}
     assert len(parallel) == len(serial) > 0
+
+
+def test_the_scans_quick_decision_is_the_full_scores(scorer):
+    """decision() leaves out the weights of a pair a rule calls two people, and works out early the rule of two given
+    names: on every candidate pair of a labelled list (and on random pairs) it decides what score() decides."""
+    import random
+
+    from aidoffice.domain.matching import build_index
+
+    # One card under two given names (a look, never two people), beside the list.
+    pool = [
+        *_labelled_pool(3000),
+        rec("card-1", "محمد علي سالم العمودي", national_id="01234567890"),
+        rec("card-2", "خالد علي سالم العمودي", national_id="01234567890"),
+    ]
+    assert scorer.decision(pool[-2], pool[-1]) == "review"
+    index = build_index(pool)
+    pairs = [(j, i) for i, r in enumerate(pool) for j in index.candidates(blocking_keys(r), r.birth_year) if j < i]
+    rng = random.Random(4)
+    pairs += [(rng.randrange(len(pool)), rng.randrange(len(pool))) for _ in range(3000)]
+    decided = Counter()
+    for j, i in pairs:
+        full = scorer.score(pool[j], pool[i]).decision
+        assert scorer.decision(pool[j], pool[i]) == full, (pool[j].parts, pool[i].parts)
+        decided[full] += 1
+    assert decided["likely"] > 50 and decided["review"] > 10 and decided["distinct"] > 1000
+    # With a review threshold below what a rule leaves a pair (about one in a million), nothing is decided early.
+    lenient = Scorer(scorer.freq, model=scorer.model, likely=0.9, review=1e-9)
+    assert all(lenient.decision(pool[j], pool[i]) == lenient.score(pool[j], pool[i]).decision for j, i in pairs)
 
 
 def test_parallel_scan_can_be_cancelled(scorer):
