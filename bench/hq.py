@@ -6,7 +6,8 @@ name search and the consolidated duplicate scan run over everyone.
 Each office is a demo registry of `--persons` persons (its own seed, the same name pools: a country's offices share
 names), built in parallel processes and kept in `--work` so a second run can reuse them (`--reuse`). Prints, per
 package: records, size, export and import seconds and records/s; then search p50/p95 at headquarters, the full scan's
-time and peak memory (of this process: the scan runs here, the server serves the rows), and the database size.
+time and peak memory (of this process: the scan runs here on every core, the server serves the rows), and the
+database size. `--hq-db NAME --no-scan` keeps headquarters' database; `--hq-db NAME --scan-only` scans it later.
 """
 
 from __future__ import annotations
@@ -69,6 +70,7 @@ def main() -> None:
     parser.add_argument("--no-scan", action="store_true")
     parser.add_argument("--build-only", action="store_true", help="build the offices in --work and stop")
     parser.add_argument("--hq-db", help="a database on the server to use and keep (default: a new one, dropped)")
+    parser.add_argument("--scan-only", action="store_true", help="only the full scan, of the --hq-db kept before")
     args = parser.parse_args()
     if not args.server:
         sys.exit("--server URL (or AIDOFFICE_TEST_PG) is required")
@@ -102,10 +104,13 @@ def main() -> None:
 def _run(args, work: Path, codes: list[str], url: str) -> None:
     from sqlalchemy import text
 
-    from aidoffice.services import duplicates, persons, sync
+    from aidoffice.services import persons, sync
     from aidoffice.services.context import open_context
     from tests.helpers.sync import installation, introduce
 
+    if args.scan_only:
+        _scan(open_context(url, username="admin"))
+        return
     hq = installation(url, "HQ", hq=True)
     total_records = total_import = 0.0
     for code in codes:
@@ -150,19 +155,33 @@ def _run(args, work: Path, codes: list[str], url: str) -> None:
     )
 
     if not args.no_scan:
-        before = peak_rss_mb()
-        result = duplicates.scan_registry(hq)
-        print(
-            f"full scan at headquarters: {result.persons:,} persons in {result.seconds:.0f} s, "
-            f"{result.compared_pairs:,} pairs compared ({result.skipped_pairs:,} in blocks too large), "
-            f"{result.likely:,} likely, {result.review:,} review; peak memory {peak_rss_mb():.0f} MB "
-            f"(before the scan {before:.0f} MB)",
-            flush=True,
-        )
+        _scan(hq)
     with hq.db.engine.connect() as conn:
         size = conn.execute(text("SELECT pg_size_pretty(pg_database_size(current_database()))")).scalar_one()
     print(f"database size at headquarters: {size}", flush=True)
     hq.db.engine.dispose()
+
+
+def _scan(hq) -> None:
+    """The consolidated duplicate scan at headquarters, with its progress, time and memory."""
+    from aidoffice.services import duplicates
+
+    before = peak_rss_mb()
+    started, shown = time.perf_counter(), [0]
+
+    def progress(done: int, total: int) -> None:
+        if done - shown[0] >= total // 20 or done == total:
+            shown[0] = done
+            print(f"  scan: {done:,} of {total:,} persons scored, {time.perf_counter() - started:.0f} s", flush=True)
+
+    result = duplicates.scan_registry(hq, progress=progress)
+    print(
+        f"full scan at headquarters: {result.persons:,} persons in {result.seconds:.0f} s, "
+        f"{result.compared_pairs:,} pairs compared ({result.skipped_pairs:,} in blocks too large), "
+        f"{result.likely:,} likely, {result.review:,} review; peak memory {peak_rss_mb():.0f} MB "
+        f"(before the scan {before:.0f} MB)",
+        flush=True,
+    )
 
 
 if __name__ == "__main__":
