@@ -21,7 +21,7 @@ RECORDS = {
     "office_profile": "بيانات المكتب",
     "users": "حساب المستخدم",
     "field_visits": "الزيارة الميدانية المحددة",
-    "compliance_records": "تقارير الجمعية لهذه السنة",
+    "compliance_records": "تقارير الجمعية لسنة {year}",
 }
 _LOOK_BACK = 20  # audit entries read at most: the fields of the last changes are what the clerk needs
 
@@ -59,4 +59,6 @@ def lost_update(ctx: ServiceContext, records: Records, record, expected: int) ->
         by = (user.full_name if user is not None and user.full_name else None) or ACTORS.get(by, by)
     at = ctx.style.datetime(local_time(record.updated_at)) if record.updated_at else ""
     what = RECORDS.get(table) or TABLES.get(table, "هذا السجل")
+    if "{year}" in what:  # a year's reports: which year, as the clerk may have several open
+        what = what.format(year=ctx.style.year(record.year))
     return LostUpdateError(what, fields=labels, by=by, at=at, version=record.version)

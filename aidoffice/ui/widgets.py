@@ -20,13 +20,14 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QVBoxLayout,
     QWidget,
 )
 
 from aidoffice.domain.arabic import normalize_digits
 from aidoffice.domain.dates import hijri_text, parse_date
-from aidoffice.domain.display import DEFAULT_STYLE, MONTHS, DisplayStyle
+from aidoffice.domain.display import ARABIC_INDIC, DEFAULT_STYLE, MONTHS, DisplayStyle
 from aidoffice.errors import UserError, ValidationError
 
 LTR = Qt.LayoutDirection.LeftToRight
@@ -63,6 +64,19 @@ def ltr_edit(placeholder: str = "", *, digits: bool = False, decimals: bool = Fa
     if digits or decimals:
         edit.setValidator(DigitsValidator(edit, decimals=decimals, extra=extra))
     return edit
+
+
+def spin_box(style: DisplayStyle, minimum: int, maximum: int, value: int | None = None) -> QSpinBox:
+    """A whole number picked with arrows (a year, a rating, days), in the office's digits: the application's Arabic
+    locale would write ٢٠٢٤ beside tables and forms that show 2024."""
+    box = QSpinBox()
+    box.setRange(minimum, maximum)
+    box.setGroupSeparatorShown(False)
+    arabic = QLocale(QLocale.Language.Arabic, QLocale.Country.Yemen)
+    box.setLocale(arabic if style.digits == ARABIC_INDIC else QLocale.c())
+    if value is not None:
+        box.setValue(value)
+    return box
 
 
 class DateField(QWidget):

@@ -66,7 +66,7 @@ def test_a_years_reports_corrected_meanwhile_say_so_and_keep_the_ticks(qtbot, ct
     message = dialog.compliance_form.general
     assert message.isVisible()
     text = message.text()
-    assert "عدّل clerk2 تقارير الجمعية لهذه السنة" in text and "التقرير المالي" in text, text
+    assert f"عدّل clerk2 تقارير الجمعية لسنة {ctx.style.year(2024)}" in text and "التقرير المالي" in text, text
     assert "لم يُحفظ تعديلك" in text
     assert f["year"].value() == 2024 and f["admin_report"].isChecked() and not f["financial_report"].isChecked()
     assert _cells(dialog.compliance_table, 2) == ["✓"]  # their change is shown
@@ -112,3 +112,20 @@ def test_a_follow_up_changed_meanwhile_is_shown_before_it_is_marked_done(qtbot, 
     assert not message.isVisible()
     assert get_association(ctx, assoc.id).visits[0].follow_up_done
     assert _cells(dialog.visits_table, 6) == ["نعم"]
+
+
+@pytest.mark.parametrize("digits", ["western", "arabic"])
+def test_the_year_and_the_rating_are_written_in_the_offices_digits(qtbot, ctx, digits):
+    """The application's Arabic locale wrote the compliance year ٢٠٢٤ beside a table showing 2024."""
+    from aidoffice.services.display import set_display_style
+
+    make_application()
+    set_display_style(ctx, digits=digits)
+    assoc = register_association(ctx, AssociationInput(name="جمعية الإحسان", registration_number="56/2015"))
+    dialog = AssociationDialog(ctx, assoc.id)
+    _open_tab(qtbot, dialog, "الامتثال السنوي")
+    year, rating = dialog.compliance_form.fields["year"], dialog.visit_form.fields["rating"]
+    year.setValue(2024)
+    rating.setValue(4)
+    assert year.text() == ("٢٠٢٤" if digits == "arabic" else "2024")
+    assert rating.text() == ("٤" if digits == "arabic" else "4")

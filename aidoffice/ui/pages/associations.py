@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QPlainTextEdit,
     QPushButton,
     QScrollArea,
-    QSpinBox,
     QTableWidget,
     QTableWidgetItem,
     QTabWidget,
@@ -46,7 +45,7 @@ from aidoffice.services.tables import filter_choices
 from aidoffice.ui.models.paged import PagedTableModel
 from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.list_page import ListPage, RegistryTable
-from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, select_value, text_of
+from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, select_value, spin_box, text_of
 
 
 def _date(value, style: DisplayStyle = DEFAULT_STYLE) -> str:
@@ -249,8 +248,7 @@ class AssociationDialog(QDialog):
         self.visit_form.add("visit_date", "تاريخ الزيارة", DateField())
         self.visit_form.add("visitors", "الزائرون", QLineEdit())
         self.visit_form.add("findings", "الملاحظات", QLineEdit())
-        rating = QSpinBox()
-        rating.setRange(0, 5)
+        rating = spin_box(self.ctx.style, 0, 5)
         rating.setSpecialValueText("—")
         self.visit_form.add("rating", "التقييم (١–٥)", rating)
         self.visit_form.add("follow_up", "المتابعة المطلوبة", QLineEdit())
@@ -264,9 +262,7 @@ class AssociationDialog(QDialog):
 
         self.compliance_table = QTableWidget()
         self.compliance_form = Form()
-        year = QSpinBox()
-        year.setRange(1990, self.ctx.today().year)
-        year.setValue(self.ctx.today().year)
+        year = spin_box(self.ctx.style, 1990, self.ctx.today().year, self.ctx.today().year)
         self.compliance_form.add("year", "السنة", year)
         self.compliance_form.add("admin_report", "التقرير الإداري", QCheckBox("سُلِّم"))
         self.compliance_form.add("financial_report", "التقرير المالي", QCheckBox("سُلِّم"))

@@ -9,7 +9,6 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QPlainTextEdit,
-    QSpinBox,
     QTableWidget,
     QVBoxLayout,
 )
@@ -25,7 +24,7 @@ from aidoffice.ui.ops import ServiceOp, show_refusal
 from aidoffice.ui.pages.associations import fill_table
 from aidoffice.ui.pages.list_page import ListPage
 from aidoffice.ui.pages.persons import PersonPicker
-from aidoffice.ui.widgets import DateField, Form, FormDialog, combo, text_of
+from aidoffice.ui.widgets import DateField, Form, FormDialog, combo, spin_box, text_of
 
 
 class NewReferralDialog(FormDialog):
@@ -39,9 +38,7 @@ class NewReferralDialog(FormDialog):
         f.add("need", "الحاجة", QPlainTextEdit())
         f.fields["need"].setMaximumHeight(80)
         f.add("referred_on", "تاريخ الإحالة", DateField())
-        days = QSpinBox()
-        days.setRange(1, 365)
-        days.setValue(DEFAULT_DUE_DAYS)
+        days = spin_box(ctx.style, 1, 365, DEFAULT_DUE_DAYS)
         days.setSuffix(" يوماً")
         f.add("due_in_days", "مهلة الرد", days)
         f.finish()
