@@ -200,6 +200,10 @@ class Form(QWidget):
         self.general.setObjectName("fieldError")
         self.general.setWordWrap(True)
         self.general.hide()
+        self.done = QLabel()  # what the last save did, in the page's message style
+        self.done.setObjectName("message")
+        self.done.setWordWrap(True)
+        self.done.hide()
 
     def add(self, key: str, label: str, widget: QWidget) -> QWidget:
         error = QLabel()
@@ -219,6 +223,14 @@ class Form(QWidget):
 
     def finish(self) -> None:
         self.layout_.addRow(self.general)
+        self.layout_.addRow(self.done)
+
+    def confirm(self, text: str) -> None:
+        """Say below the form what a save did (the table beside it changes, but a clerk told of another clerk's
+        change and saving again wants to read that this time it went in)."""
+        self.clear_errors()
+        self.done.setText(text)
+        self.done.show()
 
     def focus_first(self) -> None:
         """The cursor in the first field, ready to type (a new record opened with Ctrl+N)."""
@@ -231,6 +243,7 @@ class Form(QWidget):
             label.setText("")
             _mark(self.fields[key], False)
         self.general.hide()
+        self.done.hide()
 
     def set_error(self, key: str, message: str) -> None:
         if key in self.errors:

@@ -76,6 +76,8 @@ def test_a_years_reports_corrected_meanwhile_say_so_and_keep_the_ticks(qtbot, ct
     # Told, the clerk saves what the form says on purpose: it goes ahead.
     _click(tab, "حفظ")
     assert not message.isVisible()
+    done = dialog.compliance_form.done
+    assert done.isVisible() and done.text() == f"حُفظت تقارير سنة {ctx.style.year(2024)}."
     saved = get_association(ctx, assoc.id).compliance[0]
     assert saved.admin_report and not saved.financial_report
     assert _cells(dialog.compliance_table, 1) == ["✓"]
@@ -110,6 +112,7 @@ def test_a_follow_up_changed_meanwhile_is_shown_before_it_is_marked_done(qtbot, 
 
     _click(tab, "تمت المتابعة للزيارة المحددة")
     assert not message.isVisible()
+    assert dialog.visit_form.done.isVisible() and dialog.visit_form.done.text() == "سُجّلت المتابعة: تمت."
     assert get_association(ctx, assoc.id).visits[0].follow_up_done
     assert _cells(dialog.visits_table, 6) == ["نعم"]
 

@@ -347,7 +347,7 @@ class AssociationDialog(QDialog):
                     _date(v.visit_date, self.ctx.style),
                     v.visitors,
                     v.findings,
-                    str(v.rating or ""),
+                    self.ctx.style.digits_of(v.rating or ""),
                     v.follow_up,
                     _date(v.follow_up_due, self.ctx.style),
                     "نعم" if v.follow_up_done else "",
@@ -363,7 +363,7 @@ class AssociationDialog(QDialog):
             ["السنة", "التقرير الإداري", "التقرير المالي", "تاريخ التسليم"],
             [
                 [
-                    str(c.year),
+                    self.ctx.style.year(c.year),
                     "✓" if c.admin_report else "✗",
                     "✓" if c.financial_report else "✗",
                     _date(c.submitted_on, self.ctx.style),
@@ -434,6 +434,7 @@ class AssociationDialog(QDialog):
         ):
             for key in ("visitors", "findings", "follow_up"):
                 f[key].clear()
+            self.visit_form.confirm("أُضيفت الزيارة إلى الجدول أعلاه.")
 
     def mark_follow_up_done(self) -> None:
         row = self.visits_table.currentRow()
@@ -441,17 +442,18 @@ class AssociationDialog(QDialog):
             return
         visit_id = self._visits[row].id
         version = self.visit_versions.get(visit_id)
-        self._run(
+        if self._run(
             self.visit_form,
             lambda: update_field_visit(self.ctx, visit_id, follow_up_done=True, expected_version=version),
             lambda exc: self._on_part_lost_update(exc, self.visit_form),
-        )
+        ):
+            self.visit_form.confirm("سُجّلت المتابعة: تمت.")
 
     def save_compliance(self) -> bool:
         f = self.compliance_form.fields
         year = f["year"].value()
         version = self.compliance_versions.get(year, 0)  # 0: the file showed no reports for that year
-        return self._run(
+        saved = self._run(
             self.compliance_form,
             lambda: record_compliance(
                 self.ctx,
@@ -464,6 +466,9 @@ class AssociationDialog(QDialog):
             ),
             lambda exc: self._on_part_lost_update(exc, self.compliance_form),
         )
+        if saved:
+            self.compliance_form.confirm(f"حُفظت تقارير سنة {self.ctx.style.year(year)}.")
+        return saved
 
 
 class AssociationsPage(ListPage):
