@@ -33,6 +33,10 @@ log = logging.getLogger("aidoffice.backup")
 SUFFIX = ".pgdump"
 MAGIC = b"PGDMP"  # the first bytes of a custom-format archive
 LOCK_WAIT_S = 30.0  # a restore kept waiting this long by other PCs' open transactions is cancelled
+_OTHERS_AT_WORK = (
+    "تعذرت الاستعادة: أجهزة أخرى تعمل على قاعدة البيانات الآن فلم تُفرَغ جداولها. بقيت قاعدة البيانات كما كانت. "
+    "أغلق البرنامج على الأجهزة الأخرى ثم أعد الاستعادة."
+)
 WATCH_EVERY_S = 0.5
 _VERSION = re.compile(rb"\)\s*(\d+)(?:\.(\d+))?")  # "pg_dump (PostgreSQL) 15.18 (Debian …)"
 _WINDOWS_FOLDERS = r"C:\Program Files\PostgreSQL\*\bin"
@@ -327,10 +331,7 @@ def restore(url, archive: Path, tools: Tools, *, clean: bool = True) -> list[str
         return without_rights
     log.warning("pg_restore failed (exit code %d, cancelled: %s); rolled back", returncode, cancelled)
     if cancelled:
-        raise StorageError(
-            "تعذرت الاستعادة: أجهزة أخرى تعمل على قاعدة البيانات الآن فلم تُفرَغ جداولها. بقيت قاعدة البيانات كما "
-            "كانت. أغلق البرنامج على الأجهزة الأخرى ثم أعد الاستعادة."
-        )
+        raise StorageError(_OTHERS_AT_WORK)
     raise StorageError(
         f"تعذرت استعادة النسخة على الخادم بأداة pg_restore (رمز الخروج {returncode}): بقيت قاعدة البيانات "
         "كما كانت. إن كانت أجهزة أخرى تعمل عليها الآن فأغلق البرنامج فيها ثم أعد المحاولة."
@@ -369,6 +370,9 @@ def _prepare(url, clean: bool) -> tuple[str, list[str], set[str]]:
             roles = [r for r in server.pc_roles(conn) if r != owner]
             extensions = set(conn.execute(text("SELECT extname FROM pg_extension")).scalars())
             conn.rollback()
+            # ALTER … OWNER TO waits for every other PC's reading of a table: not for ever (kept waiting, it is
+            # rolled back and the restore does not start).
+            conn.execute(text(f"SET LOCAL lock_timeout = {int(LOCK_WAIT_S * 1000)}"))
             _hand_back(conn, owner)
             _no_default_rights(conn, owner, roles)
             return owner, roles, extensions
@@ -421,9 +425,11 @@ def _hand_back(conn, owner: str) -> None:
         for signature in functions:
             conn.execute(text(f"ALTER FUNCTION {signature} OWNER TO {quoted}"))
         conn.commit()
-    except DBAPIError:
-        conn.rollback()  # not this account's to hand back: pg_restore refuses to drop them, with nothing changed
-        return
+    except DBAPIError as exc:
+        conn.rollback()
+        if getattr(exc.orig, "sqlstate", None) == "55P03":  # kept waiting for LOCK_WAIT_S by another PC's reading
+            raise StorageError(_OTHERS_AT_WORK) from exc
+        return  # not this account's to hand back: pg_restore refuses to drop them, with nothing changed
     log.info("%d tables and %d functions handed back to the database's owner", len(relations), len(functions))
 
 
