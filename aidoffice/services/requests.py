@@ -209,10 +209,20 @@ def request_keep_already_received(
 
 
 def request_merge(
-    ctx: ServiceContext, pair_id: str, *, reason: str, survivor: str = "a", take_from_other: tuple[str, ...] = ()
+    ctx: ServiceContext,
+    pair_id: str,
+    *,
+    reason: str,
+    survivor: str = "a",
+    take_from_other: tuple[str, ...] = (),
+    expected_versions: tuple[int | None, int | None] | None = None,
 ) -> RequestRecord:
-    """Ask to merge a pair of the review queue, with the record that stays and the fields taken from the other."""
+    """Ask to merge a pair of the review queue, with the record that stays and the fields taken from the other.
+    `expected_versions`: the versions of records a and b the clerk saw side by side; either one changed since
+    refuses the request (LostUpdateError), as merge_pair refuses the merge: the supervisor's approval merges the
+    records at the versions the request carries, so they must be those the clerk chose from."""
     from aidoffice.services.review import MERGE_FIELDS
+    from aidoffice.services.versions import check_version
 
     if survivor not in ("a", "b"):
         raise UserError("اختر السجل الباقي.")
@@ -225,6 +235,10 @@ def request_merge(
             raise NotFoundError("الزوج غير موجود في قائمة المراجعة.")
         if pair.status != "open":
             raise UserError("تم البت في هذا الزوج من قبل.")
+        for person_id, expected in zip(
+            (pair.person_a_id, pair.person_b_id), expected_versions or (None, None), strict=True
+        ):
+            check_version(ctx, uow.records, uow.records.get(m.Person, person_id), expected)
         return _versions(
             uow,
             {"pair": (m.DuplicatePair, pair.id), "a": (m.Person, pair.person_a_id), "b": (m.Person, pair.person_b_id)},

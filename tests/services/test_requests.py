@@ -9,14 +9,14 @@ import pytest
 from openpyxl import load_workbook
 
 from aidoffice.domain.persons import PersonInput
-from aidoffice.errors import PermissionDeniedError, UserError
+from aidoffice.errors import LostUpdateError, PermissionDeniedError, UserError
 from aidoffice.services import requests
 from aidoffice.services.aid import (
     AlreadyReceivedError,
     add_distribution_line,
 )
-from aidoffice.services.persons import add_person, update_person
-from aidoffice.services.review import decide_distinct
+from aidoffice.services.persons import add_person, get_person, update_person
+from aidoffice.services.review import decide_distinct, get_review_pair
 from aidoffice.store import models as m
 from tests.helpers.databases import address
 from tests.helpers.requests import household_that_received, open_pair
@@ -158,6 +158,26 @@ def test_a_merge_request_is_merged_by_the_supervisor(ctx, people):
         kept = uow.repo.get(m.Person, pair.b.id)
         assert merged.merged_into_id == kept.id and kept.full_name == a_name
         assert uow.repo.first(m.PersonMerge, pair_id=pair.id).changed_by == "super1"
+
+
+def test_a_merge_request_of_a_record_changed_since_it_was_shown_is_not_sent(ctx, people):
+    """The approval merges at the versions the request carries: they are those the clerk saw side by side, not
+    those read when the request is sent (a correction in between would be merged away unseen)."""
+    clerk, supervisor, _ = people
+    pair = open_pair(ctx)
+    shown = (pair.a.version, pair.b.version)
+    person = get_person(ctx, pair.b.id)
+    changed = PersonInput(full_name=person.full_name, national_id="02020012345", sex="أنثى", notes="أرملة، تعول ٤")
+    update_person(ctx, pair.b.id, changed, expected_version=shown[1])  # another clerk adds a note meanwhile
+    with pytest.raises(LostUpdateError) as told:
+        requests.request_merge(clerk, pair.id, reason="نفس البطاقة", expected_versions=shown)
+    assert told.value.fields and requests.list_requests(clerk, "mine") == []
+    # shown again, the clerk asks on purpose: sent, at the versions now shown
+    again = get_review_pair(ctx, pair.id)
+    asked = requests.request_merge(
+        clerk, pair.id, reason="نفس البطاقة", expected_versions=(again.a.version, again.b.version)
+    )
+    assert requests.approve_request(supervisor, asked.id).status == "approved"
 
 
 def test_requests_for_records_deleted_or_changed_meanwhile_close_with_a_reason(ctx, people, received):

@@ -10,7 +10,9 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QPushButton
 
 from aidoffice.app import make_application
+from aidoffice.domain.persons import PersonInput
 from aidoffice.services import users
+from aidoffice.services.persons import get_person, update_person
 from aidoffice.services.requests import list_requests
 from aidoffice.store import models as m
 from aidoffice.ui.main_window import PAGES, MainWindow
@@ -213,6 +215,37 @@ def test_a_clerk_asks_for_a_merge_from_the_review_page(qtbot, office):
     assert page.message.text().startswith("نُفّذ الطلب: دُمج السجلان")
     with office.uow() as uow:
         assert uow.repo.get(m.Person, pair.a.id).merged_into_id == pair.b.id
+
+
+def test_a_merge_request_for_a_pair_changed_since_it_was_shown_is_not_sent(qtbot, office):
+    """The clerk's request carries the versions shown side by side; a record corrected meanwhile on another PC closes
+    the dialog, shows the pair again with the change, and F5 asks again with the reason already typed."""
+    pair = open_pair(office)
+    window = window_for(qtbot, logged_in(office, "clerk1"))
+    review = window.go("review")
+    review.refresh()
+    review.merge_current()
+    person = get_person(office, pair.b.id)  # meanwhile, another PC adds a note to record b
+    update_person(
+        office,
+        pair.b.id,
+        PersonInput(full_name=person.full_name, national_id="02020012345", sex="أنثى", notes="أرملة"),
+        expected_version=person.version,
+    )
+    review.request_dialog.reason.setPlainText("نفس رقم البطاقة")
+    review.request_dialog.confirm_button.click()
+    assert not review.request_dialog.isVisible()
+    text = review.message.text()
+    assert "بعد أن عُرض الزوج" in text and "لم يُرسل طلب الدمج" in text and "F5" in text, text
+    assert review.pair.id == pair.id and review.pair.b.version == person.version + 1  # shown again, changed
+    assert list_requests(office, "all") == []
+
+    review.merge_current()  # F5, once told
+    assert review.request_dialog.isVisible() and review.request_dialog.text() == "نفس رقم البطاقة"
+    review.request_dialog.confirm_button.click()
+    assert review.message.text() == REQUEST_SENT
+    (sent,) = list_requests(office, "all")
+    assert sent.status == "pending"
 
 
 def test_a_request_whose_record_was_deleted_closes_with_a_reason(qtbot, office):

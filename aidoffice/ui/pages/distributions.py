@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 from aidoffice.domain.access import Permission
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.vocab import Currency, DistributionStatus, Sector
-from aidoffice.errors import PermissionDeniedError
+from aidoffice.errors import LostUpdateError, PermissionDeniedError
 from aidoffice.services.aid import (
     AlreadyReceivedError,
     CardRefusedError,
@@ -114,10 +114,17 @@ class RequestDialog(ReasonDialog):
         self.error.setObjectName("fieldError")
         self.layout().insertWidget(self.layout().count() - 1, self.error)
         self.reason.setPlainText(reason)
+        # A record the request depends on changed since it was shown: the dialog closes and this is called with the
+        # LostUpdateError and the reason typed (the page shows the record again, and asks again with that reason).
+        self.on_lost = None
 
     def accept(self) -> None:
         text = self.text()
-        ServiceOp(self, lambda: self.send(text), message=self.error).success(self._on_request_sent).run()
+        op = ServiceOp(self, lambda: self.send(text), message=self.error).success(self._on_request_sent)
+        if self.on_lost is not None:
+            handler = self.on_lost
+            op.on(LostUpdateError, lambda exc: (self.reject(), handler(exc, text)))
+        op.run()
 
     def _on_request_sent(self, record) -> None:
         self.record = record

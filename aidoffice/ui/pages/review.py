@@ -57,6 +57,7 @@ class ReviewPage(QWidget):
         self.ctx = ctx
         self.pair: ReviewPair | None = None
         self.skipped: set[str] = set()
+        self._request_reason: tuple[str, str] | None = None  # (pair, reason) of a merge request refused as stale
         self.keep = "a"
         self.last_merge: str | None = None
         self.scan_task: tasks.BackgroundTask | None = None
@@ -210,7 +211,9 @@ class ReviewPage(QWidget):
             return
         pair, keep, fields = self.pair, self.keep, self.chosen_fields()
         if not self.ctx.can(Permission.DECIDE_DUPLICATES):
-            self.ask_merge(pair, keep, fields)
+            # after a refused request, the reason the clerk typed for this pair is offered again
+            reason = self._request_reason[1] if self._request_reason and self._request_reason[0] == pair.id else ""
+            self.ask_merge(pair, keep, fields, reason)
             return
 
         def done(merge_id: str) -> None:
@@ -224,7 +227,9 @@ class ReviewPage(QWidget):
             lambda exc: self._on_merge_lost_update(exc, pair.id, keep, fields),
         )
 
-    def _on_merge_lost_update(self, exc: LostUpdateError, pair_id: str, keep: str, fields: tuple[str, ...]) -> None:
+    def _on_merge_lost_update(
+        self, exc: LostUpdateError, pair_id: str, keep: str, fields: tuple[str, ...], *, requested: bool = False
+    ) -> None:
         """One of the two records was saved by someone else after the pair was shown: the pair is shown again with
         their change (highlighted as any difference), the record kept and the fields chosen stay as the reviewer set
         them where the values did not change — a changed field gets the choice a freshly shown pair would give it, so
@@ -245,13 +250,12 @@ class ReviewPage(QWidget):
         who = exc.by or "مستخدم آخر"
         when = f" في {exc.at}" if exc.at else ""
         what = f"؛ غيّر: {'، '.join(exc.fields)}" if exc.fields else ""
-        show_refusal(
-            UserError(
-                f"عدّل {who} {exc.what}{when} بعد أن عُرض الزوج{what}. لم يُدمج شيء: الزوج معروض الآن بتعديله، "
-                "فراجعه ثم اضغط F5 لدمج ما هو معروض."
-            ),
-            message=self.message,
+        outcome = (
+            "لم يُرسل طلب الدمج: الزوج معروض الآن بتعديله، فراجعه ثم اضغط F5 لطلب دمج ما هو معروض."
+            if requested
+            else "لم يُدمج شيء: الزوج معروض الآن بتعديله، فراجعه ثم اضغط F5 لدمج ما هو معروض."
         )
+        show_refusal(UserError(f"عدّل {who} {exc.what}{when} بعد أن عُرض الزوج{what}. {outcome}"), message=self.message)
 
     def ask_merge(self, pair: ReviewPair, keep: str, fields: tuple[str, ...], reason: str = "") -> RequestDialog:
         """The merge as the clerk set it up (the record kept, the fields taken from the other), sent with a reason."""
@@ -260,10 +264,19 @@ class ReviewPage(QWidget):
             f" ونقل {('، '.join(MERGE_FIELDS[f] for f in fields))} إليه من السجل الآخر." if fields else "."
         )
 
+        seen = (pair.a.version, pair.b.version)  # the records as shown side by side: the request checks them
+
         def send(text: str):
-            return request_merge(self.ctx, pair.id, reason=text, survivor=keep, take_from_other=fields)
+            return request_merge(
+                self.ctx, pair.id, reason=text, survivor=keep, take_from_other=fields, expected_versions=seen
+            )
+
+        def on_lost(exc: LostUpdateError, text: str) -> None:
+            self._request_reason = (pair.id, text)
+            self._on_merge_lost_update(exc, pair.id, keep, fields, requested=True)
 
         self.request_dialog = RequestDialog("طلب دمج", message, send, self, reason=reason)
+        self.request_dialog.on_lost = on_lost
         self.request_dialog.sent.connect(lambda _record: self._on_merge_requested(pair.id))
         self.request_dialog.open()
         return self.request_dialog
