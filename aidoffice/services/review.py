@@ -261,6 +261,8 @@ def merge_pair(
         )
         uow.records.add(merge)
         uow.flush()
+        # the survivor's version the merge left: an undo leaves alone the fields edited after it
+        merge.moved = {**moved, "survivor_version": keep.version}
         uow.audit_trail.audit(
             "merge", "persons", keep.id, {"merged": drop.id, "pair": pair.id}, office_id=ctx.office_id
         )
@@ -268,8 +270,31 @@ def merge_pair(
         return merge.id
 
 
-def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
-    """Put both records back exactly as they were before the merge."""
+# Columns the merge sets together with a field of MERGE_FIELDS (an edit of the field changes them too).
+_FOLLOWS = {"name_norm": "full_name", "name_parts": "full_name", "spouse_name_norm": "spouse_name"}
+
+
+def _edited_since(uow, person: m.Person, version: int | None) -> set[str]:
+    """The fields of `person` saved after it was at `version` (from the audit trail: one update entry a version)."""
+    if version is None or person.version == version:
+        return set()
+    entries = uow.records.all(
+        m.AuditEntry,
+        entity="persons",
+        entity_id=person.id,
+        action="update",
+        order_by=m.AuditEntry.seq.desc(),
+        limit=max(1, int(person.version) - int(version)),
+    )
+    return {key for entry in entries for key in (entry.after or {})}
+
+
+def undo_merge(ctx: ServiceContext, merge_id: str) -> tuple[str, ...]:
+    """Put both records back as they were before the merge: the record merged away comes back, the survivor's fields
+    the merge changed get their values back — except those saved by someone after the merge (a phone corrected
+    since), which keep that later value. Returns the Arabic labels of the fields so kept."""
+    from aidoffice.services.audit_view import FIELDS
+
     ctx.require(Permission.DECIDE_DUPLICATES)
     from aidoffice.domain.dates import parse_date
 
@@ -282,11 +307,17 @@ def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
         if uow.records.first(m.PersonMerge, survivor_id=merge.merged_id, undone_at=None):
             raise UserError("دُمج في هذا السجل سجل آخر بعد ذلك: تراجع عن ذلك الدمج أولاً.")
         keep, drop = uow.records.get(m.Person, merge.survivor_id), uow.records.get(m.Person, merge.merged_id)
+        moved = merge.moved or {}
+        since = _edited_since(uow, keep, moved.get("survivor_version"))
+        kept = []
         for field, value in merge.survivor_before.items():
+            if _FOLLOWS.get(field, field) in since:
+                if field not in _FOLLOWS and _json(getattr(keep, field)) != value:
+                    kept.append(FIELDS.get(field, field))
+                continue
             if field == "birth_date":
                 value = parse_date(value) if value else None
             setattr(keep, field, value)
-        moved = merge.moved or {}
         keep.categories = [c for c in keep.categories if c.id not in set(moved.get("categories", []))]
         for referral_id in moved.get("referrals", []):
             uow.records.get(m.Referral, referral_id).person_id = drop.id
@@ -320,6 +351,7 @@ def undo_merge(ctx: ServiceContext, merge_id: str) -> None:
         drop.changed_by = keep.changed_by = ctx.username
         merge.undone_at, merge.undone_by = utcnow(), ctx.username
         uow.commit()
+        return tuple(kept)
 
 
 def _json(value):

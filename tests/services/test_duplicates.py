@@ -125,6 +125,30 @@ def test_merge_moves_links_keeps_aid_and_can_be_undone(ctx):
         undo_merge(ctx, merge_id)
 
 
+def test_undoing_a_merge_keeps_what_was_saved_after_it(ctx):
+    """The survivor's phone came from the merged record; after the merge a clerk corrected its name and its phone.
+    The undo gives the merged record back and the survivor its own fields, but not over the later corrections."""
+    a = add_person(ctx, PersonInput(**{**SALEM, "phone": "", "birth_year": ""}))
+    entered_before_the_check(
+        ctx, PersonInput(**{**SALEM, "full_name": "سالم عوض بامطرف", "phone": "733999888", "birth_year": "1980"})
+    )
+    scan_registry(ctx)
+    pair = review_queue(ctx)[0]
+    survivor = "a" if pair.a.id == a.id else "b"
+    merge_id = merge_pair(ctx, pair.id, survivor=survivor, take_from_other=("phone", "birth_year"))
+    merged = get_person(ctx, a.id)
+    assert merged.phone == "733999888" and merged.birth_year == 1980
+    corrected = {**SALEM, "full_name": "سالم عوض سعيد بامطرف الكندي", "phone": "733111222", "birth_year": "1980"}
+    update_person(ctx, a.id, PersonInput(**corrected), expected_version=merged.version)
+
+    kept = undo_merge(ctx, merge_id)
+    after = get_person(ctx, a.id)
+    assert after.phone == "733111222" and after.full_name == "سالم عوض سعيد بامطرف الكندي"  # the later corrections
+    assert after.birth_year is None  # the merge's own change, undone
+    assert sorted(kept) == ["الاسم", "الهاتف"], kept
+    assert [p.id for p in review_queue(ctx)] == [pair.id]  # the record merged away is back, its pair open again
+
+
 def test_two_valid_different_ids_are_never_merged(ctx):
     add_person(ctx, PersonInput(**{**SALEM, "district": ""}))
     add_person(ctx, PersonInput(**{**SALEM, "national_id": "09090054321", "district": ""}))

@@ -314,9 +314,12 @@ class ReviewPage(QWidget):
             return
         merge_id = self.last_merge
 
-        def done(_result) -> None:
+        def done(kept: tuple[str, ...]) -> None:
             self.last_merge = None
-            self.message.setText("تم التراجع عن الدمج.")
+            self.message.setText(
+                "تم التراجع عن الدمج."
+                + (f" بقي في السجل الباقي ما عُدّل فيه بعد الدمج: {'، '.join(kept)}." if kept else "")
+            )
 
         self._act(lambda: undo_merge(self.ctx, merge_id), done)
 
