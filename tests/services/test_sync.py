@@ -215,6 +215,33 @@ def test_a_conflict_is_queued_and_resolved_by_a_person(pair, tmp_path):
     assert associations.get_association(a, assoc.id).address == "المكلا - الشرج"
 
 
+def test_a_conflict_overtaken_by_a_newer_value_is_not_undone_by_its_decision(pair, tmp_path):
+    """After the conflict was queued, headquarters corrected the address again: taking the value that lost would put
+    an old address over the newest one unseen. Refused, nothing changed; keeping closes it."""
+    hq, a, tmp = pair
+    assoc = associations.register_association(hq, AssociationInput(name="جمعية الأمل", registration_number="R-8"))
+    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
+    associations.update_association(
+        a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-8", address="المكلا - الشرج")
+    )
+    hq.clock = lambda: time.time() + 1
+    associations.update_association(
+        hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-8", address="المكلا - الديس")
+    )
+    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
+    (conflict,) = sync.conflicts(hq)
+    hq.clock = lambda: time.time() + 2
+    newest = AssociationInput(name="جمعية الأمل", registration_number="R-8", address="المكلا - فوه، شارع الستين")
+    associations.update_association(hq, assoc.id, newest)
+
+    with pytest.raises(UserError, match="تغيّرت قيمة هذا الحقل بعد التعارض"):
+        sync.resolve_conflict(hq, conflict.id, take_other=True)
+    assert associations.get_association(hq, assoc.id).address == "المكلا - فوه، شارع الستين"
+    assert [c.id for c in sync.conflicts(hq)] == [conflict.id]
+    sync.resolve_conflict(hq, conflict.id, take_other=False)
+    assert sync.conflicts(hq) == []
+
+
 def test_reference_data_and_cross_office_flags_come_back_without_others_personal_data(tmp_path, hq_where):
     hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"], hq_where)
     pa = add_person(a, "عبدالله محمد سالم باعشن", "07070707070", birth_year=1980)

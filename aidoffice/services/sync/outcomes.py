@@ -115,6 +115,13 @@ def resolve_conflict(ctx: ServiceContext, conflict_id: str, *, take_other: bool)
             association = repo.get(m.Association, c.entity_id)
             if association is None:
                 raise UserError("الجمعية غير موجودة في هذه القاعدة.")
+            if store_sync.field_stamp(uow.session.connection(), c.entity, c.entity_id, c.field) != c.kept_hlc:
+                # A newer value came in (a later package, an edit of the file) after the two compared here: putting
+                # the old one that lost in its place would undo it unseen.
+                raise UserError(
+                    "تغيّرت قيمة هذا الحقل بعد التعارض (وصلت قيمة أحدث أو عُدّل في ملف الجمعية): لم يُغيَّر شيء. "
+                    "راجع ملف الجمعية، ثم اختر «إبقاء» لإغلاق التعارض."
+                )
             _set_association_field(repo, association, c.field, c.lost_value)
             association.changed_by = ctx.username
         c.status = "replaced" if take_other else "kept"

@@ -45,6 +45,15 @@ def observe(conn: Connection, stamp: int) -> None:
         _set_number(conn, CLOCK_SETTING, stamp)
 
 
+def field_stamp(conn: Connection, entity: str, ident: str, fld: str) -> int | None:
+    """The clock value of the last write of one field (an association's) here, local or applied; None: none yet."""
+    return _sql(
+        conn,
+        "SELECT hlc FROM sync_stamps WHERE entity = ? AND entity_id = ? AND field = ?",
+        (entity, ident, fld),
+    ).scalar()
+
+
 def office_id(conn: Connection) -> str:
     return _sql(conn, "SELECT id FROM office_profile ORDER BY created_at LIMIT 1").scalar() or ""
 
