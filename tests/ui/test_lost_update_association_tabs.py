@@ -104,6 +104,7 @@ def test_a_follow_up_changed_meanwhile_is_shown_before_it_is_marked_done(qtbot, 
     assert message.isVisible()
     text = message.text()
     assert "عدّل clerk2 الزيارة الميدانية المحددة" in text and "المتابعة" in text, text
+    assert "اضغط «تمت المتابعة للزيارة المحددة» مرة أخرى" in text and "احفظ" not in text, text
     assert _cells(dialog.visits_table, 4) == ["تسليم التقرير المالي أيضاً"]  # their change is shown
     assert _cells(dialog.visits_table, 6) == [""]
     assert table.currentRow() == 0  # still the visit chosen

@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
 from aidoffice.domain.dates import hijri_text
 from aidoffice.domain.display import DEFAULT_STYLE, DisplayStyle
 from aidoffice.domain.vocab import AssociationStatus, BoardRole, LegalForm
-from aidoffice.errors import LostUpdateError
+from aidoffice.errors import LostUpdateError, UserError
 from aidoffice.services.associations import (
     AssociationInput,
     add_board_member,
@@ -50,6 +50,9 @@ from aidoffice.ui.widgets import DateField, Form, combo, ltr_edit, save_row, sel
 
 def _date(value, style: DisplayStyle = DEFAULT_STYLE) -> str:
     return style.date(value) if value else ""
+
+
+FOLLOW_UP_DONE = "تمت المتابعة للزيارة المحددة"
 
 
 def fill_table(table: QTableWidget, headers: list[str], rows: list[list[str]]) -> None:
@@ -255,7 +258,7 @@ class AssociationDialog(QDialog):
         self.visit_form.add("follow_up_due", "موعد المتابعة", DateField())
         self.visit_form.finish()
         visits_tab = self._tab(self.visits_table, self.visit_form, "إضافة زيارة", self.add_visit)
-        done = QPushButton("تمت المتابعة للزيارة المحددة")
+        done = QPushButton(FOLLOW_UP_DONE)
         done.clicked.connect(self.mark_follow_up_done)
         visits_tab.layout().addWidget(done)
         self.tabs.addTab(visits_tab, "الزيارات الميدانية")
@@ -379,11 +382,23 @@ class AssociationDialog(QDialog):
         op = ServiceOp(self, action, form=form).on(LostUpdateError, on_lost)
         return op.success(lambda _result: self._on_record_changed()).run()
 
-    def _on_part_lost_update(self, exc: LostUpdateError, form: Form) -> None:
+    def _on_part_lost_update(self, exc: LostUpdateError, form: Form, *, again: str = "") -> None:
         """A visit or a year's reports saved by another clerk after the file was opened here: its table now shows
         their change (and the versions to check are those shown), the message below the form says who changed what,
         and what was typed stays, so a second save, once told, goes ahead. The profile form is not reloaded."""
         self._show_visits_and_compliance(get_association(self.ctx, self.association_id))
+        if again:  # not a form's save: say which button does it again, once told
+            who = exc.by or "مستخدم آخر"
+            when = f" في {exc.at}" if exc.at else ""
+            changed = f"؛ غيّر: {'، '.join(exc.fields)}" if exc.fields else ""
+            show_refusal(
+                UserError(
+                    f"عدّل {who} {exc.what}{when}، بعد أن فتحتَ الملف{changed}. لم يُسجَّل شيء، والجدول يعرض "
+                    f"تعديله الآن: راجعه، ثم {again} إن بقي ذلك صحيحاً."
+                ),
+                form=form,
+            )
+            return
         show_refusal(exc, form=form)
 
     def _on_record_changed(self) -> None:
@@ -437,6 +452,7 @@ class AssociationDialog(QDialog):
             self.visit_form.confirm("أُضيفت الزيارة إلى الجدول أعلاه.")
 
     def mark_follow_up_done(self) -> None:
+        done_button = FOLLOW_UP_DONE
         row = self.visits_table.currentRow()
         if not 0 <= row < len(self._visits):
             return
@@ -445,7 +461,7 @@ class AssociationDialog(QDialog):
         if self._run(
             self.visit_form,
             lambda: update_field_visit(self.ctx, visit_id, follow_up_done=True, expected_version=version),
-            lambda exc: self._on_part_lost_update(exc, self.visit_form),
+            lambda exc: self._on_part_lost_update(exc, self.visit_form, again=f"اضغط «{done_button}» مرة أخرى"),
         ):
             self.visit_form.confirm("سُجّلت المتابعة: تمت.")
 
