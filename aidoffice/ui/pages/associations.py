@@ -67,7 +67,11 @@ def fill_table(table: QTableWidget, headers: list[str], rows: list[list[str]]) -
             item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEditable)
             table.setItem(r, c, item)
     table.resizeColumnsToContents()
-    table.horizontalHeader().setStretchLastSection(True)
+    # Sized to contents, the last column no longer stretches (setting the stretch again is no change to Qt): turned
+    # off and on, it fills the table's width after every refresh, not only the first.
+    header = table.horizontalHeader()
+    header.setStretchLastSection(False)
+    header.setStretchLastSection(True)
     table.verticalHeader().setVisible(False)
 
 
