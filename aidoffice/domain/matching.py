@@ -254,7 +254,7 @@ def _roles(parts: Sequence[str], layout: int) -> tuple[str | None, str | None, s
     return given, father, grandfather, family
 
 
-@lru_cache(maxsize=1 << 20)
+@lru_cache(maxsize=1 << 16)  # about 28 MB a process: what helps is a record's own readings across its candidates
 def _readings(parts: tuple[str, ...]) -> tuple[tuple[str | None, str | None, str | None, str | None], ...]:
     """The roles of one name under each layout (straight, family first, no family name), worked out once per name
     rather than for every pair it is compared in."""
@@ -687,6 +687,9 @@ class Scorer:
         self.review = review
         self._w = self.model.weights
         self._m = self.model.m
+        # decision() may leave out a pair a rule calls two people only when both thresholds are well above what the
+        # rule leaves it (with a margin for rounding); set_thresholds allows nothing lower.
+        self._early = min(likely, review) > 2 * _RULE_DISTINCT_PROBABILITY
 
     def decide_probability(self, probability: float) -> str:
         if probability >= self.likely:
@@ -765,7 +768,7 @@ class Scorer:
         people caps it far below any threshold (as in _evaluate), so the weights are not worked out for it: most
         candidate pairs of a large registry are brothers, cousins and namesakes."""
         if (
-            self.review > _RULE_DISTINCT_PROBABILITY
+            self._early
             and a.parts
             and b.parts
             and not (a.national_id and a.national_id == b.national_id)
@@ -774,7 +777,7 @@ class Scorer:
             return "distinct"  # the rule of two given names, without a card in common (see _rule), known early
         compared = compare_names(a, b)
         rule = self._rule(a, b, compared[0])
-        if rule is not None and rule[0] == "distinct" and self.review > _RULE_DISTINCT_PROBABILITY:
+        if rule is not None and rule[0] == "distinct" and self._early:
             return "distinct"
         _gamma, total, _rule, rule_weight, _names, _parts = self._evaluate(a, b, compared, rule)
         x = total + rule_weight + self.model.prior_log2
@@ -1096,10 +1099,10 @@ def find_pairs_parallel(
     stats: BlockStats | None = None,
     processes: int | None = None,
 ) -> list[PairScore]:
-    """find_pairs over a whole pool on every core (`processes`, default: the machine's cores, at least two, at most
-    MAX_PROCESSES): the block index is built once, then forked workers score their share of the chunks of records
-    while this process scores its own (copy-on-write: the pool is not copied up front). Falls back to one process
-    where fork is not available (Windows)."""
+    """find_pairs over a whole pool on every core (`processes`, default: the cores this process may use, at most
+    MAX_PROCESSES; one: no fork): the block index is built once, then forked workers score their share of the chunks
+    of records while this process scores its own (copy-on-write: the pool is not copied up front). Falls back to one
+    process where fork is not available (Windows)."""
     import multiprocessing
     import os
 
@@ -1111,7 +1114,12 @@ def find_pairs_parallel(
         index = build_index(pool, should_cancel=should_cancel)
     wanted = ("likely", "review") if keep == "review" else ("likely",)
     starts = list(range(0, len(pool), chunk))
-    count = max(2, min(processes or os.cpu_count() or 2, MAX_PROCESSES, len(starts)))
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 2)
+    count = min(processes or cores, MAX_PROCESSES, len(starts))
+    if count < 2:
+        return find_pairs(
+            pool, scorer, keep=keep, progress=progress, should_cancel=should_cancel, index=index, stats=stats
+        )
     shares = [starts[k::count] for k in range(count)]
     context = multiprocessing.get_context("fork")
     skipped_before = index.stats.skipped_pairs
@@ -1126,28 +1134,28 @@ def find_pairs_parallel(
         sender.close()
 
     children = []
-    gc.freeze()  # the collector would otherwise touch (and so copy) every shared page in the workers
-    try:
-        for share in shares[1:]:
-            receiver, sender = context.Pipe(duplex=False)
-            child = context.Process(target=worker, args=(share, sender), daemon=True)
-            child.start()
-            sender.close()
-            children.append((child, receiver))
-    finally:
-        gc.unfreeze()
     positions: list[tuple[int, int]] = []
     compared = 0
     theirs_skipped = 0
     try:
+        gc.freeze()  # the collector would otherwise touch (and so copy) every shared page in the workers
+        try:
+            for share in shares[1:]:
+                receiver, sender = context.Pipe(duplex=False)
+                child = context.Process(target=worker, args=(share, sender), daemon=True)
+                child.start()  # a fork that fails stops the ones started (finally, below)
+                sender.close()
+                children.append((child, receiver))
+        finally:
+            gc.unfreeze()
         for n, start in enumerate(shares[0]):
             if should_cancel is not None and should_cancel():
                 raise InterruptedError("cancelled")
             more, done = _pairs_for_positions(pool, scorer, index, range(start, min(start + chunk, len(pool))), wanted)
             positions.extend(more)
             compared += done
-            if progress is not None:
-                progress(min(len(pool), count * (n + 1) * chunk), len(pool))
+            if progress is not None:  # the others' share estimated as this one's; the whole only once all are in
+                progress(min(len(pool) - 1, count * (n + 1) * chunk), len(pool))
         for child, receiver in children:
             while not receiver.poll(0.5):
                 if should_cancel is not None and should_cancel():

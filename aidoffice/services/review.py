@@ -259,10 +259,10 @@ def merge_pair(
                 moved=moved,
             )
         )
+        # the survivor's values the merge left: an undo leaves alone a field whose value changed after it
+        moved["survivor_after"] = {f: _json(getattr(keep, f)) for f in before}
         uow.records.add(merge)
         uow.flush()
-        # the survivor's version the merge left: an undo leaves alone the fields edited after it
-        merge.moved = {**moved, "survivor_version": keep.version}
         uow.audit_trail.audit(
             "merge", "persons", keep.id, {"merged": drop.id, "pair": pair.id}, office_id=ctx.office_id
         )
@@ -272,21 +272,6 @@ def merge_pair(
 
 # Columns the merge sets together with a field of MERGE_FIELDS (an edit of the field changes them too).
 _FOLLOWS = {"name_norm": "full_name", "name_parts": "full_name", "spouse_name_norm": "spouse_name"}
-
-
-def _edited_since(uow, person: m.Person, version: int | None) -> set[str]:
-    """The fields of `person` saved after it was at `version` (from the audit trail: one update entry a version)."""
-    if version is None or person.version == version:
-        return set()
-    entries = uow.records.all(
-        m.AuditEntry,
-        entity="persons",
-        entity_id=person.id,
-        action="update",
-        order_by=m.AuditEntry.seq.desc(),
-        limit=max(1, int(person.version) - int(version)),
-    )
-    return {key for entry in entries for key in (entry.after or {})}
 
 
 def undo_merge(ctx: ServiceContext, merge_id: str) -> tuple[str, ...]:
@@ -308,7 +293,8 @@ def undo_merge(ctx: ServiceContext, merge_id: str) -> tuple[str, ...]:
             raise UserError("دُمج في هذا السجل سجل آخر بعد ذلك: تراجع عن ذلك الدمج أولاً.")
         keep, drop = uow.records.get(m.Person, merge.survivor_id), uow.records.get(m.Person, merge.merged_id)
         moved = merge.moved or {}
-        since = _edited_since(uow, keep, moved.get("survivor_version"))
+        after = moved.get("survivor_after")  # None: a merge recorded before this was kept
+        since = {f for f, v in (after or {}).items() if _json(getattr(keep, f)) != v}
         kept = []
         for field, value in merge.survivor_before.items():
             if _FOLLOWS.get(field, field) in since:

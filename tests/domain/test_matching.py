@@ -316,7 +316,7 @@ def _labelled_pool(n: int) -> list[MatchRecord]:
     ]
 
 
-@pytest.mark.parametrize("processes", [2, 5])
+@pytest.mark.parametrize("processes", [1, 2, 5])
 def test_parallel_scan_finds_exactly_the_serial_pairs(scorer, processes):
     from aidoffice.domain.matching import find_pairs, find_pairs_parallel
 
@@ -351,9 +351,10 @@ def test_the_scans_quick_decision_is_the_full_scores(scorer):
         assert scorer.decision(pool[j], pool[i]) == full, (pool[j].parts, pool[i].parts)
         decided[full] += 1
     assert decided["likely"] > 50 and decided["review"] > 10 and decided["distinct"] > 1000
-    # With a review threshold below what a rule leaves a pair (about one in a million), nothing is decided early.
-    lenient = Scorer(scorer.freq, model=scorer.model, likely=0.9, review=1e-9)
-    assert all(lenient.decision(pool[j], pool[i]) == lenient.score(pool[j], pool[i]).decision for j, i in pairs)
+    # With a threshold below what a rule leaves a pair (about one in a million), nothing is decided early.
+    for likely, review in ((0.9, 1e-9), (1e-7, 0.5), (0.99, 9.5367e-7)):
+        lenient = Scorer(scorer.freq, model=scorer.model, likely=likely, review=review)
+        assert all(lenient.decision(pool[j], pool[i]) == lenient.score(pool[j], pool[i]).decision for j, i in pairs)
 
 
 def test_parallel_scan_can_be_cancelled(scorer):

@@ -18,6 +18,7 @@ from aidoffice.services.aid import (
     mark_line,
 )
 from aidoffice.services.associations import AssociationInput, register_association
+from aidoffice.services.context import open_context
 from aidoffice.services.duplicates import (
     check_person,
     linked_households,
@@ -138,8 +139,15 @@ def test_undoing_a_merge_keeps_what_was_saved_after_it(ctx):
     merge_id = merge_pair(ctx, pair.id, survivor=survivor, take_from_other=("phone", "birth_year"))
     merged = get_person(ctx, a.id)
     assert merged.phone == "733999888" and merged.birth_year == 1980
-    corrected = {**SALEM, "full_name": "سالم عوض سعيد بامطرف الكندي", "phone": "733111222", "birth_year": "1980"}
-    update_person(ctx, a.id, PersonInput(**corrected), expected_version=merged.version)
+    # another clerk saves the survivor without a change first (its version moves, nothing is audited), then corrects
+    same = {**SALEM, "phone": "733999888", "birth_year": "1980"}
+    other = open_context(address(ctx), username="clerk2")
+    try:
+        update_person(other, a.id, PersonInput(**same), expected_version=merged.version)
+        corrected = {**same, "full_name": "سالم عوض سعيد بامطرف الكندي", "phone": "733111222"}
+        update_person(other, a.id, PersonInput(**corrected), expected_version=get_person(ctx, a.id).version)
+    finally:
+        other.close()
 
     kept = undo_merge(ctx, merge_id)
     after = get_person(ctx, a.id)
