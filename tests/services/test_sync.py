@@ -242,6 +242,32 @@ def test_a_conflict_overtaken_by_a_newer_value_is_not_undone_by_its_decision(pai
     assert sync.conflicts(hq) == []
 
 
+def test_a_conflict_over_a_field_without_a_stamp_can_still_take_the_other_value(pair):
+    """A field written before sync began has no stamp of its own (the kept value was dated by its record): nothing
+    says it changed since, so the other value may be taken (it was refused for good)."""
+    from sqlalchemy import text
+
+    hq, a, tmp = pair
+    assoc = associations.register_association(hq, AssociationInput(name="جمعية الأمل", registration_number="R-9"))
+    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
+    associations.update_association(
+        a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-9", address="المكلا - الشرج")
+    )
+    hq.clock = lambda: time.time() + 1
+    associations.update_association(
+        hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-9", address="المكلا - الديس")
+    )
+    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
+    (conflict,) = sync.conflicts(hq)
+    with hq.db.engine.begin() as conn:  # as an association of before sync: no stamp row for the field
+        conn.execute(
+            text("DELETE FROM sync_stamps WHERE entity = 'associations' AND entity_id = :i AND field = 'address'"),
+            {"i": assoc.id},
+        )
+    sync.resolve_conflict(hq, conflict.id, take_other=True)
+    assert associations.get_association(hq, assoc.id).address == "المكلا - الشرج"
+
+
 def test_reference_data_and_cross_office_flags_come_back_without_others_personal_data(tmp_path, hq_where):
     hq, (a, b) = _hq_with_offices(tmp_path, ["A-01", "B-01"], hq_where)
     pa = add_person(a, "عبدالله محمد سالم باعشن", "07070707070", birth_year=1980)

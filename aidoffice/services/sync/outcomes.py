@@ -115,9 +115,11 @@ def resolve_conflict(ctx: ServiceContext, conflict_id: str, *, take_other: bool)
             association = repo.get(m.Association, c.entity_id)
             if association is None:
                 raise UserError("الجمعية غير موجودة في هذه القاعدة.")
-            if store_sync.field_stamp(uow.session.connection(), c.entity, c.entity_id, c.field) != c.kept_hlc:
+            stamp = store_sync.field_stamp(uow.session.connection(), c.entity, c.entity_id, c.field)
+            if stamp is not None and c.kept_hlc and stamp != c.kept_hlc:
                 # A newer value came in (a later package, an edit of the file) after the two compared here: putting
-                # the old one that lost in its place would undo it unseen.
+                # the old one that lost in its place would undo it unseen. (No stamp of the field: it was never
+                # written since sync began, the kept value was dated by the record; none recorded: not known.)
                 raise UserError(
                     "تغيّرت قيمة هذا الحقل بعد التعارض (وصلت قيمة أحدث أو عُدّل في ملف الجمعية): لم يُغيَّر شيء. "
                     "راجع ملف الجمعية، ثم اختر «إبقاء» لإغلاق التعارض."
