@@ -66,10 +66,22 @@ def ltr_edit(placeholder: str = "", *, digits: bool = False, decimals: bool = Fa
     return edit
 
 
+class _DigitsSpinBox(QSpinBox):
+    """A spin box that reads digits 0–9 and ٠–٩ alike (a clerk's keyboard may give either), whatever it shows."""
+
+    def validate(self, text: str, pos: int):
+        result = super().validate(normalize_digits(text), pos)
+        state = result[0] if isinstance(result, tuple) else result
+        return state, text, pos  # the digits stay as typed; valueFromText reads either
+
+    def valueFromText(self, text: str) -> int:
+        return super().valueFromText(normalize_digits(text))
+
+
 def spin_box(style: DisplayStyle, minimum: int, maximum: int, value: int | None = None) -> QSpinBox:
-    """A whole number picked with arrows (a year, a rating, days), in the office's digits: the application's Arabic
-    locale would write ٢٠٢٤ beside tables and forms that show 2024."""
-    box = QSpinBox()
+    """A whole number picked with arrows or typed (a year, a rating, days), shown in the office's digits (the
+    application's Arabic locale would write ٢٠٢٤ beside tables and forms that show 2024), typed in either."""
+    box = _DigitsSpinBox()
     box.setRange(minimum, maximum)
     box.setGroupSeparatorShown(False)
     arabic = QLocale(QLocale.Language.Arabic, QLocale.Country.Yemen)

@@ -136,3 +136,9 @@ def test_the_year_and_the_rating_are_written_in_the_offices_digits(qtbot, ctx, d
     rating.setValue(4)
     assert year.text() == ("٢٠٢٤" if digits == "arabic" else "2024")
     assert rating.text() == ("٤" if digits == "arabic" else "4")
+    # typed, either kind of digits is read (a keyboard may give ٠–٩ whatever the office shows)
+    for typed in ("٢٠١٠", "2011"):
+        year.lineEdit().selectAll()
+        year.lineEdit().insert(typed)
+        year.interpretText()
+        assert year.value() == int(typed.translate(str.maketrans("٠١٢٣٤٥٦٧٨٩", "0123456789"))), typed
