@@ -29,6 +29,12 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def children_peak_rss_mb() -> float:
+    """The largest peak resident memory of this process's ended children (forked scoring workers): their pages
+    shared with the parent count in both."""
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+
+
 @contextlib.contextmanager
 def server_database(server: str) -> Iterator[str]:
     """A new, empty database on the PostgreSQL server `server` (a URL whose account may create databases), dropped

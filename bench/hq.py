@@ -23,7 +23,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from bench.common import machine, peak_rss_mb, server_database
+from bench.common import children_peak_rss_mb, machine, peak_rss_mb, server_database
 
 
 def _build_office(args: tuple[str, str, int, int, str]) -> tuple[str, float]:
@@ -74,6 +74,17 @@ def main() -> None:
     args = parser.parse_args()
     if not args.server:
         sys.exit("--server URL (or AIDOFFICE_TEST_PG) is required")
+    if args.scan_only:
+        if not args.hq_db:
+            parser.error("--scan-only scans the headquarters database kept by an earlier run: give its --hq-db")
+        from sqlalchemy import make_url
+
+        os.environ.setdefault("AIDOFFICE_HOME", tempfile.mkdtemp(prefix="aidoffice-hq-"))
+        print(f"machine: {machine()}; load {os.getloadavg()[0]:.1f}", flush=True)
+        from aidoffice.services.context import open_context
+
+        _scan(open_context(make_url(args.server).set(database=args.hq_db).render_as_string(False), username="admin"))
+        return
     work = Path(args.work or tempfile.mkdtemp(prefix="aidoffice-hq-"))
     work.mkdir(parents=True, exist_ok=True)
     home = str(work / "home")
@@ -108,9 +119,6 @@ def _run(args, work: Path, codes: list[str], url: str) -> None:
     from aidoffice.services.context import open_context
     from tests.helpers.sync import installation, introduce
 
-    if args.scan_only:
-        _scan(open_context(url, username="admin"))
-        return
     hq = installation(url, "HQ", hq=True)
     total_records = total_import = 0.0
     for code in codes:
@@ -179,7 +187,8 @@ def _scan(hq) -> None:
         f"full scan at headquarters: {result.persons:,} persons in {result.seconds:.0f} s, "
         f"{result.compared_pairs:,} pairs compared ({result.skipped_pairs:,} in blocks too large), "
         f"{result.likely:,} likely, {result.review:,} review; peak memory {peak_rss_mb():.0f} MB "
-        f"(before the scan {before:.0f} MB)",
+        f"(before the scan {before:.0f} MB; the largest scoring worker {children_peak_rss_mb():.0f} MB, most of it "
+        "shared with this process)",
         flush=True,
     )
 
