@@ -772,7 +772,7 @@ class Scorer:
             and a.parts
             and b.parts
             and not (a.national_id and a.national_id == b.national_id)
-            and _given_names_differ(a.parts, b.parts)
+            and _given_names_differ(tuple(a.parts), tuple(b.parts))  # a list of parts is welcome too
         ):
             return "distinct"  # the rule of two given names, without a card in common (see _rule), known early
         compared = compare_names(a, b)
