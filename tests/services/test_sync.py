@@ -215,21 +215,28 @@ def test_a_conflict_is_queued_and_resolved_by_a_person(pair, tmp_path):
     assert associations.get_association(a, assoc.id).address == "المكلا - الشرج"
 
 
+def _address_conflict(hq, a, tmp, number: str):
+    """An association of headquarters whose address office A and then headquarters changed concurrently: the
+    association and the one conflict queued at headquarters (A's address lost)."""
+    assoc = associations.register_association(hq, AssociationInput(name="جمعية الأمل", registration_number=number))
+    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
+    associations.update_association(
+        a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number=number, address="المكلا - الشرج")
+    )
+    hq.clock = lambda: time.time() + 1
+    associations.update_association(
+        hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number=number, address="المكلا - الديس")
+    )
+    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
+    (conflict,) = sync.conflicts(hq)
+    return assoc, conflict
+
+
 def test_a_conflict_overtaken_by_a_newer_value_is_not_undone_by_its_decision(pair, tmp_path):
     """After the conflict was queued, headquarters corrected the address again: taking the value that lost would put
     an old address over the newest one unseen. Refused, nothing changed; keeping closes it."""
     hq, a, tmp = pair
-    assoc = associations.register_association(hq, AssociationInput(name="جمعية الأمل", registration_number="R-8"))
-    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
-    associations.update_association(
-        a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-8", address="المكلا - الشرج")
-    )
-    hq.clock = lambda: time.time() + 1
-    associations.update_association(
-        hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-8", address="المكلا - الديس")
-    )
-    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
-    (conflict,) = sync.conflicts(hq)
+    assoc, conflict = _address_conflict(hq, a, tmp, "R-8")
     hq.clock = lambda: time.time() + 2
     newest = AssociationInput(name="جمعية الأمل", registration_number="R-8", address="المكلا - فوه، شارع الستين")
     associations.update_association(hq, assoc.id, newest)
@@ -248,17 +255,7 @@ def test_a_conflict_over_a_field_without_a_stamp_can_still_take_the_other_value(
     from sqlalchemy import text
 
     hq, a, tmp = pair
-    assoc = associations.register_association(hq, AssociationInput(name="جمعية الأمل", registration_number="R-9"))
-    sync.import_package(a, sync.export_package(hq, tmp / "r", to_office="HDR-01").path)
-    associations.update_association(
-        a, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-9", address="المكلا - الشرج")
-    )
-    hq.clock = lambda: time.time() + 1
-    associations.update_association(
-        hq, assoc.id, AssociationInput(name="جمعية الأمل", registration_number="R-9", address="المكلا - الديس")
-    )
-    sync.import_package(hq, sync.export_package(a, tmp / "usb").path)
-    (conflict,) = sync.conflicts(hq)
+    assoc, conflict = _address_conflict(hq, a, tmp, "R-9")
     with hq.db.engine.begin() as conn:  # as an association of before sync: no stamp row for the field
         conn.execute(
             text("DELETE FROM sync_stamps WHERE entity = 'associations' AND entity_id = :i AND field = 'address'"),
