@@ -194,6 +194,22 @@ def test_household_registered_under_husband_and_wife_is_linked(ctx):
     assert scan_registry(ctx).household_links == 0
 
 
+def test_households_of_a_couple_without_ids_are_linked_by_spouse_name_and_shared_phone(ctx):
+    husband = add_person(
+        ctx, PersonInput(full_name="سالم عوض سعيد بامطرف", phone="777123456", spouse_name="فاطمة علي العمودي")
+    )
+    wife = add_person(ctx, PersonInput(full_name="فاطمة علي العمودي", phone="777123456", sex="أنثى"))
+    namesake = add_person(
+        ctx, PersonInput(full_name="فاطمة علي العمودي", phone="733000111", sex="أنثى"), distinct_from=[wife.id]
+    )
+    h1 = create_household(ctx, husband.id, size=5)
+    h2 = create_household(ctx, wife.id, size=5)
+    h3 = create_household(ctx, namesake.id, size=2)
+    assert scan_registry(ctx).household_links == 1
+    assert linked_households(ctx, h1.id) == {h2.id}  # the namesake with another phone is not his wife
+    assert linked_households(ctx, h3.id) == set()
+
+
 def test_scan_of_the_demo_office(demo_ctx):
     result = scan_registry(demo_ctx)
     assert result.persons == 2500 and result.likely > 0
