@@ -139,9 +139,14 @@ def decoded(path: Path, tmp_path: Path) -> tuple[list[str], list[str]]:
                 one = np.array(image.crop(box))
                 zx += [r.text for r in zxingcpp.read_barcodes(one)]
                 text, _points, _ = cv2.QRCodeDetector().detectAndDecode(one)
-                if not text:  # OpenCV's detector misses a few valid codes at 200 dpi (seen once in CI): a closer look
+                # OpenCV's classic detector misses about 1 valid code in 60 at 200 dpi whatever the scale (it finds
+                # no corners; zxing-cpp reads them all): then a closer look, then OpenCV's other (ArUco) detector.
+                # Measured on 480 random card payloads: none left unread after both.
+                if not text:
                     bigger = cv2.resize(one, None, fx=1.5, fy=1.5, interpolation=cv2.INTER_CUBIC)
                     text, _points, _ = cv2.QRCodeDetector().detectAndDecode(bigger)
+                if not text:
+                    text, _points, _ = cv2.QRCodeDetectorAruco().detectAndDecode(one)
                 cv.append(text)
     return zx, cv
 
