@@ -91,6 +91,16 @@ def write_sheets(
     dates are shown in `style` (the office's digits and date order) and stay numbers and dates."""
     _check_folder(path)
     wb = Workbook(write_only=True)
+    try:
+        count = _fill(wb, sheets, highlight_last_column, style)
+        _save(wb, path)
+    except BaseException:
+        _discard(wb)
+        raise
+    return count
+
+
+def _fill(wb, sheets, highlight_last_column: bool, style: DisplayStyle) -> int:
     count = 0
     for title, columns, rows in sheets:
         ws = wb.create_sheet(title[:31])
@@ -112,8 +122,24 @@ def write_sheets(
                 cells[-1].fill = PROBLEM_FILL
             ws.append(cells)
             count += 1
-    _save(wb, path)
     return count
+
+
+def _discard(wb) -> None:
+    """Close a write-only workbook that will not be saved and delete the temporary files openpyxl streamed its rows
+    into: they hold the rows written so far, and openpyxl deletes them only when the program ends normally (a power
+    cut would leave beneficiaries' data in the temporary folder). Uses openpyxl's private `_rows`/`_writer`."""
+    for ws in wb.worksheets:
+        writer = getattr(ws, "_writer", None)
+        with contextlib.suppress(Exception):
+            if getattr(ws, "_rows", None) is not None:
+                ws._rows.close()
+        if writer is None or not isinstance(writer.out, str):
+            continue
+        with contextlib.suppress(Exception):
+            writer.close()
+        with contextlib.suppress(OSError, ValueError):
+            writer.cleanup()
 
 
 def write_template(path: Path, columns: list[Column], choices: dict[str, list[str]]) -> None:

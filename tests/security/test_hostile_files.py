@@ -11,6 +11,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 import threading
 import zipfile
 from pathlib import Path
@@ -478,10 +479,14 @@ def test_no_personal_value_reaches_the_log_or_an_exception(office, tmp_path, cap
     conn.commit()
     conn.close()
     monkeypatch.setattr("aidoffice.formats.xlsx_write.drop_control_characters", lambda text: text)
+    temporary = tmp_path / "temporary"  # where openpyxl streams a sheet's rows before saving
+    temporary.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temporary))
     code, _, err = run(capsys, "export", "persons", "--out", tmp_path / "p.xlsx", "--db", db)
     assert code == 1
     messages.append(err)
     assert not (tmp_path / "p.xlsx").exists() and not (tmp_path / "p.xlsx.partial").exists()
+    assert list(temporary.iterdir()) == []  # the rows streamed before the failure are not left behind
 
     for handler in logging.getLogger("aidoffice").handlers:
         handler.flush()
