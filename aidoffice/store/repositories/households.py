@@ -30,7 +30,7 @@ class HouseholdsRepository(Records):
         by_id = and_(husband.c.spouse_national_id != "", wife.c.national_id == husband.c.spouse_national_id)
         # By phone, then name: PostgreSQL's trigram index answers `name_norm =` too, and the planner took it for
         # every head (a common name's trigrams list a good part of the registry: > 15 min at 2,000,000 persons);
-        # wrapped in coalesce (name_norm is never NULL) the name cannot use it and the phone index is taken (3 s).
+        # wrapped in coalesce (name_norm is never NULL) the name cannot use it and the phone index is taken (1.5 s).
         by_name = and_(
             husband.c.phone != "",
             wife.c.phone == husband.c.phone,
